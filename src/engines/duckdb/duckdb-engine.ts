@@ -1,0 +1,82 @@
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { Engine, EngineSession, QueryResult, SessionOptions } from '../engine.ts';
+import { quoteLiteral } from '../engine.ts';
+
+/** The embedded default engine: one in-process DuckDB database, a connection per session. */
+export class DuckdbEngine implements Engine {
+  readonly name = 'duckdb';
+
+  private constructor(private readonly instance: DuckDBInstance) {}
+
+  /** Opens an in-memory DuckDB; `threads` defaults to DuckDB's own choice (all cores). */
+  static async create(options: { threads?: number; memoryLimit?: string } = {}): Promise<DuckdbEngine> {
+    const config: Record<string, string> = {};
+    if (options.threads) config.threads = String(options.threads);
+    if (options.memoryLimit) config.memory_limit = options.memoryLimit;
+    return new DuckdbEngine(await DuckDBInstance.create(':memory:', config));
+  }
+
+  async openSession(options: SessionOptions = {}): Promise<EngineSession> {
+    const connection = await this.instance.connect();
+    const session = new DuckdbSession(connection);
+    if (options.sandbox) {
+      // Order matters: directories first, then cut external access, then freeze the settings.
+      const directories = options.sandbox.allowedDirectories.map(quoteLiteral).join(', ');
+      await session.run(`SET allowed_directories = [${directories}]`);
+      await session.run('SET enable_external_access = false');
+      await session.run('SET lock_configuration = true');
+    }
+    return session;
+  }
+
+  async close(): Promise<void> {
+    this.instance.closeSync();
+  }
+}
+
+class DuckdbSession implements EngineSession {
+  constructor(private readonly connection: DuckDBConnection) {}
+
+  async run(sql: string): Promise<void> {
+    await this.connection.run(sql);
+  }
+
+  async query(sql: string): Promise<QueryResult> {
+    const reader = await this.connection.runAndReadAll(sql);
+    const names = reader.columnNames();
+    const types = reader.columnTypes();
+    const columns = names.map((name, index) => ({ name, type: types[index]!.toString() }));
+    const rows = reader.getRowObjectsJson() as Record<string, unknown>[];
+    for (const column of columns) {
+      const convert = valueConverter(column.type);
+      if (!convert) continue;
+      for (const row of rows) {
+        const value = row[column.name];
+        if (typeof value === 'string') row[column.name] = convert(value);
+      }
+    }
+    return { columns, rows };
+  }
+
+  close(): void {
+    this.connection.closeSync();
+  }
+}
+
+/**
+ * DuckDB's JSON conversion gives every 64-bit integer and decimal as a string and timestamps in
+ * SQL spelling. Hand callers numbers where they are exact, and ISO-8601 timestamps.
+ */
+function valueConverter(type: string): ((value: string) => unknown) | undefined {
+  if (/^(BIGINT|UBIGINT|HUGEINT|UHUGEINT)$/.test(type)) {
+    return (value) => (Number.isSafeInteger(Number(value)) ? Number(value) : value);
+  }
+  if (type.startsWith('DECIMAL')) {
+    return (value) => (String(Number(value)) === (value.includes('.') ? value.replace(/\.?0+$/, '') : value) ? Number(value) : value);
+  }
+  if (type === 'TIMESTAMP WITH TIME ZONE') {
+    return (value) => value.replace(' ', 'T').replace(/\+00$/, 'Z');
+  }
+  if (type === 'TIMESTAMP') return (value) => value.replace(' ', 'T');
+  return undefined;
+}

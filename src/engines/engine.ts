@@ -1,0 +1,54 @@
+/**
+ * The engine boundary. Nothing outside `engines/duckdb/` (and `sql/`, for DuckDB's parser)
+ * imports DuckDB; everything else speaks to an `Engine`.
+ */
+
+export interface ColumnInfo {
+  name: string;
+  /** The engine's type name, e.g. `VARCHAR`, `BIGINT`, `TIMESTAMP WITH TIME ZONE`. */
+  type: string;
+}
+
+/**
+ * Rows are JSON-compatible: integers beyond 2^53 and decimals arrive as strings, timestamps as
+ * ISO-8601 strings, lists as arrays, structs as objects.
+ */
+export interface QueryResult {
+  columns: ColumnInfo[];
+  rows: Record<string, unknown>[];
+}
+
+export interface SessionOptions {
+  /**
+   * Lock the session down for user SQL: only these directories are readable, no other external
+   * access, and configuration cannot be changed afterwards. Default: unrestricted (platform work).
+   */
+  sandbox?: { allowedDirectories: string[] };
+}
+
+/** One connection. Statements run one at a time, in order. */
+export interface EngineSession {
+  /** Run statements whose results are not needed. */
+  run(sql: string): Promise<void>;
+  /** Run one query and read all of its rows. */
+  query(sql: string): Promise<QueryResult>;
+  close(): void;
+}
+
+export interface Engine {
+  /** e.g. `duckdb`. */
+  readonly name: string;
+  /** Open a new session; the caller closes it. */
+  openSession(options?: SessionOptions): Promise<EngineSession>;
+  close(): Promise<void>;
+}
+
+/** Quote an identifier for the engine's SQL (double quotes, doubled inside). */
+export function quoteIdentifier(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** Quote a string literal (single quotes, doubled inside). */
+export function quoteLiteral(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`;
+}

@@ -1,0 +1,211 @@
+/**
+ * What a user declared in the catalog repo, after loading. Plain serializable data:
+ * no classes, no functions, so definitions can be stored as JSON in the catalog.
+ */
+
+/** Where a definition came from: a path relative to the catalog repo, 1-based line and column. */
+export interface SourceLocation {
+  file: string;
+  line: number;
+  column: number;
+}
+
+export type Sensitivity = 'PII' | 'PHI' | 'CONFIDENTIAL';
+
+export const MASK_KINDS = [
+  'HASH',
+  'REDACT',
+  'NULLIFY',
+  'DATE_YEAR',
+  'ZIP3',
+  'AGE_90_PLUS',
+  'EMAIL_DOMAIN',
+  'SHOW_LAST_4',
+] as const;
+export type MaskKind = (typeof MASK_KINDS)[number];
+
+/** A column type in the platform's SQL dialect (DuckDB spelling). */
+export type FieldType =
+  | { kind: 'scalar'; sql: ScalarSqlType }
+  | { kind: 'decimal'; precision: number; scale: number }
+  | { kind: 'enum'; name: string; values: string[] }
+  | { kind: 'list'; element: FieldType }
+  | { kind: 'struct'; name: string; fields: FieldDef[] };
+
+export type ScalarSqlType =
+  | 'VARCHAR'
+  | 'INTEGER'
+  | 'BIGINT'
+  | 'UINTEGER'
+  | 'UBIGINT'
+  | 'FLOAT'
+  | 'DOUBLE'
+  | 'BOOLEAN'
+  | 'BLOB'
+  | 'TIMESTAMPTZ'
+  | 'DATE';
+
+export interface FieldDef {
+  name: string;
+  /** The protobuf field number; stable identity across schema versions. */
+  number: number;
+  type: FieldType;
+  /** False unless the field is declared `optional` (or is inferred from a projection). */
+  nullable: boolean;
+  description?: string;
+  primaryKey?: boolean;
+  sensitivity?: Sensitivity;
+  mask?: MaskKind;
+  /** Allowed values (from `allowed: [...]` or an enum). */
+  allowed?: string[];
+  at?: SourceLocation;
+}
+
+export interface SchemaDef {
+  /** Fully qualified message name, e.g. `clinical.Patient`. */
+  message: string;
+  /** The .proto file, relative to the repo. */
+  file: string;
+  description?: string;
+  fields: FieldDef[];
+}
+
+export interface FreshnessDef {
+  warnAfterMs?: number;
+  errorAfterMs?: number;
+}
+
+export type Severity = 'error' | 'warn';
+
+/** One validation: a Great Expectations expectation by name, or `sql` (rows returned = failures). */
+export interface ValidationDef {
+  /** The expectation name, e.g. `expect_column_values_to_be_unique`, or `sql` for a custom check. */
+  expectation: string;
+  /** The expectation's arguments as written (GE names: column, mostly, min_value, ...); `sql` holds `{ sql }`. */
+  args: Record<string, unknown>;
+  severity: Severity;
+  at?: SourceLocation;
+}
+
+export interface TableDef {
+  name: string;
+  owner: string;
+  description?: string;
+  /** `schemas/clinical.proto#clinical.Patient` as written; absent for an inferred projection target. */
+  schemaRef?: string;
+  /** The resolved schema; absent when inferred from a projection's SQL. */
+  schema?: SchemaDef;
+  schemaVersion: number;
+  freshness?: FreshnessDef;
+  validations: ValidationDef[];
+  subscribers: string[];
+  retention: { keepVersions: number };
+  /** `deidentified`: masked values are what gets written; raw values never land. */
+  store: 'raw' | 'deidentified';
+  at: SourceLocation;
+}
+
+export type SourceType =
+  | 'csv'
+  | 'json'
+  | 'ndjson'
+  | 'parquet'
+  | 'postgres'
+  | 'mysql'
+  | 'nats'
+  | 'kafka'
+  | 'salesforce';
+
+export interface SourceDef {
+  type: SourceType;
+  /** Path or glob relative to the repo, an absolute path, or an object-store URI. */
+  uri?: string;
+  /** Source-specific options; csv: delimiter, header, null_values, timestamp_formats, date_formats. */
+  options: Record<string, unknown>;
+  /** Source column name -> field name. */
+  columns: Record<string, string>;
+}
+
+export type ScheduleDef =
+  | { kind: 'cron'; expression: string }
+  | { kind: 'every'; intervalMs: number }
+  | { kind: 'source_change'; pollMs: number };
+
+export interface BadRowsDef {
+  action: 'quarantine' | 'fail';
+  /** Fraction of rows that may be bad before the run fails (quarantine only). */
+  maxFraction: number;
+}
+
+export interface TaskDef {
+  name: string;
+  type: 'ingestion' | 'projection';
+  target: string;
+  source?: SourceDef;
+  /** The projection's SQL text (read from `sqlFile` when the task names a file). */
+  sql?: string;
+  sqlFile?: string;
+  mode: 'replace' | 'append' | 'merge';
+  badRows: BadRowsDef;
+  schedule?: ScheduleDef;
+  retries: { attempts: number; backoffMs: number };
+  timeoutMs?: number;
+  dependsOn: string[];
+  at: SourceLocation;
+}
+
+export type ChannelDef =
+  | { type: 'slack'; webhook: string; on?: string[] }
+  | { type: 'email'; to: string[]; on?: string[] }
+  | { type: 'pagerduty'; routingKey: string; on?: string[] }
+  | { type: 'webhook'; url: string; on?: string[] };
+
+export interface OwnerDef {
+  name: string;
+  description?: string;
+  members: string[];
+  channels: ChannelDef[];
+  at: SourceLocation;
+}
+
+export interface RoleDef {
+  name: string;
+  /** `user:x@y`, `group:g`, or a bare principal name. */
+  members: string[];
+  /** Table names or globs (`analytics.*`). */
+  grants: string[];
+  denyColumns: Record<string, string[]>;
+  rowFilters: Record<string, string>;
+  unmask: Sensitivity[];
+  at: SourceLocation;
+}
+
+export interface PrincipalDef {
+  name: string;
+  groups: string[];
+  attributes: Record<string, string>;
+  at: SourceLocation;
+}
+
+export interface ProjectDef {
+  name: string;
+  /** `sqlite:path` or `postgres://...`; env overrides already applied. */
+  catalog: string;
+  /** `file:path` or `s3://bucket/prefix`. */
+  storage: string;
+  engine: string;
+  orchestrator: 'local' | 'workers';
+  governance: { profile?: string; hashKey?: string };
+  /** Absolute path of the catalog repo. */
+  root: string;
+}
+
+/** Everything the loader produced from one catalog repo. */
+export interface Definitions {
+  project: ProjectDef;
+  owners: OwnerDef[];
+  tables: TableDef[];
+  tasks: TaskDef[];
+  roles: RoleDef[];
+  principals: PrincipalDef[];
+}
