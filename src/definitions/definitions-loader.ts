@@ -1,0 +1,130 @@
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { Diagnostic } from '../diagnostics/index.ts';
+import type { Definitions, FieldDef } from '../model/index.ts';
+import { CatalogDocumentParser } from './catalog-document-parser.ts';
+import { lintCrossReferences } from './cross-reference-linter.ts';
+import { findDefinitionFiles } from './definition-file-finder.ts';
+import type { SecretValue } from './env-interpolator.ts';
+import { HIPAA_SAFE_HARBOR, lintHipaaSafeHarbor } from './hipaa-safe-harbor-profile.ts';
+import { loadProjectSettings, PROJECT_FILE } from './project-settings-loader.ts';
+import { ProtoSchemaLoader } from './proto-schema-loader.ts';
+import { lintSqlReferences } from './sql-reference-linter.ts';
+import { lintTaskCycles } from './task-cycle-linter.ts';
+
+export interface LoadDefinitionsOptions {
+  /** Variables for `${NAME}` and the TESSERA_* overrides; defaults to `process.env`. */
+  env?: Record<string, string | undefined>;
+  /** Dev mode tolerates a missing `governance.hash_key` (a warning instead of an error). Default false. */
+  devMode?: boolean;
+}
+
+export interface LoadedDefinitions {
+  /** Everything that loaded; documents that failed validation are left out, so check `diagnostics` first. */
+  definitions: Definitions;
+  /** Every problem found, sorted by file, line and column. */
+  diagnostics: Diagnostic[];
+  /** The `${VAR}` values substituted, for `redactSecrets` before printing or storing definitions. */
+  secrets: SecretValue[];
+}
+
+/**
+ * Load a catalog repo: `tessera.yaml`, every YAML definition, the .proto schemas and .sql files
+ * they name; then lint cross-references, projection SQL, cycles and the governance profile.
+ * Pure: reads only the repo's definition files, never data, storage or the network.
+ */
+export async function loadDefinitions(
+  root: string,
+  options: LoadDefinitionsOptions = {},
+): Promise<LoadedDefinitions> {
+  const repoRoot = resolve(root);
+  const env = options.env ?? process.env;
+  const devMode = options.devMode ?? false;
+  const settings = loadProjectSettings(repoRoot, env, devMode);
+  const diagnostics: Diagnostic[] = [...settings.diagnostics];
+
+  const parser = new CatalogDocumentParser(repoRoot, env);
+  for (const file of await findDefinitionFiles(repoRoot)) {
+    parser.addFile(file, await readFile(join(repoRoot, file), 'utf8'));
+  }
+  diagnostics.push(...parser.diagnostics);
+  const { catalog } = parser;
+
+  const protoLoader = new ProtoSchemaLoader(repoRoot);
+  for (const table of catalog.tables) {
+    if (table.def.schemaRef === undefined) continue;
+    const resolved = protoLoader.resolve(
+      table.def.schemaRef,
+      table.document.locate(['schema']),
+      `table ${table.def.name}`,
+    );
+    diagnostics.push(...resolved.diagnostics);
+    if (resolved.schema) {
+      table.def.schema = resolved.schema;
+      if (table.def.description === undefined && resolved.schema.description !== undefined) {
+        table.def.description = resolved.schema.description;
+      }
+    }
+  }
+  diagnostics.push(...protoLoader.diagnostics);
+
+  diagnostics.push(...lintCrossReferences(catalog));
+  const sql = await lintSqlReferences(catalog);
+  diagnostics.push(...sql.diagnostics);
+  diagnostics.push(...lintTaskCycles(catalog, sql.sqlTables));
+
+  const tables = catalog.tables.map((table) => table.def);
+  const { project } = settings;
+  if (project.governance.profile === HIPAA_SAFE_HARBOR) diagnostics.push(...lintHipaaSafeHarbor(tables));
+  const usesHash = tables.some((table) => (table.schema?.fields ?? []).some(hasHashMask));
+  if (
+    !project.governance.hashKey &&
+    !settings.hashKeyVariableMissing &&
+    (project.governance.profile || usesHash)
+  ) {
+    diagnostics.push({
+      code: 'missing-hash-key',
+      severity: devMode ? 'warning' : 'error',
+      message: `governance.hash_key is not set; ${usesHash ? 'HASH masks need' : `the ${project.governance.profile} profile needs`} a secret key for keyed hashing: add \`hash_key: \${TESSERA_HASH_KEY}\` under \`governance\` in ${PROJECT_FILE} and export the variable (only dev mode runs without one)`,
+      at: { file: PROJECT_FILE, line: 1, column: 1 },
+    });
+  }
+
+  const byName = <T extends { name: string }>(items: { def: T }[]) =>
+    items.map((item) => item.def).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return {
+    definitions: {
+      project,
+      owners: byName(catalog.owners),
+      tables: byName(catalog.tables),
+      tasks: byName(catalog.tasks),
+      roles: byName(catalog.roles),
+      principals: byName(catalog.principals),
+    },
+    diagnostics: sortAndDeduplicate(diagnostics),
+    secrets: [...settings.secrets, ...parser.secrets],
+  };
+}
+
+function hasHashMask(field: FieldDef): boolean {
+  if (field.mask === 'HASH') return true;
+  const element = field.type.kind === 'list' ? field.type.element : field.type;
+  return element.kind === 'struct' && element.fields.some(hasHashMask);
+}
+
+function sortAndDeduplicate(diagnostics: Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return diagnostics
+    .filter((diagnostic) => {
+      const key = JSON.stringify([diagnostic.at, diagnostic.code, diagnostic.message]);
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    })
+    .sort(
+      (a, b) =>
+        (a.at.file < b.at.file ? -1 : a.at.file > b.at.file ? 1 : 0) ||
+        a.at.line - b.at.line ||
+        a.at.column - b.at.column,
+    );
+}

@@ -1,0 +1,173 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, isAbsolute, resolve } from 'node:path';
+import type { Diagnostic } from '../diagnostics/index.ts';
+import type { ProjectDef, SourceLocation } from '../model/index.ts';
+import { projectDocumentSchema } from './document-schemas.ts';
+import { interpolateEnv, type SecretValue } from './env-interpolator.ts';
+import { readYamlFile } from './yaml-file-reader.ts';
+import { formatYamlPath, type YamlDocument } from './yaml-document.ts';
+import { diagnosticsFromZodIssues } from './zod-issue-mapper.ts';
+
+/** The project settings file at the root of a catalog repo. */
+export const PROJECT_FILE = 'tessera.yaml';
+
+/** Governance profiles the loader knows how to lint. */
+export const GOVERNANCE_PROFILES = ['hipaa-safe-harbor'];
+
+export interface ProjectSettings {
+  project: ProjectDef;
+  diagnostics: Diagnostic[];
+  secrets: SecretValue[];
+  /** True when `hash_key` was written as `${VAR}` with VAR unset (already reported as `missing-env`). */
+  hashKeyVariableMissing: boolean;
+}
+
+/**
+ * Read `tessera.yaml` (optional: defaults apply without it), apply the TESSERA_CATALOG_URL,
+ * TESSERA_STORAGE_URL and TESSERA_ENGINE overrides, and make `sqlite:`/`file:` paths absolute.
+ */
+export function loadProjectSettings(
+  root: string,
+  env: Readonly<Record<string, string | undefined>>,
+  devMode: boolean,
+): ProjectSettings {
+  const diagnostics: Diagnostic[] = [];
+  const secrets: SecretValue[] = [];
+  let document: YamlDocument | undefined;
+  let raw: Record<string, unknown> = {};
+  let hashKeyVariableMissing = false;
+
+  const path = resolve(root, PROJECT_FILE);
+  if (existsSync(path)) {
+    const read = readYamlFile(PROJECT_FILE, readFileSync(path, 'utf8'));
+    diagnostics.push(...read.diagnostics);
+    document = read.documents[0];
+    for (const extra of read.documents.slice(1)) {
+      diagnostics.push({
+        code: 'invalid-document',
+        severity: 'error',
+        message: `${PROJECT_FILE} holds one document; move other definitions to their own files`,
+        at: extra.start,
+      });
+    }
+  }
+  if (document) {
+    const { missing, used } = interpolateEnv(document, env);
+    secrets.push(...used);
+    const unset = new Set<string>();
+    for (const variable of missing) {
+      const location = document.locate(variable.path);
+      unset.add(`${location.line}:${location.column}`);
+      const isHashKey = variable.path.join('.') === 'governance.hash_key';
+      hashKeyVariableMissing ||= isHashKey;
+      diagnostics.push({
+        code: 'missing-env',
+        severity: isHashKey && devMode ? 'warning' : 'error',
+        message: `environment variable \`${variable.variable}\` is not set (used by \`${formatYamlPath(variable.path)}\` in ${PROJECT_FILE})${isHashKey ? '; masked HASH values need it outside dev mode' : ''}`,
+        at: location,
+      });
+    }
+    const data = document.data;
+    if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+      diagnostics.push({
+        code: 'invalid-document',
+        severity: 'error',
+        message: `${PROJECT_FILE} must be a map of settings (name, catalog, storage, engine, orchestrator, governance)`,
+        at: document.start,
+      });
+    } else {
+      raw = data as Record<string, unknown>;
+      const parsed = projectDocumentSchema.safeParse(raw);
+      if (!parsed.success) {
+        const shapeDiagnostics = diagnosticsFromZodIssues(parsed.error.issues, document, PROJECT_FILE);
+        diagnostics.push(
+          ...shapeDiagnostics.filter((item) => !unset.has(`${item.at.line}:${item.at.column}`)),
+        );
+      }
+    }
+  }
+
+  const at = (key: string[]): SourceLocation =>
+    document?.locate(key) ?? { file: PROJECT_FILE, line: 1, column: 1 };
+  const text = (value: unknown): string | undefined =>
+    typeof value === 'string' && value !== '' ? value : undefined;
+  const governance = (raw.governance ?? {}) as Record<string, unknown>;
+
+  const setting = (key: string, variable: string, fallback: string) => {
+    const override = text(env[variable]);
+    return override
+      ? { value: override, source: `\`${variable}\``, at: { file: PROJECT_FILE, line: 1, column: 1 } }
+      : { value: text(raw[key]) ?? fallback, source: `\`${key}\``, at: at([key]) };
+  };
+
+  const catalog = setting('catalog', 'TESSERA_CATALOG_URL', 'sqlite:.tessera/catalog.db');
+  const storage = setting('storage', 'TESSERA_STORAGE_URL', 'file:.tessera/warehouse');
+  const engine = setting('engine', 'TESSERA_ENGINE', 'duckdb');
+
+  const catalogUrl = normalizeLocation(catalog.value, 'sqlite', root);
+  if (!catalogUrl) {
+    diagnostics.push({
+      code: 'invalid-value',
+      severity: 'error',
+      message: `${catalog.source} must be \`sqlite:PATH\` or \`postgres://user@host:5432/db\``,
+      at: catalog.at,
+    });
+  }
+  const storageUrl = normalizeLocation(storage.value, 'file', root);
+  if (!storageUrl) {
+    diagnostics.push({
+      code: 'invalid-value',
+      severity: 'error',
+      message: `${storage.source} must be \`file:PATH\` or \`s3://bucket/prefix\``,
+      at: storage.at,
+    });
+  }
+  if (engine.value !== 'duckdb' && !isPostgresUrl(engine.value)) {
+    diagnostics.push({
+      code: 'invalid-value',
+      severity: 'error',
+      message: `${engine.source} must be \`duckdb\` or a \`postgres://\` URL`,
+      at: engine.at,
+    });
+  }
+
+  const profile = text(governance.profile);
+  if (profile && !GOVERNANCE_PROFILES.includes(profile)) {
+    diagnostics.push({
+      code: 'unknown-profile',
+      severity: 'error',
+      message: `unknown governance profile \`${profile}\`; known profiles: ${GOVERNANCE_PROFILES.join(', ')}`,
+      at: at(['governance', 'profile']),
+    });
+  }
+  const hashKey = text(governance.hash_key);
+  const orchestrator = raw.orchestrator === 'workers' ? 'workers' : 'local';
+
+  const project: ProjectDef = {
+    name: text(raw.name) ?? basename(root),
+    catalog: catalogUrl ?? catalog.value,
+    storage: storageUrl ?? storage.value,
+    engine: engine.value,
+    orchestrator,
+    governance: { ...(profile ? { profile } : {}), ...(hashKey ? { hashKey } : {}) },
+    root,
+  };
+  return { project, diagnostics, secrets, hashKeyVariableMissing };
+}
+
+/** `sqlite:rel` → `sqlite:/abs/rel` (or `file:`); URLs of other schemes the layer accepts pass through. */
+function normalizeLocation(value: string, scheme: 'sqlite' | 'file', root: string): string | undefined {
+  if (scheme === 'sqlite' && isPostgresUrl(value)) return value;
+  if (scheme === 'file' && /^s3:\/\/[^/]+/.test(value)) return value;
+  const prefix = `${scheme}:`;
+  if (!value.startsWith(prefix)) return undefined;
+  let path = value.slice(prefix.length);
+  if (path === ':memory:') return value;
+  if (path.startsWith('//')) path = path.replace(/^\/\/(localhost)?/, '');
+  if (path === '') return undefined;
+  return `${prefix}${isAbsolute(path) ? path : resolve(root, path)}`;
+}
+
+function isPostgresUrl(value: string): boolean {
+  return /^postgres(ql)?:\/\//.test(value);
+}

@@ -1,0 +1,31 @@
+import { parseSql, referencedTables } from '../sql/index.ts';
+
+/** The outcome of parsing one SELECT: the tables it reads, or why it does not parse. */
+export interface SelectAnalysis {
+  /** Tables read, lowercased as written (`schema.table`, or a bare name), deduplicated, in order of appearance. */
+  tables: string[];
+  /** DuckDB's parser message when the text is not exactly one SELECT statement. */
+  error?: string;
+}
+
+/**
+ * Parse SQL that must be a single SELECT (a projection) with DuckDB's in-memory parser and list
+ * the tables it reads; never throws for bad SQL: the problem comes back in `error`.
+ */
+export async function analyzeSelect(sql: string): Promise<SelectAnalysis> {
+  try {
+    const statements = await parseSql(sql);
+    if (statements.length !== 1) {
+      return {
+        tables: [],
+        error:
+          statements.length === 0
+            ? 'no SQL statement found'
+            : `expected one SELECT statement, found ${statements.length}; a projection publishes the result of one query`,
+      };
+    }
+    return { tables: [...new Set(referencedTables(statements[0]!.node).map((reference) => reference.name))] };
+  } catch (error) {
+    return { tables: [], error: (error as Error).message };
+  }
+}

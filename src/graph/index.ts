@@ -1,0 +1,3 @@
+export { TaskGraph } from './task-graph.ts';
+export { topologicalSort } from './topological-sort.ts';
+export { stronglyConnectedComponents } from './strongly-connected-components.ts';
