@@ -1,0 +1,597 @@
+import { Migrator, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { NotFoundError, TesseraError, UsageError } from '../diagnostics/index.ts';
+import type {
+  FieldDef,
+  LineageEdge,
+  OwnerDef,
+  PrincipalDef,
+  RoleDef,
+  Run,
+  RunLogLine,
+  SchemaVersionRecord,
+  TableRecord,
+  TaskDef,
+  Version,
+} from '../model/index.ts';
+import type { CatalogDatabase, RunsRow, TablesRow, VersionsRow } from './catalog-database.ts';
+import { CatalogMigrationProvider } from './catalog-migrations.ts';
+import type {
+  AppliedDefinitions,
+  CatalogStore,
+  DefinitionChanges,
+  NewVersion,
+  RunFilter,
+} from './catalog-store.ts';
+import { toIsoTimestamp } from './iso-timestamp.ts';
+
+type CatalogTransaction = Transaction<CatalogDatabase>;
+type DefinitionTable = 'tasks' | 'owners' | 'roles' | 'principals';
+
+/**
+ * Every `CatalogStore` query, written once over Kysely. A database adapter subclasses it and supplies
+ * the Kysely instance plus the capabilities below; SQLite and PostgreSQL differ only there.
+ */
+export abstract class KyselyCatalogStore implements CatalogStore {
+  /**
+   * True where `SELECT … FOR UPDATE` locks a row until commit (PostgreSQL): publishers of one table then
+   * queue on its row. False where write transactions already exclude each other (SQLite `BEGIN IMMEDIATE`).
+   */
+  protected readonly supportsRowLocks: boolean = false;
+
+  protected constructor(protected readonly db: Kysely<CatalogDatabase>) {}
+
+  /**
+   * The schema holding Kysely's migration bookkeeping, created if missing; `undefined` = the connection's
+   * default. Default: `undefined`.
+   */
+  protected get migrationTableSchema(): string | undefined {
+    return undefined;
+  }
+
+  async migrate(): Promise<void> {
+    const migrator = new Migrator({
+      db: this.db,
+      provider: new CatalogMigrationProvider(),
+      migrationTableSchema: this.migrationTableSchema,
+    });
+    const { error, results } = await migrator.migrateToLatest();
+    if (error) {
+      const failed = results?.find((result) => result.status === 'Error')?.migrationName;
+      throw new TesseraError(
+        `catalog migration ${failed ?? ''} failed: ${errorMessage(error)}; check that the catalog database is reachable and writable`,
+        { cause: error },
+      );
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+  }
+
+  // ---- definitions ----------------------------------------------------------------------------
+
+  async readDefinitions(): Promise<AppliedDefinitions> {
+    const [tables, tasks, owners, roles, principals] = await Promise.all([
+      this.listTables(),
+      this.readDefinitionTable<TaskDef>('tasks'),
+      this.readDefinitionTable<OwnerDef>('owners'),
+      this.readDefinitionTable<RoleDef>('roles'),
+      this.readDefinitionTable<PrincipalDef>('principals'),
+    ]);
+    return { tables, tasks, owners, roles, principals };
+  }
+
+  async applyDefinitions(changes: DefinitionChanges): Promise<void> {
+    const now = new Date().toISOString();
+    await this.db.transaction().execute(async (trx) => {
+      for (const { def, fields, newSchemaVersion } of changes.upsertTables) {
+        await this.upsertTable(trx, def, fields, newSchemaVersion, now, changes.gitCommit);
+      }
+      if (changes.removeTables.length > 0) {
+        await trx.deleteFrom('schema_versions').where('table_name', 'in', changes.removeTables).execute();
+        await trx.deleteFrom('tables').where('name', 'in', changes.removeTables).execute();
+      }
+
+      for (const task of changes.upsertTasks) {
+        await trx
+          .insertInto('tasks')
+          .values({ name: task.name, definition_json: JSON.stringify(task), updated_at: now })
+          .onConflict((conflict) =>
+            conflict.column('name').doUpdateSet({ definition_json: JSON.stringify(task), updated_at: now }),
+          )
+          .execute();
+      }
+      if (changes.removeTasks.length > 0) {
+        await trx.deleteFrom('tasks').where('name', 'in', changes.removeTasks).execute();
+      }
+
+      // The repo is the source of truth for who owns and who may read: replace these wholesale.
+      await this.replaceDefinitionTable(trx, 'owners', changes.owners, now);
+      await this.replaceDefinitionTable(trx, 'roles', changes.roles, now);
+      await this.replaceDefinitionTable(trx, 'principals', changes.principals, now);
+
+      const lineageTasks = new Set([
+        ...changes.upsertTasks.map((task) => task.name),
+        ...changes.removeTasks,
+        ...changes.lineage.map((edge) => edge.task),
+      ]);
+      if (lineageTasks.size > 0) {
+        await trx
+          .deleteFrom('lineage_edges')
+          .where('task', 'in', [...lineageTasks])
+          .execute();
+      }
+      await this.insertLineage(trx, changes.lineage);
+    });
+  }
+
+  private async upsertTable(
+    trx: CatalogTransaction,
+    def: DefinitionChanges['upsertTables'][number]['def'],
+    fields: FieldDef[],
+    newSchemaVersion: number | undefined,
+    now: string,
+    gitCommit: string | undefined,
+  ): Promise<void> {
+    const existing = await trx
+      .selectFrom('tables')
+      .select('schema_version')
+      .where('name', '=', def.name)
+      .executeTakeFirst();
+    const definition = {
+      owner: def.owner,
+      description: def.description ?? null,
+      definition_json: JSON.stringify(def),
+      updated_at: now,
+    };
+    const schema =
+      newSchemaVersion !== undefined
+        ? { schema_version: newSchemaVersion, fields_json: JSON.stringify(fields) }
+        : undefined;
+    if (existing) {
+      await trx
+        .updateTable('tables')
+        .set({ ...definition, ...schema })
+        .where('name', '=', def.name)
+        .execute();
+    } else {
+      await trx
+        .insertInto('tables')
+        .values({
+          name: def.name,
+          ...definition,
+          schema_version: def.schemaVersion,
+          fields_json: JSON.stringify(fields),
+          current_version: null,
+          ...schema,
+        })
+        .execute();
+    }
+    if (newSchemaVersion !== undefined) {
+      await trx
+        .insertInto('schema_versions')
+        .values({
+          table_name: def.name,
+          schema_version: newSchemaVersion,
+          fields_json: JSON.stringify(fields),
+          applied_at: now,
+          git_commit: gitCommit ?? null,
+        })
+        .execute();
+    }
+  }
+
+  private async readDefinitionTable<T>(table: DefinitionTable): Promise<T[]> {
+    const rows = await this.db.selectFrom(table).select(['name', 'definition_json']).execute();
+    return rows.sort(byName).map((row) => JSON.parse(row.definition_json) as T);
+  }
+
+  private async replaceDefinitionTable(
+    trx: CatalogTransaction,
+    table: DefinitionTable,
+    definitions: { name: string }[],
+    now: string,
+  ): Promise<void> {
+    await trx.deleteFrom(table).execute();
+    if (definitions.length === 0) return;
+    await trx
+      .insertInto(table)
+      .values(
+        definitions.map((definition) => ({
+          name: definition.name,
+          definition_json: JSON.stringify(definition),
+          updated_at: now,
+        })),
+      )
+      .execute();
+  }
+
+  async listTables(): Promise<TableRecord[]> {
+    const rows = await this.db.selectFrom('tables').selectAll().execute();
+    return rows.sort(byName).map(toTableRecord);
+  }
+
+  async getTable(name: string): Promise<TableRecord | undefined> {
+    const row = await this.db.selectFrom('tables').selectAll().where('name', '=', name).executeTakeFirst();
+    return row && toTableRecord(row);
+  }
+
+  async listSchemaVersions(table: string): Promise<SchemaVersionRecord[]> {
+    const rows = await this.db
+      .selectFrom('schema_versions')
+      .selectAll()
+      .where('table_name', '=', table)
+      .orderBy('schema_version')
+      .execute();
+    return rows.map((row) =>
+      withoutUndefined({
+        table: row.table_name,
+        schemaVersion: Number(row.schema_version),
+        fields: JSON.parse(row.fields_json) as FieldDef[],
+        appliedAt: row.applied_at,
+        gitCommit: row.git_commit ?? undefined,
+      }),
+    );
+  }
+
+  // ---- versions -------------------------------------------------------------------------------
+
+  async publishVersion(version: NewVersion): Promise<Version> {
+    return this.db.transaction().execute(async (trx) => {
+      // Lock first, then read: the second of two concurrent publishers sees the first's version.
+      let tableQuery = trx
+        .selectFrom('tables')
+        .select(['name', 'current_version'])
+        .where('name', '=', version.table);
+      if (this.supportsRowLocks) tableQuery = tableQuery.forUpdate();
+      const table = await tableQuery.executeTakeFirst();
+      if (!table) {
+        throw new NotFoundError(
+          `cannot publish a version of ${version.table}: the table is not registered in the catalog; run \`tessera apply\` first`,
+        );
+      }
+
+      const published = await trx
+        .selectFrom('versions')
+        .selectAll()
+        .where('table_name', '=', version.table)
+        .where('run_id', '=', version.runId)
+        .executeTakeFirst();
+      if (published) return toVersion(published);
+
+      const latest = await trx
+        .selectFrom('versions')
+        .select(['version', 'published_at'])
+        .where('table_name', '=', version.table)
+        .orderBy('version', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+      const now = new Date().toISOString();
+      // Never earlier than the previous version, even if the clock stepped back: time travel relies on it.
+      const publishedAt = latest && latest.published_at > now ? latest.published_at : now;
+      const row: Selectable<VersionsRow> = {
+        table_name: version.table,
+        version: latest ? Number(latest.version) + 1 : 1,
+        schema_version: version.schemaVersion,
+        row_count: version.rowCount,
+        bytes: version.bytes,
+        files_json: JSON.stringify(version.files),
+        run_id: version.runId,
+        task: version.task,
+        git_commit: version.gitCommit ?? null,
+        upstream_json: JSON.stringify(version.upstream),
+        checks_json: JSON.stringify(version.checks),
+        published_at: publishedAt,
+      };
+      await trx.insertInto('versions').values(row).execute();
+      await trx
+        .updateTable('tables')
+        .set({
+          current_version: row.version,
+          updated_at: publishedAt,
+          ...(version.fields ? { fields_json: JSON.stringify(version.fields) } : {}),
+        })
+        .where('name', '=', version.table)
+        .execute();
+      return toVersion(row);
+    });
+  }
+
+  async getVersion(table: string, version: number): Promise<Version | undefined> {
+    const row = await this.db
+      .selectFrom('versions')
+      .selectAll()
+      .where('table_name', '=', table)
+      .where('version', '=', version)
+      .executeTakeFirst();
+    return row && toVersion(row);
+  }
+
+  async getCurrentVersion(table: string): Promise<Version | undefined> {
+    const row = await this.db
+      .selectFrom('versions')
+      .innerJoin('tables', (join) =>
+        join
+          .onRef('tables.name', '=', 'versions.table_name')
+          .onRef('tables.current_version', '=', 'versions.version'),
+      )
+      .selectAll('versions')
+      .where('versions.table_name', '=', table)
+      .executeTakeFirst();
+    return row && toVersion(row);
+  }
+
+  async getVersionAt(table: string, timestamp: string): Promise<Version | undefined> {
+    const row = await this.db
+      .selectFrom('versions')
+      .selectAll()
+      .where('table_name', '=', table)
+      .where('published_at', '<=', toIsoTimestamp(timestamp))
+      .orderBy('version', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row && toVersion(row);
+  }
+
+  async listVersions(table: string): Promise<Version[]> {
+    const rows = await this.db
+      .selectFrom('versions')
+      .selectAll()
+      .where('table_name', '=', table)
+      .orderBy('version', 'desc')
+      .execute();
+    return rows.map(toVersion);
+  }
+
+  async deleteVersions(table: string, versions: number[]): Promise<Version[]> {
+    if (versions.length === 0) return [];
+    return this.db.transaction().execute(async (trx) => {
+      // Locking the table row keeps a concurrent publish from moving the pointer while we check it.
+      let tableQuery = trx.selectFrom('tables').select('current_version').where('name', '=', table);
+      if (this.supportsRowLocks) tableQuery = tableQuery.forUpdate();
+      const current = (await tableQuery.executeTakeFirst())?.current_version;
+      if (current !== undefined && current !== null && versions.includes(Number(current))) {
+        throw new UsageError(
+          `cannot delete version ${current} of ${table}: it is the current version; only older versions can be deleted`,
+        );
+      }
+      const rows = await trx
+        .selectFrom('versions')
+        .selectAll()
+        .where('table_name', '=', table)
+        .where('version', 'in', versions)
+        .orderBy('version', 'desc')
+        .execute();
+      if (rows.length > 0) {
+        await trx
+          .deleteFrom('versions')
+          .where('table_name', '=', table)
+          .where('version', 'in', versions)
+          .execute();
+      }
+      return rows.map(toVersion);
+    });
+  }
+
+  // ---- runs -----------------------------------------------------------------------------------
+
+  async createRun(run: Run): Promise<void> {
+    await this.db
+      .insertInto('runs')
+      .values({
+        id: run.id,
+        task: run.task,
+        status: run.status,
+        attempt: run.attempt,
+        trigger: run.trigger,
+        queued_at: toIsoTimestamp(run.queuedAt),
+        started_at: optionalTimestamp(run.startedAt),
+        finished_at: optionalTimestamp(run.finishedAt),
+        error: run.error ?? null,
+        published_json: run.published ? JSON.stringify(run.published) : null,
+        rows_written: run.rowsWritten ?? null,
+        bad_rows: run.badRows ?? null,
+      })
+      .execute();
+  }
+
+  async updateRun(id: string, patch: Partial<Omit<Run, 'id' | 'task'>>): Promise<void> {
+    const has = (key: keyof typeof patch): boolean => Object.hasOwn(patch, key);
+    const set: Partial<RunsRow> = {};
+    if (has('status') && patch.status !== undefined) set.status = patch.status;
+    if (has('attempt') && patch.attempt !== undefined) set.attempt = patch.attempt;
+    if (has('trigger') && patch.trigger !== undefined) set.trigger = patch.trigger;
+    if (has('queuedAt') && patch.queuedAt !== undefined) set.queued_at = toIsoTimestamp(patch.queuedAt);
+    if (has('startedAt')) set.started_at = optionalTimestamp(patch.startedAt);
+    if (has('finishedAt')) set.finished_at = optionalTimestamp(patch.finishedAt);
+    if (has('error')) set.error = patch.error ?? null;
+    if (has('published')) set.published_json = patch.published ? JSON.stringify(patch.published) : null;
+    if (has('rowsWritten')) set.rows_written = patch.rowsWritten ?? null;
+    if (has('badRows')) set.bad_rows = patch.badRows ?? null;
+
+    const result =
+      Object.keys(set).length > 0
+        ? await this.db.updateTable('runs').set(set).where('id', '=', id).executeTakeFirst()
+        : undefined;
+    const found = result ? result.numUpdatedRows > 0n : (await this.getRun(id)) !== undefined;
+    if (!found) throw new NotFoundError(`cannot update run ${id}: no such run in the catalog`);
+  }
+
+  async getRun(id: string): Promise<Run | undefined> {
+    const row = await this.db.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toRun(row);
+  }
+
+  async listRuns(filter: RunFilter = {}): Promise<Run[]> {
+    let query = this.db.selectFrom('runs').selectAll();
+    if (filter.task !== undefined) query = query.where('task', '=', filter.task);
+    if (filter.status !== undefined) query = query.where('status', '=', filter.status);
+    // `id` breaks ties between runs queued in the same millisecond, so pages are stable.
+    query = query.orderBy('queued_at', 'desc').orderBy('id', 'desc');
+    if (filter.limit !== undefined) query = query.limit(filter.limit);
+    return (await query.execute()).map(toRun);
+  }
+
+  async appendRunLog(lines: RunLogLine[]): Promise<void> {
+    if (lines.length === 0) return;
+    await this.db.transaction().execute(async (trx) => {
+      const nextSeq = new Map<string, number>();
+      for (const runId of new Set(lines.map((line) => line.runId))) {
+        if (this.supportsRowLocks) {
+          // Two writers logging for one run would otherwise both pick the same next seq.
+          await trx.selectFrom('runs').select('id').where('id', '=', runId).forUpdate().execute();
+        }
+        const last = await trx
+          .selectFrom('run_logs')
+          .select((eb) => eb.fn.max('seq').as('seq'))
+          .where('run_id', '=', runId)
+          .executeTakeFirst();
+        nextSeq.set(runId, Number(last?.seq ?? 0) + 1);
+      }
+      const rows = lines.map((line) => {
+        const seq = nextSeq.get(line.runId)!;
+        nextSeq.set(line.runId, seq + 1);
+        return {
+          run_id: line.runId,
+          seq,
+          at: toIsoTimestamp(line.at),
+          level: line.level,
+          message: line.message,
+        };
+      });
+      await trx.insertInto('run_logs').values(rows).execute();
+    });
+  }
+
+  async readRunLog(runId: string): Promise<RunLogLine[]> {
+    const rows = await this.db
+      .selectFrom('run_logs')
+      .selectAll()
+      .where('run_id', '=', runId)
+      .orderBy('seq')
+      .execute();
+    return rows.map((row) => ({
+      runId: row.run_id,
+      at: row.at,
+      level: row.level as RunLogLine['level'],
+      message: row.message,
+    }));
+  }
+
+  // ---- lineage --------------------------------------------------------------------------------
+
+  async listLineage(): Promise<LineageEdge[]> {
+    const rows = await this.db.selectFrom('lineage_edges').selectAll().execute();
+    const sortKey = (row: (typeof rows)[number]): string =>
+      [row.task, row.to_table, row.to_column ?? '', row.from_table, row.from_column ?? ''].join('\u0000');
+    rows.sort((a, b) => compareText(sortKey(a), sortKey(b)));
+    return rows.map((row) =>
+      withoutUndefined({
+        fromTable: row.from_table,
+        fromColumn: row.from_column ?? undefined,
+        toTable: row.to_table,
+        toColumn: row.to_column ?? undefined,
+        task: row.task,
+      }),
+    );
+  }
+
+  async replaceTaskLineage(task: string, edges: LineageEdge[]): Promise<void> {
+    const foreign = edges.find((edge) => edge.task !== task);
+    if (foreign) {
+      throw new Error(`replaceTaskLineage(${task}) was given an edge of task ${foreign.task}`);
+    }
+    await this.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('lineage_edges').where('task', '=', task).execute();
+      await this.insertLineage(trx, edges);
+    });
+  }
+
+  private async insertLineage(trx: CatalogTransaction, edges: LineageEdge[]): Promise<void> {
+    if (edges.length === 0) return;
+    await trx
+      .insertInto('lineage_edges')
+      .values(
+        edges.map((edge) => ({
+          from_table: edge.fromTable,
+          from_column: edge.fromColumn ?? null,
+          to_table: edge.toTable,
+          to_column: edge.toColumn ?? null,
+          task: edge.task,
+        })),
+      )
+      .execute();
+  }
+}
+
+// Sorting names here, not in SQL, gives one order whatever the database's collation (and NULL placement).
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function byName(a: { name: string }, b: { name: string }): number {
+  return compareText(a.name, b.name);
+}
+
+function toTableRecord(row: Selectable<TablesRow>): TableRecord {
+  return withoutUndefined({
+    name: row.name,
+    owner: row.owner,
+    description: row.description ?? undefined,
+    schemaVersion: Number(row.schema_version),
+    fields: JSON.parse(row.fields_json) as FieldDef[],
+    currentVersion: row.current_version === null ? undefined : Number(row.current_version),
+    definition: JSON.parse(row.definition_json) as unknown,
+    updatedAt: row.updated_at,
+  });
+}
+
+function toVersion(row: Selectable<VersionsRow>): Version {
+  return withoutUndefined({
+    table: row.table_name,
+    version: Number(row.version),
+    schemaVersion: Number(row.schema_version),
+    rowCount: Number(row.row_count),
+    bytes: Number(row.bytes),
+    files: JSON.parse(row.files_json) as Version['files'],
+    runId: row.run_id,
+    task: row.task,
+    gitCommit: row.git_commit ?? undefined,
+    upstream: JSON.parse(row.upstream_json) as Version['upstream'],
+    checks: JSON.parse(row.checks_json) as Version['checks'],
+    publishedAt: row.published_at,
+  });
+}
+
+function toRun(row: Selectable<RunsRow>): Run {
+  return withoutUndefined({
+    id: row.id,
+    task: row.task,
+    status: row.status as Run['status'],
+    attempt: Number(row.attempt),
+    trigger: row.trigger,
+    queuedAt: row.queued_at,
+    startedAt: row.started_at ?? undefined,
+    finishedAt: row.finished_at ?? undefined,
+    error: row.error ?? undefined,
+    published: row.published_json ? (JSON.parse(row.published_json) as Run['published']) : undefined,
+    rowsWritten: row.rows_written === null ? undefined : Number(row.rows_written),
+    badRows: row.bad_rows === null ? undefined : Number(row.bad_rows),
+  });
+}
+
+function optionalTimestamp(value: string | undefined): string | null {
+  return value === undefined ? null : toIsoTimestamp(value);
+}
+
+/** Absent rather than `undefined`: records read back compare equal to what was written. */
+function withoutUndefined<T extends object>(record: T): T {
+  for (const key of Object.keys(record) as (keyof T)[]) {
+    if (record[key] === undefined) delete record[key];
+  }
+  return record;
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

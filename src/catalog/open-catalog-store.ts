@@ -1,0 +1,60 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { TesseraError, UsageError } from '../diagnostics/index.ts';
+import type { CatalogStore } from './catalog-store.ts';
+import { PostgresCatalogStore } from './postgres-catalog-store.ts';
+import { SqliteCatalogStore } from './sqlite-catalog-store.ts';
+
+/**
+ * Open and migrate the catalog a URL names: `sqlite:/abs/path.db` (parent folders are created; a
+ * relative path resolves against the working directory), `sqlite::memory:`, or
+ * `postgres://…` / `postgresql://…` with an optional `?schema=name` to keep the catalog in its own schema.
+ */
+export async function openCatalogStore(url: string): Promise<CatalogStore> {
+  const store = createCatalogStore(url);
+  try {
+    await store.migrate();
+  } catch (error) {
+    await store.close().catch(() => {});
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new TesseraError(`cannot open the catalog at ${redactPassword(url)}: ${reason}`, { cause: error });
+  }
+  return store;
+}
+
+function createCatalogStore(url: string): CatalogStore {
+  if (url.startsWith('sqlite:')) {
+    let path = url.slice('sqlite:'.length);
+    if (path === ':memory:') return new SqliteCatalogStore({ path });
+    // `sqlite:///abs/path.db` is the spelling other tools use for an absolute path.
+    if (path.startsWith('///')) path = path.slice(2);
+    if (path === '') throw unsupportedUrl(url);
+    path = resolve(path);
+    mkdirSync(dirname(path), { recursive: true });
+    return new SqliteCatalogStore({ path });
+  }
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch (error) {
+      throw new UsageError(`invalid catalog URL ${redactPassword(url)}: ${(error as Error).message}`);
+    }
+    const schema = parsed.searchParams.get('schema') ?? undefined;
+    // `schema` is ours, not libpq's: pg must not see it.
+    parsed.searchParams.delete('schema');
+    return new PostgresCatalogStore({ url: parsed.toString(), schema });
+  }
+  throw unsupportedUrl(url);
+}
+
+function unsupportedUrl(url: string): UsageError {
+  return new UsageError(
+    `unsupported catalog URL ${redactPassword(url)}: use sqlite:/path/to/catalog.db, sqlite::memory: or postgres://user@host:5432/db[?schema=name]`,
+  );
+}
+
+/** Catalog URLs may carry a password; errors must not. */
+function redactPassword(url: string): string {
+  return url.replace(/^([a-z]+:\/\/[^:/@]*):[^@/]*@/i, '$1:***@');
+}

@@ -1,0 +1,103 @@
+import type { DefinitionDiff, Plan, SchemaChange } from './plan.ts';
+import type { SchemaFieldChange } from './schema-diff.ts';
+
+const FIELD_MARKERS: Record<SchemaFieldChange['kind'], string> = {
+  added: '+',
+  removed: '-',
+  type_changed: '~',
+  number_reused: '!',
+  nullability_changed: '~',
+  annotation_changed: '~',
+};
+
+/**
+ * A plan as people read it (like `terraform plan` or `dbt`): `+` added, `~` changed, `-` removed, field
+ * changes under their table with BREAKING markers, downstream impact and whom to notify, then refusals.
+ */
+export function formatPlan(plan: Plan): string {
+  if (plan.isEmpty) return 'No changes: the catalog matches the definitions.\n';
+  const lines: string[] = [];
+  const schemaChanges = new Map(plan.schemaChanges.map((change) => [change.table, change]));
+
+  formatSection(lines, 'Tables', plan.tables, {
+    added: (name) => {
+      const change = schemaChanges.get(name);
+      return change
+        ? `${name}  (schema version ${change.toVersion}, ${countFields(change.changes.length)})`
+        : `${name}  (schema inferred from its projection)`;
+    },
+    details: (name) => {
+      const change = schemaChanges.get(name);
+      return change && change.fromVersion !== undefined ? formatFieldChanges(change) : [];
+    },
+  });
+  formatSection(lines, 'Tasks', plan.tasks);
+  formatSection(lines, 'Owners', plan.owners);
+  formatSection(lines, 'Roles', plan.roles);
+  formatSection(lines, 'Principals', plan.principals);
+
+  if (plan.impact.length > 0) {
+    lines.push('Downstream impact');
+    for (const impact of plan.impact) {
+      lines.push(`  ${impact.table}`);
+      lines.push(`      downstream: ${impact.downstream.join(', ') || '(none)'}`);
+      lines.push(`      notify: ${impact.owners.join(', ') || '(nobody)'}`);
+    }
+    lines.push('');
+  }
+
+  if (plan.refusals.length > 0) {
+    lines.push('Refused: apply will not proceed');
+    for (const refusal of plan.refusals) lines.push(`  ! ${refusal}`);
+    lines.push('');
+  }
+
+  lines.push(summarize(plan));
+  return `${lines.join('\n')}\n`;
+}
+
+interface SectionFormat {
+  added?: (name: string) => string;
+  details?: (name: string) => string[];
+}
+
+function formatSection(
+  lines: string[],
+  title: string,
+  diff: DefinitionDiff,
+  format: SectionFormat = {},
+): void {
+  if (diff.added.length + diff.changed.length + diff.removed.length === 0) return;
+  lines.push(title);
+  for (const name of diff.added) lines.push(`  + ${format.added?.(name) ?? name}`);
+  for (const { name, changes } of diff.changed) {
+    lines.push(`  ~ ${name}`);
+    for (const change of changes) lines.push(`      ${change}`);
+    for (const detail of format.details?.(name) ?? []) lines.push(`          ${detail}`);
+  }
+  for (const name of diff.removed) lines.push(`  - ${name}`);
+  lines.push('');
+}
+
+function formatFieldChanges(change: SchemaChange): string[] {
+  return change.changes.map(
+    (fieldChange) =>
+      `${FIELD_MARKERS[fieldChange.kind]} ${fieldChange.field}: ${fieldChange.detail}${fieldChange.breaking ? '  BREAKING' : ''}`,
+  );
+}
+
+function summarize(plan: Plan): string {
+  const diffs = [plan.tables, plan.tasks, plan.owners, plan.roles, plan.principals];
+  const count = (pick: (diff: DefinitionDiff) => unknown[]): number =>
+    diffs.reduce((total, diff) => total + pick(diff).length, 0);
+  const breaking = plan.schemaChanges.filter((change) => change.breaking).length;
+  let summary = `Plan: ${count((diff) => diff.added)} to add, ${count((diff) => diff.changed)} to change, ${count((diff) => diff.removed)} to remove.`;
+  if (breaking > 0) summary += ` ${breaking} breaking schema change${breaking === 1 ? '' : 's'}.`;
+  if (plan.refusals.length > 0)
+    summary += ` Apply refused: ${plan.refusals.length} problem${plan.refusals.length === 1 ? '' : 's'} to fix.`;
+  return summary;
+}
+
+function countFields(count: number): string {
+  return count === 1 ? '1 field' : `${count} fields`;
+}

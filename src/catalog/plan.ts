@@ -1,0 +1,268 @@
+import type { Definitions, FieldDef, TableDef, TableRecord } from '../model/index.ts';
+import { canonicalDefinition, sameDefinition } from './canonical-definition.ts';
+import type { AppliedDefinitions } from './catalog-store.ts';
+import { diffFields, type SchemaFieldChange } from './schema-diff.ts';
+
+export type { FieldChangeKind, SchemaFieldChange } from './schema-diff.ts';
+export { formatPlan } from './plan-formatter.ts';
+
+/** What differs for one kind of definition, by name (sorted). */
+export interface DefinitionDiff {
+  added: string[];
+  /** Each changed definition with one line per changed property, e.g. `owner: a → b`. */
+  changed: { name: string; changes: string[] }[];
+  removed: string[];
+}
+
+/** A table's schema as declared against its applied schema version. */
+export interface SchemaChange {
+  table: string;
+  /** The applied schema version; absent for a table declared for the first time. */
+  fromVersion?: number;
+  /** The schema version `apply` records: max(applied + 1, declared `schema_version`). */
+  toVersion: number;
+  /** True when any field change is breaking; `apply` refuses it unless `schema_version` was raised. */
+  breaking: boolean;
+  /** Field by field; empty when only `schema_version` was raised. */
+  changes: SchemaFieldChange[];
+}
+
+/** Who a changed or removed table affects. */
+export interface TableImpact {
+  table: string;
+  /** Tables downstream of it, per the lineage graph. */
+  downstream: string[];
+  /** Owners and subscribers of the table and of every downstream table: whom to tell. */
+  owners: string[];
+}
+
+/** The difference between the catalog repo and the catalog, as `tessera plan` shows it. */
+export interface Plan {
+  tables: DefinitionDiff;
+  tasks: DefinitionDiff;
+  owners: DefinitionDiff;
+  roles: DefinitionDiff;
+  principals: DefinitionDiff;
+  schemaChanges: SchemaChange[];
+  impact: TableImpact[];
+  /** Why `apply` would refuse, one sentence each with the fix; empty when it may proceed. */
+  refusals: string[];
+  /** True when applying would write nothing. */
+  isEmpty: boolean;
+}
+
+export interface PlanOptions {
+  /** Every table downstream of `table` (transitively), from the lineage graph. */
+  downstreamTables(table: string): string[];
+}
+
+/**
+ * Diff the repo's definitions against what the catalog last applied. Pure: reads no data, storage or
+ * network. Definitions compare by meaning (source locations ignored), so applying twice plans nothing.
+ */
+export function planChanges(
+  definitions: Definitions,
+  applied: AppliedDefinitions,
+  options: PlanOptions,
+): Plan {
+  const schemaChanges: SchemaChange[] = [];
+  const refusals: string[] = [];
+  const tables = diffDefinitions(definitions.tables, applied.tables, (def, record) => {
+    const previous = record.definition as TableDef;
+    const changes = describePropertyChanges(
+      withoutSchemaFields(previous),
+      withoutSchemaFields(def),
+      TABLE_PROPERTY_LABELS,
+    );
+    const schemaChange = planSchemaChange(def, record);
+    if (schemaChange) {
+      schemaChanges.push(schemaChange);
+      const refusal = refuseUnlessBumped(def, record, schemaChange);
+      if (refusal) refusals.push(refusal);
+      changes.push(describeSchemaChange(schemaChange, refusal !== undefined));
+    }
+    return changes;
+  });
+  for (const name of tables.added) {
+    const def = definitions.tables.find((table) => table.name === name)!;
+    if (!def.schema) continue; // An inferred projection target gets its fields from its first run.
+    schemaChanges.push({
+      table: name,
+      toVersion: def.schemaVersion,
+      breaking: false,
+      changes: diffFields([], def.schema.fields),
+    });
+  }
+  schemaChanges.sort((a, b) => compareText(a.table, b.table));
+
+  const tasks = diffDefinitions(definitions.tasks, applied.tasks, (def, previous) =>
+    describePropertyChanges(previous, def, TASK_PROPERTY_LABELS),
+  );
+  const owners = diffDefinitions(definitions.owners, applied.owners, (def, previous) =>
+    describePropertyChanges(previous, def, {}),
+  );
+  const roles = diffDefinitions(definitions.roles, applied.roles, (def, previous) =>
+    describePropertyChanges(previous, def, ROLE_PROPERTY_LABELS),
+  );
+  const principals = diffDefinitions(definitions.principals, applied.principals, (def, previous) =>
+    describePropertyChanges(previous, def, {}),
+  );
+
+  const impact = planImpact(definitions, applied, tables, options);
+  const isEmpty = [tables, tasks, owners, roles, principals].every(
+    (diff) => diff.added.length === 0 && diff.changed.length === 0 && diff.removed.length === 0,
+  );
+  return { tables, tasks, owners, roles, principals, schemaChanges, impact, refusals, isEmpty };
+}
+
+function diffDefinitions<Declared extends { name: string }, Applied extends { name: string }>(
+  declared: Declared[],
+  applied: Applied[],
+  describeChanges: (def: Declared, previous: Applied) => string[],
+): DefinitionDiff {
+  const appliedByName = new Map(applied.map((item) => [item.name, item]));
+  const declaredNames = new Set(declared.map((item) => item.name));
+  const diff: DefinitionDiff = { added: [], changed: [], removed: [] };
+  for (const def of [...declared].sort(byName)) {
+    const previous = appliedByName.get(def.name);
+    if (!previous) {
+      diff.added.push(def.name);
+      continue;
+    }
+    const changes = describeChanges(def, previous);
+    if (changes.length > 0) diff.changed.push({ name: def.name, changes });
+  }
+  diff.removed = applied
+    .map((item) => item.name)
+    .filter((name) => !declaredNames.has(name))
+    .sort(compareText);
+  return diff;
+}
+
+/**
+ * The declared schema against the applied one. A new schema version is recorded when a field changed or
+ * `schema_version` was raised above the applied one; tables whose schema is inferred have none to compare.
+ */
+function planSchemaChange(def: TableDef, record: TableRecord): SchemaChange | undefined {
+  if (!def.schema) return undefined;
+  const previous = record.definition as TableDef;
+  // Compare with the schema as declared when there was one: a run's `fields` may carry less detail.
+  const before: FieldDef[] = previous.schema?.fields ?? record.fields;
+  const changes = diffFields(before, def.schema.fields, { matchNumbers: previous.schema !== undefined });
+  const raised = def.schemaVersion > record.schemaVersion;
+  if (changes.length === 0 && !raised) return undefined;
+  return {
+    table: def.name,
+    fromVersion: record.schemaVersion,
+    toVersion: Math.max(record.schemaVersion + 1, def.schemaVersion),
+    breaking: changes.some((change) => change.breaking),
+    changes,
+  };
+}
+
+function refuseUnlessBumped(def: TableDef, record: TableRecord, change: SchemaChange): string | undefined {
+  if (!change.breaking || def.schemaVersion > record.schemaVersion) return undefined;
+  const reasons = change.changes
+    .filter((fieldChange) => fieldChange.breaking)
+    .map((fieldChange) => `\`${fieldChange.field}\` ${fieldChange.detail}`)
+    .join('; ');
+  const where = `${def.at.file}:${def.at.line}:${def.at.column}`;
+  return (
+    `table ${def.name} (${where}): breaking schema change: ${reasons}. ` +
+    `To accept it, raise schema_version to ${record.schemaVersion + 1} (above the applied ${record.schemaVersion}); ` +
+    `otherwise make the change compatible.`
+  );
+}
+
+function describeSchemaChange(change: SchemaChange, refused: boolean): string {
+  const fields = change.changes.length === 1 ? '1 field change' : `${change.changes.length} field changes`;
+  const breaking = change.breaking
+    ? refused
+      ? ', BREAKING, refused'
+      : ', BREAKING, accepted by the bump'
+    : '';
+  return `schema version ${change.fromVersion} → ${change.toVersion} (${fields}${breaking})`;
+}
+
+function planImpact(
+  definitions: Definitions,
+  applied: AppliedDefinitions,
+  tables: DefinitionDiff,
+  options: PlanOptions,
+): TableImpact[] {
+  const declared = new Map(definitions.tables.map((def) => [def.name, def]));
+  const previous = new Map(applied.tables.map((record) => [record.name, record.definition as TableDef]));
+  const recipients = (name: string): string[] => {
+    const def = declared.get(name) ?? previous.get(name);
+    return def ? [def.owner, ...def.subscribers] : [];
+  };
+  const affected = [...tables.changed.map((change) => change.name), ...tables.removed].sort(compareText);
+  return affected.map((table) => {
+    const downstream = unique(options.downstreamTables(table).filter((name) => name !== table));
+    const owners = unique([table, ...downstream].flatMap(recipients));
+    return { table, downstream, owners };
+  });
+}
+
+/** YAML spellings for TableDef properties, so plan lines read like the files users edit. */
+const TABLE_PROPERTY_LABELS: Record<string, string> = {
+  schemaRef: 'schema',
+  schema: 'schema source',
+  schemaVersion: 'schema_version',
+  retention: 'retention',
+};
+const TASK_PROPERTY_LABELS: Record<string, string> = {
+  sqlFile: 'sql file',
+  badRows: 'bad_rows',
+  timeoutMs: 'timeout',
+  dependsOn: 'depends_on',
+};
+const ROLE_PROPERTY_LABELS: Record<string, string> = {
+  denyColumns: 'deny_columns',
+  rowFilters: 'row_filters',
+};
+
+/** Property by property: `name: old → new` for short values, `name changed` for long or structured ones. */
+function describePropertyChanges(before: object, after: object, labels: Record<string, string>): string[] {
+  const old = canonicalDefinition(before) as Record<string, unknown>;
+  const next = canonicalDefinition(after) as Record<string, unknown>;
+  const keys = [...new Set([...Object.keys(old), ...Object.keys(next)])];
+  const changes: string[] = [];
+  for (const key of keys) {
+    if (sameDefinition(old[key], next[key])) continue;
+    const label = labels[key] ?? key;
+    const from = shortValue(old[key]);
+    const to = shortValue(next[key]);
+    if (old[key] === undefined) changes.push(to === undefined ? `${label} added` : `${label}: ${to} (added)`);
+    else if (next[key] === undefined) changes.push(`${label} removed`);
+    else
+      changes.push(from !== undefined && to !== undefined ? `${label}: ${from} → ${to}` : `${label} changed`);
+  }
+  return changes;
+}
+
+/** A value short enough to print inline, or `undefined`. */
+function shortValue(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  return text.length <= 40 && !text.includes('\n') ? text : undefined;
+}
+
+/** The table definition minus its fields, which the schema diff reports field by field. */
+function withoutSchemaFields(def: TableDef): object {
+  if (!def.schema) return def;
+  const { fields: _fields, ...schema } = def.schema;
+  return { ...def, schema };
+}
+
+function unique(values: string[]): string[] {
+  return [...new Set(values)].sort(compareText);
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function byName(a: { name: string }, b: { name: string }): number {
+  return compareText(a.name, b.name);
+}

@@ -1,0 +1,573 @@
+/**
+ * The conformance suite every `CatalogStore` passes (SQLite and PostgreSQL alike). Each test gets a
+ * fresh, migrated store from `open()` and closes it; `cleanup` runs once after all of them.
+ */
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, afterEach, beforeEach, describe, test } from 'node:test';
+import type { CatalogStore, DefinitionChanges, NewVersion } from '../../src/catalog/catalog-store.ts';
+import { NotFoundError, TesseraError, UsageError } from '../../src/diagnostics/index.ts';
+import type { LineageEdge, Run, RunLogLine, TableDef } from '../../src/model/index.ts';
+import {
+  field,
+  ingestionTask,
+  ownerDef,
+  principalDef,
+  projectionTask,
+  roleDef,
+  tableDef,
+} from './definition-builders.ts';
+
+const ISO_MILLIS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+const patients = tableDef('clinical.patients', {
+  owner: 'clinical-data',
+  fields: [field('patient_id', 1, 'VARCHAR', { primaryKey: true }), field('age', 2, 'INTEGER')],
+});
+const summary = tableDef('analytics.summary', { owner: 'analytics', fields: undefined });
+const ingestPatients = ingestionTask('ingest_patients', 'clinical.patients');
+const buildSummary = projectionTask(
+  'build_summary',
+  'analytics.summary',
+  'select count(*) as patients from clinical.patients',
+);
+const summaryLineage: LineageEdge[] = [
+  { fromTable: 'clinical.patients', toTable: 'analytics.summary', task: 'build_summary' },
+  {
+    fromTable: 'clinical.patients',
+    fromColumn: 'patient_id',
+    toTable: 'analytics.summary',
+    toColumn: 'patients',
+    task: 'build_summary',
+  },
+];
+
+function changes(overrides: Partial<DefinitionChanges> = {}): DefinitionChanges {
+  return {
+    upsertTables: [],
+    removeTables: [],
+    upsertTasks: [],
+    removeTasks: [],
+    owners: [],
+    roles: [],
+    principals: [],
+    lineage: [],
+    ...overrides,
+  };
+}
+
+/** The two sample tables, their tasks, owners and access, as a first apply writes them. */
+function initialChanges(): DefinitionChanges {
+  return changes({
+    upsertTables: [
+      { def: patients, fields: patients.schema!.fields, newSchemaVersion: 1 },
+      { def: summary, fields: [] },
+    ],
+    upsertTasks: [ingestPatients, buildSummary],
+    owners: [ownerDef('clinical-data'), ownerDef('analytics')],
+    roles: [roleDef('analyst')],
+    principals: [principalDef('bob@example.org')],
+    lineage: summaryLineage,
+    gitCommit: 'abc123',
+  });
+}
+
+function newVersion(table: string, runId: string, overrides: Partial<NewVersion> = {}): NewVersion {
+  return {
+    table,
+    schemaVersion: 1,
+    rowCount: 100,
+    bytes: 2048,
+    files: [`${table}/v/${runId}/part-0.parquet`],
+    runId,
+    task: 'ingest_patients',
+    upstream: [],
+    checks: [],
+    ...overrides,
+  };
+}
+
+function run(id: string, task: string, queuedAt: string, overrides: Partial<Run> = {}): Run {
+  return { id, task, status: 'queued', attempt: 1, trigger: 'manual', queuedAt, ...overrides };
+}
+
+/** Register node:test tests for `open`'s store under `name`. */
+export function runCatalogStoreSuite(
+  name: string,
+  open: () => Promise<CatalogStore>,
+  cleanup?: () => Promise<void>,
+): void {
+  describe(`CatalogStore conformance: ${name}`, () => {
+    let store: CatalogStore;
+    beforeEach(async () => {
+      store = await open();
+    });
+    afterEach(async () => {
+      await store.close();
+    });
+    if (cleanup) after(cleanup);
+
+    async function registerSampleTables(): Promise<void> {
+      await store.applyDefinitions(initialChanges());
+    }
+
+    describe('definitions', () => {
+      test('a fresh store reads back empty definitions, and migrating again changes nothing', async () => {
+        await store.migrate();
+        assert.deepEqual(await store.readDefinitions(), {
+          tables: [],
+          tasks: [],
+          owners: [],
+          roles: [],
+          principals: [],
+        });
+        assert.deepEqual(await store.listLineage(), []);
+      });
+
+      test('applied definitions read back equal, sorted by name', async () => {
+        await registerSampleTables();
+        const applied = await store.readDefinitions();
+        assert.deepEqual(
+          applied.tables.map((table) => table.name),
+          ['analytics.summary', 'clinical.patients'],
+        );
+        assert.deepEqual(applied.tasks, [buildSummary, ingestPatients]);
+        assert.deepEqual(applied.owners, [ownerDef('analytics'), ownerDef('clinical-data')]);
+        assert.deepEqual(applied.roles, [roleDef('analyst')]);
+        assert.deepEqual(applied.principals, [principalDef('bob@example.org')]);
+
+        const record = await store.getTable('clinical.patients');
+        assert.ok(record);
+        assert.equal(record.owner, 'clinical-data');
+        assert.equal(record.description, patients.description);
+        assert.equal(record.schemaVersion, 1);
+        assert.deepEqual(record.fields, patients.schema!.fields);
+        assert.deepEqual(record.definition, patients);
+        assert.equal(record.currentVersion, undefined);
+        assert.match(record.updatedAt, ISO_MILLIS);
+        assert.deepEqual(await store.listTables(), applied.tables);
+        assert.equal(await store.getTable('clinical.nobody'), undefined);
+      });
+
+      test('a new table records its first schema version with the git commit; an inferred one records none', async () => {
+        await registerSampleTables();
+        const history = await store.listSchemaVersions('clinical.patients');
+        assert.equal(history.length, 1);
+        assert.equal(history[0]!.schemaVersion, 1);
+        assert.equal(history[0]!.gitCommit, 'abc123');
+        assert.deepEqual(history[0]!.fields, patients.schema!.fields);
+        assert.match(history[0]!.appliedAt, ISO_MILLIS);
+
+        const inferred = await store.getTable('analytics.summary');
+        assert.equal(inferred?.schemaVersion, 1);
+        assert.deepEqual(inferred?.fields, []);
+        assert.deepEqual(await store.listSchemaVersions('analytics.summary'), []);
+      });
+
+      test('a schema change records a new schema version and replaces the fields', async () => {
+        await registerSampleTables();
+        const widened = [field('patient_id', 1, 'VARCHAR', { primaryKey: true }), field('age', 2, 'BIGINT')];
+        const def: TableDef = { ...patients, schema: { ...patients.schema!, fields: widened } };
+        await store.applyDefinitions(
+          changes({ upsertTables: [{ def, fields: widened, newSchemaVersion: 2 }], gitCommit: 'def456' }),
+        );
+        const record = await store.getTable('clinical.patients');
+        assert.equal(record?.schemaVersion, 2);
+        assert.deepEqual(record?.fields, widened);
+        assert.deepEqual(
+          (await store.listSchemaVersions('clinical.patients')).map((entry) => [
+            entry.schemaVersion,
+            entry.gitCommit,
+            entry.fields[1]!.type,
+          ]),
+          [
+            [1, 'abc123', { kind: 'scalar', sql: 'INTEGER' }],
+            [2, 'def456', { kind: 'scalar', sql: 'BIGINT' }],
+          ],
+        );
+      });
+
+      test('updating a table without a new schema version keeps its schema version and inferred fields', async () => {
+        await registerSampleTables();
+        const inferredFields = [field('patients', 1, 'BIGINT', { nullable: true })];
+        await store.publishVersion(
+          newVersion('analytics.summary', 'run-1', { task: 'build_summary', fields: inferredFields }),
+        );
+        const described = { ...summary, description: 'Patients, counted.' };
+        await store.applyDefinitions(changes({ upsertTables: [{ def: described, fields: [] }] }));
+        const record = await store.getTable('analytics.summary');
+        assert.equal(record?.description, 'Patients, counted.');
+        assert.deepEqual(record?.fields, inferredFields);
+        assert.equal(record?.schemaVersion, 1);
+        assert.equal(record?.currentVersion, 1);
+      });
+
+      test('removing tables and tasks forgets them, their schema versions and lineage, but keeps versions', async () => {
+        await registerSampleTables();
+        await store.publishVersion(newVersion('clinical.patients', 'run-1'));
+        await store.applyDefinitions(
+          changes({
+            removeTables: ['analytics.summary', 'clinical.patients'],
+            removeTasks: ['build_summary', 'ingest_patients'],
+          }),
+        );
+        const applied = await store.readDefinitions();
+        assert.deepEqual(applied.tables, []);
+        assert.deepEqual(applied.tasks, []);
+        assert.deepEqual(await store.listSchemaVersions('clinical.patients'), []);
+        assert.deepEqual(await store.listLineage(), []);
+        assert.deepEqual(
+          (await store.listVersions('clinical.patients')).map((version) => version.version),
+          [1],
+        );
+      });
+
+      test('owners, roles and principals are replaced wholesale', async () => {
+        await registerSampleTables();
+        const renamed = ownerDef('clinical-data', { description: 'Clinical data engineering' });
+        await store.applyDefinitions(changes({ owners: [renamed], roles: [], principals: [] }));
+        const applied = await store.readDefinitions();
+        assert.deepEqual(applied.owners, [renamed]);
+        assert.deepEqual(applied.roles, []);
+        assert.deepEqual(applied.principals, []);
+        assert.equal(applied.tables.length, 2, 'tables are untouched when not named');
+        assert.equal(applied.tasks.length, 2, 'tasks are untouched when not named');
+      });
+
+      test('an apply that fails part-way writes nothing', async () => {
+        await registerSampleTables();
+        const visits = tableDef('clinical.visits', { owner: 'clinical-data' });
+        await assert.rejects(
+          store.applyDefinitions(
+            changes({
+              upsertTables: [{ def: visits, fields: visits.schema!.fields, newSchemaVersion: 1 }],
+              // Two owners with one name violate the primary key after the table was written.
+              owners: [ownerDef('dup'), ownerDef('dup')],
+            }),
+          ),
+        );
+        assert.equal(await store.getTable('clinical.visits'), undefined);
+        assert.deepEqual(
+          (await store.readDefinitions()).owners.map((owner) => owner.name),
+          ['analytics', 'clinical-data'],
+        );
+      });
+    });
+
+    describe('versions', () => {
+      test('versions are numbered 1, 2, 3 per table and the current pointer follows', async () => {
+        await registerSampleTables();
+        const first = await store.publishVersion(newVersion('clinical.patients', 'run-1'));
+        const second = await store.publishVersion(newVersion('clinical.patients', 'run-2'));
+        const other = await store.publishVersion(
+          newVersion('analytics.summary', 'run-3', { task: 'build_summary' }),
+        );
+        const third = await store.publishVersion(newVersion('clinical.patients', 'run-4'));
+        assert.deepEqual([first.version, second.version, third.version, other.version], [1, 2, 3, 1]);
+        assert.equal((await store.getTable('clinical.patients'))?.currentVersion, 3);
+        assert.deepEqual(await store.getCurrentVersion('clinical.patients'), third);
+        assert.deepEqual(await store.getCurrentVersion('analytics.summary'), other);
+      });
+
+      test('a published version reads back with everything it recorded', async () => {
+        await registerSampleTables();
+        const input = newVersion('analytics.summary', 'run-9', {
+          task: 'build_summary',
+          schemaVersion: 1,
+          rowCount: 5_000_000_000,
+          bytes: 12_345_678_901,
+          files: ['a.parquet', 'b.parquet'],
+          gitCommit: 'abc123',
+          upstream: [{ table: 'clinical.patients', version: 4 }],
+          checks: [
+            {
+              expectation: 'expect_column_values_to_be_unique',
+              args: { column: 'patients' },
+              severity: 'error',
+              success: true,
+              unexpectedCount: 0,
+            },
+          ],
+        });
+        const published = await store.publishVersion(input);
+        const { fields: _fields, ...recorded } = input;
+        assert.deepEqual(published, { ...recorded, version: 1, publishedAt: published.publishedAt });
+        assert.match(published.publishedAt, ISO_MILLIS);
+        assert.deepEqual(await store.getVersion('analytics.summary', 1), published);
+        assert.equal(await store.getVersion('analytics.summary', 2), undefined);
+        assert.equal(await store.getCurrentVersion('clinical.patients'), undefined);
+      });
+
+      test('publishing the same run twice returns the first version and publishes nothing new', async () => {
+        await registerSampleTables();
+        const first = await store.publishVersion(newVersion('clinical.patients', 'run-1'));
+        await store.publishVersion(newVersion('clinical.patients', 'run-2'));
+        const replay = await store.publishVersion(newVersion('clinical.patients', 'run-1', { rowCount: 7 }));
+        assert.deepEqual(replay, first);
+        assert.equal((await store.listVersions('clinical.patients')).length, 2);
+        assert.equal((await store.getTable('clinical.patients'))?.currentVersion, 2);
+      });
+
+      test('publishing to an unregistered table fails with an error naming it', async () => {
+        await assert.rejects(
+          store.publishVersion(newVersion('clinical.ghosts', 'run-1')),
+          (error: unknown) => {
+            assert.ok(error instanceof NotFoundError);
+            assert.ok(error instanceof TesseraError);
+            assert.match(error.message, /clinical\.ghosts.*not registered.*tessera apply/);
+            return true;
+          },
+        );
+      });
+
+      test('publishing with fields makes them the table fields', async () => {
+        await registerSampleTables();
+        const fields = [field('patients', 1, 'BIGINT', { nullable: true })];
+        await store.publishVersion(
+          newVersion('analytics.summary', 'run-1', { task: 'build_summary', fields }),
+        );
+        assert.deepEqual((await store.getTable('analytics.summary'))?.fields, fields);
+      });
+
+      test('concurrent publishers get distinct consecutive numbers, and one run publishes once', async () => {
+        await registerSampleTables();
+        const distinct = await Promise.all(
+          Array.from({ length: 8 }, (_, index) =>
+            store.publishVersion(newVersion('clinical.patients', `run-${index}`)),
+          ),
+        );
+        assert.deepEqual(
+          distinct.map((version) => version.version).sort((a, b) => a - b),
+          [1, 2, 3, 4, 5, 6, 7, 8],
+        );
+        const replays = await Promise.all(
+          Array.from({ length: 4 }, () => store.publishVersion(newVersion('clinical.patients', 'run-same'))),
+        );
+        assert.deepEqual(
+          replays.map((version) => version.version),
+          [9, 9, 9, 9],
+        );
+        assert.equal((await store.listVersions('clinical.patients')).length, 9);
+        assert.equal((await store.getTable('clinical.patients'))?.currentVersion, 9);
+      });
+
+      test('getVersionAt returns the version current at a timestamp, in any ISO spelling', async () => {
+        await registerSampleTables();
+        const before = new Date(Date.now() - 60_000).toISOString();
+        const first = await store.publishVersion(newVersion('clinical.patients', 'run-1'));
+        await sleep(5);
+        const between = new Date().toISOString();
+        await sleep(5);
+        const second = await store.publishVersion(newVersion('clinical.patients', 'run-2'));
+        assert.ok(first.publishedAt < between && between < second.publishedAt);
+
+        assert.equal(await store.getVersionAt('clinical.patients', before), undefined);
+        assert.equal((await store.getVersionAt('clinical.patients', first.publishedAt))?.version, 1);
+        assert.equal((await store.getVersionAt('clinical.patients', between))?.version, 1);
+        assert.equal((await store.getVersionAt('clinical.patients', second.publishedAt))?.version, 2);
+        assert.equal((await store.getVersionAt('clinical.patients', '2999-01-01'))?.version, 2);
+        // `YYYY-MM-DD HH:MM:SS.sss` without a zone is UTC, as in `AT (TIMESTAMP => …)`.
+        const spaced = between.replace('T', ' ').replace('Z', '');
+        assert.equal((await store.getVersionAt('clinical.patients', spaced))?.version, 1);
+        await assert.rejects(store.getVersionAt('clinical.patients', 'yesterday'), UsageError);
+      });
+
+      test('listVersions is newest first', async () => {
+        await registerSampleTables();
+        for (const runId of ['run-1', 'run-2', 'run-3']) {
+          await store.publishVersion(newVersion('clinical.patients', runId));
+        }
+        assert.deepEqual(
+          (await store.listVersions('clinical.patients')).map((version) => [version.version, version.runId]),
+          [
+            [3, 'run-3'],
+            [2, 'run-2'],
+            [1, 'run-1'],
+          ],
+        );
+        assert.deepEqual(await store.listVersions('analytics.summary'), []);
+      });
+
+      test('deleteVersions removes older versions and refuses the current one', async () => {
+        await registerSampleTables();
+        for (const runId of ['run-1', 'run-2', 'run-3']) {
+          await store.publishVersion(newVersion('clinical.patients', runId));
+        }
+        await assert.rejects(store.deleteVersions('clinical.patients', [1, 3]), (error: unknown) => {
+          assert.ok(error instanceof UsageError);
+          assert.match(error.message, /version 3 of clinical\.patients.*current/);
+          return true;
+        });
+        assert.equal((await store.listVersions('clinical.patients')).length, 3, 'nothing was deleted');
+
+        const removed = await store.deleteVersions('clinical.patients', [1, 2, 99]);
+        assert.deepEqual(
+          removed.map((version) => [version.version, version.files]),
+          [
+            [2, ['clinical.patients/v/run-2/part-0.parquet']],
+            [1, ['clinical.patients/v/run-1/part-0.parquet']],
+          ],
+        );
+        assert.deepEqual(
+          (await store.listVersions('clinical.patients')).map((version) => version.version),
+          [3],
+        );
+        assert.equal((await store.getCurrentVersion('clinical.patients'))?.version, 3);
+        assert.deepEqual(await store.deleteVersions('clinical.patients', []), []);
+        // Numbers are never reused, even after older versions are gone.
+        assert.equal((await store.publishVersion(newVersion('clinical.patients', 'run-4'))).version, 4);
+      });
+    });
+
+    describe('runs', () => {
+      test('a run reads back as created, with timestamps normalized to UTC milliseconds', async () => {
+        const created = run('r1', 'ingest_patients', '2026-01-01T10:00:00.000Z', {
+          status: 'succeeded',
+          trigger: 'upstream:clinical.patients@3',
+          startedAt: '2026-01-01T12:00:01+02:00',
+          finishedAt: '2026-01-01T10:00:02.500Z',
+          published: { table: 'clinical.patients', version: 3 },
+          rowsWritten: 5_000_000_000,
+          badRows: 2,
+        });
+        await store.createRun(created);
+        assert.deepEqual(await store.getRun('r1'), { ...created, startedAt: '2026-01-01T10:00:01.000Z' });
+        assert.equal(await store.getRun('missing'), undefined);
+      });
+
+      test('updateRun changes the named fields, clears keys given as undefined, and rejects unknown runs', async () => {
+        await store.createRun(run('r1', 'ingest_patients', '2026-01-01T10:00:00.000Z'));
+        await store.updateRun('r1', { status: 'running', startedAt: '2026-01-01T10:00:01.000Z' });
+        await store.updateRun('r1', {
+          status: 'failed',
+          finishedAt: '2026-01-01T10:00:05.000Z',
+          error: 'source unreadable',
+        });
+        assert.deepEqual(await store.getRun('r1'), {
+          ...run('r1', 'ingest_patients', '2026-01-01T10:00:00.000Z'),
+          status: 'failed',
+          startedAt: '2026-01-01T10:00:01.000Z',
+          finishedAt: '2026-01-01T10:00:05.000Z',
+          error: 'source unreadable',
+        });
+
+        await store.updateRun('r1', {
+          status: 'queued',
+          attempt: 2,
+          error: undefined,
+          finishedAt: undefined,
+        });
+        const retried = await store.getRun('r1');
+        assert.equal(retried?.status, 'queued');
+        assert.equal(retried?.attempt, 2);
+        assert.equal(retried?.startedAt, '2026-01-01T10:00:01.000Z');
+        assert.ok(!('error' in retried!) && !('finishedAt' in retried!), 'cleared fields are absent');
+
+        await store.updateRun('r1', {
+          published: { table: 'clinical.patients', version: 1 },
+          rowsWritten: 10,
+        });
+        assert.deepEqual((await store.getRun('r1'))?.published, { table: 'clinical.patients', version: 1 });
+        await assert.rejects(store.updateRun('missing', { status: 'failed' }), NotFoundError);
+        await assert.rejects(store.updateRun('missing', {}), NotFoundError);
+      });
+
+      test('listRuns is newest first and filters by task, status and limit', async () => {
+        await store.createRun(run('r1', 'a', '2026-01-01T10:00:00.000Z', { status: 'succeeded' }));
+        await store.createRun(run('r2', 'b', '2026-01-01T11:00:00.000Z', { status: 'failed' }));
+        await store.createRun(run('r3', 'a', '2026-01-01T12:00:00.000Z', { status: 'running' }));
+        await store.createRun(run('r0', 'a', '2026-01-01T09:00:00.000Z', { status: 'failed' }));
+        const ids = async (filter?: Parameters<CatalogStore['listRuns']>[0]) =>
+          (await store.listRuns(filter)).map((entry) => entry.id);
+        assert.deepEqual(await ids(), ['r3', 'r2', 'r1', 'r0']);
+        assert.deepEqual(await ids({ task: 'a' }), ['r3', 'r1', 'r0']);
+        assert.deepEqual(await ids({ status: 'failed' }), ['r2', 'r0']);
+        assert.deepEqual(await ids({ task: 'a', status: 'failed' }), ['r0']);
+        assert.deepEqual(await ids({ limit: 2 }), ['r3', 'r2']);
+        assert.deepEqual(await ids({ task: 'c' }), []);
+      });
+
+      test('run logs read back in append order, per run', async () => {
+        const line = (runId: string, message: string, at: string): RunLogLine => ({
+          runId,
+          at,
+          level: 'info',
+          message,
+        });
+        await store.createRun(run('r1', 'a', '2026-01-01T10:00:00.000Z'));
+        await store.createRun(run('r2', 'b', '2026-01-01T10:00:00.000Z'));
+        await store.appendRunLog([
+          line('r1', 'staging', '2026-01-01T10:00:01.000Z'),
+          line('r2', 'other run', '2026-01-01T10:00:01.000Z'),
+          line('r1', 'conforming', '2026-01-01T10:00:02.000Z'),
+        ]);
+        // A later append whose clock reads earlier still comes after: order is append order.
+        await store.appendRunLog([
+          { ...line('r1', 'publishing', '2026-01-01T09:59:59.000Z'), level: 'warn' },
+        ]);
+        await store.appendRunLog([]);
+        assert.deepEqual(await store.readRunLog('r1'), [
+          line('r1', 'staging', '2026-01-01T10:00:01.000Z'),
+          line('r1', 'conforming', '2026-01-01T10:00:02.000Z'),
+          { ...line('r1', 'publishing', '2026-01-01T09:59:59.000Z'), level: 'warn' },
+        ]);
+        assert.deepEqual(
+          (await store.readRunLog('r2')).map((entry) => entry.message),
+          ['other run'],
+        );
+        assert.deepEqual(await store.readRunLog('r3'), []);
+      });
+    });
+
+    describe('lineage', () => {
+      test('apply stores lineage and replaceTaskLineage replaces only that task’s edges', async () => {
+        await registerSampleTables();
+        assert.deepEqual(await store.listLineage(), [summaryLineage[0], summaryLineage[1]]);
+
+        const otherEdge: LineageEdge = {
+          fromTable: 'clinical.patients',
+          toTable: 'analytics.other',
+          task: 'other',
+        };
+        await store.replaceTaskLineage('other', [otherEdge]);
+        const refined: LineageEdge[] = [
+          {
+            fromTable: 'clinical.patients',
+            fromColumn: 'age',
+            toTable: 'analytics.summary',
+            toColumn: 'mean_age',
+            task: 'build_summary',
+          },
+        ];
+        await store.replaceTaskLineage('build_summary', refined);
+        const edges = await store.listLineage();
+        assert.equal(edges.length, 2);
+        assert.ok(edges.some((edge) => edge.task === 'other'));
+        assert.deepEqual(
+          edges.filter((edge) => edge.task === 'build_summary'),
+          refined,
+        );
+        assert.ok(
+          !('fromColumn' in edges.find((edge) => edge.task === 'other')!),
+          'table-level edges have no columns',
+        );
+
+        await store.replaceTaskLineage('build_summary', []);
+        assert.deepEqual(await store.listLineage(), [otherEdge]);
+      });
+
+      test('apply replaces the lineage of the tasks it names and keeps the others', async () => {
+        await registerSampleTables();
+        const otherEdge: LineageEdge = {
+          fromTable: 'clinical.patients',
+          toTable: 'analytics.other',
+          task: 'other',
+        };
+        await store.replaceTaskLineage('other', [otherEdge]);
+        const tableLevel = [summaryLineage[0]!];
+        await store.applyDefinitions(changes({ upsertTasks: [buildSummary], lineage: tableLevel }));
+        assert.deepEqual(await store.listLineage(), [...tableLevel, otherEdge]);
+      });
+    });
+  });
+}
