@@ -30,7 +30,9 @@ export type FieldType =
   | { kind: 'decimal'; precision: number; scale: number }
   | { kind: 'enum'; name: string; values: string[] }
   | { kind: 'list'; element: FieldType }
-  | { kind: 'struct'; name: string; fields: FieldDef[] };
+  | { kind: 'struct'; name: string; fields: FieldDef[] }
+  /** An engine type with no protobuf spelling, e.g. HUGEINT from `sum(bigint)` in an inferred projection. */
+  | { kind: 'engine'; sql: string };
 
 export type ScalarSqlType =
   | 'VARCHAR'

@@ -1,0 +1,217 @@
+import type { Command } from 'commander';
+import { NotFoundError } from '../diagnostics/errors.ts';
+import type { CheckResult, FieldDef, FieldType, LineageEdge, TableRecord, Version } from '../model/index.ts';
+import type { Platform } from '../platform.ts';
+import { globalOptions, print, withPlatform } from './cli-context.ts';
+import { textTable } from './output-format.ts';
+
+/** Discovery: `tables`, `show`, `versions`, `lineage`. */
+export function registerCatalogCommands(program: Command): void {
+  program
+    .command('tables')
+    .description('list the catalog')
+    .option('--search <text>', 'only tables whose name, description, owner or columns contain this')
+    .action(async (flags: { search?: string }, command: Command) => {
+      const options = globalOptions(command);
+      await withPlatform(options, async (platform) => {
+        const needle = flags.search?.toLowerCase();
+        const tables = (await platform.store.listTables()).filter(
+          (table) => !needle || searchText(table).includes(needle),
+        );
+        print(options, tables, () =>
+          textTable(
+            ['table', 'owner', 'version', 'description'],
+            tables.map((table) => [
+              table.name,
+              table.owner,
+              String(table.currentVersion ?? '-'),
+              table.description ?? '',
+            ]),
+          ),
+        );
+      });
+    });
+
+  program
+    .command('show')
+    .description("a table's description, owner, schema, current version and latest checks")
+    .argument('<table>')
+    .action(async (name: string, _flags, command: Command) => {
+      const options = globalOptions(command);
+      await withPlatform(options, async (platform) => {
+        const table = await requireTable(platform, name);
+        const current = await platform.store.getCurrentVersion(name);
+        print(options, { ...table, current }, () => formatTable(table, current));
+      });
+    });
+
+  program
+    .command('versions')
+    .description("a table's versions, newest first")
+    .argument('<table>')
+    .action(async (name: string, _flags, command: Command) => {
+      const options = globalOptions(command);
+      await withPlatform(options, async (platform) => {
+        await requireTable(platform, name);
+        const versions = await platform.store.listVersions(name);
+        print(options, versions, () =>
+          textTable(
+            ['version', 'published', 'rows', 'bytes', 'schema', 'run', 'upstream', 'checks'],
+            versions.map((version) => [
+              String(version.version),
+              version.publishedAt,
+              String(version.rowCount),
+              String(version.bytes),
+              `v${version.schemaVersion}`,
+              version.runId,
+              version.upstream.map((ref) => `${ref.table}@${ref.version}`).join(' '),
+              checkSummary(version.checks),
+            ]),
+          ),
+        );
+      });
+    });
+
+  program
+    .command('lineage')
+    .description("a table's upstream and downstream tables (or columns)")
+    .argument('<table>')
+    .option('--upstream', 'only upstream')
+    .option('--downstream', 'only downstream')
+    .option('--columns', 'column-level lineage')
+    .action(
+      async (
+        name: string,
+        flags: { upstream?: boolean; downstream?: boolean; columns?: boolean },
+        command: Command,
+      ) => {
+        const options = globalOptions(command);
+        await withPlatform(options, async (platform) => {
+          await requireTable(platform, name);
+          const edges = await platform.store.listLineage();
+          const both = !flags.upstream && !flags.downstream;
+          const upstream = flags.upstream || both ? walk(edges, name, 'up', flags.columns ?? false) : [];
+          const downstream =
+            flags.downstream || both ? walk(edges, name, 'down', flags.columns ?? false) : [];
+          print(options, { table: name, upstream, downstream }, () =>
+            [
+              ...(flags.upstream || both ? ['upstream:', ...formatEdges(upstream)] : []),
+              ...(flags.downstream || both ? ['downstream:', ...formatEdges(downstream)] : []),
+            ].join('\n'),
+          );
+        });
+      },
+    );
+}
+
+async function requireTable(platform: Platform, name: string): Promise<TableRecord> {
+  const table = await platform.store.getTable(name);
+  if (!table) throw new NotFoundError(`table ${name} not found in the catalog (see \`tessera tables\`)`);
+  return table;
+}
+
+function searchText(table: TableRecord): string {
+  return [table.name, table.owner, table.description ?? '', ...table.fields.map((field) => field.name)]
+    .join(' ')
+    .toLowerCase();
+}
+
+/** Transitive edges from a table, upstream or downstream; table-level unless columns are asked for. */
+function walk(
+  edges: LineageEdge[],
+  table: string,
+  direction: 'up' | 'down',
+  columns: boolean,
+): LineageEdge[] {
+  const relevant = edges.filter((edge) =>
+    columns ? edge.fromColumn !== undefined : edge.fromColumn === undefined,
+  );
+  const result: LineageEdge[] = [];
+  const seen = new Set<string>([table]);
+  const queue = [table];
+  while (queue.length > 0) {
+    const current = queue.shift()!;
+    for (const edge of relevant) {
+      const [near, far] =
+        direction === 'up' ? [edge.toTable, edge.fromTable] : [edge.fromTable, edge.toTable];
+      if (near !== current) continue;
+      result.push(edge);
+      if (!seen.has(far)) {
+        seen.add(far);
+        queue.push(far);
+      }
+    }
+  }
+  return result;
+}
+
+function formatEdges(edges: LineageEdge[]): string[] {
+  if (edges.length === 0) return ['  (none)'];
+  return edges.map((edge) =>
+    edge.fromColumn
+      ? `  ${edge.fromTable}.${edge.fromColumn} → ${edge.toTable}.${edge.toColumn} (${edge.task})`
+      : `  ${edge.fromTable} → ${edge.toTable} (${edge.task})`,
+  );
+}
+
+function formatTable(table: TableRecord, current: Version | undefined): string {
+  const lines = [
+    table.name,
+    `  owner:       ${table.owner}`,
+    `  description: ${table.description ?? ''}`,
+    `  schema:      v${table.schemaVersion}`,
+    `  version:     ${current ? `${current.version} (${current.rowCount} rows, published ${current.publishedAt})` : 'none published yet'}`,
+    '',
+    textTable(
+      ['column', 'type', 'null', 'sensitivity', 'mask', 'description'],
+      table.fields.map((field) => [
+        field.name + (field.primaryKey ? ' (pk)' : ''),
+        typeName(field.type),
+        field.nullable ? 'yes' : 'no',
+        field.sensitivity ?? '',
+        field.mask ?? '',
+        field.description ?? '',
+      ]),
+    ),
+  ];
+  if (current && current.checks.length > 0) {
+    lines.push('', 'checks on the current version:');
+    for (const check of current.checks)
+      lines.push(
+        `  ${check.success ? 'pass' : check.severity === 'warn' ? 'WARN' : 'FAIL'}  ${checkLabel(check)}`,
+      );
+  }
+  return lines.join('\n');
+}
+
+export function typeName(type: FieldType): string {
+  switch (type.kind) {
+    case 'scalar':
+      return type.sql;
+    case 'decimal':
+      return `DECIMAL(${type.precision},${type.scale})`;
+    case 'enum':
+      return `ENUM(${type.values.join(', ')})`;
+    case 'list':
+      return `${typeName(type.element)}[]`;
+    case 'struct':
+      return `STRUCT(${type.fields.map((field: FieldDef) => `${field.name} ${typeName(field.type)}`).join(', ')})`;
+    case 'engine':
+      return type.sql;
+  }
+}
+
+function checkLabel(check: CheckResult): string {
+  const column = typeof check.args.column === 'string' ? `(${check.args.column})` : '';
+  const detail =
+    check.error ??
+    (check.unexpectedCount !== undefined
+      ? `${check.unexpectedCount} unexpected`
+      : `observed ${JSON.stringify(check.observedValue)}`);
+  return `${check.expectation}${column}: ${detail}`;
+}
+
+function checkSummary(checks: CheckResult[]): string {
+  const failed = checks.filter((check) => !check.success).length;
+  return `${checks.length - failed}/${checks.length} passed`;
+}

@@ -1,0 +1,87 @@
+import type { Command } from 'commander';
+import type { Run } from '../model/index.ts';
+import { globalOptions, print, withPlatform } from './cli-context.ts';
+import { textTable } from './output-format.ts';
+
+/** `run`, `runs`, `logs`. */
+export function registerRunCommands(program: Command): void {
+  program
+    .command('run')
+    .description('run tasks now and wait; downstream tasks follow unless --no-downstream')
+    .argument('[tasks...]', 'task names')
+    .option('--all', 'run every task')
+    .option('--no-downstream', 'do not run the tasks that read what these publish')
+    .action(async (tasks: string[], flags: { all?: boolean; downstream: boolean }, command: Command) => {
+      const options = globalOptions(command);
+      if (tasks.length === 0 && !flags.all) {
+        command.error('name at least one task, or pass --all', { exitCode: 2 });
+      }
+      await withPlatform(options, async (platform) => {
+        const runs = await platform.run(
+          { tasks, all: flags.all, downstream: flags.downstream },
+          options.json
+            ? undefined
+            : (line) => {
+                if (line.level === 'warn') console.error(`  ${line.level}: ${line.message}`);
+              },
+        );
+        print(options, runs, () => formatRuns(runs));
+        if (runs.some((run) => run.status !== 'succeeded')) process.exitCode = 1;
+      });
+    });
+
+  program
+    .command('runs')
+    .description('run history, newest first')
+    .option('--task <task>', 'only this task')
+    .option('--status <status>', 'only runs in this state')
+    .option('--limit <n>', 'at most this many', '50')
+    .action(async (flags: { task?: string; status?: Run['status']; limit: string }, command: Command) => {
+      const options = globalOptions(command);
+      await withPlatform(options, async (platform) => {
+        const runs = await platform.store.listRuns({
+          task: flags.task,
+          status: flags.status,
+          limit: Number(flags.limit),
+        });
+        print(options, runs, () => formatRuns(runs));
+      });
+    });
+
+  program
+    .command('logs')
+    .description("a run's log")
+    .argument('<run>', 'run id')
+    .action(async (runId: string, _flags, command: Command) => {
+      const options = globalOptions(command);
+      await withPlatform(options, async (platform) => {
+        const lines = await platform.store.readRunLog(runId);
+        if (lines.length === 0 && !(await platform.store.getRun(runId))) {
+          command.error(`run ${runId} not found`, { exitCode: 2 });
+        }
+        print(options, lines, () =>
+          lines.map((line) => `${line.at} ${line.level.padEnd(5)} ${line.message}`).join('\n'),
+        );
+      });
+    });
+}
+
+export function formatRuns(runs: Run[]): string {
+  if (runs.length === 0) return 'no runs';
+  const table = textTable(
+    ['run', 'task', 'status', 'trigger', 'published', 'rows', 'duration'],
+    runs.map((run) => [
+      run.id,
+      run.task,
+      run.status,
+      run.trigger,
+      run.published ? `${run.published.table}@${run.published.version}` : '',
+      run.rowsWritten === undefined ? '' : String(run.rowsWritten),
+      run.startedAt && run.finishedAt
+        ? `${((Date.parse(run.finishedAt) - Date.parse(run.startedAt)) / 1000).toFixed(2)}s`
+        : '',
+    ]),
+  );
+  const failures = runs.filter((run) => run.error).map((run) => `${run.task} (${run.status}): ${run.error}`);
+  return failures.length === 0 ? table : `${table}\n\n${failures.join('\n')}`;
+}

@@ -1,0 +1,1 @@
+export { runInOrder, type RunSelection } from './run-in-order.ts';

@@ -1,0 +1,196 @@
+/**
+ * The composition root: opens the catalog, storage and engine a catalog repo's settings name,
+ * and offers the operations every interface (CLI, HTTP, pgwire) shares.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { openCatalogStore } from './catalog/open-catalog-store.ts';
+import type { CatalogStore } from './catalog/catalog-store.ts';
+import { planChanges, type Plan } from './catalog/plan.ts';
+import { applyDefinitions } from './catalog/apply.ts';
+import {
+  buildTaskGraph,
+  loadDefinitions,
+  redactSecrets,
+  type LoadedDefinitions,
+  type SecretValue,
+} from './definitions/index.ts';
+import { DefinitionError, UsageError } from './diagnostics/errors.ts';
+import { hasErrors, type Diagnostic } from './diagnostics/diagnostic.ts';
+import { DuckdbEngine } from './engines/duckdb/duckdb-engine.ts';
+import type { Engine } from './engines/engine.ts';
+import type { TaskGraph } from './graph/index.ts';
+import type { Definitions, LineageEdge, Run, RunLogLine } from './model/index.ts';
+import { runInOrder, type RunSelection } from './orchestrator/index.ts';
+import type { RunContext } from './runner/index.ts';
+import { columnLineage } from './sql/index.ts';
+import { validationProblems } from './quality/index.ts';
+import { QueryService, type GovernedResult, type QueryOptions } from './query-service.ts';
+import { openStorage, type Storage } from './storage/index.ts';
+
+export interface PlatformOptions {
+  /** The catalog repo. */
+  repo: string;
+  env?: Record<string, string | undefined>;
+  /** Dev mode: the local CLI user is an administrator and a missing hash key is only a warning. */
+  devMode?: boolean;
+}
+
+/**
+ * Load the repo and run every lint, including each validation's name and arguments: all problems
+ * at once. Pure: reads only the repo's files.
+ */
+export async function checkRepo(options: PlatformOptions): Promise<LoadedDefinitions> {
+  const { definitions, diagnostics, secrets } = await loadDefinitions(options.repo, {
+    env: options.env,
+    devMode: options.devMode ?? true,
+  });
+  for (const table of definitions.tables) {
+    const columns = table.schema?.fields.map((field) => field.name);
+    for (const validation of table.validations) {
+      for (const problem of validationProblems(validation, columns)) {
+        diagnostics.push({
+          code: 'invalid-validation',
+          severity: 'error',
+          message: `table ${table.name}: ${problem}`,
+          at: validation.at ?? table.at,
+        });
+      }
+    }
+  }
+  return { definitions, diagnostics, secrets };
+}
+
+export class Platform {
+  private engineInstance?: Promise<Engine>;
+  private readonly queries: QueryService;
+
+  private constructor(
+    readonly definitions: Definitions,
+    readonly diagnostics: Diagnostic[],
+    readonly store: CatalogStore,
+    readonly storage: Storage,
+    readonly graph: TaskGraph,
+    readonly gitCommit: string | undefined,
+    private readonly secrets: SecretValue[],
+  ) {
+    this.queries = new QueryService(definitions, store, storage, () => this.engine());
+  }
+
+  /** Governed SQL: guarded, rewritten for the principal's access, run in a sandboxed session. */
+  query(sql: string, options: QueryOptions = {}): Promise<GovernedResult> {
+    return this.queries.query(sql, options);
+  }
+
+  /** Load and check the repo's definitions (throws `DefinitionError` listing every problem), then open the catalog and storage. */
+  static async open(options: PlatformOptions): Promise<Platform> {
+    const { definitions, diagnostics, secrets } = await checkRepo(options);
+    if (hasErrors(diagnostics)) throw new DefinitionError(diagnostics.filter((d) => d.severity === 'error'));
+    const graph = await buildTaskGraph(definitions);
+    const store = await openCatalogStore(definitions.project.catalog);
+    const storage = openStorage(definitions.project.storage);
+    return new Platform(
+      definitions,
+      diagnostics,
+      store,
+      storage,
+      graph,
+      await gitHead(options.repo),
+      secrets,
+    );
+  }
+
+  /** The engine, started on first use. */
+  engine(): Promise<Engine> {
+    this.engineInstance ??= DuckdbEngine.create();
+    return this.engineInstance;
+  }
+
+  /**
+   * The definitions as the catalog stores them: every `${VAR}` value put back as `${VAR}`, so
+   * secrets are never persisted (runs use the interpolated `definitions`).
+   */
+  get storableDefinitions(): Definitions {
+    return redactSecrets(this.definitions, this.secrets);
+  }
+
+  async plan(): Promise<Plan> {
+    const applied = await this.store.readDefinitions();
+    return planChanges(this.storableDefinitions, applied, {
+      downstreamTables: (table) => this.graph.downstreamTables(table),
+    });
+  }
+
+  /** Register the definitions in the catalog. Idempotent; refuses breaking schema changes without a version bump. */
+  async apply(): Promise<Plan> {
+    const plan = await this.plan();
+    await applyDefinitions(this.store, this.storableDefinitions, plan, {
+      lineage: await this.lineage(),
+      gitCommit: this.gitCommit,
+    });
+    return plan;
+  }
+
+  /** Run tasks now, in this process, in dependency order. Requires the definitions to be applied. */
+  async run(selection: RunSelection, onLog?: (line: RunLogLine) => void): Promise<Run[]> {
+    const plan = await this.plan();
+    if (!plan.isEmpty) {
+      throw new UsageError(
+        'the catalog repo has changes that are not applied yet; review them with `tessera plan` and register them with `tessera apply`',
+      );
+    }
+    return runInOrder(await this.runContext(onLog), this.graph, selection);
+  }
+
+  async runContext(onLog?: (line: RunLogLine) => void): Promise<RunContext> {
+    return {
+      definitions: this.definitions,
+      store: this.store,
+      storage: this.storage,
+      engine: await this.engine(),
+      gitCommit: this.gitCommit,
+      onLog,
+    };
+  }
+
+  /** Table-level edges for every task, and column-level edges where a projection's inputs are known. */
+  async lineage(): Promise<LineageEdge[]> {
+    const edges: LineageEdge[] = [];
+    const columnsOf = (table: string) =>
+      this.definitions.tables
+        .find((candidate) => candidate.name === table)
+        ?.schema?.fields.map((field) => field.name);
+    for (const task of this.definitions.tasks) {
+      for (const upstream of this.graph.upstreamTables(task.name)) {
+        edges.push({ fromTable: upstream, toTable: task.target, task: task.name });
+      }
+      if (task.type !== 'projection' || !task.sql) continue;
+      for (const output of await columnLineage(task.sql, columnsOf)) {
+        for (const source of output.sources) {
+          edges.push({
+            fromTable: source.table,
+            fromColumn: source.column,
+            toTable: task.target,
+            toColumn: output.name,
+            task: task.name,
+          });
+        }
+      }
+    }
+    return edges;
+  }
+
+  async close(): Promise<void> {
+    await this.store.close();
+    if (this.engineInstance) await (await this.engineInstance).close();
+  }
+}
+
+async function gitHead(repo: string): Promise<string | undefined> {
+  try {
+    const { stdout } = await promisify(execFile)('git', ['-C', repo, 'rev-parse', 'HEAD']);
+    return stdout.trim() || undefined;
+  } catch {
+    return undefined; // Not a Git repository (yet): versions simply record no commit.
+  }
+}

@@ -1,0 +1,16 @@
+import type { CatalogStore } from '../catalog/catalog-store.ts';
+import type { Engine } from '../engines/engine.ts';
+import type { Definitions, RunLogLine } from '../model/index.ts';
+import type { Storage } from '../storage/index.ts';
+
+/** What a run needs from the platform. */
+export interface RunContext {
+  definitions: Definitions;
+  store: CatalogStore;
+  storage: Storage;
+  engine: Engine;
+  /** The Git commit of the definitions, recorded on every version. */
+  gitCommit?: string;
+  /** Called for every run log line as it is written (the CLI echoes them). */
+  onLog?: (line: RunLogLine) => void;
+}

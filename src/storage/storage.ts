@@ -1,0 +1,22 @@
+/**
+ * Where table data lives. Files are addressed by keys relative to the storage root
+ * (`clinical/patients/<runId>/part-0.parquet`); a key, once written and published, never changes.
+ */
+export interface Storage {
+  /** e.g. `file:/abs/warehouse`. */
+  readonly url: string;
+  /** Local directories the engine may read (the sandbox's `allowed_directories`). */
+  readonly readableDirectories: string[];
+  /** The folder a run writes its files into, created empty. Local path. */
+  createStagingFolder(table: string, runId: string): Promise<string>;
+  /** Make a staged file durable under its key (a no-op on local files) and return the key. */
+  commitFile(localPath: string): Promise<string>;
+  /** A local path the engine can read for a key. */
+  localPath(key: string): string;
+  /** Total bytes of the given keys. */
+  sizeOf(keys: string[]): Promise<number>;
+  /** Delete keys and the folders they leave empty. Missing keys are ignored. */
+  delete(keys: string[]): Promise<void>;
+  /** Delete a run's staging folder and whatever is in it (a failed run). */
+  discardStaging(table: string, runId: string): Promise<void>;
+}
