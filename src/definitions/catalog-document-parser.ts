@@ -109,7 +109,15 @@ export class CatalogDocumentParser {
     const name = typeof raw.name === 'string' ? raw.name : undefined;
     const label = name ? `${kind} ${name}` : kind;
     const shapeProblems = kind === 'task' ? this.checkTaskShape(raw, document, label) : 0;
-    const parsed = documentSchemas[kind].safeParse(raw);
+    let parsed = documentSchemas[kind].safeParse(raw);
+    if (!parsed.success && parsed.error.issues.every((issue) => issue.code === 'unrecognized_keys')) {
+      // Unknown keys are reported, but the rest of the document is still read, so its other
+      // problems (a missing owner, an unknown table) surface in the same run.
+      this.diagnostics.push(...diagnosticsFromZodIssues(parsed.error.issues, document, label));
+      const reparsed = documentSchemas[kind].safeParse(withoutKeys(raw, parsed.error.issues));
+      if (reparsed.success) parsed = reparsed;
+      else parsed = { ...reparsed, error: { ...reparsed.error, issues: [] } } as typeof reparsed;
+    }
     if (!parsed.success || shapeProblems > 0) {
       if (!parsed.success) {
         // A value emptied by an unset variable is already reported as `missing-env`.
@@ -245,4 +253,19 @@ export class CatalogDocumentParser {
   private report(code: string, message: string, at: SourceLocation): void {
     this.diagnostics.push({ code, severity: 'error', message, at });
   }
+}
+
+/** A copy of a raw document without the keys zod reported as unrecognized. */
+function withoutKeys(
+  raw: Record<string, unknown>,
+  issues: readonly { path: PropertyKey[]; keys?: string[] }[],
+): Record<string, unknown> {
+  const copy = structuredClone(raw);
+  for (const issue of issues) {
+    let target: unknown = copy;
+    for (const step of issue.path) target = (target as Record<PropertyKey, unknown> | undefined)?.[step];
+    if (target && typeof target === 'object')
+      for (const key of issue.keys ?? []) delete (target as Record<string, unknown>)[key];
+  }
+  return copy;
 }

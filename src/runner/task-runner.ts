@@ -4,7 +4,8 @@ import { quoteIdentifier, quoteLiteral, type EngineSession } from '../engines/en
 import { RunFailedError, TesseraError, UsageError } from '../diagnostics/errors.ts';
 import { ingestFiles, sqlTypeOf } from '../ingest/index.ts';
 import { runChecks } from '../quality/index.ts';
-import { parseSql, referencedTables, rewriteTableReferences } from '../sql/index.ts';
+import { columnLineage, parseSql, referencedTables, rewriteTableReferences } from '../sql/index.ts';
+import { inheritSensitivity } from '../governance/sensitivity-inheritance.ts';
 import type { CheckResult, FieldDef, Run, TableDef, TaskDef, VersionRef } from '../model/index.ts';
 import type { RunContext } from './run-context.ts';
 import { newRunId } from './run-id.ts';
@@ -273,10 +274,52 @@ async function stageProjection(
   await session.run(`COPY (${query}) TO ${quoteLiteral(outputFile)} (FORMAT parquet)`);
   const files = [await context.storage.commitFile(outputFile)];
   const relation = parquetRelation(context.storage, files);
-  const fields = declared ? undefined : inferFields(await describe(session, `SELECT * FROM ${relation}`));
+  const fields = declared
+    ? undefined
+    : await inferProjectionFields(context, task, await describe(session, `SELECT * FROM ${relation}`), log);
   const rowCount = await countRows(session, relation);
   const checks = await runValidations(context, session, table, relation);
   return { files, rowCount, upstream, checks, fields };
+}
+
+/**
+ * The schema of an inferred projection: the engine's column types, and sensitivity inherited
+ * through column lineage from the upstream columns each output derives from. Also refreshes the
+ * task's column lineage in the catalog with the upstream columns as they now are.
+ */
+async function inferProjectionFields(
+  context: RunContext,
+  task: TaskDef,
+  columns: { name: string; type: string; nullable: boolean }[],
+  log: RunLogger,
+): Promise<FieldDef[]> {
+  const upstreamFields = new Map<string, FieldDef[]>();
+  for (const record of await context.store.listTables()) upstreamFields.set(record.name, record.fields);
+  const lineage = await columnLineage(task.sql ?? '', (table) =>
+    upstreamFields.get(table)?.map((field) => field.name),
+  );
+  const { fields, inherited } = inheritSensitivity(inferFields(columns), lineage, (table, column) =>
+    upstreamFields.get(table)?.find((field) => field.name.toLowerCase() === column.toLowerCase()),
+  );
+  for (const item of inherited) {
+    log.info(`column ${item.field} inherits ${item.sensitivity} (mask ${item.mask}) from ${item.from}`);
+  }
+  const tableEdges = [...new Set(lineage.flatMap((column) => column.sources.map((source) => source.table)))];
+  await context.store.replaceTaskLineage(task.name, [
+    ...tableEdges.map((table) => ({ fromTable: table, toTable: task.target, task: task.name })),
+    ...lineage.flatMap((column) =>
+      column.sources
+        .filter((source) => source.column !== '*')
+        .map((source) => ({
+          fromTable: source.table,
+          fromColumn: source.column,
+          toTable: task.target,
+          toColumn: column.name,
+          task: task.name,
+        })),
+    ),
+  ]);
+  return fields;
 }
 
 /** Cast a projection's output to the declared schema; a missing required column fails the run. */

@@ -1,0 +1,140 @@
+// Append, merge and replace across versions, retention, and a failed check keeping the last good version.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { Platform } from '../../src/platform.ts';
+import { writeFiles, writeRepo } from '../support/cli.ts';
+
+function repoWith(mode: string, extra = ''): Record<string, string> {
+  return {
+    'tessera.yaml': 'name: modes\n',
+    'owners/o.yaml': 'kind: owner\nname: ops\n',
+    'schemas/s.proto': `syntax = "proto3";
+package ops;
+import "tessera/options.proto";
+message Item {
+  string id = 1 [(tessera.field) = { primary_key: true }];
+  int64 qty = 2;
+}
+`,
+    'tables/t.yaml': `kind: table
+name: ops.items
+owner: ops
+schema: schemas/s.proto#ops.Item
+retention: { keep_versions: 2 }
+validations:
+  - expect_column_values_to_be_between: { column: qty, min_value: 0 }
+${extra}`,
+    'tasks/t.yaml': `kind: task
+name: load_items
+type: ingestion
+target: ops.items
+source: { type: csv, uri: items.csv }
+mode: ${mode}
+`,
+  };
+}
+
+async function load(repo: string, csv: string): Promise<{ status: string; error?: string }> {
+  await writeFiles(repo, { 'items.csv': csv });
+  const platform = await Platform.open({ repo });
+  try {
+    const [run] = await platform.run({ tasks: ['load_items'] });
+    return run!;
+  } finally {
+    await platform.close();
+  }
+}
+
+async function rows(repo: string, sql = 'select id, qty from ops.items order by id'): Promise<unknown[]> {
+  const platform = await Platform.open({ repo });
+  try {
+    return (await platform.query(sql)).rows;
+  } finally {
+    await platform.close();
+  }
+}
+
+async function applied(files: Record<string, string>): Promise<string> {
+  const repo = await writeRepo(files);
+  const platform = await Platform.open({ repo });
+  await platform.apply();
+  await platform.close();
+  return repo;
+}
+
+test('append adds rows to the previous version without rewriting its files', async () => {
+  const repo = await applied(repoWith('append'));
+  assert.equal((await load(repo, 'id,qty\na,1\nb,2\n')).status, 'succeeded');
+  assert.equal((await load(repo, 'id,qty\nc,3\n')).status, 'succeeded');
+  assert.deepEqual(await rows(repo), [
+    { id: 'a', qty: 1 },
+    { id: 'b', qty: 2 },
+    { id: 'c', qty: 3 },
+  ]);
+  const platform = await Platform.open({ repo });
+  const [second, first] = await platform.store.listVersions('ops.items');
+  await platform.close();
+  assert.deepEqual(
+    second!.files.slice(0, first!.files.length),
+    first!.files,
+    'version 2 reuses version 1 files',
+  );
+});
+
+test('merge upserts on the primary key', async () => {
+  const repo = await applied(repoWith('merge'));
+  await load(repo, 'id,qty\na,1\nb,2\n');
+  assert.equal((await load(repo, 'id,qty\nb,20\nc,30\n')).status, 'succeeded');
+  assert.deepEqual(await rows(repo), [
+    { id: 'a', qty: 1 },
+    { id: 'b', qty: 20 },
+    { id: 'c', qty: 30 },
+  ]);
+});
+
+test('retention keeps keep_versions versions and deletes only unreferenced files', async () => {
+  const repo = await applied(repoWith('replace'));
+  for (const qty of [1, 2, 3]) assert.equal((await load(repo, `id,qty\na,${qty}\n`)).status, 'succeeded');
+  const platform = await Platform.open({ repo });
+  const versions = await platform.store.listVersions('ops.items');
+  assert.deepEqual(
+    versions.map((version) => version.version),
+    [3, 2],
+  );
+  const storage = platform.storage;
+  await platform.close();
+  for (const version of versions)
+    for (const file of version.files) assert.ok(existsSync(storage.localPath(file)));
+  assert.deepEqual(await rows(repo, 'select qty from ops.items at (version => 2)'), [{ qty: 2 }]);
+  await assert.rejects(rows(repo, 'select qty from ops.items at (version => 1)'), /not found/);
+});
+
+test('a failed error check publishes nothing, removes the staged files and names the check', async () => {
+  const repo = await applied(repoWith('replace'));
+  await load(repo, 'id,qty\na,1\n');
+  const run = await load(repo, 'id,qty\na,-5\n');
+  assert.equal(run.status, 'failed');
+  assert.match(run.error ?? '', /expect_column_values_to_be_between on qty/);
+  assert.deepEqual(await rows(repo), [{ id: 'a', qty: 1 }]);
+  const platform = await Platform.open({ repo });
+  const [failed] = await platform.store.listRuns({ status: 'failed' });
+  const staged = platform.storage.localPath(`ops/items/${failed!.id}`);
+  await platform.close();
+  assert.equal(existsSync(staged), false, 'the failed run left no files behind');
+});
+
+test('a warn check publishes and records the failure on the version', async () => {
+  const repo = await applied(
+    repoWith('replace', '  - sql: "select * from {{ this }} where qty > 100"\n    severity: warn\n'),
+  );
+  const run = await load(repo, 'id,qty\na,500\n');
+  assert.equal(run.status, 'succeeded');
+  const platform = await Platform.open({ repo });
+  const current = await platform.store.getCurrentVersion('ops.items');
+  await platform.close();
+  const warned = current!.checks.find((check) => check.expectation === 'sql');
+  assert.equal(warned?.success, false);
+  assert.equal(warned?.severity, 'warn');
+  assert.equal(warned?.unexpectedCount, 1);
+});
