@@ -5,7 +5,7 @@ import { RunFailedError, TesseraError, UsageError } from '../diagnostics/errors.
 import { ingestFiles, sqlTypeOf } from '../ingest/index.ts';
 import { runChecks } from '../quality/index.ts';
 import { columnLineage, parseSql, referencedTables, rewriteTableReferences } from '../sql/index.ts';
-import { inheritSensitivity } from '../governance/sensitivity-inheritance.ts';
+import { inheritSensitivity } from '../governance/index.ts';
 import type { CheckResult, FieldDef, Run, TableDef, TaskDef, VersionRef } from '../model/index.ts';
 import type { RunContext } from './run-context.ts';
 import { newRunId } from './run-id.ts';

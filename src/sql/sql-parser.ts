@@ -1,13 +1,15 @@
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { QueryError } from '../diagnostics/errors.ts';
+import type { AstNode } from './ast-node.ts';
+import { firstNonQueryKeyword } from './statement-keywords.ts';
+import { visitBaseTables } from './table-reference-walker.ts';
+
+export type { AstNode } from './ast-node.ts';
 
 /**
  * SQL text ↔ AST with DuckDB's own parser (`json_serialize_sql`), in a private in-memory
  * database that never sees data. Only SELECT statements serialize; anything else is an error.
  */
-
-/** A node of DuckDB's serialized AST: plain JSON. */
-export type AstNode = { [key: string]: unknown };
 
 export interface ParsedStatement {
   /** The statement's root node (`SELECT_NODE`, `SET_OPERATION_NODE`, ...). */
@@ -23,16 +25,31 @@ function connection(): Promise<DuckDBConnection> {
   return parserConnection;
 }
 
-/** Parse SQL text into statements. Throws `QueryError` with DuckDB's message when it does not parse or is not a SELECT. */
+/**
+ * Parse SQL text into statements. Throws `QueryError` with DuckDB's message when it does not
+ * parse, and "only SELECT and WITH queries are allowed; `COPY` is refused" for anything that is
+ * not a query (DuckDB's serializer only accepts SELECT statements).
+ */
 export async function parseSql(sql: string): Promise<ParsedStatement[]> {
   const db = await connection();
   const reader = await db.runAndReadAll('SELECT json_serialize_sql($sql::VARCHAR) AS ast', { sql });
   // Nodes without a position carry uint64 max, which a JS number cannot hold exactly (and the
   // deserializer then rejects); they carry no information, so zero them.
-  const text = String(reader.getRows()[0]![0]).replaceAll('"query_location":18446744073709551615', '"query_location":0');
-  const document = JSON.parse(text) as AstNode;
+  const text = String(reader.getRows()[0]![0]).replaceAll(
+    '"query_location":18446744073709551615',
+    '"query_location":0',
+  );
+  const document = JSON.parse(protectNumbers(text)) as AstNode;
   if (document.error) {
-    throw new QueryError(`${String(document.error_message ?? 'SQL does not parse')}`, sql);
+    const message = String(document.error_message ?? 'SQL does not parse');
+    if (/only select statements/i.test(message)) {
+      const keyword = firstNonQueryKeyword(sql);
+      throw new QueryError(
+        `only SELECT and WITH queries are allowed${keyword ? `; \`${keyword}\` is refused` : ''}`,
+        sql,
+      );
+    }
+    throw new QueryError(message, sql);
   }
   const statements = document.statements as { node: AstNode }[];
   return statements.map((statement) => ({
@@ -41,11 +58,25 @@ export async function parseSql(sql: string): Promise<ParsedStatement[]> {
   }));
 }
 
+/** Parse SQL text that must hold exactly one query; more than one (`SELECT 1; SELECT 2`) is a `QueryError`. */
+export async function parseSingleStatement(sql: string): Promise<ParsedStatement> {
+  const statements = await parseSql(sql);
+  if (statements.length !== 1) {
+    throw new QueryError(
+      statements.length === 0
+        ? 'the SQL holds no statement'
+        : `only one statement per query is allowed; this SQL holds ${statements.length}`,
+      sql,
+    );
+  }
+  return statements[0]!;
+}
+
 /** Turn an (edited) serialized AST back into SQL text. */
 export async function deserializeSql(document: AstNode): Promise<string> {
   const db = await connection();
   const reader = await db.runAndReadAll('SELECT json_deserialize_sql($ast::JSON) AS sql', {
-    ast: JSON.stringify(document),
+    ast: restoreNumbers(JSON.stringify(document)),
   });
   return String(reader.getRows()[0]![0]);
 }
@@ -59,42 +90,71 @@ export interface TableReference {
 
 /**
  * Every base table a statement reads, excluding names bound by its CTEs (at the scope where
- * they are visible). Table functions are not tables and are not listed.
+ * they are visible, see `visitBaseTables`). Table functions are not tables and are not listed.
  */
 export function referencedTables(node: AstNode): TableReference[] {
   const found: TableReference[] = [];
-  walk(node, new Set(), found);
+  visitBaseTables(node, (table) => {
+    if (!table.boundToCte) found.push(tableReferenceOf(table.node, table.name));
+  });
   return found;
 }
 
-function walk(value: unknown, cteNames: Set<string>, found: TableReference[]): void {
-  if (Array.isArray(value)) {
-    for (const item of value) walk(item, cteNames, found);
-    return;
-  }
-  if (value === null || typeof value !== 'object') return;
-  const node = value as AstNode;
-  let scope = cteNames;
-  const cteMap = (node.cte_map as { map?: { key: string; value: AstNode }[] } | undefined)?.map;
-  if (cteMap && cteMap.length > 0) {
-    scope = new Set(cteNames);
-    for (const entry of cteMap) scope.add(entry.key.toLowerCase());
-  }
-  if (node.type === 'BASE_TABLE' && typeof node.table_name === 'string') {
-    const schema = String(node.schema_name ?? '').toLowerCase();
-    const table = node.table_name.toLowerCase();
-    if (schema || !scope.has(table)) {
-      const atClause = node.at_clause as { unit: string; expr: AstNode } | null;
-      found.push({
-        name: schema ? `${schema}.${table}` : table,
-        ...(atClause
-          ? { at: { unit: atClause.unit.toUpperCase() as 'VERSION' | 'TIMESTAMP', expression: atClause.expr } }
-          : {}),
-      });
+/** The `TableReference` of one BASE_TABLE node. */
+export function tableReferenceOf(node: AstNode, name: string): TableReference {
+  const atClause = node.at_clause as { unit: string; expr: AstNode } | null | undefined;
+  return {
+    name,
+    ...(atClause
+      ? { at: { unit: atClause.unit.toUpperCase() as 'VERSION' | 'TIMESTAMP', expression: atClause.expr } }
+      : {}),
+  };
+}
+
+/**
+ * JSON numbers a JS number cannot carry through a round trip: integers beyond 2^53 lose digits,
+ * and DuckDB's deserializer rejects `10` where it wrote the double `10.0`. Such tokens become
+ * marker strings in the parsed AST (`"\u0000number:10.0"`) and are written back verbatim by
+ * `deserializeSql`. Small integers stay numbers.
+ */
+const NUMBER_MARKER = '\u0000number:';
+
+function protectNumbers(json: string): string {
+  let result = '';
+  let index = 0;
+  while (index < json.length) {
+    const char = json[index]!;
+    if (char === '"') {
+      const end = endOfJsonString(json, index);
+      result += json.slice(index, end);
+      index = end;
+      continue;
     }
+    const number = /[-\d]/.test(char)
+      ? /^-?\d+(\.\d+)?([eE][-+]?\d+)?/.exec(json.slice(index, index + 64))?.[0]
+      : undefined;
+    if (number) {
+      const exact = !/[.eE]/.test(number) && Number.isSafeInteger(Number(number));
+      result += exact ? number : JSON.stringify(NUMBER_MARKER + number);
+      index += number.length;
+      continue;
+    }
+    result += char;
+    index += 1;
   }
-  for (const [key, child] of Object.entries(node)) {
-    if (key === 'at_clause') continue;
-    walk(child, scope, found);
+  return result;
+}
+
+function restoreNumbers(json: string): string {
+  return json.replace(/"\\u0000number:([-+.\deE]+)"/g, '$1');
+}
+
+function endOfJsonString(json: string, start: number): number {
+  let index = start + 1;
+  while (index < json.length) {
+    if (json[index] === '\\') index += 2;
+    else if (json[index] === '"') return index + 1;
+    else index += 1;
   }
+  return json.length;
 }

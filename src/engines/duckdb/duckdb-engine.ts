@@ -6,30 +6,55 @@ import { quoteLiteral } from '../engine.ts';
 export class DuckdbEngine implements Engine {
   readonly name = 'duckdb';
 
-  private constructor(private readonly instance: DuckDBInstance) {}
+  private readonly sandboxes = new Map<string, Promise<DuckDBInstance>>();
+
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly config: Record<string, string>,
+  ) {}
 
   /** Opens an in-memory DuckDB; `threads` defaults to DuckDB's own choice (all cores). */
   static async create(options: { threads?: number; memoryLimit?: string } = {}): Promise<DuckdbEngine> {
     const config: Record<string, string> = {};
     if (options.threads) config.threads = String(options.threads);
     if (options.memoryLimit) config.memory_limit = options.memoryLimit;
-    return new DuckdbEngine(await DuckDBInstance.create(':memory:', config));
+    return new DuckdbEngine(await DuckDBInstance.create(':memory:', config), config);
   }
 
   async openSession(options: SessionOptions = {}): Promise<EngineSession> {
-    const connection = await this.instance.connect();
-    const session = new DuckdbSession(connection);
-    if (options.sandbox) {
-      // Order matters: directories first, then cut external access, then freeze the settings.
-      const directories = options.sandbox.allowedDirectories.map(quoteLiteral).join(', ');
-      await session.run(`SET allowed_directories = [${directories}]`);
-      await session.run('SET enable_external_access = false');
-      await session.run('SET lock_configuration = true');
+    const instance = options.sandbox
+      ? await this.sandboxInstance(options.sandbox.allowedDirectories)
+      : this.instance;
+    return new DuckdbSession(await instance.connect());
+  }
+
+  /**
+   * DuckDB's access settings belong to a database instance, not a connection: setting them on one
+   * connection would lock down the platform's own work too. User SQL therefore runs in separate
+   * instances, one per set of readable directories, locked once when created.
+   */
+  private sandboxInstance(allowedDirectories: string[]): Promise<DuckDBInstance> {
+    const key = JSON.stringify([...allowedDirectories].sort());
+    let instance = this.sandboxes.get(key);
+    if (!instance) {
+      instance = (async () => {
+        const sandbox = await DuckDBInstance.create(':memory:', this.config);
+        const connection = await sandbox.connect();
+        // Order matters: directories first, then cut external access, then freeze the settings.
+        const directories = allowedDirectories.map(quoteLiteral).join(', ');
+        await connection.run(`SET allowed_directories = [${directories}]`);
+        await connection.run('SET enable_external_access = false');
+        await connection.run('SET lock_configuration = true');
+        connection.closeSync();
+        return sandbox;
+      })();
+      this.sandboxes.set(key, instance);
     }
-    return session;
+    return instance;
   }
 
   async close(): Promise<void> {
+    for (const sandbox of this.sandboxes.values()) (await sandbox).closeSync();
     this.instance.closeSync();
   }
 }
@@ -72,7 +97,10 @@ function valueConverter(type: string): ((value: string) => unknown) | undefined 
     return (value) => (Number.isSafeInteger(Number(value)) ? Number(value) : value);
   }
   if (type.startsWith('DECIMAL')) {
-    return (value) => (String(Number(value)) === (value.includes('.') ? value.replace(/\.?0+$/, '') : value) ? Number(value) : value);
+    return (value) =>
+      String(Number(value)) === (value.includes('.') ? value.replace(/\.?0+$/, '') : value)
+        ? Number(value)
+        : value;
   }
   if (type === 'TIMESTAMP WITH TIME ZONE') {
     return (value) => value.replace(' ', 'T').replace(/\+00$/, 'Z');

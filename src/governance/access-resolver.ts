@@ -1,0 +1,141 @@
+import type { PrincipalDef, RoleDef, Sensitivity } from '../model/index.ts';
+
+/** Who is asking: a declared principal, or an identity built at the edge (token, pgwire user, CLI). */
+export interface AccessPrincipal {
+  name: string;
+  groups: string[];
+  /** Read by row filters through `principal_attr('name')`. */
+  attributes: Record<string, string>;
+  /**
+   * The local developer at the CLI: sees every table, column and row in clear. Never set it for
+   * a request that arrives over the network. Default: false.
+   */
+  admin?: boolean;
+}
+
+/** What one principal may read of one table, combined over every role that grants it. */
+export interface TableAccess {
+  table: string;
+  /** Names of the roles that grant the table (empty for an admin). */
+  roles: string[];
+  /** Columns denied by every granting role: absent from every read, as if they did not exist. */
+  hiddenColumns: string[];
+  /**
+   * The row filter, a SQL predicate over the table's columns that may call `principal_attr('x')`
+   * and `principal_name()`: the OR of the granting roles' filters. Undefined: every row passes.
+   */
+  rowFilter?: string;
+  /**
+   * The same filter as terms: any inner list passing lets a row through, and every predicate of an
+   * inner list must pass (one inner list per granting role). Compile these, not `rowFilter`: each
+   * predicate is parsed on its own, so one cannot unbalance another's parentheses.
+   */
+  rowFilterTerms?: string[][];
+  /** Sensitivities shown in clear: the union over granting roles (every sensitivity for an admin). */
+  unmasked: Sensitivity[];
+  /** True for an admin principal. */
+  admin: boolean;
+}
+
+const ALL_SENSITIVITIES: Sensitivity[] = ['PII', 'PHI', 'CONFIDENTIAL'];
+
+/**
+ * Resolve a principal's access to one table (SPEC §1 Access). Undefined means no role grants it:
+ * the table does not exist for this principal. Roles combine: a column is hidden only if every
+ * granting role denies it; a row passes if any granting role's filter passes (a granting role
+ * without a filter passes every row); a sensitivity is in clear if any granting role unmasks it.
+ *
+ * Only roles that grant the table count: a role that denies a column but does not grant the table
+ * changes nothing.
+ */
+export function resolveAccess(
+  principal: AccessPrincipal | PrincipalDef,
+  roles: RoleDef[],
+  table: string,
+): TableAccess | undefined {
+  const tableName = table.toLowerCase();
+  if ('admin' in principal && principal.admin) {
+    return { table: tableName, roles: [], hiddenColumns: [], unmasked: [...ALL_SENSITIVITIES], admin: true };
+  }
+  const granting = rolesOf(principal, roles).filter((role) =>
+    role.grants.some((pattern) => matchesTablePattern(pattern, tableName)),
+  );
+  if (granting.length === 0) return undefined;
+
+  const deniedPerRole = granting.map((role) => deniedColumns(role, tableName));
+  const hiddenColumns = [...deniedPerRole[0]!].filter((column) =>
+    deniedPerRole.every((denied) => denied.has(column)),
+  );
+
+  const terms = granting.map((role) => roleRowFilters(role, tableName));
+  const rowFilterTerms = terms.some((role) => role.length === 0) ? undefined : terms;
+  const rowFilter = rowFilterTerms ? describeTerms(rowFilterTerms) : undefined;
+
+  const unmasked = ALL_SENSITIVITIES.filter((sensitivity) =>
+    granting.some((role) => role.unmask.includes(sensitivity)),
+  );
+  return {
+    table: tableName,
+    roles: granting.map((role) => role.name),
+    hiddenColumns,
+    ...(rowFilter !== undefined ? { rowFilter, rowFilterTerms } : {}),
+    unmasked,
+    admin: false,
+  };
+}
+
+/**
+ * The roles a principal holds: members are `user:NAME`, `group:G`, or a bare principal name.
+ * Names and groups compare case-insensitively (e-mail addresses, directory groups).
+ */
+export function rolesOf(principal: AccessPrincipal | PrincipalDef, roles: RoleDef[]): RoleDef[] {
+  const name = principal.name.toLowerCase();
+  const groups = new Set(principal.groups.map((group) => group.toLowerCase()));
+  return roles.filter((role) =>
+    role.members.some((member) => {
+      const lowered = member.trim().toLowerCase();
+      if (lowered.startsWith('user:')) return lowered.slice('user:'.length) === name;
+      if (lowered.startsWith('group:')) return groups.has(lowered.slice('group:'.length));
+      return lowered === name;
+    }),
+  );
+}
+
+/**
+ * True when a grant pattern covers a table: an exact name, or a glob where `*` matches any run of
+ * characters (so `analytics.*` covers a namespace and `*` everything) and `?` one character.
+ */
+export function matchesTablePattern(pattern: string, table: string): boolean {
+  const source = pattern
+    .trim()
+    .toLowerCase()
+    .split('')
+    .map((char) => (char === '*' ? '.*' : char === '?' ? '.' : char.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
+    .join('');
+  return new RegExp(`^${source}$`).test(table.toLowerCase());
+}
+
+function deniedColumns(role: RoleDef, table: string): Set<string> {
+  const denied = new Set<string>();
+  for (const [pattern, columns] of Object.entries(role.denyColumns)) {
+    if (matchesTablePattern(pattern, table)) for (const column of columns) denied.add(column.toLowerCase());
+  }
+  return denied;
+}
+
+/** One role's filters for a table; several matching entries (exact and glob) must all pass. */
+function roleRowFilters(role: RoleDef, table: string): string[] {
+  return Object.entries(role.rowFilters)
+    .filter(([pattern]) => matchesTablePattern(pattern, table))
+    .map(([, filter]) => filter.trim())
+    .filter((filter) => filter !== '');
+}
+
+/** Human-readable text of the combined filter, for audit records and messages. */
+function describeTerms(terms: string[][]): string {
+  const roleText = (filters: string[]) =>
+    filters.length === 1 ? filters[0]! : filters.map((filter) => `(${filter})`).join(' AND ');
+  return terms.length === 1
+    ? roleText(terms[0]!)
+    : terms.map((filters) => `(${roleText(filters)})`).join(' OR ');
+}

@@ -1,0 +1,203 @@
+import { QueryError } from '../diagnostics/errors.ts';
+import { quoteLiteral } from '../engines/engine.ts';
+import type { FieldType, MaskKind } from '../model/index.ts';
+import restrictedZip3 from './reference/restricted-zip3.json' with { type: 'json' };
+
+/**
+ * Masks (SPEC §5) compiled to SQL expressions in the engine dialect (DuckDB). Pure text: nothing
+ * here runs a query. Every mask keeps NULL as NULL (a missing value is not hidden; the value is).
+ */
+
+/** What a mask expression may depend on besides the column. */
+export interface MaskContext {
+  /**
+   * A SQL expression giving the project's hash key as a BLOB. `hashKeyLiteral(key)` writes one; a
+   * session variable (`CAST(getvariable('tessera_hash_key') AS BLOB)`, set before the query runs)
+   * keeps the key out of the SQL text, and so out of logs and error messages.
+   */
+  hashKeySql: string;
+  /** The date ages are computed at, for DATE_YEAR top-coding. Default: `current_date`. */
+  asOfDateSql?: string;
+}
+
+/** What REDACT shows for text columns. Non-text columns have no marker that keeps their type: they become NULL. */
+export const REDACTION_MARKER = '[REDACTED]';
+
+/** Three-digit ZIP prefixes shown as `000` (HHS Safe Harbor guidance, 2000 Census). */
+export const RESTRICTED_ZIP3_PREFIXES: readonly string[] = Object.freeze([...restrictedZip3.prefixes]);
+
+/** Ages above this are top-coded (HIPAA Safe Harbor: "all ages over 89"). */
+const OLDEST_SHOWN_AGE = 89;
+
+/**
+ * The SQL expression that shows `columnSql` (of type `type`) masked with `mask`:
+ *
+ * - HASH: lowercase hex HMAC-SHA256 of the value's text under the hash key (equal to
+ *   `createHmac('sha256', key).update(text).digest('hex')`), so equal values hash equally in every
+ *   table and masked columns still join. Non-text values hash their VARCHAR cast; TIMESTAMPTZ
+ *   hashes its UTC ISO-8601 text so the session time zone cannot change the hash.
+ * - REDACT: `'[REDACTED]'` for text; NULL (of the column's type) for anything else.
+ * - NULLIFY: NULL of the column's type.
+ * - DATE_YEAR: January 1 of the value's year (UTC for TIMESTAMPTZ), same type. A year at least 90
+ *   years before the as-of date's year is top-coded to January 1 of (as-of year − 90), one value
+ *   shared by everyone who may be over 89. (Someone born late in that year and still 89 shares it:
+ *   the bucket is coarser, never finer, than Safe Harbor asks.)
+ * - ZIP3: the first three digits as VARCHAR; `000` for restricted prefixes and for values that do
+ *   not start with three digits. Integer ZIPs are zero-padded to five digits first.
+ * - AGE_90_PLUS: values above 89 become 90, same type.
+ * - EMAIL_DOMAIN: `***@domain`; `***` when there is no `@`.
+ * - SHOW_LAST_4: `***` followed by the last four characters; `***` alone when the value has four
+ *   characters or fewer (showing "the last four" would show all of it).
+ *
+ * Throws `QueryError` for a mask that cannot apply to the type (DATE_YEAR on text, AGE_90_PLUS on
+ * a date...): a schema error to fix, not something to guess around.
+ */
+export function maskExpression(
+  mask: MaskKind,
+  columnSql: string,
+  type: FieldType,
+  context: MaskContext,
+): string {
+  switch (mask) {
+    case 'HASH':
+      return hmacSha256Sql(hashInputSql(columnSql, type), context.hashKeySql);
+    case 'REDACT':
+      return isText(type)
+        ? `CASE WHEN ${columnSql} IS NULL THEN NULL ELSE ${quoteLiteral(REDACTION_MARKER)} END`
+        : typedNull(type);
+    case 'NULLIFY':
+      return typedNull(type);
+    case 'DATE_YEAR':
+      return dateYearSql(columnSql, type, context.asOfDateSql ?? 'current_date');
+    case 'ZIP3':
+      return zip3Sql(columnSql, type);
+    case 'AGE_90_PLUS':
+      if (!isNumeric(type)) throw unsupported(mask, type);
+      return `CASE WHEN ${columnSql} > ${OLDEST_SHOWN_AGE} THEN CAST(${OLDEST_SHOWN_AGE + 1} AS ${fieldTypeSql(type)}) ELSE ${columnSql} END`;
+    case 'EMAIL_DOMAIN': {
+      const text = asText(columnSql, type);
+      return (
+        `CASE WHEN ${text} IS NULL THEN NULL ` +
+        `WHEN strpos(${text}, '@') > 0 THEN '***@' || regexp_extract(${text}, '@([^@]*)$', 1) ELSE '***' END`
+      );
+    }
+    case 'SHOW_LAST_4': {
+      const text = asText(columnSql, type);
+      return `CASE WHEN ${text} IS NULL THEN NULL WHEN length(${text}) > 4 THEN '***' || right(${text}, 4) ELSE '***' END`;
+    }
+    default:
+      throw new Error(`unknown mask ${String(mask satisfies never)}`);
+  }
+}
+
+/** A SQL BLOB literal for a hash key: `unhex('…')`. Never log the result. */
+export function hashKeyLiteral(key: string | Uint8Array): string {
+  const bytes = typeof key === 'string' ? Buffer.from(key, 'utf8') : Buffer.from(key);
+  return `unhex('${bytes.toString('hex')}')`;
+}
+
+/**
+ * HMAC-SHA256 (RFC 2104) as SQL: H((K' ⊕ opad) ‖ H((K' ⊕ ipad) ‖ m)), lowercase hex. DuckDB has
+ * `sha256` but no HMAC; the pads are built with BIT xor over 64-byte blobs. K' is the key
+ * zero-padded to the 64-byte block, or its SHA-256 when longer. `messageSql` is VARCHAR, hashed as
+ * its UTF-8 bytes (`encode`, not a cast: a cast to BLOB would read `\x41` escapes); `keySql` is a
+ * BLOB. NULL in, NULL out. The key part is constant, so DuckDB folds it once per query.
+ */
+export function hmacSha256Sql(messageSql: string, keySql: string): string {
+  const key = `(${keySql})`;
+  const blockKey = `(CASE WHEN octet_length(${key}) > 64 THEN unhex(sha256(${key})) ELSE ${key} END)`;
+  const paddedKey = `(${blockKey} || unhex(repeat('00', 64 - octet_length(${blockKey}))))`;
+  const pad = (byte: string) =>
+    `CAST(xor(CAST(${paddedKey} AS BIT), CAST(unhex(repeat('${byte}', 64)) AS BIT)) AS BLOB)`;
+  const message = `encode(${messageSql})`;
+  return `sha256(${pad('5c')} || unhex(sha256(${pad('36')} || ${message})))`;
+}
+
+/** The DuckDB spelling of a field type, for casts and typed NULLs. */
+export function fieldTypeSql(type: FieldType): string {
+  switch (type.kind) {
+    case 'scalar':
+      return type.sql;
+    case 'decimal':
+      return `DECIMAL(${type.precision}, ${type.scale})`;
+    case 'enum':
+      return 'VARCHAR';
+    case 'list':
+      return `${fieldTypeSql(type.element)}[]`;
+    case 'struct':
+      return `STRUCT(${type.fields.map((field) => `"${field.name.replaceAll('"', '""')}" ${fieldTypeSql(field.type)}`).join(', ')})`;
+    default: {
+      // Engine-native types (e.g. HUGEINT in an inferred projection schema) carry their own spelling.
+      const sql = (type as { sql?: unknown }).sql;
+      if (typeof sql === 'string') return sql;
+      throw new Error(`unknown field type ${JSON.stringify(type)}`);
+    }
+  }
+}
+
+function hashInputSql(columnSql: string, type: FieldType): string {
+  if (isText(type)) return columnSql;
+  if (type.kind === 'scalar' && type.sql === 'TIMESTAMPTZ') {
+    return `strftime(timezone('UTC', ${columnSql}), '%Y-%m-%dT%H:%M:%S.%fZ')`;
+  }
+  return `CAST(${columnSql} AS VARCHAR)`;
+}
+
+function dateYearSql(columnSql: string, type: FieldType, asOfDateSql: string): string {
+  const cutoffYear = `(year(${asOfDateSql}) - ${OLDEST_SHOWN_AGE + 1})`;
+  if (type.kind === 'scalar' && type.sql === 'DATE') {
+    const year = `year(${columnSql})`;
+    return `CASE WHEN ${year} <= ${cutoffYear} THEN make_date(${cutoffYear}, 1, 1) ELSE make_date(${year}, 1, 1) END`;
+  }
+  if (type.kind === 'scalar' && type.sql === 'TIMESTAMPTZ') {
+    // Work in UTC explicitly: the session time zone must not move a value across a year boundary.
+    const year = `year(timezone('UTC', ${columnSql}))`;
+    const january = (yearSql: string) => `timezone('UTC', make_timestamp(${yearSql}, 1, 1, 0, 0, 0))`;
+    return `CASE WHEN ${year} <= ${cutoffYear} THEN ${january(cutoffYear)} ELSE ${january(year)} END`;
+  }
+  throw unsupported('DATE_YEAR', type);
+}
+
+function zip3Sql(columnSql: string, type: FieldType): string {
+  let text: string;
+  if (isText(type)) text = `trim(${columnSql})`;
+  else if (isInteger(type)) text = `lpad(CAST(${columnSql} AS VARCHAR), 5, '0')`;
+  else throw unsupported('ZIP3', type);
+  const prefix = `left(${text}, 3)`;
+  const restricted = RESTRICTED_ZIP3_PREFIXES.map(quoteLiteral).join(', ');
+  return (
+    `CASE WHEN ${columnSql} IS NULL THEN NULL ` +
+    `WHEN NOT regexp_full_match(${prefix}, '[0-9]{3}') THEN '000' ` +
+    `WHEN ${prefix} IN (${restricted}) THEN '000' ELSE ${prefix} END`
+  );
+}
+
+function asText(columnSql: string, type: FieldType): string {
+  return isText(type) ? columnSql : `CAST(${columnSql} AS VARCHAR)`;
+}
+
+function typedNull(type: FieldType): string {
+  return `CAST(NULL AS ${fieldTypeSql(type)})`;
+}
+
+function isText(type: FieldType): boolean {
+  return type.kind === 'enum' || (type.kind === 'scalar' && type.sql === 'VARCHAR');
+}
+
+function isInteger(type: FieldType): boolean {
+  return type.kind === 'scalar' && ['INTEGER', 'BIGINT', 'UINTEGER', 'UBIGINT'].includes(type.sql);
+}
+
+function isNumeric(type: FieldType): boolean {
+  return (
+    isInteger(type) ||
+    type.kind === 'decimal' ||
+    (type.kind === 'scalar' && ['FLOAT', 'DOUBLE'].includes(type.sql))
+  );
+}
+
+function unsupported(mask: MaskKind, type: FieldType): QueryError {
+  return new QueryError(
+    `mask ${mask} cannot apply to a ${fieldTypeSql(type)} column; choose a mask that fits the type (HASH, REDACT and NULLIFY fit any)`,
+  );
+}

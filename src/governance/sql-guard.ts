@@ -1,0 +1,466 @@
+import { QueryError } from '../diagnostics/errors.ts';
+import { quoteIdentifier } from '../engines/engine.ts';
+import type { FieldDef, MaskKind, RoleDef } from '../model/index.ts';
+import {
+  cloneAst,
+  cteEntries,
+  deserializeSql,
+  isAstNode,
+  isExpressionNode,
+  isQueryNode,
+  isTableRefNode,
+  parseSingleStatement,
+  referencedColumns,
+  rewriteTableReferencesInAst,
+  visitBaseTables,
+  type AliasedTableReference,
+  type AstNode,
+} from '../sql/index.ts';
+import { resolveAccess, type AccessPrincipal, type TableAccess } from './access-resolver.ts';
+import { ALLOWED_TABLE_FUNCTIONS, deniedFunctionReason, isAllowedFunction } from './function-allowlist.ts';
+import { maskExpression, type MaskContext } from './mask-compiler.ts';
+import { compileRowFilter } from './row-filter-compiler.ts';
+
+/** Which version of a table the query asks for: the current one, or an `AT (...)` clause's constant. */
+export interface RelationRequest {
+  /** `namespace.table`, lowercased. */
+  table: string;
+  /** `AT (VERSION => 3)` gives `{ unit: 'VERSION', value: 3 }`; `AT (TIMESTAMP => TIMESTAMP '2026-11-01')` gives the text. */
+  at?: { unit: 'VERSION'; value: number } | { unit: 'TIMESTAMP'; value: string };
+}
+
+/** How to read one version of a table, given by the caller (who knows the catalog and storage). */
+export interface ResolvedRelation {
+  /** A relation in engine SQL, what follows FROM: e.g. `read_parquet(['/abs/part-0.parquet'])`. Trusted. */
+  sql: string;
+  /** The columns of that version, with sensitivity and mask. Columns not listed are never exposed. */
+  fields: FieldDef[];
+  /**
+   * Optional: columns holding a precomputed keyed hash of a HASH-masked column (`{ ssn: 'ssn__hash' }`),
+   * written with the same key when the version was published. HASH then reads the stored hash
+   * instead of computing HMAC per row (the cost the architecture notes measure).
+   */
+  hashColumns?: Record<string, string>;
+  /** True when the version was written de-identified (`store: deidentified`): values are already masked. Default false. */
+  deidentified?: boolean;
+}
+
+/** Everything the guard needs besides the SQL. */
+export interface GuardContext {
+  principal: AccessPrincipal;
+  roles: RoleDef[];
+  /**
+   * Resolve a catalog table (at a version) to a relation. Return undefined when the table or the
+   * version does not exist; the guard then reports "table x not found", exactly as for a table the
+   * principal holds no grant on. Only called for tables the principal may read.
+   */
+  resolveRelation(request: RelationRequest): Promise<ResolvedRelation | undefined>;
+  /** The hash key and as-of date used by masks. */
+  masks: MaskContext;
+}
+
+/** A query made safe to run, and what it touches (for the audit log). */
+export interface GuardedQuery {
+  /** The rewritten SQL: every table is a secure relation. Run it in a sandboxed engine session. */
+  sql: string;
+  /** Catalog tables read, sorted. */
+  tables: string[];
+  /** Visible table columns the query reads anywhere (an over-approximation: `*` counts all). */
+  columns: { table: string; column: string }[];
+  /** Masks applied to the columns the query reads. */
+  masksApplied: { table: string; column: string; mask: MaskKind }[];
+  /** Row filters applied, as declared (combined over the principal's roles). */
+  rowFiltersApplied: { table: string; filter: string }[];
+}
+
+/** Query node types that make up a SELECT. */
+const QUERY_NODE_TYPES = new Set(['SELECT_NODE', 'SET_OPERATION_NODE', 'RECURSIVE_CTE_NODE', 'CTE_NODE']);
+
+/** FROM clause elements a query may use; TABLE_FUNCTION is further limited to ALLOWED_TABLE_FUNCTIONS. */
+const TABLE_REF_TYPES = new Set([
+  'BASE_TABLE',
+  'JOIN',
+  'SUBQUERY',
+  'EMPTY',
+  'EXPRESSION_LIST',
+  'TABLE_FUNCTION',
+  'PIVOT',
+]);
+
+/** Expression classes a query may use; FUNCTION and WINDOW are further limited to the function allowlist. */
+const EXPRESSION_CLASSES = new Set([
+  'BETWEEN',
+  'CASE',
+  'CAST',
+  'COLLATE',
+  'COLUMN_REF',
+  'COMPARISON',
+  'CONJUNCTION',
+  'CONSTANT',
+  'FUNCTION',
+  'LAMBDA',
+  'LAMBDA_REF',
+  'OPERATOR',
+  'POSITIONAL_REFERENCE',
+  'STAR',
+  'SUBQUERY',
+  'WINDOW',
+]);
+
+/** What SHOW_REF stands for in the user's words. */
+const SHOW_KEYWORDS: Record<string, string> = { DESCRIBE: 'DESCRIBE', SUMMARY: 'SUMMARIZE', SHOW: 'SHOW' };
+
+/**
+ * The governed SQL surface. `guard(sql)` accepts one SELECT over catalog tables and returns it
+ * rewritten so that each table reference reads a *secure relation*:
+ *
+ *     (SELECT <visible columns, masked where the principal may not see them in clear>
+ *        FROM <the caller's relation for that table and version>
+ *       WHERE <the principal's row filter>) AS <alias>
+ *
+ * Denied columns are absent, so `SELECT *` never returns them and naming one fails as "column not
+ * found"; the filter sits inside the relation, so nothing in the user's query can widen it. A table
+ * that does not exist and a table the principal may not read give the same "table x not found".
+ *
+ * Everything that could reach data another way is refused before rewriting: non-SELECT statements,
+ * several statements, table functions other than `range`/`generate_series`/`unnest`, file paths in
+ * FROM, functions outside the reviewed allowlist (file readers, settings, environment, engine
+ * catalog, the query text), `DESCRIBE`/`SUMMARIZE`/`SHOW`, query parameters, AT clauses that are
+ * not constants. The rewritten SQL must still run in a sandboxed session (allowed directories = the
+ * warehouse, no external access, locked configuration): the guard and the sandbox are two walls.
+ */
+export class QueryGuard {
+  constructor(private readonly context: GuardContext) {}
+
+  /** Check and rewrite one query. Throws `QueryError` with a message fit for the user when it is refused. */
+  async guard(sql: string): Promise<GuardedQuery> {
+    const statement = await parseSingleStatement(sql);
+    checkQueryShape(statement.node, sql);
+    const accessByTable = new Map<string, TableAccess>();
+    checkTableReferences(statement.node, sql, (table) => this.access(table, accessByTable, sql));
+
+    const relations = new Map<string, Promise<SecureRelation>>();
+    const secureRelationFor = (reference: AliasedTableReference): Promise<SecureRelation> => {
+      const table = reference.name;
+      const access = this.access(table, accessByTable, sql);
+      const at = reference.at ? evaluateAtClause(reference.at, sql) : undefined;
+      const key = JSON.stringify([table, at]);
+      let relation = relations.get(key);
+      if (!relation) {
+        relation = this.secureRelation({ table, ...(at ? { at } : {}) }, access, sql);
+        relations.set(key, relation);
+      }
+      return relation;
+    };
+
+    const rewritten = await rewriteTableReferencesInAst(statement.document, async (reference) =>
+      cloneAst((await secureRelationFor(reference)).node),
+    );
+    const resolved = await Promise.all(relations.values());
+    const visibleColumns = new Map<string, SecureRelation>();
+    for (const relation of resolved)
+      if (!visibleColumns.has(relation.table)) visibleColumns.set(relation.table, relation);
+
+    const columns = (
+      await referencedColumns(statement.node, (table) =>
+        visibleColumns.get(table)?.columns.map((column) => column.name),
+      )
+    ).filter((source) => visibleColumns.has(source.table));
+    const read = new Set(columns.map((column) => `${column.table}\u0000${column.column.toLowerCase()}`));
+    const masksApplied = uniqueBy(
+      resolved.flatMap((relation) =>
+        relation.columns
+          .filter((column) => column.mask && read.has(`${relation.table}\u0000${column.name.toLowerCase()}`))
+          .map((column) => ({ table: relation.table, column: column.name, mask: column.mask! })),
+      ),
+      (entry) => `${entry.table}.${entry.column}`,
+    );
+    const rowFiltersApplied = uniqueBy(
+      [...accessByTable.values()]
+        .filter((access) => access.rowFilter !== undefined)
+        .map((access) => ({ table: access.table, filter: access.rowFilter! })),
+      (entry) => entry.table,
+    );
+    return {
+      sql: await deserializeSql(rewritten),
+      tables: [...accessByTable.keys()].sort(),
+      columns,
+      masksApplied,
+      rowFiltersApplied,
+    };
+  }
+
+  private access(table: string, cache: Map<string, TableAccess>, sql: string): TableAccess {
+    let access = cache.get(table);
+    if (!access) {
+      access = resolveAccess(this.context.principal, this.context.roles, table);
+      if (!access) throw notFound(table, sql);
+      cache.set(table, access);
+    }
+    return access;
+  }
+
+  private async secureRelation(
+    request: RelationRequest,
+    access: TableAccess,
+    sql: string,
+  ): Promise<SecureRelation> {
+    const relation = await this.context.resolveRelation(request);
+    if (!relation) throw notFound(request.table, sql);
+    const hidden = new Set(access.hiddenColumns.map((column) => column.toLowerCase()));
+    const columns: SecureColumn[] = [];
+    const projections: string[] = [];
+    for (const field of relation.fields) {
+      if (hidden.has(field.name.toLowerCase())) continue;
+      const mask = relation.deidentified ? undefined : maskFor(field, access);
+      const column = quoteIdentifier(field.name);
+      let expression = column;
+      if (mask === 'HASH' && relation.hashColumns?.[field.name]) {
+        expression = quoteIdentifier(relation.hashColumns[field.name]!);
+      } else if (mask) {
+        expression = this.maskedColumn(mask, field, request.table, sql);
+      }
+      projections.push(expression === column ? column : `${expression} AS ${column}`);
+      columns.push({ name: field.name, ...(mask ? { mask } : {}) });
+    }
+    if (projections.length === 0) {
+      throw new QueryError(`table ${request.table} has no columns you may read`, sql);
+    }
+    const node = (await parseSingleStatement(`SELECT ${projections.join(', ')} FROM ${relation.sql}`)).node;
+    if (access.rowFilterTerms) {
+      const filter = await compileRowFilter(access.rowFilterTerms, this.context.principal, request.table);
+      // A relation that already filters (a caller's own WHERE) keeps its filter: both must pass.
+      node.where_clause = isAstNode(node.where_clause)
+        ? {
+            class: 'CONJUNCTION',
+            type: 'CONJUNCTION_AND',
+            alias: '',
+            query_location: 0,
+            children: [node.where_clause, filter],
+          }
+        : filter;
+    }
+    return { table: request.table, node, columns };
+  }
+
+  private maskedColumn(mask: MaskKind, field: FieldDef, table: string, sql: string): string {
+    try {
+      return maskExpression(mask, quoteIdentifier(field.name), field.type, this.context.masks);
+    } catch (error) {
+      throw new QueryError(`table ${table}, column ${field.name}: ${(error as Error).message}`, sql, {
+        cause: error,
+      });
+    }
+  }
+}
+
+/** Check and rewrite one query; see `QueryGuard`. */
+export function guardQuery(sql: string, context: GuardContext): Promise<GuardedQuery> {
+  return new QueryGuard(context).guard(sql);
+}
+
+/**
+ * An engine error message fit to show the user: DuckDB quotes the failing line of the SQL it ran
+ * (`LINE 1: SELECT ... read_parquet(['/warehouse/...'])...`), which for a guarded query is the
+ * rewritten SQL with storage paths and, when given as a literal, the hash key. Drop that part.
+ */
+export function sanitizeEngineErrorMessage(message: string): string {
+  return message.replace(/\n+LINE \d+:[\s\S]*$/, '').trim();
+}
+
+interface SecureColumn {
+  name: string;
+  mask?: MaskKind;
+}
+
+interface SecureRelation {
+  table: string;
+  node: AstNode;
+  columns: SecureColumn[];
+}
+
+/** The mask a principal sees a field through, or undefined for clear. A sensitive field without a mask is redacted. */
+function maskFor(field: FieldDef, access: TableAccess): MaskKind | undefined {
+  if (!field.sensitivity || access.unmasked.includes(field.sensitivity)) return undefined;
+  return field.mask ?? 'REDACT';
+}
+
+function notFound(table: string, sql: string): QueryError {
+  return new QueryError(`table ${table} not found`, sql);
+}
+
+/**
+ * Check every table reference before anything is resolved: a CTE reference may not carry AT; any
+ * other reference must be a plain `namespace.table` the principal may read. Paths and quoted
+ * dotted names (`FROM '/x/y.parquet'`, `FROM "clinical.patients"`) are one identifier to DuckDB,
+ * a file to its replacement scans: never a catalog table.
+ */
+function checkTableReferences(root: AstNode, sql: string, access: (table: string) => TableAccess): void {
+  visitBaseTables(root, (table) => {
+    if (table.boundToCte) {
+      if (table.node.at_clause) {
+        throw new QueryError(
+          `AT (...) applies to catalog tables; ${table.name} is defined in the query's WITH clause`,
+          sql,
+        );
+      }
+      return;
+    }
+    const tableName = String(table.node.table_name);
+    if (/[/\\:]/.test(tableName)) {
+      throw new QueryError(
+        `\`FROM '${tableName}'\` reads a file, which is not allowed: queries may only read catalog tables (namespace.table)`,
+        sql,
+      );
+    }
+    const qualified =
+      String(table.node.schema_name ?? '') !== '' && String(table.node.catalog_name ?? '') === '';
+    if (!qualified || tableName.includes('.')) {
+      throw new QueryError(
+        !qualified && tableName.includes('.')
+          ? `table "${tableName}" not found; quote each part of a name, not the whole: FROM ${tableName}`
+          : table.name.includes('.')
+            ? `table ${table.name} not found`
+            : `table ${table.name} not found; catalog tables are named namespace.table (or define ${table.name} in a WITH clause)`,
+        sql,
+      );
+    }
+    access(table.name);
+  });
+}
+
+/** The constant an AT clause names; anything that is not a constant is refused (it would run before governance). */
+function evaluateAtClause(at: NonNullable<AliasedTableReference['at']>, sql: string): RelationRequest['at'] {
+  const expression = at.expression;
+  if (at.unit === 'VERSION') {
+    const value = constantValue(expression);
+    const version = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
+    if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 1) {
+      throw new QueryError('AT (VERSION => …) needs a constant version number, e.g. AT (VERSION => 3)', sql);
+    }
+    return { unit: 'VERSION', value: version };
+  }
+  if (at.unit === 'TIMESTAMP') {
+    let value = constantValue(expression);
+    if (value === undefined && expression.class === 'CAST') {
+      const target = String((expression.cast_type as { id?: string } | undefined)?.id ?? '');
+      if (/^(TIMESTAMP.*|DATE|VARCHAR)$/.test(target)) value = constantValue(expression.child);
+    }
+    if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}/.test(value)) {
+      throw new QueryError(
+        "AT (TIMESTAMP => …) needs a constant timestamp, e.g. AT (TIMESTAMP => TIMESTAMP '2026-11-01 00:00:00')",
+        sql,
+      );
+    }
+    return { unit: 'TIMESTAMP', value };
+  }
+  throw new QueryError(`AT (${String(at.unit)} => …) is not supported; use VERSION or TIMESTAMP`, sql);
+}
+
+function constantValue(expression: unknown): string | number | undefined {
+  if (!isAstNode(expression) || expression.class !== 'CONSTANT') return undefined;
+  const value = (expression.value as { value?: unknown; is_null?: boolean } | undefined)?.value;
+  if (typeof value === 'number') return value;
+  // Large or fractional numbers arrive as marker strings from the parser (see sql-parser.ts).
+  if (typeof value === 'string') return value.replace(/^\u0000number:/, '');
+  return undefined;
+}
+
+/**
+ * Walk the whole statement and refuse anything outside the allowed shapes. Every node is visited
+ * (expressions, FROM elements, query nodes, AT clauses, window frames...), and the checks are
+ * allowlists, so a construct nobody reviewed is refused rather than let through.
+ */
+function checkQueryShape(root: AstNode, sql: string): void {
+  const refuse = (message: string) => new QueryError(message, sql);
+  const visit = (value: unknown): void => {
+    if (Array.isArray(value)) {
+      for (const item of value) visit(item);
+      return;
+    }
+    if (!isAstNode(value)) return;
+    const node: AstNode = value;
+    const role = roleOf(node);
+    if (role === 'expression') checkExpression(node, refuse);
+    else if (role === 'table') checkTableRef(node, refuse);
+    else if (role === 'query') {
+      if (!QUERY_NODE_TYPES.has(String(node.type)))
+        throw refuse(`${String(node.type)} queries are not supported`);
+      for (const entry of cteEntries(node)) {
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(entry.name)) {
+          throw refuse(
+            `WITH name "${entry.name}" is not allowed; use a plain identifier (letters, digits, _)`,
+          );
+        }
+      }
+    }
+    for (const child of Object.values(node)) visit(child);
+  };
+  visit(root);
+}
+
+/** Every `TableReferenceType` DuckDB serializes, so a FROM element is recognised even if its shape changes. */
+const KNOWN_TABLE_REF_TYPES = new Set([...TABLE_REF_TYPES, 'SHOW_REF', 'COLUMN_DATA', 'DELIM_GET']);
+
+function roleOf(node: unknown): 'expression' | 'table' | 'query' | 'other' {
+  if (isExpressionNode(node)) return 'expression';
+  if (isTableRefNode(node) || KNOWN_TABLE_REF_TYPES.has(String((node as AstNode).type))) return 'table';
+  if (isQueryNode(node) || String((node as AstNode).type ?? '').endsWith('_NODE')) return 'query';
+  return 'other';
+}
+
+function checkExpression(node: AstNode, refuse: (message: string) => QueryError): void {
+  const kind = String(node.class);
+  if (kind === 'PARAMETER')
+    throw refuse('query parameters ($1, ?) are not supported; write the values into the SQL');
+  if (!EXPRESSION_CLASSES.has(kind)) throw refuse(`${kind.toLowerCase()} expressions are not supported`);
+  if (kind === 'FUNCTION' || kind === 'WINDOW') checkFunction(node, refuse);
+}
+
+function checkFunction(node: AstNode, refuse: (message: string) => QueryError): void {
+  const name = String(node.function_name ?? '');
+  const schema = String(node.schema ?? '').toLowerCase();
+  const catalog = String(node.catalog ?? '').toLowerCase();
+  if (catalog !== '' || (schema !== '' && schema !== 'main')) {
+    throw refuse(
+      `function ${[catalog, schema, name].filter(Boolean).join('.')} is not allowed; call functions by their plain name`,
+    );
+  }
+  if (isAllowedFunction(name)) return;
+  const reason = deniedFunctionReason(name);
+  if (/^principal_(attr|name)$/i.test(name)) {
+    throw refuse(`${name}() is only available in role row filters; your rows are already filtered for you`);
+  }
+  throw refuse(
+    reason
+      ? `function ${name} is not allowed: it ${reason}; queries may only read catalog tables`
+      : `function ${name} is not allowed (it is not on the list of reviewed functions)`,
+  );
+}
+
+function checkTableRef(node: AstNode, refuse: (message: string) => QueryError): void {
+  const type = String(node.type);
+  if (type === 'SHOW_REF') {
+    const keyword = SHOW_KEYWORDS[String(node.show_type)] ?? 'SHOW';
+    throw refuse(
+      `only SELECT and WITH queries are allowed; \`${keyword}\` is refused (the catalog describes every table)`,
+    );
+  }
+  if (!TABLE_REF_TYPES.has(type)) throw refuse(`${type.toLowerCase()} in FROM is not supported`);
+  if (type === 'TABLE_FUNCTION') {
+    const fn = node.function as AstNode;
+    const name = String(fn.function_name ?? '').toLowerCase();
+    const qualified = String(fn.schema ?? '') !== '' || String(fn.catalog ?? '') !== '';
+    if (qualified || !ALLOWED_TABLE_FUNCTIONS.has(name)) {
+      throw refuse(
+        `table function ${name} is not allowed; queries may only read catalog tables (allowed table functions: ${[...ALLOWED_TABLE_FUNCTIONS].join(', ')})`,
+      );
+    }
+  }
+}
+
+function uniqueBy<T>(items: T[], key: (item: T) => string): T[] {
+  const seen = new Map<string, T>();
+  for (const item of items) if (!seen.has(key(item))) seen.set(key(item), item);
+  return [...seen.values()];
+}

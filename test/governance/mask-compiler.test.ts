@@ -1,0 +1,179 @@
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { QueryError } from '../../src/diagnostics/errors.ts';
+import { DuckdbEngine } from '../../src/engines/duckdb/duckdb-engine.ts';
+import { quoteLiteral, type EngineSession } from '../../src/engines/engine.ts';
+import {
+  RESTRICTED_ZIP3_PREFIXES,
+  hashKeyLiteral,
+  maskExpression,
+  type MaskContext,
+} from '../../src/governance/index.ts';
+import type { FieldType, MaskKind } from '../../src/model/index.ts';
+
+const VARCHAR: FieldType = { kind: 'scalar', sql: 'VARCHAR' };
+const DATE: FieldType = { kind: 'scalar', sql: 'DATE' };
+const TIMESTAMPTZ: FieldType = { kind: 'scalar', sql: 'TIMESTAMPTZ' };
+const INTEGER: FieldType = { kind: 'scalar', sql: 'INTEGER' };
+const DOUBLE: FieldType = { kind: 'scalar', sql: 'DOUBLE' };
+const KEY = 'project-hash-key';
+const context: MaskContext = { hashKeySql: hashKeyLiteral(KEY), asOfDateSql: "DATE '2026-11-26'" };
+
+const hmac = (key: string, value: string) => createHmac('sha256', key).update(value, 'utf8').digest('hex');
+
+describe('maskExpression', () => {
+  let engine: DuckdbEngine;
+  let session: EngineSession;
+  before(async () => {
+    engine = await DuckdbEngine.create({ threads: 1 });
+    // Masks run in sandboxed sessions: prove they need nothing the sandbox forbids.
+    session = await engine.openSession({ sandbox: { allowedDirectories: [] } });
+  });
+  after(async () => {
+    session?.close();
+    await engine?.close();
+  });
+
+  /** Evaluate one mask over one SQL literal. */
+  async function masked(
+    mask: MaskKind,
+    valueSql: string,
+    type: FieldType,
+    maskContext = context,
+  ): Promise<unknown> {
+    const result = await session.query(
+      `SELECT ${maskExpression(mask, `(${valueSql})`, type, maskContext)} AS v`,
+    );
+    return result.rows[0]!.v;
+  }
+
+  test('HASH equals node:crypto HMAC-SHA256 for ASCII, Unicode and escape-looking text', async () => {
+    for (const value of ['123-45-6789', 'Zoë Ørsted 🙂', 'a\\x41b', '']) {
+      assert.equal(await masked('HASH', quoteLiteral(value), VARCHAR), hmac(KEY, value), value);
+    }
+  });
+
+  test('HASH handles keys longer than the 64-byte block and exactly 64 bytes', async () => {
+    for (const key of ['k'.repeat(64), 'long-key-'.repeat(12)]) {
+      const keyed = { ...context, hashKeySql: hashKeyLiteral(key) };
+      assert.equal(await masked('HASH', "'123-45-6789'", VARCHAR, keyed), hmac(key, '123-45-6789'));
+    }
+  });
+
+  test('HASH is stable across columns of different tables, so masked columns still join', async () => {
+    const result = await session.query(
+      `SELECT count(*) AS n FROM (SELECT ${maskExpression('HASH', 'a', VARCHAR, context)} AS h FROM (VALUES ('x'), ('y')) t(a)) l ` +
+        `JOIN (SELECT ${maskExpression('HASH', 'b', VARCHAR, context)} AS h FROM (VALUES ('y'), ('z')) u(b)) r USING (h)`,
+    );
+    assert.equal(result.rows[0]!.n, 1);
+  });
+
+  test('HASH applies to any type through its text; TIMESTAMPTZ through its UTC ISO text; NULL stays NULL', async () => {
+    assert.equal(await masked('HASH', '42', INTEGER), hmac(KEY, '42'));
+    assert.equal(
+      await masked('HASH', "TIMESTAMPTZ '2020-01-02 03:04:05+00'", TIMESTAMPTZ),
+      hmac(KEY, '2020-01-02T03:04:05.000000Z'),
+    );
+    assert.equal(await masked('HASH', 'NULL::VARCHAR', VARCHAR), null);
+  });
+
+  test('the session time zone moves neither DATE_YEAR nor HASH of a TIMESTAMPTZ', async () => {
+    // A separate engine: the sandbox of `session` locks configuration for its whole database.
+    const other = await DuckdbEngine.create({ threads: 1 });
+    const shifted = await other.openSession();
+    try {
+      await shifted.run("SET TimeZone = 'Pacific/Kiritimati'");
+      const value = "TIMESTAMPTZ '1980-12-31 23:30:00-05'";
+      const result = await shifted.query(
+        `SELECT ${maskExpression('DATE_YEAR', value, TIMESTAMPTZ, context)} = TIMESTAMPTZ '1981-01-01 00:00:00+00' AS same_year, ` +
+          `${maskExpression('HASH', value, TIMESTAMPTZ, context)} AS h`,
+      );
+      assert.equal(result.rows[0]!.same_year, true);
+      assert.equal(result.rows[0]!.h, hmac(KEY, '1981-01-01T04:30:00.000000Z'));
+    } finally {
+      shifted.close();
+      await other.close();
+    }
+  });
+
+  test('REDACT: a marker for text, NULL for other types', async () => {
+    assert.equal(await masked('REDACT', "'Alicia'", VARCHAR), '[REDACTED]');
+    assert.equal(
+      await masked('REDACT', "'F'", { kind: 'enum', name: 'Gender', values: ['F', 'M'] }),
+      '[REDACTED]',
+    );
+    assert.equal(await masked('REDACT', '12.5', DOUBLE), null);
+    assert.equal(await masked('REDACT', 'NULL::VARCHAR', VARCHAR), null);
+  });
+
+  test('NULLIFY keeps the column type', async () => {
+    const result = await session.query(
+      `SELECT ${maskExpression('NULLIFY', "DATE '2020-01-01'", DATE, context)} AS v`,
+    );
+    assert.deepEqual(result.columns, [{ name: 'v', type: 'DATE' }]);
+    assert.equal(result.rows[0]!.v, null);
+  });
+
+  test('DATE_YEAR keeps January 1 of the year and the column type', async () => {
+    assert.equal(await masked('DATE_YEAR', "DATE '1980-05-17'", DATE), '1980-01-01');
+    // 23:30 on Dec 31 at UTC-5 is already next year in UTC.
+    assert.equal(
+      await masked('DATE_YEAR', "TIMESTAMPTZ '1980-12-31 23:30:00-05'", TIMESTAMPTZ),
+      '1981-01-01T00:00:00Z',
+    );
+  });
+
+  test('DATE_YEAR top-codes anyone possibly over 89 to January 1 of (as-of year − 90)', async () => {
+    // As of 2026-11-26: born 1937 → at most 89, shown; born 1936 or earlier → the shared 1936-01-01.
+    assert.equal(await masked('DATE_YEAR', "DATE '1937-01-01'", DATE), '1937-01-01');
+    assert.equal(await masked('DATE_YEAR', "DATE '1936-12-31'", DATE), '1936-01-01');
+    assert.equal(await masked('DATE_YEAR', "DATE '1900-06-15'", DATE), '1936-01-01');
+    assert.equal(
+      await masked('DATE_YEAR', "TIMESTAMPTZ '1920-03-01 00:00:00+00'", TIMESTAMPTZ),
+      '1936-01-01T00:00:00Z',
+    );
+    assert.equal(await masked('DATE_YEAR', 'NULL::DATE', DATE), null);
+  });
+
+  test('ZIP3 keeps three digits, and 000 for the 17 restricted prefixes and malformed values', async () => {
+    assert.equal(RESTRICTED_ZIP3_PREFIXES.length, 17);
+    assert.equal(await masked('ZIP3', "'94110'", VARCHAR), '941');
+    assert.equal(await masked('ZIP3', "'94110-1234'", VARCHAR), '941');
+    for (const prefix of RESTRICTED_ZIP3_PREFIXES) {
+      assert.equal(await masked('ZIP3', quoteLiteral(`${prefix}42`), VARCHAR), '000', prefix);
+    }
+    assert.equal(await masked('ZIP3', "'AB123'", VARCHAR), '000');
+    assert.equal(await masked('ZIP3', '2101', INTEGER), '021');
+    assert.equal(await masked('ZIP3', '3601', INTEGER), '000');
+    assert.equal(await masked('ZIP3', 'NULL::VARCHAR', VARCHAR), null);
+  });
+
+  test('AGE_90_PLUS caps at 90 and keeps the type', async () => {
+    assert.equal(await masked('AGE_90_PLUS', '89', INTEGER), 89);
+    assert.equal(await masked('AGE_90_PLUS', '90', INTEGER), 90);
+    assert.equal(await masked('AGE_90_PLUS', '104', INTEGER), 90);
+    assert.equal(await masked('AGE_90_PLUS', '93.5', DOUBLE), 90);
+  });
+
+  test('EMAIL_DOMAIN and SHOW_LAST_4 never show more than they promise', async () => {
+    assert.equal(await masked('EMAIL_DOMAIN', "'bob@example.org'", VARCHAR), '***@example.org');
+    assert.equal(await masked('EMAIL_DOMAIN', "'a@b@c.org'", VARCHAR), '***@c.org');
+    assert.equal(await masked('EMAIL_DOMAIN', "'no-at-sign'", VARCHAR), '***');
+    assert.equal(await masked('SHOW_LAST_4', "'123-45-6789'", VARCHAR), '***6789');
+    assert.equal(await masked('SHOW_LAST_4', "'1234'", VARCHAR), '***');
+    assert.equal(
+      await masked('SHOW_LAST_4', '4111111111111111', { kind: 'scalar', sql: 'BIGINT' }),
+      '***1111',
+    );
+  });
+
+  test('a mask that cannot apply to the type is a QueryError, not a guess', () => {
+    assert.throws(() => maskExpression('DATE_YEAR', 'x', VARCHAR, context), QueryError);
+    assert.throws(
+      () => maskExpression('AGE_90_PLUS', 'x', DATE, context),
+      /AGE_90_PLUS cannot apply to a DATE column/,
+    );
+    assert.throws(() => maskExpression('ZIP3', 'x', DATE, context), QueryError);
+  });
+});
