@@ -108,15 +108,7 @@ export interface TableDef {
 }
 
 export type SourceType =
-  | 'csv'
-  | 'json'
-  | 'ndjson'
-  | 'parquet'
-  | 'postgres'
-  | 'mysql'
-  | 'nats'
-  | 'kafka'
-  | 'salesforce';
+  'csv' | 'json' | 'ndjson' | 'parquet' | 'postgres' | 'mysql' | 'nats' | 'kafka' | 'salesforce';
 
 export interface SourceDef {
   type: SourceType;
