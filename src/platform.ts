@@ -20,12 +20,18 @@ import { hasErrors, type Diagnostic } from './diagnostics/diagnostic.ts';
 import { DuckdbEngine } from './engines/duckdb/duckdb-engine.ts';
 import type { Engine } from './engines/engine.ts';
 import type { TaskGraph } from './graph/index.ts';
-import type { Definitions, LineageEdge, Run, RunLogLine } from './model/index.ts';
+import type { CheckResult, Definitions, LineageEdge, Run, RunLogLine, Version } from './model/index.ts';
 import { runInOrder, type RunSelection } from './orchestrator/index.ts';
-import type { RunContext } from './runner/index.ts';
+import { checkCurrentVersion, type RunContext } from './runner/index.ts';
 import { columnLineage } from './sql/index.ts';
 import { validationProblems } from './quality/index.ts';
 import { QueryService, type GovernedResult, type QueryOptions } from './query-service.ts';
+import {
+  findDeclassifications,
+  TokenService,
+  type QueryAuditEntry,
+  type QueryAuditFilter,
+} from './governance/index.ts';
 import { openStorage, type Storage } from './storage/index.ts';
 
 export interface PlatformOptions {
@@ -64,6 +70,8 @@ export async function checkRepo(options: PlatformOptions): Promise<LoadedDefinit
 export class Platform {
   private engineInstance?: Promise<Engine>;
   private readonly queries: QueryService;
+  /** API and pgwire tokens: create, verify, list, revoke. */
+  readonly tokens: TokenService;
 
   private constructor(
     readonly definitions: Definitions,
@@ -73,13 +81,33 @@ export class Platform {
     readonly graph: TaskGraph,
     readonly gitCommit: string | undefined,
     private readonly secrets: SecretValue[],
+    devMode: boolean,
   ) {
-    this.queries = new QueryService(definitions, store, storage, () => this.engine());
+    this.tokens = new TokenService(store, {
+      isDeclaredPrincipal: (name) => definitions.principals.some((principal) => principal.name === name),
+    });
+    this.queries = new QueryService(definitions, store, storage, () => this.engine(), {
+      devMode,
+      tokens: this.tokens,
+    });
   }
 
-  /** Governed SQL: guarded, rewritten for the principal's access, run in a sandboxed session. */
+  /**
+   * Governed SQL: identified (a token; in dev mode a declared name or the local administrator),
+   * guarded, rewritten for the principal's access, run in a sandboxed session, and audited.
+   */
   query(sql: string, options: QueryOptions = {}): Promise<GovernedResult> {
     return this.queries.query(sql, options);
+  }
+
+  /** The principal a token acts as, or `undefined` when it is unknown, expired or revoked (for servers). */
+  verifyToken(token: string): Promise<string | undefined> {
+    return this.tokens.verifyToken(token);
+  }
+
+  /** The query audit log, newest first. */
+  auditLog(filter: QueryAuditFilter = {}): Promise<QueryAuditEntry[]> {
+    return this.store.listQueryAudit(filter);
   }
 
   /** Load and check the repo's definitions (throws `DefinitionError` listing every problem), then open the catalog and storage. */
@@ -97,6 +125,7 @@ export class Platform {
       graph,
       await gitHead(options.repo),
       secrets,
+      options.devMode ?? true,
     );
   }
 
@@ -118,6 +147,7 @@ export class Platform {
     const applied = await this.store.readDefinitions();
     return planChanges(this.storableDefinitions, applied, {
       downstreamTables: (table) => this.graph.downstreamTables(table),
+      declassifications: await findDeclassifications(this.definitions),
     });
   }
 
@@ -140,6 +170,11 @@ export class Platform {
       );
     }
     return runInOrder(await this.runContext(onLog), this.graph, selection);
+  }
+
+  /** Run a table's validations against its current version; publishes nothing. */
+  async check(table: string): Promise<{ version: Version; checks: CheckResult[] }> {
+    return checkCurrentVersion(await this.runContext(), table);
   }
 
   async runContext(onLog?: (line: RunLogLine) => void): Promise<RunContext> {

@@ -46,6 +46,27 @@ export function registerCatalogCommands(program: Command): void {
     });
 
   program
+    .command('check')
+    .description("run a table's validations against its current version, publishing nothing")
+    .argument('<table>')
+    .action(async (name: string, _flags, command: Command) => {
+      const options = globalOptions(command);
+      await withPlatform(options, async (platform) => {
+        const { version, checks } = await platform.check(name);
+        print(options, { table: name, version: version.version, checks }, () =>
+          [
+            `${name} version ${version.version}:`,
+            ...checks.map(
+              (check) =>
+                `  ${check.success ? 'pass' : check.severity === 'warn' ? 'WARN' : 'FAIL'}  ${checkLabel(check)}`,
+            ),
+          ].join('\n'),
+        );
+        if (checks.some((check) => !check.success && check.severity === 'error')) process.exitCode = 1;
+      });
+    });
+
+  program
     .command('versions')
     .description("a table's versions, newest first")
     .argument('<table>')

@@ -1,4 +1,12 @@
 export { runTask, type RunOptions } from './task-runner.ts';
 export type { RunContext } from './run-context.ts';
 export { newRunId } from './run-id.ts';
-export { parquetRelation } from './table-relation.ts';
+export { RunCancelledError } from './run-cancelled-error.ts';
+export { parquetRelation, tableRelation, tableSelect } from './table-relation.ts';
+export {
+  HASH_COLUMN_SUFFIX,
+  VersionFileWriter,
+  readPrecomputedHashColumns,
+  type VersionFileOptions,
+} from './version-file-writer.ts';
+export { checkCurrentVersion } from './table-check.ts';

@@ -138,3 +138,25 @@ test('a warn check publishes and records the failure on the version', async () =
   assert.equal(warned?.severity, 'warn');
   assert.equal(warned?.unexpectedCount, 1);
 });
+
+test('check runs the validations against the current version and publishes nothing', async () => {
+  const repo = await applied(repoWith('replace'));
+  await load(repo, 'id,qty\na,1\nb,200\n');
+  await writeFiles(repo, {
+    'tables/t.yaml': repoWith('replace')['tables/t.yaml']!.replace(
+      'min_value: 0',
+      'min_value: 0, max_value: 100',
+    ),
+  });
+  const platform = await Platform.open({ repo });
+  try {
+    const { version, checks } = await platform.check('ops.items');
+    assert.equal(version.version, 1);
+    const between = checks.find((check) => check.expectation === 'expect_column_values_to_be_between');
+    assert.equal(between?.success, false);
+    assert.equal(between?.unexpectedCount, 1);
+    assert.equal((await platform.store.listVersions('ops.items')).length, 1);
+  } finally {
+    await platform.close();
+  }
+});

@@ -1,0 +1,34 @@
+import { NotFoundError, UsageError } from '../diagnostics/errors.ts';
+import type { CheckResult, Version } from '../model/index.ts';
+import { runChecks } from '../quality/index.ts';
+import type { RunContext } from './run-context.ts';
+import { parquetRelation } from './table-relation.ts';
+
+/**
+ * `tessera check TABLE`: run the table's validations against its current version and report,
+ * without publishing or recording anything.
+ */
+export async function checkCurrentVersion(
+  context: RunContext,
+  tableName: string,
+): Promise<{ version: Version; checks: CheckResult[] }> {
+  const table = context.definitions.tables.find((candidate) => candidate.name === tableName);
+  if (!table) throw new NotFoundError(`table ${tableName} is not defined in the catalog repo`);
+  const version = await context.store.getCurrentVersion(tableName);
+  if (!version) throw new UsageError(`table ${tableName} has no published version to check yet`);
+  const relation = parquetRelation(context.storage, version.files);
+  const others = new Map<string, string>();
+  for (const other of context.definitions.tables) {
+    const current = other.name === tableName ? version : await context.store.getCurrentVersion(other.name);
+    if (current) others.set(other.name, parquetRelation(context.storage, current.files));
+  }
+  const session = await context.engine.openSession();
+  try {
+    const checks = await runChecks(session, relation, table.validations, {
+      resolveTable: (name) => others.get(name),
+    });
+    return { version, checks };
+  } finally {
+    session.close();
+  }
+}
