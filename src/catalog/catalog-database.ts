@@ -1,3 +1,5 @@
+import type { Generated } from 'kysely';
+
 /**
  * The catalog's tables as Kysely sees them: one row type per table. Timestamps are ISO-8601 UTC
  * text with millisecond precision and JSON is text, so SQLite and PostgreSQL store the same values
@@ -15,6 +17,9 @@ export interface CatalogDatabase {
   runs: RunsRow;
   run_logs: RunLogsRow;
   lineage_edges: LineageEdgesRow;
+  task_states: TaskStatesRow;
+  access_tokens: AccessTokensRow;
+  query_audit: QueryAuditRow;
 }
 
 export interface TablesRow {
@@ -71,6 +76,51 @@ export interface RunsRow {
   published_json: string | null;
   rows_written: number | string | null;
   bad_rows: number | string | null;
+  // Run-queue bookkeeping (migration 0002); see `RunQueueState`.
+  dedupe_key: string | null;
+  not_before: string | null;
+  owner: string | null;
+  heartbeat_at: string | null;
+  wave: string | null;
+  /** 0 or 1; defaults to 0. */
+  cancel_requested: Generated<number>;
+  /** 0 or 1; defaults to 1. */
+  downstream: Generated<number>;
+}
+
+/** Orchestration state per task (migration 0002); see `TaskState`. */
+export interface TaskStatesRow {
+  task: string;
+  paused_at: string | null;
+  source_fingerprint: string | null;
+  updated_at: string;
+}
+
+/** API/pgwire tokens (migration 0003_governance): only the token's SHA-256 is stored. */
+export interface AccessTokensRow {
+  id: string;
+  principal: string;
+  token_hash: string;
+  created_at: string;
+  expires_at: string | null;
+  revoked_at: string | null;
+}
+
+/** One audited query (migration 0003_governance); see `QueryAuditRecord`. */
+export interface QueryAuditRow {
+  id: string;
+  at: string;
+  principal: string;
+  token_id: string | null;
+  sql_text: string;
+  outcome: string;
+  reason: string | null;
+  tables_json: string;
+  columns_json: string;
+  masks_json: string;
+  row_filters_json: string;
+  rows_returned: number | string | null;
+  duration_ms: number | string;
 }
 
 export interface RunLogsRow {

@@ -125,6 +125,82 @@ export const catalogMigrations: Record<string, Migration> = {
         .execute();
     },
   },
+
+  // The run queue lives in `runs` (a queued run is a row with status `queued`, so it survives restarts),
+  // plus per-task orchestration state (paused, last source fingerprint seen).
+  '0002_run_queue': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // SQLite adds one column per ALTER TABLE.
+      const queueColumns = ['dedupe_key', 'not_before', 'owner', 'heartbeat_at', 'wave'];
+      for (const column of queueColumns) {
+        await db.schema.alterTable('runs').addColumn(column, 'text').execute();
+      }
+      await db.schema
+        .alterTable('runs')
+        .addColumn('cancel_requested', 'integer', (column) => column.notNull().defaultTo(0))
+        .execute();
+      await db.schema
+        .alterTable('runs')
+        .addColumn('downstream', 'integer', (column) => column.notNull().defaultTo(1))
+        .execute();
+      await db.schema.createIndex('runs_status_idx').ifNotExists().on('runs').column('status').execute();
+
+      await db.schema
+        .createTable('task_states')
+        .ifNotExists()
+        .addColumn('task', 'text', (column) => column.primaryKey())
+        .addColumn('paused_at', 'text')
+        .addColumn('source_fingerprint', 'text')
+        .addColumn('updated_at', 'text', (column) => column.notNull())
+        .execute();
+    },
+  },
+
+  // Governance: API/pgwire tokens (only their SHA-256) and the query audit log.
+  '0003_governance': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('access_tokens')
+        .ifNotExists()
+        .addColumn('id', 'text', (column) => column.primaryKey())
+        .addColumn('principal', 'text', (column) => column.notNull())
+        .addColumn('token_hash', 'text', (column) => column.notNull().unique())
+        .addColumn('created_at', 'text', (column) => column.notNull())
+        .addColumn('expires_at', 'text')
+        .addColumn('revoked_at', 'text')
+        .execute();
+
+      await db.schema
+        .createTable('query_audit')
+        .ifNotExists()
+        .addColumn('id', 'text', (column) => column.primaryKey())
+        .addColumn('at', 'text', (column) => column.notNull())
+        .addColumn('principal', 'text', (column) => column.notNull())
+        .addColumn('token_id', 'text')
+        .addColumn('sql_text', 'text', (column) => column.notNull())
+        .addColumn('outcome', 'text', (column) => column.notNull())
+        .addColumn('reason', 'text')
+        .addColumn('tables_json', 'text', (column) => column.notNull())
+        .addColumn('columns_json', 'text', (column) => column.notNull())
+        .addColumn('masks_json', 'text', (column) => column.notNull())
+        .addColumn('row_filters_json', 'text', (column) => column.notNull())
+        .addColumn('rows_returned', 'bigint')
+        .addColumn('duration_ms', 'bigint', (column) => column.notNull())
+        .execute();
+      await db.schema
+        .createIndex('query_audit_at_idx')
+        .ifNotExists()
+        .on('query_audit')
+        .column('at')
+        .execute();
+      await db.schema
+        .createIndex('query_audit_principal_at_idx')
+        .ifNotExists()
+        .on('query_audit')
+        .columns(['principal', 'at'])
+        .execute();
+    },
+  },
 };
 
 /** Serves `catalogMigrations` to Kysely's `Migrator` from code (no migration folder to ship). */

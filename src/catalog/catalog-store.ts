@@ -1,6 +1,7 @@
 import type {
   FieldDef,
   LineageEdge,
+  MaskKind,
   OwnerDef,
   PrincipalDef,
   RoleDef,
@@ -75,6 +76,92 @@ export interface RunFilter {
 }
 
 /**
+ * The run-queue bookkeeping of a run the orchestrator schedules. A queued run is a `runs` row with
+ * status `queued`; these fields say when it may start, who executes it and whether it still does.
+ */
+export interface RunQueueState {
+  /** Runs sharing a key merge while queued: enqueueing another returns the queued one. */
+  dedupeKey?: string;
+  /** Not to be started before this time (a debounce window, a retry's backoff). Absent: at once. */
+  notBefore?: string;
+  /** The process executing it (`host:pid:nonce`); set when claimed, kept once it ends, cleared when requeued. */
+  owner?: string;
+  /** When the owner last confirmed it is still working on the run. */
+  heartbeatAt?: string;
+  /** `tessera cancel` asked to stop it while it was running; the owner stops it at its next heartbeat. */
+  cancelRequested: boolean;
+  /** The trigger wave it belongs to: runs caused, directly or not, by one root trigger share it. */
+  wave?: string;
+  /** Whether its publication triggers the tasks that read its table. Default: true. */
+  downstream: boolean;
+}
+
+/** A run together with its run-queue state. */
+export interface QueuedRun {
+  run: Run;
+  queue: RunQueueState;
+}
+
+/** What `enqueueRun` did: `created` is false when the run merged into a queued run with the same key. */
+export interface EnqueueOutcome {
+  queued: QueuedRun;
+  created: boolean;
+}
+
+/**
+ * An API/pgwire access token as stored (migration 0003_governance): the SHA-256 of the token, never
+ * the token. Mirrors `StoredAccessToken` in governance/token-service.ts.
+ */
+export interface AccessTokenRecord {
+  id: string;
+  principal: string;
+  /** SHA-256 of the token text, lowercase hex; unique. */
+  tokenHash: string;
+  createdAt: string;
+  /** Absent: it never expires. */
+  expiresAt?: string;
+  revokedAt?: string;
+}
+
+/**
+ * One query through the governed surface, allowed or not (migration 0003_governance). Mirrors
+ * `QueryAuditEntry` in governance/audit-log.ts, which documents each field.
+ */
+export interface QueryAuditRecord {
+  id: string;
+  at: string;
+  principal: string;
+  tokenId?: string;
+  /** The SQL as the user wrote it (never the rewritten SQL, which names storage paths). */
+  sql: string;
+  outcome: 'allowed' | 'refused' | 'failed';
+  reason?: string;
+  tables: string[];
+  columns: { table: string; column: string }[];
+  masks: { table: string; column: string; mask: MaskKind }[];
+  rowFilters: { table: string; filter: string }[];
+  rowsReturned?: number;
+  durationMs: number;
+}
+
+/** Which audit entries `listQueryAudit` returns; every criterion is optional. */
+export interface QueryAuditFilter {
+  principal?: string;
+  /** At most this many, newest first. Default: all. */
+  limit?: number;
+}
+
+/** Orchestration state of one task, kept across restarts. */
+export interface TaskState {
+  task: string;
+  /** Set while the task is paused: it is neither triggered nor scheduled. */
+  pausedAt?: string;
+  /** The fingerprint of the task's source files when a `source_change` schedule last fired. */
+  sourceFingerprint?: string;
+  updatedAt: string;
+}
+
+/**
  * The catalog: definitions as applied, versions, runs, lineage. One interface, two databases
  * (SQLite and PostgreSQL), one conformance suite (`test/catalog/catalog-store-suite.ts`).
  * Timestamps are stored and returned as ISO-8601 UTC with milliseconds (`2026-11-01T00:00:00.000Z`),
@@ -133,6 +220,72 @@ export interface CatalogStore {
   appendRunLog(lines: RunLogLine[]): Promise<void>;
   /** A run's lines in append order. */
   readRunLog(runId: string): Promise<RunLogLine[]>;
+
+  // ---- run queue: queued runs are `runs` rows with status `queued`, so they survive restarts ----
+
+  /**
+   * Record a `queued` run with its queue state. With a `dedupeKey`, if a run with that key is still
+   * `queued` (not claimed), nothing is inserted and that run is returned (`created: false`).
+   */
+  enqueueRun(run: Run, queue: Partial<RunQueueState>): Promise<EnqueueOutcome>;
+  /** Runs that are `queued` or `running`, with their queue state, oldest first (by `queuedAt`, then id). */
+  listActiveRuns(): Promise<QueuedRun[]>;
+  /** One run with its queue state, or `undefined`. */
+  getQueuedRun(id: string): Promise<QueuedRun | undefined>;
+  /**
+   * Atomically (one claimer at a time, across processes) pick a run and start it: `choose` sees the
+   * active runs and names a `queued` one, or `undefined` for none. The chosen run becomes `running`,
+   * owned by `owner`, with `startedAt` and `heartbeatAt` now and no `finishedAt`. Returns it, or `undefined`.
+   */
+  claimRun(
+    owner: string,
+    choose: (active: QueuedRun[]) => string | undefined,
+  ): Promise<QueuedRun | undefined>;
+  /**
+   * Record that `owner` still works on these `running` runs (others are ignored). Returns the ids among
+   * them whose cancellation was requested.
+   */
+  heartbeatRuns(owner: string, ids: string[]): Promise<string[]>;
+  /**
+   * Put a run back in the queue: a `failed` attempt to retry, or a `running` run whose owner died or is
+   * shutting down. It becomes `queued` with no owner, heartbeat, cancellation request or `finishedAt`;
+   * `attempt`, `notBefore` and `error` as given (a key given as `undefined` clears it). Only from `running`
+   * or `failed` and, when `expectedOwner` is given, when owned by it. Returns whether it did.
+   */
+  requeueRun(
+    id: string,
+    patch: { attempt?: number; notBefore?: string; error?: string },
+    expectedOwner?: string,
+  ): Promise<boolean>;
+  /** End a run that is still `queued` (never started) as `skipped` or `cancelled` with a reason. Returns whether it did. */
+  finishQueuedRun(id: string, status: 'skipped' | 'cancelled', error: string): Promise<boolean>;
+  /** Ask the owner of a `running` run to cancel it. Returns false when the run is not running. */
+  requestRunCancel(id: string): Promise<boolean>;
+
+  /** A task's orchestration state; `undefined` when none was ever recorded. */
+  getTaskState(task: string): Promise<TaskState | undefined>;
+  /** Every recorded task state, by task name. */
+  listTaskStates(): Promise<TaskState[]>;
+  /** Create or change a task's state; a key given as `undefined` clears that field (e.g. `pausedAt` on resume). */
+  updateTaskState(
+    task: string,
+    patch: Partial<Pick<TaskState, 'pausedAt' | 'sourceFingerprint'>>,
+  ): Promise<TaskState>;
+
+  // ---- governance: access tokens and the query audit log ----------------------------------
+
+  /** Record a new access token (its id and hash are new). */
+  createAccessToken(token: AccessTokenRecord): Promise<void>;
+  /** The token with this hash (revoked and expired ones included), or `undefined`. */
+  findAccessToken(tokenHash: string): Promise<AccessTokenRecord | undefined>;
+  /** Every token, newest first (by `createdAt`, then id). */
+  listAccessTokens(): Promise<AccessTokenRecord[]>;
+  /** Mark a token revoked; false when no token has this id. Revoking again keeps the first `revokedAt`. */
+  revokeAccessToken(id: string, revokedAt: string): Promise<boolean>;
+  /** Append one query audit entry. */
+  recordQueryAudit(entry: QueryAuditRecord): Promise<void>;
+  /** Audit entries newest first (by `at`, then id), optionally one principal's, at most `limit`. */
+  listQueryAudit(filter?: QueryAuditFilter): Promise<QueryAuditRecord[]>;
 
   /** Every lineage edge (table-level edges have no columns). */
   listLineage(): Promise<LineageEdge[]>;

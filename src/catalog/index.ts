@@ -1,9 +1,16 @@
 export type {
+  AccessTokenRecord,
   AppliedDefinitions,
   CatalogStore,
   DefinitionChanges,
+  EnqueueOutcome,
   NewVersion,
+  QueryAuditFilter,
+  QueryAuditRecord,
+  QueuedRun,
   RunFilter,
+  RunQueueState,
+  TaskState,
 } from './catalog-store.ts';
 export { KyselyCatalogStore } from './kysely-catalog-store.ts';
 export { SqliteCatalogStore, type SqliteCatalogStoreOptions } from './sqlite-catalog-store.ts';
@@ -11,6 +18,7 @@ export { PostgresCatalogStore, type PostgresCatalogStoreOptions } from './postgr
 export { openCatalogStore } from './open-catalog-store.ts';
 export {
   planChanges,
+  type Declassification,
   type DefinitionDiff,
   type Plan,
   type PlanOptions,

@@ -1,4 +1,4 @@
-import { Migrator, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { Migrator, type Kysely, type Selectable, type Transaction, type Updateable } from 'kysely';
 import { NotFoundError, TesseraError, UsageError } from '../diagnostics/index.ts';
 import type {
   FieldDef,
@@ -8,19 +8,35 @@ import type {
   RoleDef,
   Run,
   RunLogLine,
+  RunStatus,
   SchemaVersionRecord,
   TableRecord,
   TaskDef,
   Version,
 } from '../model/index.ts';
-import type { CatalogDatabase, RunsRow, TablesRow, VersionsRow } from './catalog-database.ts';
+import type {
+  AccessTokensRow,
+  CatalogDatabase,
+  QueryAuditRow,
+  RunsRow,
+  TablesRow,
+  TaskStatesRow,
+  VersionsRow,
+} from './catalog-database.ts';
 import { CatalogMigrationProvider } from './catalog-migrations.ts';
 import type {
   AppliedDefinitions,
   CatalogStore,
   DefinitionChanges,
+  EnqueueOutcome,
   NewVersion,
+  QueuedRun,
   RunFilter,
+  RunQueueState,
+  TaskState,
+  AccessTokenRecord,
+  QueryAuditFilter,
+  QueryAuditRecord,
 } from './catalog-store.ts';
 import { toIsoTimestamp } from './iso-timestamp.ts';
 
@@ -39,6 +55,12 @@ export abstract class KyselyCatalogStore implements CatalogStore {
   protected readonly supportsRowLocks: boolean = false;
 
   protected constructor(protected readonly db: Kysely<CatalogDatabase>) {}
+
+  /**
+   * Serialize run-queue writers (enqueue with a dedupe key, claim) until the transaction ends. Default:
+   * nothing, for databases whose write transactions already exclude each other (SQLite `BEGIN IMMEDIATE`).
+   */
+  protected async lockRunQueue(_trx: CatalogTransaction): Promise<void> {}
 
   /**
    * The schema holding Kysely's migration bookkeeping, created if missing; `undefined` = the connection's
@@ -376,28 +398,12 @@ export abstract class KyselyCatalogStore implements CatalogStore {
   // ---- runs -----------------------------------------------------------------------------------
 
   async createRun(run: Run): Promise<void> {
-    await this.db
-      .insertInto('runs')
-      .values({
-        id: run.id,
-        task: run.task,
-        status: run.status,
-        attempt: run.attempt,
-        trigger: run.trigger,
-        queued_at: toIsoTimestamp(run.queuedAt),
-        started_at: optionalTimestamp(run.startedAt),
-        finished_at: optionalTimestamp(run.finishedAt),
-        error: run.error ?? null,
-        published_json: run.published ? JSON.stringify(run.published) : null,
-        rows_written: run.rowsWritten ?? null,
-        bad_rows: run.badRows ?? null,
-      })
-      .execute();
+    await this.db.insertInto('runs').values(runValues(run)).execute();
   }
 
   async updateRun(id: string, patch: Partial<Omit<Run, 'id' | 'task'>>): Promise<void> {
     const has = (key: keyof typeof patch): boolean => Object.hasOwn(patch, key);
-    const set: Partial<RunsRow> = {};
+    const set: Updateable<RunsRow> = {};
     if (has('status') && patch.status !== undefined) set.status = patch.status;
     if (has('attempt') && patch.attempt !== undefined) set.attempt = patch.attempt;
     if (has('trigger') && patch.trigger !== undefined) set.trigger = patch.trigger;
@@ -476,6 +482,279 @@ export abstract class KyselyCatalogStore implements CatalogStore {
       level: row.level as RunLogLine['level'],
       message: row.message,
     }));
+  }
+
+  // ---- run queue ------------------------------------------------------------------------------
+
+  async enqueueRun(run: Run, queue: Partial<RunQueueState>): Promise<EnqueueOutcome> {
+    if (run.status !== 'queued')
+      throw new Error(`enqueueRun(${run.id}) needs a queued run, got ${run.status}`);
+    return this.db.transaction().execute(async (trx) => {
+      await this.lockRunQueue(trx);
+      if (queue.dedupeKey !== undefined) {
+        const existing = await trx
+          .selectFrom('runs')
+          .selectAll()
+          .where('dedupe_key', '=', queue.dedupeKey)
+          .where('status', '=', 'queued')
+          .orderBy('queued_at')
+          .orderBy('id')
+          .limit(1)
+          .executeTakeFirst();
+        if (existing) return { queued: toQueuedRun(existing), created: false };
+      }
+      const row: Selectable<RunsRow> = {
+        ...runValues(run),
+        dedupe_key: queue.dedupeKey ?? null,
+        not_before: optionalTimestamp(queue.notBefore),
+        owner: null,
+        heartbeat_at: null,
+        wave: queue.wave ?? null,
+        cancel_requested: 0,
+        downstream: queue.downstream === false ? 0 : 1,
+      };
+      await trx.insertInto('runs').values(row).execute();
+      return { queued: toQueuedRun(row), created: true };
+    });
+  }
+
+  async listActiveRuns(): Promise<QueuedRun[]> {
+    const rows = await this.activeRuns(this.db);
+    return rows.map(toQueuedRun);
+  }
+
+  async getQueuedRun(id: string): Promise<QueuedRun | undefined> {
+    const row = await this.db.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toQueuedRun(row);
+  }
+
+  async claimRun(
+    owner: string,
+    choose: (active: QueuedRun[]) => string | undefined,
+  ): Promise<QueuedRun | undefined> {
+    return this.db.transaction().execute(async (trx) => {
+      await this.lockRunQueue(trx);
+      const active = (await this.activeRuns(trx)).map(toQueuedRun);
+      const chosen = choose(active);
+      if (chosen === undefined) return undefined;
+      const candidate = active.find((entry) => entry.run.id === chosen);
+      if (candidate?.run.status !== 'queued') {
+        throw new Error(`claimRun: the chooser named ${chosen}, which is not a queued run`);
+      }
+      const now = new Date().toISOString();
+      await trx
+        .updateTable('runs')
+        .set({
+          status: 'running',
+          owner,
+          heartbeat_at: now,
+          started_at: now,
+          finished_at: null,
+          cancel_requested: 0,
+        })
+        .where('id', '=', chosen)
+        .where('status', '=', 'queued')
+        .execute();
+      const row = await trx.selectFrom('runs').selectAll().where('id', '=', chosen).executeTakeFirstOrThrow();
+      return toQueuedRun(row);
+    });
+  }
+
+  async heartbeatRuns(owner: string, ids: string[]): Promise<string[]> {
+    if (ids.length === 0) return [];
+    await this.db
+      .updateTable('runs')
+      .set({ heartbeat_at: new Date().toISOString() })
+      .where('owner', '=', owner)
+      .where('status', '=', 'running')
+      .where('id', 'in', ids)
+      .execute();
+    const cancelled = await this.db
+      .selectFrom('runs')
+      .select('id')
+      .where('owner', '=', owner)
+      .where('status', '=', 'running')
+      .where('cancel_requested', '=', 1)
+      .where('id', 'in', ids)
+      .execute();
+    return cancelled.map((row) => row.id).sort(compareText);
+  }
+
+  async requeueRun(
+    id: string,
+    patch: { attempt?: number; notBefore?: string; error?: string },
+    expectedOwner?: string,
+  ): Promise<boolean> {
+    const set: Updateable<RunsRow> = {
+      status: 'queued',
+      owner: null,
+      heartbeat_at: null,
+      finished_at: null,
+      cancel_requested: 0,
+    };
+    if (patch.attempt !== undefined) set.attempt = patch.attempt;
+    if (Object.hasOwn(patch, 'notBefore')) set.not_before = optionalTimestamp(patch.notBefore);
+    if (Object.hasOwn(patch, 'error')) set.error = patch.error ?? null;
+    const requeueable: RunStatus[] = ['running', 'failed'];
+    let query = this.db.updateTable('runs').set(set).where('id', '=', id).where('status', 'in', requeueable);
+    if (expectedOwner !== undefined) query = query.where('owner', '=', expectedOwner);
+    const result = await query.executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
+  async finishQueuedRun(id: string, status: 'skipped' | 'cancelled', error: string): Promise<boolean> {
+    const result = await this.db
+      .updateTable('runs')
+      .set({ status, error, finished_at: new Date().toISOString() })
+      .where('id', '=', id)
+      .where('status', '=', 'queued')
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
+  async requestRunCancel(id: string): Promise<boolean> {
+    const result = await this.db
+      .updateTable('runs')
+      .set({ cancel_requested: 1 })
+      .where('id', '=', id)
+      .where('status', '=', 'running')
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
+  private activeRuns(db: Kysely<CatalogDatabase>): Promise<Selectable<RunsRow>[]> {
+    const active: RunStatus[] = ['queued', 'running'];
+    return db
+      .selectFrom('runs')
+      .selectAll()
+      .where('status', 'in', active)
+      .orderBy('queued_at')
+      .orderBy('id')
+      .execute();
+  }
+
+  // ---- task states ----------------------------------------------------------------------------
+
+  async getTaskState(task: string): Promise<TaskState | undefined> {
+    const row = await this.db
+      .selectFrom('task_states')
+      .selectAll()
+      .where('task', '=', task)
+      .executeTakeFirst();
+    return row && toTaskState(row);
+  }
+
+  async listTaskStates(): Promise<TaskState[]> {
+    const rows = await this.db.selectFrom('task_states').selectAll().execute();
+    return rows.sort((a, b) => compareText(a.task, b.task)).map(toTaskState);
+  }
+
+  async updateTaskState(
+    task: string,
+    patch: Partial<Pick<TaskState, 'pausedAt' | 'sourceFingerprint'>>,
+  ): Promise<TaskState> {
+    const now = new Date().toISOString();
+    const set: Partial<TaskStatesRow> = { updated_at: now };
+    if (Object.hasOwn(patch, 'pausedAt')) set.paused_at = optionalTimestamp(patch.pausedAt);
+    if (Object.hasOwn(patch, 'sourceFingerprint')) set.source_fingerprint = patch.sourceFingerprint ?? null;
+    return this.db.transaction().execute(async (trx) => {
+      const existing = await trx
+        .selectFrom('task_states')
+        .select('task')
+        .where('task', '=', task)
+        .executeTakeFirst();
+      if (existing) {
+        await trx.updateTable('task_states').set(set).where('task', '=', task).execute();
+      } else {
+        await trx
+          .insertInto('task_states')
+          .values({ task, paused_at: null, source_fingerprint: null, ...set, updated_at: now })
+          .execute();
+      }
+      return toTaskState(
+        await trx.selectFrom('task_states').selectAll().where('task', '=', task).executeTakeFirstOrThrow(),
+      );
+    });
+  }
+
+  // ---- governance: access tokens and the query audit log ---------------------------------------
+
+  async createAccessToken(token: AccessTokenRecord): Promise<void> {
+    await this.db
+      .insertInto('access_tokens')
+      .values({
+        id: token.id,
+        principal: token.principal,
+        token_hash: token.tokenHash,
+        created_at: toIsoTimestamp(token.createdAt),
+        expires_at: optionalTimestamp(token.expiresAt),
+        revoked_at: optionalTimestamp(token.revokedAt),
+      })
+      .execute();
+  }
+
+  async findAccessToken(tokenHash: string): Promise<AccessTokenRecord | undefined> {
+    const row = await this.db
+      .selectFrom('access_tokens')
+      .selectAll()
+      .where('token_hash', '=', tokenHash)
+      .executeTakeFirst();
+    return row && toAccessToken(row);
+  }
+
+  async listAccessTokens(): Promise<AccessTokenRecord[]> {
+    const rows = await this.db
+      .selectFrom('access_tokens')
+      .selectAll()
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .execute();
+    return rows.map(toAccessToken);
+  }
+
+  async revokeAccessToken(id: string, revokedAt: string): Promise<boolean> {
+    const exists = await this.db
+      .selectFrom('access_tokens')
+      .select('id')
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (!exists) return false;
+    await this.db
+      .updateTable('access_tokens')
+      .set({ revoked_at: toIsoTimestamp(revokedAt) })
+      .where('id', '=', id)
+      .where('revoked_at', 'is', null)
+      .execute();
+    return true;
+  }
+
+  async recordQueryAudit(entry: QueryAuditRecord): Promise<void> {
+    await this.db
+      .insertInto('query_audit')
+      .values({
+        id: entry.id,
+        at: toIsoTimestamp(entry.at),
+        principal: entry.principal,
+        token_id: entry.tokenId ?? null,
+        sql_text: entry.sql,
+        outcome: entry.outcome,
+        reason: entry.reason ?? null,
+        tables_json: JSON.stringify(entry.tables),
+        columns_json: JSON.stringify(entry.columns),
+        masks_json: JSON.stringify(entry.masks),
+        row_filters_json: JSON.stringify(entry.rowFilters),
+        rows_returned: entry.rowsReturned ?? null,
+        duration_ms: Math.round(entry.durationMs),
+      })
+      .execute();
+  }
+
+  async listQueryAudit(filter: QueryAuditFilter = {}): Promise<QueryAuditRecord[]> {
+    let query = this.db.selectFrom('query_audit').selectAll();
+    if (filter.principal !== undefined) query = query.where('principal', '=', filter.principal);
+    query = query.orderBy('at', 'desc').orderBy('id', 'desc');
+    if (filter.limit !== undefined) query = query.limit(filter.limit);
+    return (await query.execute()).map(toQueryAudit);
   }
 
   // ---- lineage --------------------------------------------------------------------------------
@@ -577,6 +856,77 @@ function toRun(row: Selectable<RunsRow>): Run {
     published: row.published_json ? (JSON.parse(row.published_json) as Run['published']) : undefined,
     rowsWritten: row.rows_written === null ? undefined : Number(row.rows_written),
     badRows: row.bad_rows === null ? undefined : Number(row.bad_rows),
+  });
+}
+
+/** A run's own columns; the queue columns take their defaults. */
+function runValues(run: Run) {
+  return {
+    id: run.id,
+    task: run.task,
+    status: run.status,
+    attempt: run.attempt,
+    trigger: run.trigger,
+    queued_at: toIsoTimestamp(run.queuedAt),
+    started_at: optionalTimestamp(run.startedAt),
+    finished_at: optionalTimestamp(run.finishedAt),
+    error: run.error ?? null,
+    published_json: run.published ? JSON.stringify(run.published) : null,
+    rows_written: run.rowsWritten ?? null,
+    bad_rows: run.badRows ?? null,
+  };
+}
+
+function toQueuedRun(row: Selectable<RunsRow>): QueuedRun {
+  return {
+    run: toRun(row),
+    queue: withoutUndefined({
+      dedupeKey: row.dedupe_key ?? undefined,
+      notBefore: row.not_before ?? undefined,
+      owner: row.owner ?? undefined,
+      heartbeatAt: row.heartbeat_at ?? undefined,
+      cancelRequested: Number(row.cancel_requested) === 1,
+      wave: row.wave ?? undefined,
+      downstream: Number(row.downstream) !== 0,
+    }),
+  };
+}
+
+function toAccessToken(row: Selectable<AccessTokensRow>): AccessTokenRecord {
+  return withoutUndefined({
+    id: row.id,
+    principal: row.principal,
+    tokenHash: row.token_hash,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at ?? undefined,
+    revokedAt: row.revoked_at ?? undefined,
+  });
+}
+
+function toQueryAudit(row: Selectable<QueryAuditRow>): QueryAuditRecord {
+  return withoutUndefined({
+    id: row.id,
+    at: row.at,
+    principal: row.principal,
+    tokenId: row.token_id ?? undefined,
+    sql: row.sql_text,
+    outcome: row.outcome as QueryAuditRecord['outcome'],
+    reason: row.reason ?? undefined,
+    tables: JSON.parse(row.tables_json) as QueryAuditRecord['tables'],
+    columns: JSON.parse(row.columns_json) as QueryAuditRecord['columns'],
+    masks: JSON.parse(row.masks_json) as QueryAuditRecord['masks'],
+    rowFilters: JSON.parse(row.row_filters_json) as QueryAuditRecord['rowFilters'],
+    rowsReturned: row.rows_returned === null ? undefined : Number(row.rows_returned),
+    durationMs: Number(row.duration_ms),
+  });
+}
+
+function toTaskState(row: Selectable<TaskStatesRow>): TaskState {
+  return withoutUndefined({
+    task: row.task,
+    pausedAt: row.paused_at ?? undefined,
+    sourceFingerprint: row.source_fingerprint ?? undefined,
+    updatedAt: row.updated_at,
   });
 }
 

@@ -1,4 +1,4 @@
-import type { DefinitionDiff, Plan, SchemaChange } from './plan.ts';
+import type { Declassification, DefinitionDiff, Plan, SchemaChange } from './plan.ts';
 import type { SchemaFieldChange } from './schema-diff.ts';
 
 const FIELD_MARKERS: Record<SchemaFieldChange['kind'], string> = {
@@ -15,7 +15,10 @@ const FIELD_MARKERS: Record<SchemaFieldChange['kind'], string> = {
  * changes under their table with BREAKING markers, downstream impact and whom to notify, then refusals.
  */
 export function formatPlan(plan: Plan): string {
-  if (plan.isEmpty) return 'No changes: the catalog matches the definitions.\n';
+  if (plan.isEmpty) {
+    const review = formatDeclassifications(plan.declassifications);
+    return `No changes: the catalog matches the definitions.\n${review.length > 0 ? `\n${review.join('\n')}\n` : ''}`;
+  }
   const lines: string[] = [];
   const schemaChanges = new Map(plan.schemaChanges.map((change) => [change.table, change]));
 
@@ -46,6 +49,9 @@ export function formatPlan(plan: Plan): string {
     lines.push('');
   }
 
+  const review = formatDeclassifications(plan.declassifications);
+  if (review.length > 0) lines.push(...review, '');
+
   if (plan.refusals.length > 0) {
     lines.push('Refused: apply will not proceed');
     for (const refusal of plan.refusals) lines.push(`  ! ${refusal}`);
@@ -54,6 +60,22 @@ export function formatPlan(plan: Plan): string {
 
   lines.push(summarize(plan));
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Columns shown in clear although derived from a sensitive column: declared on purpose or by
+ * mistake, a reviewer decides. Listed on every plan, changed or not.
+ */
+function formatDeclassifications(declassifications: Declassification[]): string[] {
+  if (declassifications.length === 0) return [];
+  return [
+    'Declassifications to review (derived from sensitive columns, declared without sensitivity: shown in clear)',
+    ...declassifications.map(
+      (entry) =>
+        `  ! ${entry.table}.${entry.column}  ← ${entry.from} (${entry.sensitivity}); ` +
+        `declare \`sensitivity: ${entry.sensitivity}\` with a mask on the field to keep it protected`,
+    ),
+  ];
 }
 
 interface SectionFormat {

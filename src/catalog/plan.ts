@@ -1,4 +1,4 @@
-import type { Definitions, FieldDef, TableDef, TableRecord } from '../model/index.ts';
+import type { Definitions, FieldDef, Sensitivity, TableDef, TableRecord } from '../model/index.ts';
 import { canonicalDefinition, sameDefinition } from './canonical-definition.ts';
 import type { AppliedDefinitions } from './catalog-store.ts';
 import { diffFields, type SchemaFieldChange } from './schema-diff.ts';
@@ -36,6 +36,21 @@ export interface TableImpact {
   owners: string[];
 }
 
+/**
+ * A column of a projection target with a declared schema that derives (column lineage) from a
+ * sensitive upstream column but declares no sensitivity: it is stored and shown in clear. Declared
+ * schemas are authoritative, so this is allowed, and `plan` lists each one for review (SPEC §5).
+ */
+export interface Declassification {
+  /** The projection target, `namespace.table`. */
+  table: string;
+  column: string;
+  /** The sensitive input, `namespace.table.column` (the most sensitive when there are several). */
+  from: string;
+  /** The input's sensitivity, which the column does not carry. */
+  sensitivity: Sensitivity;
+}
+
 /** The difference between the catalog repo and the catalog, as `tessera plan` shows it. */
 export interface Plan {
   tables: DefinitionDiff;
@@ -47,6 +62,11 @@ export interface Plan {
   impact: TableImpact[];
   /** Why `apply` would refuse, one sentence each with the fix; empty when it may proceed. */
   refusals: string[];
+  /**
+   * Every declassification the definitions make, changed or not: a standing list for review. Not a
+   * change: it does not make the plan non-empty.
+   */
+  declassifications: Declassification[];
   /** True when applying would write nothing. */
   isEmpty: boolean;
 }
@@ -54,6 +74,8 @@ export interface Plan {
 export interface PlanOptions {
   /** Every table downstream of `table` (transitively), from the lineage graph. */
   downstreamTables(table: string): string[];
+  /** The declassifications found through column lineage (which needs the SQL parser); default none. */
+  declassifications?: Declassification[];
 }
 
 /**
@@ -112,7 +134,21 @@ export function planChanges(
   const isEmpty = [tables, tasks, owners, roles, principals].every(
     (diff) => diff.added.length === 0 && diff.changed.length === 0 && diff.removed.length === 0,
   );
-  return { tables, tasks, owners, roles, principals, schemaChanges, impact, refusals, isEmpty };
+  const declassifications = [...(options.declassifications ?? [])].sort((a, b) =>
+    compareText(`${a.table}.${a.column}`, `${b.table}.${b.column}`),
+  );
+  return {
+    tables,
+    tasks,
+    owners,
+    roles,
+    principals,
+    schemaChanges,
+    impact,
+    refusals,
+    declassifications,
+    isEmpty,
+  };
 }
 
 function diffDefinitions<Declared extends { name: string }, Applied extends { name: string }>(

@@ -1,4 +1,4 @@
-import { CompiledQuery, Kysely, PostgresDialect } from 'kysely';
+import { CompiledQuery, Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
 import pg from 'pg';
 import { UsageError } from '../diagnostics/index.ts';
 import type { CatalogDatabase } from './catalog-database.ts';
@@ -42,6 +42,14 @@ export class PostgresCatalogStore extends KyselyCatalogStore {
     });
     super(new Kysely<CatalogDatabase>({ dialect }));
     this.schema = schema;
+  }
+
+  /**
+   * A transaction-scoped advisory lock per catalog schema: concurrent claimers and enqueuers (servers,
+   * workers, the CLI) take turns, so a run is claimed once and a dedupe key merges instead of duplicating.
+   */
+  protected override async lockRunQueue(trx: Transaction<CatalogDatabase>): Promise<void> {
+    await sql`select pg_advisory_xact_lock(hashtext('tessera.run_queue:' || current_schema()))`.execute(trx);
   }
 
   /** Kysely's migrator creates this schema (race-safely) before running the migrations into it. */

@@ -5,6 +5,8 @@ import { registerDefinitionCommands } from './definition-commands.ts';
 import { registerRunCommands } from './run-commands.ts';
 import { registerQueryCommands } from './query-commands.ts';
 import { registerDemoCommands } from './demo-commands.ts';
+import { registerOrchestrationCommands } from './orchestration-commands.ts';
+import { registerGovernanceCommands } from './governance-commands.ts';
 
 /** Build the `tessera` command tree. */
 export function buildProgram(): Command {
@@ -21,6 +23,8 @@ export function buildProgram(): Command {
   registerQueryCommands(program);
   registerCatalogCommands(program);
   registerDemoCommands(program);
+  registerOrchestrationCommands(program);
+  registerGovernanceCommands(program);
   return program;
 }
 

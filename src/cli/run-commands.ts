@@ -2,6 +2,13 @@ import type { Command } from 'commander';
 import type { Run } from '../model/index.ts';
 import { globalOptions, print, withPlatform } from './cli-context.ts';
 import { textTable } from './output-format.ts';
+import { runThroughServer } from './orchestration-commands.ts';
+
+interface RunFlags {
+  all?: boolean;
+  downstream: boolean;
+  wait?: boolean;
+}
 
 /** `run`, `runs`, `logs`. */
 export function registerRunCommands(program: Command): void {
@@ -11,11 +18,15 @@ export function registerRunCommands(program: Command): void {
     .argument('[tasks...]', 'task names')
     .option('--all', 'run every task')
     .option('--no-downstream', 'do not run the tasks that read what these publish')
-    .action(async (tasks: string[], flags: { all?: boolean; downstream: boolean }, command: Command) => {
+    .option('--wait', 'with `tessera serve` running: wait for the queued runs to end')
+    .action(async (tasks: string[], flags: RunFlags, command: Command) => {
       const options = globalOptions(command);
       if (tasks.length === 0 && !flags.all) {
         command.error('name at least one task, or pass --all', { exitCode: 2 });
       }
+      const selection = { tasks, all: flags.all, downstream: flags.downstream };
+      // A running server owns execution: queue the runs there instead of running them beside it.
+      if (await runThroughServer(options, selection, flags.wait ?? false)) return;
       await withPlatform(options, async (platform) => {
         const runs = await platform.run(
           { tasks, all: flags.all, downstream: flags.downstream },

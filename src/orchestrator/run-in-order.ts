@@ -1,16 +1,9 @@
-import { UsageError } from '../diagnostics/errors.ts';
 import { topologicalSort, type TaskGraph } from '../graph/index.ts';
 import type { Run } from '../model/index.ts';
 import { newRunId, runTask, type RunContext } from '../runner/index.ts';
+import { selectTasks, type RunSelection } from './task-selection.ts';
 
-export interface RunSelection {
-  /** Task names to run; ignored when `all` is set. */
-  tasks: string[];
-  all?: boolean;
-  /** Also run everything downstream of the selected tasks (default true). */
-  downstream?: boolean;
-  trigger?: string;
-}
+export type { RunSelection } from './task-selection.ts';
 
 /**
  * Run tasks now, in this process, in dependency order. A failed task's downstream tasks are
@@ -21,16 +14,7 @@ export async function runInOrder(
   graph: TaskGraph,
   selection: RunSelection,
 ): Promise<Run[]> {
-  const known = new Set(context.definitions.tasks.map((task) => task.name));
-  const unknown = selection.tasks.filter((name) => !known.has(name));
-  if (unknown.length > 0) {
-    throw new UsageError(`unknown task(s): ${unknown.join(', ')} (defined: ${[...known].sort().join(', ')})`);
-  }
-  const selected = new Set(selection.all ? known : selection.tasks);
-  if (selection.downstream !== false) {
-    for (const name of [...selected])
-      for (const downstream of graph.downstreamTasks(name)) selected.add(downstream);
-  }
+  const selected = new Set(selectTasks(context.definitions, graph, selection));
 
   const runs: Run[] = [];
   const notSucceeded = new Map<string, string>();

@@ -2,7 +2,7 @@ import { NotFoundError, UsageError } from '../diagnostics/errors.ts';
 import type { CheckResult, Version } from '../model/index.ts';
 import { runChecks } from '../quality/index.ts';
 import type { RunContext } from './run-context.ts';
-import { parquetRelation } from './table-relation.ts';
+import { tableRelation } from './table-relation.ts';
 
 /**
  * `tessera check TABLE`: run the table's validations against its current version and report,
@@ -16,11 +16,14 @@ export async function checkCurrentVersion(
   if (!table) throw new NotFoundError(`table ${tableName} is not defined in the catalog repo`);
   const version = await context.store.getCurrentVersion(tableName);
   if (!version) throw new UsageError(`table ${tableName} has no published version to check yet`);
-  const relation = parquetRelation(context.storage, version.files);
+  // Fields by name, as in a run: precomputed hash columns stored beside them are not the table's.
+  const relationOf = async (name: string, files: string[]) =>
+    tableRelation(context.storage, files, (await context.store.getTable(name))?.fields ?? []);
+  const relation = await relationOf(tableName, version.files);
   const others = new Map<string, string>();
   for (const other of context.definitions.tables) {
     const current = other.name === tableName ? version : await context.store.getCurrentVersion(other.name);
-    if (current) others.set(other.name, parquetRelation(context.storage, current.files));
+    if (current) others.set(other.name, await relationOf(other.name, current.files));
   }
   const session = await context.engine.openSession();
   try {

@@ -2,15 +2,18 @@ import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { quoteIdentifier, quoteLiteral, type EngineSession } from '../engines/engine.ts';
 import { RunFailedError, TesseraError, UsageError } from '../diagnostics/errors.ts';
-import { ingestFiles, sqlTypeOf } from '../ingest/index.ts';
+import { ingestFiles, sqlTypeOf, type IngestResult } from '../ingest/index.ts';
 import { runChecks } from '../quality/index.ts';
 import { columnLineage, parseSql, referencedTables, rewriteTableReferences } from '../sql/index.ts';
-import { inheritSensitivity } from '../governance/index.ts';
-import type { CheckResult, FieldDef, Run, TableDef, TaskDef, VersionRef } from '../model/index.ts';
+import { inheritSensitivity, projectHashKey } from '../governance/index.ts';
+import type { CheckResult, FieldDef, Run, TableDef, TaskDef, Version, VersionRef } from '../model/index.ts';
 import type { RunContext } from './run-context.ts';
 import { newRunId } from './run-id.ts';
+import { RunCancelledError } from './run-cancelled-error.ts';
 import { RunLogger } from './run-logger.ts';
-import { parquetRelation } from './table-relation.ts';
+import { tableRelation, tableSelect } from './table-relation.ts';
+import { VersionFileWriter } from './version-file-writer.ts';
+import { redactSourceValues } from './raw-value-redaction.ts';
 import { inferFields } from './inferred-schema.ts';
 import { enforceRetention } from './retention.ts';
 
@@ -20,6 +23,16 @@ export interface RunOptions {
   /** Reuse an id (a queued run being started); default: a new id. */
   runId?: string;
   attempt?: number;
+  /**
+   * Aborting it stops the run before publication: the run ends `failed` with the abort reason's
+   * message, or `cancelled` when the reason is a `RunCancelledError`. Default: never aborted.
+   */
+  signal?: AbortSignal;
+  /**
+   * Called once the version is published (also when a retried run finds its version already
+   * published), before the run is recorded as succeeded. Must not throw; a throw is only logged.
+   */
+  onPublished?: (version: Version) => Promise<void>;
 }
 
 /** What a run computed before publication. */
@@ -72,6 +85,7 @@ export async function runTask(context: RunContext, taskName: string, options: Ru
     log.info(
       `run ${run.id} already published ${table.name} version ${alreadyPublished.version}; nothing to redo`,
     );
+    await notifyPublished(options, alreadyPublished, log);
     return finishRun(context, log, run, {
       status: 'succeeded',
       finishedAt: new Date().toISOString(),
@@ -97,6 +111,7 @@ export async function runTask(context: RunContext, taskName: string, options: Ru
         { task: task.name, runId: run.id, table: table.name },
       );
     }
+    options.signal?.throwIfAborted();
     const version = await context.store.publishVersion({
       table: table.name,
       schemaVersion: record.schemaVersion,
@@ -111,6 +126,7 @@ export async function runTask(context: RunContext, taskName: string, options: Ru
       fields: staged.fields,
     });
     log.info(`published ${table.name} version ${version.version} (${version.rowCount} rows)`);
+    await notifyPublished(options, version, log);
     await enforceRetention(context, table, log);
     Object.assign(run, {
       status: 'succeeded',
@@ -124,11 +140,21 @@ export async function runTask(context: RunContext, taskName: string, options: Ru
     const message = error instanceof Error ? error.message : String(error);
     log.error(message);
     await context.storage.discardStaging(table.name, run.id);
-    Object.assign(run, { status: 'failed', finishedAt: new Date().toISOString(), error: message });
+    const status = error instanceof RunCancelledError ? 'cancelled' : 'failed';
+    Object.assign(run, { status, finishedAt: new Date().toISOString(), error: message });
   } finally {
     session.close();
   }
   return finishRun(context, log, run, {});
+}
+
+async function notifyPublished(options: RunOptions, version: Version, log: RunLogger): Promise<void> {
+  try {
+    await options.onPublished?.(version);
+  } catch (error) {
+    // The version is published: a failing observer must not turn the run into a failure.
+    log.warn(`after publication: ${error instanceof Error ? error.message : String(error)}`);
+  }
 }
 
 async function finishRun(context: RunContext, log: RunLogger, run: Run, outcome: Partial<Run>): Promise<Run> {
@@ -155,19 +181,42 @@ async function stageIngestion(
 ): Promise<StagedOutput> {
   const fields = table.schema?.fields;
   if (!fields) throw new RunFailedError(`table ${table.name} has no schema`, { task: task.name });
-  const incomingFile = join(stagingFolder, task.mode === 'replace' ? 'part-0.parquet' : 'incoming.parquet');
-  const result = await ingestFiles({
-    session,
-    task,
-    fields,
-    repoRoot: context.definitions.project.root,
-    outputFile: incomingFile,
-  });
-  for (const line of result.log) log.info(line);
+  const writer = versionFileWriter(context, table, fields);
+  const deidentified = table.store === 'deidentified';
+  // Ingestion writes the conformed rows as they are: straight into the version file when nothing
+  // changes them, else into a file the version file is then written from.
+  const incomingFile = join(
+    stagingFolder,
+    task.mode === 'replace' && !writer.transformsRows ? 'part-0.parquet' : 'incoming.parquet',
+  );
+  const scrub = (message: string) => (deidentified ? redactSourceValues(message) : message);
+  let result: IngestResult;
+  try {
+    result = await ingestFiles({
+      session,
+      task,
+      fields,
+      repoRoot: context.definitions.project.root,
+      outputFile: incomingFile,
+    });
+  } catch (error) {
+    if (deidentified && error instanceof RunFailedError) {
+      throw new RunFailedError(scrub(error.message), error.context);
+    }
+    throw error;
+  }
+  for (const line of result.log) log.info(scrub(line));
   if (result.badRowCount > 0) {
     log.warn(
-      `${result.badRowCount} bad rows quarantined, e.g. ${result.badRows.slice(0, 3).map(formatBadRow).join('; ')}`,
+      scrub(
+        `${result.badRowCount} bad rows quarantined, e.g. ${result.badRows.slice(0, 3).map(formatBadRow).join('; ')}`,
+      ),
     );
+  }
+  if (deidentified && result.quarantineFile) {
+    // The quarantine holds source records as read: raw values a de-identified table must not keep.
+    await rm(result.quarantineFile, { force: true });
+    log.info('bad rows of a table stored de-identified are counted, not kept (they hold raw values)');
   }
   const badRowsCheck: CheckResult = {
     expectation: 'bad_rows',
@@ -183,32 +232,49 @@ async function stageIngestion(
   const previous = await context.store.getCurrentVersion(table.name);
   let files: string[];
   const partFile = join(stagingFolder, 'part-0.parquet');
+  const incoming = writer.storedValues(`read_parquet(${quoteLiteral(incomingFile)})`);
   if (task.mode === 'replace') {
+    if (writer.transformsRows) await writer.write(session, incoming, partFile);
     files = [await context.storage.commitFile(partFile)];
   } else if (task.mode === 'append') {
     // Appending never rewrites old data: the new version lists the previous files plus the new one.
-    await rename(incomingFile, partFile);
+    if (writer.transformsRows) await writer.write(session, incoming, partFile);
+    else await rename(incomingFile, partFile);
     files = [...(previous?.files ?? []), await context.storage.commitFile(partFile)];
   } else {
-    await mergeOnPrimaryKey(context, session, table, fields, previous?.files ?? [], incomingFile, partFile);
-    await rm(incomingFile, { force: true });
+    await mergeOnPrimaryKey(
+      context,
+      session,
+      table,
+      fields,
+      previous?.files ?? [],
+      incoming,
+      partFile,
+      writer,
+    );
     files = [await context.storage.commitFile(partFile)];
   }
-  const relation = parquetRelation(context.storage, files);
+  if (incomingFile !== partFile) await rm(incomingFile, { force: true });
+  const relation = tableRelation(context.storage, files, fields);
   const rowCount = await countRows(session, relation);
   const checks = [badRowsCheck, ...(await runValidations(context, session, table, relation))];
   return { files, rowCount, upstream: [], checks, badRows: result.badRowCount };
 }
 
-/** Upsert: the incoming rows, plus every previous row whose key is not among them. */
+/**
+ * Upsert: the incoming rows, plus every previous row whose key is not among them. `incoming` is a
+ * SELECT of the incoming rows as stored (masked when the table is stored de-identified, like the
+ * previous rows), so keys compare like with like.
+ */
 async function mergeOnPrimaryKey(
   context: RunContext,
   session: EngineSession,
   table: TableDef,
   fields: FieldDef[],
   previousFiles: string[],
-  incomingFile: string,
+  incoming: string,
   outputFile: string,
+  writer: VersionFileWriter,
 ): Promise<void> {
   const keys = fields.filter((field) => field.primaryKey).map((field) => quoteIdentifier(field.name));
   if (keys.length === 0) {
@@ -217,14 +283,12 @@ async function mergeOnPrimaryKey(
       { task: table.name },
     );
   }
-  const incoming = `read_parquet(${quoteLiteral(incomingFile)})`;
-  const columns = fields.map((field) => quoteIdentifier(field.name)).join(', ');
   const merged =
     previousFiles.length === 0
-      ? `SELECT ${columns} FROM ${incoming}`
-      : `SELECT ${columns} FROM ${incoming} UNION ALL SELECT ${columns} FROM ${parquetRelation(context.storage, previousFiles)} AS old ` +
-        `WHERE (${keys.join(', ')}) NOT IN (SELECT (${keys.join(', ')}) FROM ${incoming})`;
-  await session.run(`COPY (${merged}) TO ${quoteLiteral(outputFile)} (FORMAT parquet)`);
+      ? incoming
+      : `${incoming} UNION ALL SELECT * FROM ${tableRelation(context.storage, previousFiles, fields)} AS old ` +
+        `WHERE (${keys.join(', ')}) NOT IN (SELECT (${keys.join(', ')}) FROM (${incoming}))`;
+  await writer.write(session, merged, outputFile);
 }
 
 async function stageProjection(
@@ -256,7 +320,8 @@ async function stageProjection(
       );
     }
     upstream.push({ table: name, version: version.version });
-    relations.set(name, `SELECT * FROM ${parquetRelation(context.storage, version.files)}`);
+    const fields = (await context.store.getTable(name))?.fields ?? [];
+    relations.set(name, tableSelect(context.storage, version.files, fields));
   }
   log.info(`reading ${upstream.map((ref) => `${ref.table}@${ref.version}`).join(', ') || 'no tables'}`);
   const rewritten = await rewriteTableReferences(statement.document, (reference) => {
@@ -271,15 +336,20 @@ async function stageProjection(
   const outputFile = join(stagingFolder, 'part-0.parquet');
   const declared = table.schema?.fields;
   const query = declared ? await conformToSchema(session, task, table, declared, rewritten) : rewritten;
-  await session.run(`COPY (${query}) TO ${quoteLiteral(outputFile)} (FORMAT parquet)`);
+  // A declared schema is authoritative (what it does not mark sensitive is a declassification that
+  // `plan` lists). An inferred one inherits sensitivity through lineage, known before writing so the
+  // file gets its precomputed hashes (or masked values, stored de-identified).
+  const planned =
+    declared ?? (await inferProjectionFields(context, task, await describe(session, query), log));
+  const writer = versionFileWriter(context, table, planned);
+  await writer.write(session, writer.storedValues(`(${query})`), outputFile);
   const files = [await context.storage.commitFile(outputFile)];
-  const relation = parquetRelation(context.storage, files);
-  const fields = declared
-    ? undefined
-    : await inferProjectionFields(context, task, await describe(session, `SELECT * FROM ${relation}`), log);
+  // Types as stored: Parquet has no HUGEINT, so e.g. sum(BIGINT) is read back as DOUBLE.
+  const fields = declared ?? fieldsAsWritten(planned, await describeFile(session, outputFile, writer));
+  const relation = tableRelation(context.storage, files, fields);
   const rowCount = await countRows(session, relation);
   const checks = await runValidations(context, session, table, relation);
-  return { files, rowCount, upstream, checks, fields };
+  return { files, rowCount, upstream, checks, fields: declared ? undefined : fields };
 }
 
 /**
@@ -362,10 +432,42 @@ async function runValidations(
   for (const other of context.definitions.tables) {
     if (other.name === table.name || !mentioned.includes(other.name)) continue;
     const version = await context.store.getCurrentVersion(other.name);
-    if (version) otherTables.set(other.name, parquetRelation(context.storage, version.files));
+    const record = version && (await context.store.getTable(other.name));
+    if (version && record)
+      otherTables.set(other.name, tableRelation(context.storage, version.files, record.fields));
   }
   return runChecks(session, relation, table.validations, {
     resolveTable: (name) => (name === table.name ? relation : otherTables.get(name)),
+  });
+}
+
+/** The table's version file writer: masked values when stored de-identified, precomputed hashes otherwise. */
+function versionFileWriter(context: RunContext, table: TableDef, fields: FieldDef[]): VersionFileWriter {
+  return new VersionFileWriter(fields, {
+    deidentified: table.store === 'deidentified',
+    hashKey: projectHashKey(context.definitions.project),
+  });
+}
+
+/** The columns of a written version file, without the precomputed hash columns. */
+async function describeFile(
+  session: EngineSession,
+  file: string,
+  writer: VersionFileWriter,
+): Promise<{ name: string; type: string; nullable: boolean }[]> {
+  const hashColumns = new Set(Object.values(writer.hashColumns));
+  const columns = await describe(session, `SELECT * FROM read_parquet(${quoteLiteral(file)})`);
+  return columns.filter((column) => !hashColumns.has(column.name));
+}
+
+/** Inferred fields with the types the file holds; sensitivity and masks as planned. */
+function fieldsAsWritten(
+  planned: FieldDef[],
+  written: { name: string; type: string; nullable: boolean }[],
+): FieldDef[] {
+  return inferFields(written).map((field) => {
+    const plan = planned.find((candidate) => candidate.name === field.name);
+    return plan?.sensitivity ? { ...field, sensitivity: plan.sensitivity, mask: plan.mask } : field;
   });
 }
 

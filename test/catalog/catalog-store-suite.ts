@@ -5,7 +5,13 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, afterEach, beforeEach, describe, test } from 'node:test';
-import type { CatalogStore, DefinitionChanges, NewVersion } from '../../src/catalog/catalog-store.ts';
+import type {
+  AccessTokenRecord,
+  CatalogStore,
+  DefinitionChanges,
+  NewVersion,
+  QueryAuditRecord,
+} from '../../src/catalog/catalog-store.ts';
 import { NotFoundError, TesseraError, UsageError } from '../../src/diagnostics/index.ts';
 import type { LineageEdge, Run, RunLogLine, TableDef } from '../../src/model/index.ts';
 import {
@@ -516,6 +522,279 @@ export function runCatalogStoreSuite(
           ['other run'],
         );
         assert.deepEqual(await store.readRunLog('r3'), []);
+      });
+    });
+
+    describe('run queue', () => {
+      const firstQueued = (active: { run: Run }[]) =>
+        active.find((entry) => entry.run.status === 'queued')?.run.id;
+
+      test('enqueueRun records a queued run with its queue state; a dedupe key merges only while queued', async () => {
+        const first = await store.enqueueRun(run('q1', 'build_summary', '2026-01-01T10:00:00.000Z'), {
+          dedupeKey: 'build_summary',
+          notBefore: '2026-01-01T12:00:00.050+02:00',
+          wave: 'w1',
+        });
+        assert.equal(first.created, true);
+        assert.deepEqual(first.queued, {
+          run: run('q1', 'build_summary', '2026-01-01T10:00:00.000Z'),
+          queue: {
+            dedupeKey: 'build_summary',
+            notBefore: '2026-01-01T10:00:00.050Z',
+            wave: 'w1',
+            cancelRequested: false,
+            downstream: true,
+          },
+        });
+        assert.deepEqual(await store.getQueuedRun('q1'), first.queued);
+        assert.deepEqual(await store.getRun('q1'), first.queued.run);
+
+        const merged = await store.enqueueRun(run('q2', 'build_summary', '2026-01-01T10:00:01.000Z'), {
+          dedupeKey: 'build_summary',
+        });
+        assert.equal(merged.created, false);
+        assert.equal(merged.queued.run.id, 'q1');
+        assert.equal(await store.getRun('q2'), undefined);
+
+        const other = await store.enqueueRun(run('q3', 'ingest_patients', '2026-01-01T10:00:02.000Z'), {
+          downstream: false,
+        });
+        assert.equal(other.created, true);
+        assert.equal(other.queued.queue.downstream, false);
+
+        await store.claimRun('host:1:a', () => 'q1');
+        const afterClaim = await store.enqueueRun(run('q4', 'build_summary', '2026-01-01T10:00:03.000Z'), {
+          dedupeKey: 'build_summary',
+        });
+        assert.equal(afterClaim.created, true, 'a claimed run no longer absorbs new requests');
+        await assert.rejects(
+          store.enqueueRun(run('q5', 'a', '2026-01-01T10:00:00.000Z', { status: 'running' }), {}),
+          /queued/,
+        );
+      });
+
+      test('listActiveRuns lists queued and running runs oldest first; getQueuedRun reads any run', async () => {
+        await store.createRun(run('done', 'a', '2026-01-01T09:00:00.000Z', { status: 'succeeded' }));
+        await store.enqueueRun(run('late', 'b', '2026-01-01T11:00:00.000Z'), {});
+        await store.enqueueRun(run('early', 'a', '2026-01-01T10:00:00.000Z'), {});
+        await store.claimRun('host:1:a', (active) => active.find((entry) => entry.run.id === 'late')?.run.id);
+        const active = await store.listActiveRuns();
+        assert.deepEqual(
+          active.map((entry) => [entry.run.id, entry.run.status]),
+          [
+            ['early', 'queued'],
+            ['late', 'running'],
+          ],
+        );
+        assert.equal((await store.getQueuedRun('done'))?.run.status, 'succeeded');
+        assert.equal(await store.getQueuedRun('missing'), undefined);
+      });
+
+      test('claimRun starts the chosen run for its owner, and concurrent claimers never get the same run', async () => {
+        for (let index = 0; index < 6; index++) {
+          await store.enqueueRun(run(`c${index}`, `task_${index}`, `2026-01-01T10:00:0${index}.000Z`), {});
+        }
+        assert.equal(await store.claimRun('nobody', () => undefined), undefined);
+        const claims = await Promise.all(
+          Array.from({ length: 8 }, (_, index) => store.claimRun(`host:${index}:x`, firstQueued)),
+        );
+        const claimed = claims.filter((claim) => claim !== undefined);
+        assert.equal(claimed.length, 6);
+        assert.equal(new Set(claimed.map((claim) => claim.run.id)).size, 6);
+        for (const claim of claimed) {
+          assert.equal(claim.run.status, 'running');
+          assert.match(claim.run.startedAt ?? '', ISO_MILLIS);
+          assert.match(claim.queue.owner ?? '', /^host:\d:x$/);
+          assert.equal(claim.queue.heartbeatAt, claim.run.startedAt);
+        }
+        await assert.rejects(
+          store.claimRun('x', () => 'c0'),
+          /not a queued run/,
+        );
+      });
+
+      test('heartbeats, cancellation requests and requeueing respect status and owner', async () => {
+        await store.enqueueRun(run('h1', 'a', '2026-01-01T10:00:00.000Z'), {});
+        await store.enqueueRun(run('h2', 'b', '2026-01-01T10:00:01.000Z'), {});
+        const claimed = await store.claimRun('me', (active) => active.find((e) => e.run.id === 'h1')?.run.id);
+        await sleep(5);
+        assert.equal(await store.requestRunCancel('h2'), false, 'a queued run is not running');
+        assert.deepEqual(await store.heartbeatRuns('me', ['h1', 'h2']), []);
+        const beat = await store.getQueuedRun('h1');
+        assert.ok(beat!.queue.heartbeatAt! > claimed!.queue.heartbeatAt!, 'the heartbeat moved');
+        assert.deepEqual(await store.heartbeatRuns('someone-else', ['h1']), []);
+        assert.equal((await store.getQueuedRun('h1'))!.queue.heartbeatAt, beat!.queue.heartbeatAt);
+
+        assert.equal(await store.requestRunCancel('h1'), true);
+        assert.deepEqual(await store.heartbeatRuns('me', ['h1']), ['h1']);
+        assert.deepEqual(await store.heartbeatRuns('me', []), []);
+
+        assert.equal(await store.requeueRun('h1', { attempt: 2 }, 'someone-else'), false);
+        assert.equal(
+          await store.requeueRun(
+            'h1',
+            { attempt: 2, notBefore: '2026-01-01T10:05:00Z', error: 'boom' },
+            'me',
+          ),
+          true,
+        );
+        const requeued = await store.getQueuedRun('h1');
+        assert.equal(requeued?.run.status, 'queued');
+        assert.equal(requeued?.run.attempt, 2);
+        assert.equal(requeued?.run.error, 'boom');
+        assert.equal(requeued?.queue.notBefore, '2026-01-01T10:05:00.000Z');
+        assert.equal(requeued?.queue.owner, undefined);
+        assert.equal(requeued?.queue.heartbeatAt, undefined);
+        assert.equal(requeued?.queue.cancelRequested, false);
+        assert.equal(await store.requeueRun('h1', {}), false, 'a queued run is not requeued');
+
+        // A failed attempt is requeued for its retry, by its owner.
+        await store.claimRun('me', (active) => active.find((e) => e.run.id === 'h1')?.run.id);
+        await store.updateRun('h1', { status: 'failed', finishedAt: '2026-01-01T10:06:00Z', error: 'again' });
+        assert.equal(await store.requeueRun('h1', { attempt: 3, notBefore: undefined }, 'me'), true);
+        const retried = await store.getQueuedRun('h1');
+        assert.equal(retried?.run.status, 'queued');
+        assert.equal(retried?.run.attempt, 3);
+        assert.equal(retried?.run.error, 'again', 'the last error stays until the next attempt ends');
+        assert.ok(!('finishedAt' in retried!.run) && !('notBefore' in retried!.queue));
+
+        await store.createRun(run('h3', 'c', '2026-01-01T10:00:02.000Z', { status: 'succeeded' }));
+        assert.equal(await store.requeueRun('h3', {}), false, 'a succeeded run is never requeued');
+      });
+
+      test('finishQueuedRun ends only runs that never started', async () => {
+        await store.enqueueRun(run('f1', 'a', '2026-01-01T10:00:00.000Z'), {});
+        await store.enqueueRun(run('f2', 'b', '2026-01-01T10:00:01.000Z'), {});
+        await store.claimRun('me', (active) => active.find((e) => e.run.id === 'f2')?.run.id);
+        assert.equal(await store.finishQueuedRun('f1', 'skipped', 'upstream task x failed'), true);
+        assert.equal(await store.finishQueuedRun('f2', 'cancelled', 'cancelled'), false);
+        assert.equal(await store.finishQueuedRun('f1', 'cancelled', 'again'), false);
+        const skipped = await store.getRun('f1');
+        assert.equal(skipped?.status, 'skipped');
+        assert.equal(skipped?.error, 'upstream task x failed');
+        assert.match(skipped?.finishedAt ?? '', ISO_MILLIS);
+        assert.equal((await store.getRun('f2'))?.status, 'running');
+      });
+
+      test('task states are created, changed and cleared field by field', async () => {
+        assert.equal(await store.getTaskState('ingest_patients'), undefined);
+        assert.deepEqual(await store.listTaskStates(), []);
+        const paused = await store.updateTaskState('ingest_patients', {
+          pausedAt: '2026-01-01T12:00:00+02:00',
+        });
+        assert.equal(paused.pausedAt, '2026-01-01T10:00:00.000Z');
+        assert.match(paused.updatedAt, ISO_MILLIS);
+        await store.updateTaskState('ingest_patients', { sourceFingerprint: 'abc' });
+        await store.updateTaskState('build_summary', { sourceFingerprint: 'def' });
+        const resumed = await store.updateTaskState('ingest_patients', { pausedAt: undefined });
+        assert.equal(resumed.pausedAt, undefined);
+        assert.equal(resumed.sourceFingerprint, 'abc');
+        assert.ok(!('pausedAt' in resumed), 'cleared fields are absent');
+        assert.deepEqual(
+          (await store.listTaskStates()).map((state) => [state.task, state.sourceFingerprint]),
+          [
+            ['build_summary', 'def'],
+            ['ingest_patients', 'abc'],
+          ],
+        );
+      });
+    });
+
+    describe('access tokens and query audit', () => {
+      const token = (
+        id: string,
+        createdAt: string,
+        extra: Partial<AccessTokenRecord> = {},
+      ): AccessTokenRecord => ({
+        id,
+        principal: 'bob@example.org',
+        tokenHash: `hash-of-${id}`,
+        createdAt,
+        ...extra,
+      });
+
+      test('tokens are found by hash, listed newest first, and revoked once', async () => {
+        await store.createAccessToken(
+          token('t1', '2026-11-01T00:00:00Z', { expiresAt: '2026-12-01T00:00:00+00:00' }),
+        );
+        await store.createAccessToken(
+          token('t2', '2026-11-02T00:00:00.000Z', { principal: 'carol@example.org' }),
+        );
+        assert.deepEqual(await store.findAccessToken('hash-of-t1'), {
+          id: 't1',
+          principal: 'bob@example.org',
+          tokenHash: 'hash-of-t1',
+          createdAt: '2026-11-01T00:00:00.000Z',
+          expiresAt: '2026-12-01T00:00:00.000Z',
+        });
+        assert.equal(await store.findAccessToken('no-such-hash'), undefined);
+        assert.deepEqual(
+          (await store.listAccessTokens()).map((record) => record.id),
+          ['t2', 't1'],
+        );
+
+        assert.equal(await store.revokeAccessToken('t1', '2026-11-03T00:00:00Z'), true);
+        assert.equal(
+          await store.revokeAccessToken('t1', '2026-11-04T00:00:00Z'),
+          true,
+          'revoking again is fine',
+        );
+        assert.equal((await store.findAccessToken('hash-of-t1'))?.revokedAt, '2026-11-03T00:00:00.000Z');
+        assert.equal(await store.revokeAccessToken('nope', '2026-11-03T00:00:00Z'), false);
+        assert.equal((await store.findAccessToken('hash-of-t2'))?.revokedAt, undefined);
+      });
+
+      test('two tokens cannot share a hash', async () => {
+        await store.createAccessToken(token('t1', '2026-11-01T00:00:00Z'));
+        await assert.rejects(
+          store.createAccessToken({ ...token('t2', '2026-11-01T00:00:00Z'), tokenHash: 'hash-of-t1' }),
+        );
+      });
+
+      test('audit entries round-trip, newest first, filtered by principal and limited', async () => {
+        const entry = (id: string, at: string, extra: Partial<QueryAuditRecord> = {}): QueryAuditRecord => ({
+          id,
+          at,
+          principal: 'bob@example.org',
+          sql: 'select ssn from clinical.patients',
+          outcome: 'allowed',
+          tables: ['clinical.patients'],
+          columns: [{ table: 'clinical.patients', column: 'ssn' }],
+          masks: [{ table: 'clinical.patients', column: 'ssn', mask: 'HASH' }],
+          rowFilters: [{ table: 'clinical.patients', filter: "state = principal_attr('state')" }],
+          rowsReturned: 51,
+          durationMs: 12,
+          ...extra,
+        });
+        const allowed = entry('a1', '2026-11-01T00:00:00.000Z', { tokenId: 'tok1' });
+        const refused: QueryAuditRecord = {
+          ...entry('a2', '2026-11-01T00:00:01Z', { principal: 'dave@example.org', outcome: 'refused' }),
+          reason: 'table clinical.patients not found',
+          tables: [],
+          columns: [],
+          masks: [],
+          rowFilters: [],
+        };
+        delete refused.rowsReturned;
+        const later = entry('a3', '2026-11-01T00:00:02.000Z', { rowsReturned: 0 });
+        for (const record of [allowed, refused, later]) await store.recordQueryAudit(record);
+
+        const all = await store.listQueryAudit();
+        assert.deepEqual(
+          all.map((record) => record.id),
+          ['a3', 'a2', 'a1'],
+        );
+        assert.deepEqual(all[2], allowed);
+        assert.deepEqual(all[1], { ...refused, at: '2026-11-01T00:00:01.000Z' });
+        assert.equal(all[0]!.rowsReturned, 0, 'zero rows is recorded, not dropped');
+        assert.deepEqual(
+          (await store.listQueryAudit({ principal: 'bob@example.org' })).map((record) => record.id),
+          ['a3', 'a1'],
+        );
+        assert.deepEqual(
+          (await store.listQueryAudit({ limit: 1 })).map((record) => record.id),
+          ['a3'],
+        );
       });
     });
 

@@ -1,0 +1,160 @@
+import type { CatalogStore, EnqueueOutcome, QueuedRun } from '../catalog/catalog-store.ts';
+import type { TaskGraph } from '../graph/index.ts';
+import type { Run } from '../model/index.ts';
+import { newRunId } from '../runner/index.ts';
+import { RunReadiness } from './run-readiness.ts';
+import type { CancelOutcome, ClaimResult, RecoveredRuns, RunQueue, RunRequest } from './run-queue.ts';
+
+/**
+ * The run queue of `orchestrator: local`, kept in the catalog: a queued run is a `runs` row with
+ * status `queued`, so the queue survives restarts and `tessera run` in another process can add to
+ * it. Claims are atomic in the catalog (SQLite `BEGIN IMMEDIATE`, a PostgreSQL advisory lock).
+ */
+export class CatalogRunQueue implements RunQueue {
+  private readonly readiness: RunReadiness;
+
+  constructor(
+    private readonly store: CatalogStore,
+    graph: TaskGraph,
+  ) {
+    this.readiness = new RunReadiness(graph);
+  }
+
+  async enqueue(request: RunRequest): Promise<EnqueueOutcome> {
+    const now = new Date();
+    const id = newRunId(now);
+    const run: Run = {
+      id,
+      task: request.task,
+      status: 'queued',
+      attempt: 1,
+      trigger: request.trigger,
+      queuedAt: now.toISOString(),
+    };
+    return this.store.enqueueRun(run, {
+      dedupeKey: request.dedupeKey === null ? undefined : (request.dedupeKey ?? request.task),
+      notBefore: request.notBefore?.toISOString(),
+      wave: request.wave ?? id,
+      downstream: request.downstream ?? true,
+    });
+  }
+
+  async claimNext(
+    owner: string,
+    options: { busyTasks?: ReadonlySet<string>; now?: Date } = {},
+  ): Promise<ClaimResult> {
+    let nextDueAt: number | undefined;
+    const claimed = await this.store.claimRun(owner, (active) => {
+      const choice = this.readiness.choose(active, (options.now ?? new Date()).getTime(), options.busyTasks);
+      nextDueAt = choice.nextDueAt;
+      return choice.runId;
+    });
+    return { claimed, nextDueAt };
+  }
+
+  heartbeat(owner: string, runIds: string[]): Promise<string[]> {
+    return this.store.heartbeatRuns(owner, runIds);
+  }
+
+  retry(
+    runId: string,
+    owner: string,
+    next: { attempt: number; notBefore: Date; error: string },
+  ): Promise<boolean> {
+    return this.store.requeueRun(
+      runId,
+      { attempt: next.attempt, notBefore: next.notBefore.toISOString(), error: next.error },
+      owner,
+    );
+  }
+
+  release(runId: string, owner?: string): Promise<boolean> {
+    return this.store.requeueRun(runId, {}, owner);
+  }
+
+  async complete(_runId: string, _owner: string): Promise<void> {
+    // The runner already recorded the outcome on the run's row, which is the queue entry itself.
+  }
+
+  async fail(runId: string, owner: string, error: string): Promise<void> {
+    const entry = await this.store.getQueuedRun(runId);
+    if (entry?.run.status !== 'running' || entry.queue.owner !== owner) return;
+    await this.store.updateRun(runId, { status: 'failed', finishedAt: new Date().toISOString(), error });
+  }
+
+  async skip(task: string, reason: string, details: { trigger: string; wave?: string }): Promise<Run[]> {
+    const skipped: Run[] = [];
+    for (const { run } of await this.store.listActiveRuns()) {
+      if (run.task !== task || run.status !== 'queued') continue;
+      if (await this.store.finishQueuedRun(run.id, 'skipped', reason)) {
+        skipped.push((await this.store.getRun(run.id)) ?? run);
+      }
+    }
+    if (skipped.length > 0) return skipped;
+    const now = new Date().toISOString();
+    const run: Run = {
+      id: newRunId(),
+      task,
+      status: 'skipped',
+      attempt: 0,
+      trigger: details.trigger,
+      queuedAt: now,
+      finishedAt: now,
+      error: reason,
+    };
+    await this.store.createRun(run);
+    return [run];
+  }
+
+  async cancel(runId: string, reason = 'cancelled by request'): Promise<CancelOutcome> {
+    const entry = await this.store.getQueuedRun(runId);
+    if (!entry) return 'not-found';
+    if (entry.run.status === 'queued' && (await this.store.finishQueuedRun(runId, 'cancelled', reason))) {
+      return 'cancelled';
+    }
+    // Not queued (or claimed a moment ago): ask whoever runs it.
+    if (await this.store.requestRunCancel(runId)) return 'requested';
+    return 'finished';
+  }
+
+  active(): Promise<QueuedRun[]> {
+    return this.store.listActiveRuns();
+  }
+
+  async recover(options: {
+    self: string;
+    ownerAlive: (owner: string) => boolean;
+    staleBefore: Date;
+  }): Promise<RecoveredRuns> {
+    const recovered: RecoveredRuns = { requeued: [], cancelled: [] };
+    for (const { run, queue } of await this.store.listActiveRuns()) {
+      // Runs without an owner were started outside the queue (`tessera run` with no server): not ours to judge.
+      const owner = queue.owner;
+      if (run.status !== 'running' || owner === undefined || owner === options.self) continue;
+      const silent =
+        queue.heartbeatAt !== undefined && Date.parse(queue.heartbeatAt) < options.staleBefore.getTime();
+      if (options.ownerAlive(owner) && !silent) continue;
+      const message = `the process running attempt ${run.attempt} (${owner}) died`;
+      if (queue.cancelRequested) {
+        const error = `cancelled by request; ${message} before it stopped`;
+        await this.store.updateRun(run.id, {
+          status: 'cancelled',
+          finishedAt: new Date().toISOString(),
+          error,
+        });
+        recovered.cancelled.push({ ...run, status: 'cancelled', error });
+      } else if (await this.store.requeueRun(run.id, {}, owner)) {
+        await this.store.appendRunLog([
+          {
+            runId: run.id,
+            at: new Date().toISOString(),
+            level: 'warn',
+            message: `${message}; queued again as the same attempt`,
+          },
+        ]);
+        recovered.requeued.push({ run: { ...run, status: 'queued' }, deadOwner: owner });
+      }
+    }
+    return recovered;
+  }
+}

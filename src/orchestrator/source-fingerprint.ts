@@ -1,0 +1,97 @@
+import { createHash } from 'node:crypto';
+import { readdir, stat } from 'node:fs/promises';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+
+const GLOB_CHARACTERS = /[*?[]/;
+
+/** The files a `source_change` schedule watches, and their fingerprint. */
+export interface SourceFingerprint {
+  /** Absolute paths, sorted. */
+  files: string[];
+  /** sha256 over each file's path, size and modification time; changes when any of them changes. */
+  fingerprint: string;
+}
+
+/**
+ * Whether a source `uri` names local files a `source_change` schedule can watch (object stores and
+ * databases have no files to stat).
+ */
+export function isWatchableUri(uri: string | undefined): uri is string {
+  return uri !== undefined && !/^[a-z][a-z0-9+.-]*:\/\//i.test(uri);
+}
+
+/**
+ * Fingerprint the files a source `uri` (a path or a glob with `*`, `?`, `[…]`, `**`, relative to the
+ * repo) matches, by path, size and mtime: cheap for large files, and a `touch` counts as a change.
+ * Globs match like the ingestion's (DuckDB's): `*` stays within one folder, `**` crosses folders.
+ */
+export async function fingerprintSource(repoRoot: string, uri: string): Promise<SourceFingerprint> {
+  const files = await matchSourceFiles(repoRoot, uri);
+  const hash = createHash('sha256');
+  for (const file of files) {
+    const info = await stat(file).catch(() => undefined);
+    // A file deleted between listing and stat simply drops out of the fingerprint.
+    if (info) hash.update(`${file}\0${info.size}\0${info.mtimeMs}\n`);
+  }
+  return { files, fingerprint: hash.digest('hex') };
+}
+
+/** The files a source uri names, absolute and sorted; none when nothing matches. */
+export async function matchSourceFiles(repoRoot: string, uri: string): Promise<string[]> {
+  const pattern = resolve(repoRoot, uri.replace(/^file:/, ''));
+  if (!GLOB_CHARACTERS.test(pattern)) {
+    const info = await stat(pattern).catch(() => undefined);
+    return info?.isFile() ? [pattern] : [];
+  }
+  let base = dirname(pattern);
+  while (GLOB_CHARACTERS.test(base)) base = dirname(base);
+  const matcher = globToRegExp(relative(base, pattern).split(sep).join('/'));
+  let entries: string[];
+  try {
+    entries = await readdir(base, { recursive: true });
+  } catch {
+    return [];
+  }
+  const matches: string[] = [];
+  for (const entry of entries) {
+    const path = entry.split(sep).join('/');
+    if (!matcher.test(path)) continue;
+    const file = join(base, entry);
+    if ((await stat(file).catch(() => undefined))?.isFile()) matches.push(file);
+  }
+  return matches.sort();
+}
+
+/** A glob over `/`-separated relative paths as a regular expression. */
+export function globToRegExp(glob: string): RegExp {
+  let source = '';
+  for (let index = 0; index < glob.length; index++) {
+    const character = glob[index]!;
+    if (character === '*') {
+      if (glob[index + 1] === '*') {
+        const slashFollows = glob[index + 2] === '/';
+        source += slashFollows ? '(?:.*/)?' : '.*';
+        index += slashFollows ? 2 : 1;
+      } else {
+        source += '[^/]*';
+      }
+    } else if (character === '?') {
+      source += '[^/]';
+    } else if (character === '[') {
+      const end = glob.indexOf(']', index + 2);
+      if (end === -1) {
+        source += '\\[';
+        continue;
+      }
+      const body = glob
+        .slice(index + 1, end)
+        .replace(/^!/, '^')
+        .replace(/\\/g, '\\\\');
+      source += `[${body}]`;
+      index = end;
+    } else {
+      source += character.replace(/[.+^${}()|\\\]]/g, '\\$&');
+    }
+  }
+  return new RegExp(`^${source}$`);
+}

@@ -1,0 +1,184 @@
+import { quoteIdentifier, quoteLiteral, type EngineSession } from '../engines/engine.ts';
+import {
+  HASH_KEY_VARIABLE,
+  HASH_KEY_VARIABLE_SQL,
+  hashKeyFingerprint,
+  maskExpression,
+  setHashKeyVariableSql,
+} from '../governance/index.ts';
+import type { FieldDef, MaskKind } from '../model/index.ts';
+
+/**
+ * How a table version's Parquet file is written, so that governance costs little at read time and
+ * raw values stay where they are allowed:
+ *
+ * - `store: deidentified`: every sensitive field is written masked (its mask, or REDACT when it has
+ *   none), with the project's hash key for HASH. Readers see the stored value; nothing is masked twice.
+ * - Otherwise each HASH-masked field gets a precomputed keyed hash beside it, `<field>__hash`
+ *   (HMAC-SHA256 hex, the same expression governance would compute). A governed read of the field
+ *   reads that column instead of hashing every row. The key's fingerprint and the hash columns are
+ *   recorded in the file's Parquet key-value metadata (`tessera.hash_key_fingerprint`,
+ *   `tessera.hash_columns`): after a key rotation the fingerprints differ and readers compute the
+ *   hash again rather than trust a hash made with the old key.
+ *
+ * Platform-internal reads (projections, validations) select the table's fields by name
+ * (`tableRelation`), so they never see the hash columns.
+ */
+
+/** Suffix of a precomputed hash column: `ssn` → `ssn__hash`. */
+export const HASH_COLUMN_SUFFIX = '__hash';
+
+/** Parquet key-value metadata keys written beside precomputed hashes. */
+export const HASH_KEY_FINGERPRINT_METADATA = 'tessera.hash_key_fingerprint';
+export const HASH_COLUMNS_METADATA = 'tessera.hash_columns';
+
+/** Parquet compression of written versions, as ingestion writes them (see bench/ingest.bench.ts). */
+const COMPRESSION = 'zstd';
+/**
+ * Parquet compression of files holding precomputed hashes. A hex digest is 64 random characters:
+ * zstd halves it, but decoding it then is most of what a governed read costs beyond the raw read
+ * (a join on the hashed SSN over 5M rows: 2.0x the raw query's CPU with zstd, 1.4x with LZ4; see
+ * bench/governed-query.bench.ts). LZ4 decodes at memory speed; such files are about twice as large.
+ */
+const HASHED_FILE_COMPRESSION = 'lz4';
+
+export interface VersionFileOptions {
+  /** The table is declared `store: deidentified`. */
+  deidentified: boolean;
+  /** The project's hash key (never logged; it reaches SQL through a session variable). */
+  hashKey: string;
+}
+
+/** Writes one table's version files; see the module comment. */
+export class VersionFileWriter {
+  /** Field name → its precomputed hash column, for HASH-masked fields of a table stored raw. */
+  readonly hashColumns: Readonly<Record<string, string>>;
+  private readonly maskedFields: ReadonlyMap<string, MaskKind>;
+
+  constructor(
+    private readonly fields: FieldDef[],
+    private readonly options: VersionFileOptions,
+  ) {
+    const names = new Set(fields.map((field) => field.name.toLowerCase()));
+    const hashColumns: Record<string, string> = {};
+    const maskedFields = new Map<string, MaskKind>();
+    for (const field of fields) {
+      if (!field.sensitivity) continue;
+      if (options.deidentified) maskedFields.set(field.name, field.mask ?? 'REDACT');
+      else if (field.mask === 'HASH') {
+        const column = `${field.name}${HASH_COLUMN_SUFFIX}`;
+        // A field already named like the hash column keeps its name; that one field is hashed at read time.
+        if (!names.has(column.toLowerCase())) hashColumns[field.name] = column;
+      }
+    }
+    this.hashColumns = hashColumns;
+    this.maskedFields = maskedFields;
+  }
+
+  /** True when a file differs from the plain conformed rows: masked values or extra columns. */
+  get transformsRows(): boolean {
+    return this.maskedFields.size > 0 || Object.keys(this.hashColumns).length > 0;
+  }
+
+  /**
+   * A SELECT over `relation` (raw rows with every field) giving the values as stored: masked for a
+   * de-identified table, unchanged otherwise. Only valid inside `write`, which provides the key.
+   */
+  storedValues(relation: string): string {
+    const columns = this.fields.map((field) => {
+      const column = quoteIdentifier(field.name);
+      const mask = this.maskedFields.get(field.name);
+      return mask ? `${this.mask(mask, field)} AS ${column}` : column;
+    });
+    return `SELECT ${columns.join(', ')} FROM ${relation}`;
+  }
+
+  /**
+   * Write `rows` (a query giving every field's stored value, e.g. `storedValues(...)`) to `file`,
+   * adding the precomputed hash columns and their metadata. Returns the rows written.
+   */
+  async write(session: EngineSession, rows: string, file: string): Promise<number> {
+    const hashed = Object.entries(this.hashColumns);
+    const columns = [
+      ...this.fields.map((field) => quoteIdentifier(field.name)),
+      ...hashed.map(
+        ([name, column]) =>
+          `${this.mask(
+            'HASH',
+            this.fields.find((f) => f.name === name)!,
+          )} AS ${quoteIdentifier(column)}`,
+      ),
+    ];
+    const metadata =
+      hashed.length > 0
+        ? `, KV_METADATA {${quoteLiteral(HASH_KEY_FINGERPRINT_METADATA)}: ${quoteLiteral(hashKeyFingerprint(this.options.hashKey))}, ` +
+          `${quoteLiteral(HASH_COLUMNS_METADATA)}: ${quoteLiteral(JSON.stringify(this.hashColumns))}}`
+        : '';
+    const needsKey = hashed.length > 0 || [...this.maskedFields.values()].includes('HASH');
+    if (needsKey) await session.run(setHashKeyVariableSql(this.options.hashKey));
+    try {
+      const result = await session.query(
+        `COPY (SELECT ${columns.join(', ')} FROM (${rows})) TO ${quoteLiteral(file)} ` +
+          `(FORMAT parquet, COMPRESSION ${hashed.length > 0 ? HASHED_FILE_COMPRESSION : COMPRESSION}${metadata})`,
+      );
+      return Number(result.rows[0]?.Count ?? 0);
+    } finally {
+      // The session goes on to run validations, whose SQL comes from the repo: it must not read the key.
+      if (needsKey) await session.run(`RESET VARIABLE ${HASH_KEY_VARIABLE}`);
+    }
+  }
+
+  private mask(mask: MaskKind, field: FieldDef): string {
+    return maskExpression(mask, quoteIdentifier(field.name), field.type, {
+      hashKeySql: HASH_KEY_VARIABLE_SQL,
+    });
+  }
+}
+
+/**
+ * The precomputed hash columns every one of `paths` holds, written with the key of fingerprint
+ * `keyFingerprint`: field name → column. A field is listed only when all files agree, so an append
+ * chain that crosses a key rotation (or predates precomputed hashes) falls back to hashing at read
+ * time. Reads only the files' footers.
+ */
+export async function readPrecomputedHashColumns(
+  session: EngineSession,
+  paths: string[],
+  keyFingerprint: string,
+): Promise<Record<string, string>> {
+  if (paths.length === 0) return {};
+  const result = await session.query(
+    `SELECT file_name, decode(key) AS key, decode(value) AS value FROM parquet_kv_metadata([${paths.map(quoteLiteral).join(', ')}]) ` +
+      `WHERE decode(key) IN (${quoteLiteral(HASH_KEY_FINGERPRINT_METADATA)}, ${quoteLiteral(HASH_COLUMNS_METADATA)})`,
+  );
+  const perFile = new Map<string, { fingerprint?: string; columns?: Record<string, string> }>();
+  for (const row of result.rows) {
+    const entry = perFile.get(String(row.file_name)) ?? {};
+    if (row.key === HASH_KEY_FINGERPRINT_METADATA) entry.fingerprint = String(row.value);
+    else entry.columns = parseHashColumns(String(row.value));
+    perFile.set(String(row.file_name), entry);
+  }
+  let common: Record<string, string> | undefined;
+  for (const path of paths) {
+    const entry = perFile.get(path);
+    if (!entry || entry.fingerprint !== keyFingerprint || !entry.columns) return {};
+    common = common
+      ? Object.fromEntries(
+          Object.entries(common).filter(([field, column]) => entry.columns![field] === column),
+        )
+      : entry.columns;
+  }
+  return common ?? {};
+}
+
+function parseHashColumns(text: string): Record<string, string> {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (typeof parsed !== 'object' || parsed === null) return {};
+    return Object.fromEntries(
+      Object.entries(parsed).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
+    );
+  } catch {
+    return {}; // Unreadable metadata: hash at read time.
+  }
+}
