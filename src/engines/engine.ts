@@ -32,6 +32,8 @@ export interface EngineSession {
   run(sql: string): Promise<void>;
   /** Run one query and read all of its rows. */
   query(sql: string): Promise<QueryResult>;
+  /** Stop the statement running now, if any: it fails with an interruption error. */
+  interrupt(): void;
   close(): void;
 }
 

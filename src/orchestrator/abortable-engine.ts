@@ -1,12 +1,10 @@
 import type { Engine, EngineSession, QueryResult, SessionOptions } from '../engines/engine.ts';
 
 /**
- * An engine whose sessions refuse to start a statement once `signal` is aborted, and fail a statement
- * that was running when it was: a cancelled or timed-out run stops at the next statement boundary.
- * The `Engine` interface cannot interrupt a statement that is already running (DuckDB can, through
- * `DuckDBConnection.interrupt()`, but the interface does not expose it), so that statement finishes in
- * the background first. `stillAbortable` returning false (the run has published) lets every statement
- * through: work after publication must never turn into a failure.
+ * An engine whose sessions refuse to start a statement once `signal` is aborted, and interrupt the
+ * statement running when it is: a cancelled or timed-out run stops promptly. `stillAbortable`
+ * returning false (the run has published) lets every statement through: work after publication
+ * must never turn into a failure.
  */
 export class AbortableEngine implements Engine {
   constructor(
@@ -22,7 +20,15 @@ export class AbortableEngine implements Engine {
   async openSession(options?: SessionOptions): Promise<EngineSession> {
     this.check();
     const session = await this.inner.openSession(options);
-    return new AbortableSession(session, () => this.check());
+    const interrupt = () => {
+      if (this.stillAbortable()) session.interrupt();
+    };
+    this.signal.addEventListener('abort', interrupt, { once: true });
+    return new AbortableSession(
+      session,
+      () => this.check(),
+      () => this.signal.removeEventListener('abort', interrupt),
+    );
   }
 
   async close(): Promise<void> {
@@ -38,22 +44,36 @@ class AbortableSession implements EngineSession {
   constructor(
     private readonly inner: EngineSession,
     private readonly check: () => void,
+    private readonly detach: () => void,
   ) {}
 
   async run(sql: string): Promise<void> {
-    this.check();
-    await this.inner.run(sql);
-    this.check();
+    await this.guarded(() => this.inner.run(sql));
   }
 
   async query(sql: string): Promise<QueryResult> {
+    return this.guarded(() => this.inner.query(sql));
+  }
+
+  /** An interrupted statement fails with the abort's reason (cancelled, timed out), not the engine's error. */
+  private async guarded<T>(statement: () => Promise<T>): Promise<T> {
     this.check();
-    const result = await this.inner.query(sql);
-    this.check();
-    return result;
+    try {
+      const result = await statement();
+      this.check();
+      return result;
+    } catch (error) {
+      this.check();
+      throw error;
+    }
+  }
+
+  interrupt(): void {
+    this.inner.interrupt();
   }
 
   close(): void {
+    this.detach();
     this.inner.close();
   }
 }

@@ -55,6 +55,9 @@ export function recordingSession(inner: EngineSession): EngineSession & { statem
       statements.push(sql);
       return inner.query(sql);
     },
+    interrupt() {
+      inner.interrupt();
+    },
     close() {
       inner.close();
     },

@@ -83,6 +83,10 @@ class DuckdbSession implements EngineSession {
     return { columns, rows };
   }
 
+  interrupt(): void {
+    this.connection.interrupt();
+  }
+
   close(): void {
     this.connection.closeSync();
   }
