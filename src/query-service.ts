@@ -1,71 +1,218 @@
 /**
- * The single path for user reads (invariant 2): resolve the principal, guard and rewrite the SQL
- * through governance/, run it in a sandboxed engine session.
+ * The single path for user reads (invariant 2): identify the principal (a token, a declared name in
+ * dev mode, or the local administrator in dev mode), guard and rewrite the SQL through governance/,
+ * run it in a sandboxed engine session, and audit the query whatever its outcome.
  */
 import type { CatalogStore } from './catalog/catalog-store.ts';
 import { toIsoTimestamp } from './catalog/iso-timestamp.ts';
-import { QueryError, UsageError } from './diagnostics/errors.ts';
-import type { Engine, QueryResult } from './engines/engine.ts';
+import { QueryError, TesseraError, UsageError } from './diagnostics/errors.ts';
+import type { Engine, EngineSession, QueryResult } from './engines/engine.ts';
 import {
+  HASH_KEY_VARIABLE_SQL,
   guardQuery,
-  hashKeyLiteral,
+  hashKeyFingerprint,
+  newAuditId,
+  projectHashKey,
+  redactStoragePaths,
   sanitizeEngineErrorMessage,
+  setHashKeyVariableSql,
   type AccessPrincipal,
   type GuardedQuery,
+  type QueryAuditEntry,
   type RelationRequest,
   type ResolvedRelation,
+  type TokenService,
 } from './governance/index.ts';
 import type { Definitions } from './model/index.ts';
-import { parquetRelation } from './runner/index.ts';
+import { parquetRelation, readPrecomputedHashColumns } from './runner/index.ts';
 import type { Storage } from './storage/index.ts';
-
-/** The key dev mode hashes with when `governance.hash_key` is not set; `validate` warns about it. */
-const DEV_MODE_HASH_KEY = 'tessera-dev-mode-hash-key';
 
 /** The local developer at the CLI in dev mode: every table, column and row in clear. */
 export const LOCAL_ADMIN: AccessPrincipal = { name: 'local-admin', groups: [], attributes: {}, admin: true };
 
+/** Who asks. At most one of the two; neither means the local administrator, in dev mode only. */
 export interface QueryOptions {
-  /** A declared principal's name; default: the local administrator (CLI, dev mode only). */
+  /** A declared principal's name (`tessera query --as`); dev mode only: outside it, identify with a token. */
   principal?: string;
+  /** An access token (`tessera token create`): the query runs as the token's principal. */
+  token?: string;
 }
 
 export interface GovernedResult extends QueryResult {
   guarded: GuardedQuery;
 }
 
+export interface QueryServiceOptions {
+  /** Dev mode: the local administrator by default, and `--as NAME` without a token. */
+  devMode: boolean;
+  tokens: TokenService;
+}
+
+/** Precomputed hash columns read from file footers, kept per version's files (they never change). */
+const HASH_COLUMN_CACHE_LIMIT = 10_000;
+
+interface Identity {
+  principal: AccessPrincipal;
+  tokenId?: string;
+}
+
+/** Where a query stopped: before it ran (governance refused it) or while the engine ran it. */
+class QueryStageError extends Error {
+  constructor(
+    readonly outcome: 'refused' | 'failed',
+    readonly error: unknown,
+  ) {
+    super(error instanceof Error ? error.message : String(error));
+  }
+}
+
 export class QueryService {
+  private readonly hashColumnCache = new Map<string, Promise<Record<string, string>>>();
+  private readonly hashKey: string;
+  private readonly hashKeyFingerprint: string;
+
   constructor(
     private readonly definitions: Definitions,
     private readonly store: CatalogStore,
     private readonly storage: Storage,
     private readonly engine: () => Promise<Engine>,
-  ) {}
+    private readonly options: QueryServiceOptions,
+  ) {
+    this.hashKey = projectHashKey(definitions.project);
+    this.hashKeyFingerprint = hashKeyFingerprint(this.hashKey);
+  }
 
-  /** Run one governed query. Throws `QueryError` (refused or failed) with a message fit for the user. */
+  /**
+   * Run one governed query and record it in the audit log, allowed or not. Throws `QueryError`
+   * (refused or failed) or `UsageError` (an unknown principal) with a message fit for the user.
+   * An answer is only returned once its audit entry is written.
+   */
   async query(sql: string, options: QueryOptions = {}): Promise<GovernedResult> {
-    const principal = options.principal ? this.principal(options.principal) : LOCAL_ADMIN;
-    const guarded = await guardQuery(sql, {
-      principal,
-      roles: this.definitions.roles,
-      resolveRelation: (request) => this.resolveRelation(request),
-      masks: { hashKeySql: hashKeyLiteral(this.definitions.project.governance.hashKey || DEV_MODE_HASH_KEY) },
-    });
+    const arrived = new Date();
+    const started = performance.now();
+    const entry: QueryAuditEntry = {
+      id: newAuditId(arrived),
+      at: arrived.toISOString(),
+      principal: this.claimedPrincipal(options),
+      sql,
+      outcome: 'refused',
+      tables: [],
+      columns: [],
+      masks: [],
+      rowFilters: [],
+      durationMs: 0,
+    };
+    let answer: { guarded: GuardedQuery; result: QueryResult };
+    try {
+      const identity = await this.refuseOnError(() => this.identify(options));
+      entry.principal = identity.principal.name;
+      if (identity.tokenId) entry.tokenId = identity.tokenId;
+      answer = await this.run(sql, identity.principal, entry);
+    } catch (error) {
+      // Anything else is a bug, but the query was still asked: audit it as failed, then let it surface.
+      const stage = error instanceof QueryStageError ? error : new QueryStageError('failed', error);
+      entry.outcome = stage.outcome;
+      entry.reason = redactStoragePaths(stage.message, this.storage.readableDirectories);
+      entry.durationMs = performance.now() - started;
+      await this.store.recordQueryAudit(entry);
+      throw error instanceof QueryStageError ? this.userError(error, sql) : error;
+    }
+    entry.outcome = 'allowed';
+    entry.rowsReturned = answer.result.rows.length;
+    entry.durationMs = performance.now() - started;
+    // Fail closed: an answer whose audit entry cannot be written is not handed out.
+    await this.store.recordQueryAudit(entry);
+    return { ...answer.result, guarded: answer.guarded };
+  }
+
+  /** Who the caller says it is, for the audit entry of a query refused before it was identified. */
+  private claimedPrincipal(options: QueryOptions): string {
+    if (options.token !== undefined) return '(unknown)';
+    return options.principal ?? (this.options.devMode ? LOCAL_ADMIN.name : '(none)');
+  }
+
+  private async run(
+    sql: string,
+    principal: AccessPrincipal,
+    entry: QueryAuditEntry,
+  ): Promise<{ guarded: GuardedQuery; result: QueryResult }> {
     const session = await (
       await this.engine()
     ).openSession({
       sandbox: { allowedDirectories: this.storage.readableDirectories },
     });
     try {
-      return { ...(await session.query(guarded.sql)), guarded };
-    } catch (error) {
-      throw new QueryError(sanitizeEngineErrorMessage((error as Error).message), sql);
+      const guarded = await this.refuseOnError(() =>
+        guardQuery(sql, {
+          principal,
+          roles: this.definitions.roles,
+          resolveRelation: (request) => this.resolveRelation(request, session),
+          masks: { hashKeySql: HASH_KEY_VARIABLE_SQL },
+        }),
+      );
+      Object.assign(entry, {
+        tables: guarded.tables,
+        columns: guarded.columns,
+        masks: guarded.masksApplied,
+        rowFilters: guarded.rowFiltersApplied,
+      } satisfies Partial<QueryAuditEntry>);
+      try {
+        // The key reaches mask SQL through a session variable, so it is never in SQL text or error
+        // messages; the session is this query's alone and closed after it.
+        await session.run(setHashKeyVariableSql(this.hashKey));
+        return { guarded, result: await session.query(guarded.sql) };
+      } catch (error) {
+        throw new QueryStageError(
+          'failed',
+          new QueryError(sanitizeEngineErrorMessage((error as Error).message)),
+        );
+      }
     } finally {
       session.close();
     }
   }
 
-  private principal(name: string): AccessPrincipal {
+  /** The error the caller sees: the original Tessera error, or a QueryError with storage paths removed. */
+  private userError(error: QueryStageError, sql: string): TesseraError {
+    const message = redactStoragePaths(error.message, this.storage.readableDirectories);
+    if (error.error instanceof TesseraError && message === error.message) return error.error;
+    return new QueryError(message, sql, { cause: error.error });
+  }
+
+  private async refuseOnError<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (error instanceof QueryStageError) throw error;
+      if (error instanceof TesseraError) throw new QueryStageError('refused', error);
+      throw error;
+    }
+  }
+
+  private async identify(options: QueryOptions): Promise<Identity> {
+    if (options.token !== undefined && options.principal !== undefined) {
+      throw new UsageError('give a token or a principal, not both: the token names its principal');
+    }
+    if (options.token !== undefined) {
+      const token = await this.options.tokens.verify(options.token);
+      if (!token) {
+        throw new QueryError(
+          'the token is not valid: it is unknown, expired or revoked; create one with `tessera token create --principal NAME`',
+        );
+      }
+      return { principal: this.declaredPrincipal(token.principal), tokenId: token.id };
+    }
+    if (!this.options.devMode) {
+      throw new QueryError(
+        'a token is required outside dev mode; create one with `tessera token create --principal NAME`',
+      );
+    }
+    return {
+      principal: options.principal !== undefined ? this.declaredPrincipal(options.principal) : LOCAL_ADMIN,
+    };
+  }
+
+  private declaredPrincipal(name: string): AccessPrincipal {
     const declared = this.definitions.principals.find((principal) => principal.name === name);
     if (!declared) {
       throw new UsageError(
@@ -75,7 +222,10 @@ export class QueryService {
     return { name: declared.name, groups: declared.groups, attributes: declared.attributes };
   }
 
-  private async resolveRelation(request: RelationRequest): Promise<ResolvedRelation | undefined> {
+  private async resolveRelation(
+    request: RelationRequest,
+    session: EngineSession,
+  ): Promise<ResolvedRelation | undefined> {
     const table = await this.store.getTable(request.table);
     if (!table) return undefined;
     const version = !request.at
@@ -90,10 +240,31 @@ export class QueryService {
       );
     }
     const declared = this.definitions.tables.find((candidate) => candidate.name === request.table);
+    const deidentified = declared?.store === 'deidentified';
+    const hashed = !deidentified && table.fields.some((field) => field.sensitivity && field.mask === 'HASH');
     return {
       sql: parquetRelation(this.storage, version.files),
       fields: table.fields,
-      deidentified: declared?.store === 'deidentified',
+      deidentified,
+      ...(hashed ? { hashColumns: await this.precomputedHashColumns(version.files, session) } : {}),
     };
+  }
+
+  /** The hash columns every file of a version holds, made with the current key (see runner/version-file-writer.ts). */
+  private precomputedHashColumns(files: string[], session: EngineSession): Promise<Record<string, string>> {
+    const key = JSON.stringify(files);
+    let columns = this.hashColumnCache.get(key);
+    if (!columns) {
+      if (this.hashColumnCache.size >= HASH_COLUMN_CACHE_LIMIT) this.hashColumnCache.clear();
+      const paths = files.map((file) => this.storage.localPath(file));
+      columns = readPrecomputedHashColumns(session, paths, this.hashKeyFingerprint).catch(() => {
+        // Footers that cannot be read: hash at read time, and try the footers again next query. (A
+        // missing file then fails the query itself, with a message fit for the user.)
+        this.hashColumnCache.delete(key);
+        return {};
+      });
+      this.hashColumnCache.set(key, columns);
+    }
+    return columns;
   }
 }

@@ -4,3 +4,7 @@ export * from './function-allowlist.ts';
 export * from './row-filter-compiler.ts';
 export * from './sql-guard.ts';
 export * from './sensitivity-inheritance.ts';
+export * from './hash-key.ts';
+export * from './token-service.ts';
+export * from './audit-log.ts';
+export * from './declassification-finder.ts';

@@ -127,7 +127,12 @@ export async function runTask(context: RunContext, taskName: string, options: Ru
     });
     log.info(`published ${table.name} version ${version.version} (${version.rowCount} rows)`);
     await notifyPublished(options, version, log);
-    await enforceRetention(context, table, log);
+    try {
+      await enforceRetention(context, table, log);
+    } catch (error) {
+      // The version is published; a retention hiccup must not fail the run (or discard its files).
+      log.warn(`retention: ${error instanceof Error ? error.message : String(error)}`);
+    }
     Object.assign(run, {
       status: 'succeeded',
       finishedAt: new Date().toISOString(),

@@ -1,0 +1,329 @@
+// What governance writes with the data and how the query path reads it, through the Platform API on
+// a small repo: precomputed keyed hashes (and their fall-back after a key rotation), `store:
+// deidentified` with every ingestion mode and for an inferred projection, and the audit log.
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { QueryError } from '../../src/diagnostics/errors.ts';
+import { Platform } from '../../src/platform.ts';
+import { writeFiles, writeRepo } from '../support/cli.ts';
+
+const KEY_A = 'storage-test-key-a';
+const KEY_B = 'storage-test-key-b';
+const hmac = (value: string, key: string) => createHmac('sha256', key).update(value).digest('hex');
+
+const PEOPLE_CSV = `person_id,ssn,name,birth_date,state
+p1,111-11-1111,Alicia,1980-05-17,CA
+p2,222-22-2222,Bertrand,1975-11-02,CA
+p3,333-33-3333,Chen,1990-01-30,NY
+`;
+const MORE_PEOPLE_CSV = `person_id,ssn,name,birth_date,state
+p3,333-33-3333,Chen,1990-01-30,TX
+p4,444-44-4444,Dana,2001-07-04,CA
+`;
+
+const ingestion = (name: string, target: string, mode: string, uri = 'data/people.csv') => `kind: task
+name: ${name}
+type: ingestion
+target: ${target}
+source: { type: csv, uri: ${uri} }
+mode: ${mode}
+`;
+
+/** Five fields: the column-count validations prove internal reads see no hash columns. */
+const repoFiles: Record<string, string> = {
+  'tessera.yaml': 'name: storage-test\ngovernance:\n  hash_key: ${TESSERA_HASH_KEY}\n',
+  'owners/team.yaml': 'kind: owner\nname: team\nmembers: [team@example.org]\n',
+  'schemas/people.proto': `syntax = "proto3";
+package people;
+import "tessera/options.proto";
+import "google/type/date.proto";
+
+// One person.
+message Person {
+  string person_id = 1 [(tessera.field) = { primary_key: true }];
+  string ssn = 2 [(tessera.field) = { sensitivity: PHI, mask: HASH }];
+  string name = 3 [(tessera.field) = { sensitivity: PHI, mask: REDACT }];
+  google.type.Date birth_date = 4 [(tessera.field) = { sensitivity: PHI, mask: DATE_YEAR }];
+  string state = 5;
+}
+`,
+  'tables/people.yaml': ['raw', 'appended', 'deid_replace', 'deid_append', 'deid_merge']
+    .map(
+      (name) => `kind: table
+name: people.${name}
+owner: team
+schema: schemas/people.proto#people.Person
+${name.startsWith('deid') ? 'store: deidentified\n' : ''}validations:
+  - expect_table_column_count_to_equal: { value: 5 }
+`,
+    )
+    .concat(
+      `kind: table
+name: people.copy
+owner: team
+validations:
+  - expect_table_column_count_to_equal: { value: 5 }
+`,
+      `kind: table
+name: people.deid_copy
+owner: team
+store: deidentified
+`,
+    )
+    .join('---\n'),
+  'tasks/tasks.yaml': [
+    ingestion('ingest_raw', 'people.raw', 'replace'),
+    ingestion('ingest_appended', 'people.appended', 'append'),
+    ingestion('ingest_deid_replace', 'people.deid_replace', 'replace'),
+    ingestion('ingest_deid_append', 'people.deid_append', 'append'),
+    ingestion('ingest_deid_merge', 'people.deid_merge', 'merge'),
+    `kind: task
+name: build_copy
+type: projection
+target: people.copy
+sql: select * from people.raw
+`,
+    `kind: task
+name: build_deid_copy
+type: projection
+target: people.deid_copy
+sql: select person_id, ssn, lower(name) as name, state from people.raw
+`,
+  ].join('---\n'),
+  'access/access.yaml': `kind: role
+name: analyst
+members: [group:analytics]
+grants: [{ tables: ['people.*'] }]
+---
+kind: principal
+name: ana@example.org
+groups: [analytics]
+`,
+  'data/people.csv': PEOPLE_CSV,
+};
+
+describe('governed storage', async () => {
+  const repo = await writeRepo(repoFiles);
+  after(() => rm(repo, { recursive: true, force: true }));
+  const open = (key: string, devMode = true) =>
+    Platform.open({ repo, env: { ...process.env, TESSERA_HASH_KEY: key }, devMode });
+  const asAna = { principal: 'ana@example.org' };
+
+  const first = await open(KEY_A);
+  await first.apply();
+  const firstRuns = await first.run({ tasks: [], all: true });
+  await first.close();
+
+  test('every run succeeds, and validations count the fields only', () => {
+    assert.deepEqual(
+      firstRuns
+        .map((run) => [run.task, run.status, run.error])
+        .filter(([, status]) => status !== 'succeeded'),
+      [],
+    );
+  });
+
+  test('tessera check reads the fields only, not the hash columns stored beside them', async () => {
+    const platform = await open(KEY_A);
+    try {
+      const { checks } = await platform.check('people.raw');
+      assert.deepEqual(
+        checks.map((check) => [check.expectation, check.success, check.observedValue]),
+        [['expect_table_column_count_to_equal', true, 5]],
+      );
+    } finally {
+      await platform.close();
+    }
+  });
+
+  test('a HASH field is stored with its keyed hash beside it, which governed reads use', async () => {
+    const platform = await open(KEY_A);
+    try {
+      const result = await platform.query('select person_id, ssn from people.raw order by person_id', asAna);
+      assert.match(result.guarded.sql, /ssn__hash AS ssn/);
+      assert.deepEqual(
+        result.rows.map((row) => row.ssn),
+        ['111-11-1111', '222-22-2222', '333-33-3333'].map((ssn) => hmac(ssn, KEY_A)),
+      );
+      const admin = await platform.query('select * from people.raw');
+      assert.deepEqual(
+        admin.columns.map((column) => column.name),
+        ['person_id', 'ssn', 'name', 'birth_date', 'state'],
+        'the hash column is not a column of the table, not even for the administrator',
+      );
+      const session = await (await platform.engine()).openSession();
+      try {
+        const version = (await platform.store.getCurrentVersion('people.raw'))!;
+        const stored = await session.query(
+          `SELECT ssn__hash FROM read_parquet('${platform.storage.localPath(version.files[0]!)}') ORDER BY person_id`,
+        );
+        assert.equal(stored.rows[0]!.ssn__hash, hmac('111-11-1111', KEY_A));
+      } finally {
+        session.close();
+      }
+    } finally {
+      await platform.close();
+    }
+  });
+
+  test('an inferred projection inherits HASH, gets its own hash column, and never reads its input’s', async () => {
+    const platform = await open(KEY_A);
+    try {
+      const copy = (await platform.store.getTable('people.copy'))!;
+      assert.deepEqual(
+        copy.fields.map((field) => `${field.name}:${field.mask ?? ''}`),
+        ['person_id:', 'ssn:HASH', 'name:REDACT', 'birth_date:DATE_YEAR', 'state:'],
+      );
+      const result = await platform.query('select ssn from people.copy order by person_id limit 1', asAna);
+      assert.match(result.guarded.sql, /ssn__hash AS ssn/);
+      assert.deepEqual(result.rows, [{ ssn: hmac('111-11-1111', KEY_A) }]);
+    } finally {
+      await platform.close();
+    }
+  });
+
+  test('after a key rotation the stored hashes are not trusted: HASH is computed with the current key', async () => {
+    const rotated = await open(KEY_B);
+    try {
+      const before = await rotated.query('select ssn from people.appended order by person_id limit 1', asAna);
+      assert.doesNotMatch(before.guarded.sql, /__hash/);
+      assert.deepEqual(before.rows, [{ ssn: hmac('111-11-1111', KEY_B) }]);
+
+      // An append under the new key: old files carry key A's hashes, the new one key B's.
+      const [appended] = await rotated.run({ tasks: ['ingest_appended'], downstream: false });
+      assert.equal(appended!.status, 'succeeded', appended!.error);
+      const mixed = await rotated.query('select ssn from people.appended order by person_id', asAna);
+      assert.equal(mixed.rows.length, 6);
+      assert.doesNotMatch(mixed.guarded.sql, /__hash/, 'files disagree on the key: hash at read time');
+      assert.deepEqual(
+        mixed.rows.map((row) => row.ssn),
+        ['111-11-1111', '111-11-1111', '222-22-2222', '222-22-2222', '333-33-3333', '333-33-3333'].map(
+          (ssn) => hmac(ssn, KEY_B),
+        ),
+      );
+
+      // A replace writes the whole version with the new key: the stored hashes are used again.
+      await rotated.run({ tasks: ['ingest_raw'], downstream: false });
+      const rewritten = await rotated.query('select ssn from people.raw order by person_id limit 1', asAna);
+      assert.match(rewritten.guarded.sql, /ssn__hash AS ssn/);
+      assert.deepEqual(rewritten.rows, [{ ssn: hmac('111-11-1111', KEY_B) }]);
+    } finally {
+      await rotated.close();
+    }
+  });
+
+  test('store: deidentified stores masked values in every mode, and readers are not masked twice', async () => {
+    await writeFiles(repo, { 'data/people.csv': MORE_PEOPLE_CSV });
+    const platform = await open(KEY_A);
+    try {
+      const runs = await platform.run({
+        tasks: ['ingest_deid_replace', 'ingest_deid_append', 'ingest_deid_merge'],
+        downstream: false,
+      });
+      assert.deepEqual(
+        runs.map((run) => run.status),
+        ['succeeded', 'succeeded', 'succeeded'],
+      );
+      const expected = {
+        'people.deid_replace': ['p3:TX', 'p4:CA'],
+        'people.deid_append': ['p1:CA', 'p2:CA', 'p3:NY', 'p3:TX', 'p4:CA'],
+        'people.deid_merge': ['p1:CA', 'p2:CA', 'p3:TX', 'p4:CA'],
+      };
+      const raw = [...PEOPLE_CSV.split('\n'), ...MORE_PEOPLE_CSV.split('\n')].filter((line) =>
+        /^p\d/.test(line),
+      );
+      for (const [table, rows] of Object.entries(expected)) {
+        const session = await (await platform.engine()).openSession();
+        try {
+          const version = (await platform.store.getCurrentVersion(table))!;
+          const files = version.files.map((file) => `'${platform.storage.localPath(file)}'`).join(', ');
+          const stored = await session.query(
+            `SELECT * FROM read_parquet([${files}]) ORDER BY person_id, state`,
+          );
+          assert.deepEqual(
+            stored.rows.map((row) => `${String(row.person_id)}:${String(row.state)}`),
+            rows,
+            `${table}: rows as the mode gives them`,
+          );
+          const text = JSON.stringify(stored.rows);
+          for (const line of raw) {
+            const [, ssn, name, birth] = line.split(',');
+            assert.ok(
+              !text.includes(ssn!) && !text.includes(name!) && !text.includes(birth!),
+              `${table}: ${line}`,
+            );
+          }
+          assert.ok(
+            stored.rows.every(
+              (row) => row.name === '[REDACTED]' && String(row.birth_date).endsWith('-01-01'),
+            ),
+          );
+          assert.deepEqual(Object.keys(stored.rows[0]!), ['person_id', 'ssn', 'name', 'birth_date', 'state']);
+        } finally {
+          session.close();
+        }
+        const admin = await platform.query(`select ssn from ${table} where person_id = 'p4'`);
+        assert.deepEqual(
+          admin.rows,
+          [{ ssn: hmac('444-44-4444', KEY_A) }],
+          `${table}: masked once, for everyone`,
+        );
+      }
+
+      const copy = await platform.query(
+        `select person_id, ssn, name from people.deid_copy order by person_id`,
+      );
+      assert.deepEqual(copy.rows[0], {
+        person_id: 'p1',
+        ssn: hmac('111-11-1111', KEY_A),
+        name: '[REDACTED]',
+      });
+    } finally {
+      await platform.close();
+    }
+  });
+
+  test('outside dev mode a query needs a token; every attempt is audited', async () => {
+    const platform = await open(KEY_A, false);
+    try {
+      await assert.rejects(platform.query('select 1 as one'), /a token is required outside dev mode/);
+      await assert.rejects(platform.query('select 1 as one', asAna), /a token is required outside dev mode/);
+      const { token } = await platform.tokens.create('ana@example.org');
+      const answered = await platform.query('select count(*) as n from people.raw', { token });
+      assert.deepEqual(answered.rows, [{ n: 3 }]);
+      assert.equal(await platform.verifyToken(token), 'ana@example.org');
+
+      const [allowed, asName, anonymous] = await platform.auditLog({ limit: 3 });
+      assert.equal(allowed!.principal, 'ana@example.org');
+      assert.ok(allowed!.tokenId, 'the token that authenticated is recorded');
+      assert.equal(allowed!.outcome, 'allowed');
+      assert.equal(allowed!.rowsReturned, 1);
+      assert.deepEqual([asName!.principal, asName!.outcome], ['ana@example.org', 'refused']);
+      assert.deepEqual([anonymous!.principal, anonymous!.outcome], ['(none)', 'refused']);
+    } finally {
+      await platform.close();
+    }
+  });
+
+  test('an engine failure is audited as failed, without the storage path it names', async () => {
+    const platform = await open(KEY_A);
+    try {
+      const version = (await platform.store.getCurrentVersion('people.copy'))!;
+      await rm(platform.storage.localPath(version.files[0]!));
+      const failure = await platform
+        .query('select * from people.copy', asAna)
+        .catch((error: unknown) => error);
+      assert.ok(failure instanceof QueryError);
+      assert.ok(!failure.message.includes(join(repo, '.tessera')), failure.message);
+      const [entry] = await platform.auditLog({ limit: 1 });
+      assert.equal(entry!.outcome, 'failed');
+      assert.match(entry!.reason!, /<storage>/);
+      assert.ok(!entry!.reason!.includes(repo), entry!.reason);
+    } finally {
+      await platform.close();
+    }
+  });
+});
