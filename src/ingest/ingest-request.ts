@@ -1,0 +1,51 @@
+import type { EngineSession } from '../engines/engine.ts';
+import type { FieldDef, TaskDef } from '../model/index.ts';
+
+/** One ingestion run's input: where the source is, the schema to conform to, and where to write. */
+export interface IngestRequest {
+  /** The engine session every statement runs in; its TimeZone is set to UTC for the run and restored. */
+  session: EngineSession;
+  /** An ingestion task; `task.source` says the format (`csv`, `json`, `ndjson`, `parquet`), uri and options. */
+  task: TaskDef;
+  /** The target table's schema, in column order. */
+  fields: FieldDef[];
+  /** Absolute path of the catalog repo: relative uris and globs resolve against it. */
+  repoRoot: string;
+  /** Absolute path of the Parquet file to write (the staged version); absent when the run fails. */
+  outputFile: string;
+}
+
+/** A source row that could not be conformed. */
+export interface BadRow {
+  /** The source file, relative to the repo when inside it (as in messages), else absolute. */
+  file: string;
+  /**
+   * Where the row is in its file: CSV the physical line (header counted), NDJSON the 1-based record
+   * number, a JSON array the 0-based element index, Parquet the 1-based row number.
+   */
+  line?: number;
+  /** The source column holding the offending value (absent for a malformed CSV row without one). */
+  column?: string;
+  /** The raw value as read (absent when the value is missing). */
+  value?: string;
+  /** Why the row was refused, e.g. `value "13/45/2020" is not a date (expected formats: %m/%d/%Y)`. */
+  reason: string;
+}
+
+/** What an ingestion run did. */
+export interface IngestResult {
+  /** Good rows written to `outputFile`. */
+  rowCount: number;
+  /** Rows refused (and quarantined). */
+  badRowCount: number;
+  /** The first 1000 bad rows in file and line order (the quarantine sample). */
+  badRows: BadRow[];
+  /** Parquet file next to `outputFile` with every bad row and its reason; set when there are bad rows. */
+  quarantineFile?: string;
+  /** The files read, absolute, sorted. */
+  sourceFiles: string[];
+  /** Source columns that match no field: ignored, and named in `log`. */
+  unmatchedSourceColumns: string[];
+  /** Human-readable lines for the run log. */
+  log: string[];
+}
