@@ -13,7 +13,6 @@ import type {
   TableRecord,
   TaskDef,
   Version,
-  VersionRef,
 } from '../model/index.ts';
 
 /** The definitions as last applied, read back from the catalog. */
@@ -52,17 +51,7 @@ export interface DefinitionChanges {
 }
 
 /** What a run hands to `publishVersion`; the store numbers the version and stamps `publishedAt`. */
-export interface NewVersion {
-  table: string;
-  schemaVersion: number;
-  rowCount: number;
-  bytes: number;
-  files: string[];
-  runId: string;
-  task: string;
-  gitCommit?: string;
-  upstream: VersionRef[];
-  checks: Version['checks'];
+export interface NewVersion extends Omit<Version, 'version' | 'publishedAt'> {
   /** Columns actually written; when given they become the table's fields (the runner sends them for inferred projections). */
   fields?: FieldDef[];
 }

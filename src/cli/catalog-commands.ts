@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
+import { describeType } from '../catalog/schema-diff.ts';
 import { NotFoundError } from '../diagnostics/errors.ts';
-import type { CheckResult, FieldDef, FieldType, LineageEdge, TableRecord, Version } from '../model/index.ts';
+import type { CheckResult, LineageEdge, TableRecord, Version } from '../model/index.ts';
 import type { Platform } from '../platform.ts';
 import { globalOptions, print, withPlatform } from './cli-context.ts';
 import { textTable } from './output-format.ts';
@@ -187,7 +188,7 @@ function formatTable(table: TableRecord, current: Version | undefined): string {
       ['column', 'type', 'null', 'sensitivity', 'mask', 'description'],
       table.fields.map((field) => [
         field.name + (field.primaryKey ? ' (pk)' : ''),
-        typeName(field.type),
+        describeType(field.type),
         field.nullable ? 'yes' : 'no',
         field.sensitivity ?? '',
         field.mask ?? '',
@@ -203,23 +204,6 @@ function formatTable(table: TableRecord, current: Version | undefined): string {
       );
   }
   return lines.join('\n');
-}
-
-export function typeName(type: FieldType): string {
-  switch (type.kind) {
-    case 'scalar':
-      return type.sql;
-    case 'decimal':
-      return `DECIMAL(${type.precision},${type.scale})`;
-    case 'enum':
-      return `ENUM(${type.values.join(', ')})`;
-    case 'list':
-      return `${typeName(type.element)}[]`;
-    case 'struct':
-      return `STRUCT(${type.fields.map((field: FieldDef) => `${field.name} ${typeName(field.type)}`).join(', ')})`;
-    case 'engine':
-      return type.sql;
-  }
 }
 
 function checkLabel(check: CheckResult): string {
