@@ -79,6 +79,8 @@ export async function ingestFiles(request: IngestRequest): Promise<IngestResult>
   const outcome = { sourceFiles: files, unmatchedSourceColumns: matching.unmatchedSourceColumns, log };
 
   await mkdir(dirname(outputFile), { recursive: true });
+  const writeRows =
+    request.writeRows ?? ((select: string, file: string) => copyToParquet(session, select, file));
   const restoreTimeZone = await useUtc(session);
   try {
     // Fast path: one pass that converts and writes, and raises at the first value it cannot conform.
@@ -88,7 +90,7 @@ export async function ingestFiles(request: IngestRequest): Promise<IngestResult>
     }
     let refusal: unknown;
     try {
-      const rowCount = await copyToParquet(session, conformedSelect(fastPlan), outputFile);
+      const rowCount = await writeRows(conformedSelect(fastPlan), outputFile);
       log.push(`conformed and wrote ${rowCount} rows`);
       return { ...outcome, rowCount, badRowCount: 0, badRows: [] };
     } catch (error) {
@@ -114,18 +116,20 @@ export async function ingestFiles(request: IngestRequest): Promise<IngestResult>
       } else {
         await enforceBadRowPolicy(task, located, describe);
       }
-      const rowCount = await copyToParquet(session, goodRowsSelect(slowPlan, located.rowsTable), outputFile);
+      const rowCount = await writeRows(goodRowsSelect(slowPlan, located.rowsTable), outputFile);
       log.push(`conformed and wrote ${rowCount} rows`);
       if (located.badCount === 0) return { ...outcome, rowCount, badRowCount: 0, badRows: [] };
 
-      const quarantineFile = quarantineFileFor(outputFile);
-      await copyToParquet(session, `SELECT * FROM ${located.badTable}`, quarantineFile);
       const badRows = await readBadRows(session, located.badTable, BAD_ROW_SAMPLE);
       const total = located.goodCount + located.badCount;
-      log.push(
-        `quarantined ${plural(located.badCount, 'bad row')} of ${total} (${percent(located.badCount / total)}) ` +
-          `to ${quarantineFile}; first: ${describe(badRows[0]!)}`,
-      );
+      const counted = `${plural(located.badCount, 'bad row')} of ${total} (${percent(located.badCount / total)})`;
+      if (request.keepBadRows === false) {
+        log.push(`set aside ${counted} without keeping them; first: ${describe(badRows[0]!)}`);
+        return { ...outcome, rowCount, badRowCount: located.badCount, badRows };
+      }
+      const quarantineFile = quarantineFileFor(outputFile);
+      await copyToParquet(session, `SELECT * FROM ${located.badTable}`, quarantineFile);
+      log.push(`quarantined ${counted} to ${quarantineFile}; first: ${describe(badRows[0]!)}`);
       return { ...outcome, rowCount, badRowCount: located.badCount, badRows, quarantineFile };
     } finally {
       await located.drop();

@@ -13,6 +13,14 @@ export interface IngestRequest {
   repoRoot: string;
   /** Absolute path of the Parquet file to write (the staged version); absent when the run fails. */
   outputFile: string;
+  /**
+   * Writes the conformed rows (a SELECT) to a file and returns the rows written. Default: the rows
+   * as they are, as Parquet. The runner passes its own to add columns or mask values in the same
+   * pass, so a value that must not land raw never does.
+   */
+  writeRows?: (conformedSelect: string, file: string) => Promise<number>;
+  /** Keep bad rows' source records in a quarantine file (default true); false counts them only. */
+  keepBadRows?: boolean;
 }
 
 /** A source row that could not be conformed. */

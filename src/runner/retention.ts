@@ -17,7 +17,9 @@ export async function enforceRetention(context: RunContext, table: TableDef, log
   const unreferenced = [...new Set(removed.flatMap((version) => version.files))].filter(
     (file) => !stillListed.has(file),
   );
-  await context.storage.delete(unreferenced);
+  // A run's quarantine file sits beside its data file and goes with it.
+  const quarantines = unreferenced.map((file) => file.replace(/\.parquet$/, '.quarantine.parquet'));
+  await context.storage.delete([...unreferenced, ...quarantines]);
   log.info(
     `retention: removed version(s) ${removed.map((version) => version.version).join(', ')} of ${table.name}`,
   );

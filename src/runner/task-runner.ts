@@ -1,4 +1,4 @@
-import { rename, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { quoteIdentifier, quoteLiteral, type EngineSession } from '../engines/engine.ts';
 import { RunFailedError, TesseraError, UsageError } from '../diagnostics/errors.ts';
@@ -188,12 +188,11 @@ async function stageIngestion(
   if (!fields) throw new RunFailedError(`table ${table.name} has no schema`, { task: task.name });
   const writer = versionFileWriter(context, table, fields);
   const deidentified = table.store === 'deidentified';
-  // Ingestion writes the conformed rows as they are: straight into the version file when nothing
-  // changes them, else into a file the version file is then written from.
-  const incomingFile = join(
-    stagingFolder,
-    task.mode === 'replace' && !writer.transformsRows ? 'part-0.parquet' : 'incoming.parquet',
-  );
+  // Ingestion writes the rows as stored (masked when de-identified, with precomputed hashes) in the
+  // same pass that conforms them: straight into the version file, except for a merge, which combines
+  // them with the previous version afterwards.
+  const incomingFile = join(stagingFolder, task.mode === 'merge' ? 'incoming.parquet' : 'part-0.parquet');
+  const writeAsStored = task.mode !== 'merge' && writer.transformsRows;
   const scrub = (message: string) => (deidentified ? redactSourceValues(message) : message);
   let result: IngestResult;
   try {
@@ -203,6 +202,14 @@ async function stageIngestion(
       fields,
       repoRoot: context.definitions.project.root,
       outputFile: incomingFile,
+      ...(writeAsStored
+        ? {
+            writeRows: (select: string, file: string) =>
+              writer.write(session, writer.storedValues(`(${select})`), file),
+          }
+        : {}),
+      // The quarantine holds source records as read: raw values a de-identified table must not keep.
+      keepBadRows: !deidentified,
     });
   } catch (error) {
     if (deidentified && error instanceof RunFailedError) {
@@ -218,9 +225,7 @@ async function stageIngestion(
       ),
     );
   }
-  if (deidentified && result.quarantineFile) {
-    // The quarantine holds source records as read: raw values a de-identified table must not keep.
-    await rm(result.quarantineFile, { force: true });
+  if (deidentified && result.badRowCount > 0) {
     log.info('bad rows of a table stored de-identified are counted, not kept (they hold raw values)');
   }
   const badRowsCheck: CheckResult = {
@@ -239,12 +244,9 @@ async function stageIngestion(
   const partFile = join(stagingFolder, 'part-0.parquet');
   const incoming = writer.storedValues(`read_parquet(${quoteLiteral(incomingFile)})`);
   if (task.mode === 'replace') {
-    if (writer.transformsRows) await writer.write(session, incoming, partFile);
     files = [await context.storage.commitFile(partFile)];
   } else if (task.mode === 'append') {
     // Appending never rewrites old data: the new version lists the previous files plus the new one.
-    if (writer.transformsRows) await writer.write(session, incoming, partFile);
-    else await rename(incomingFile, partFile);
     files = [...(previous?.files ?? []), await context.storage.commitFile(partFile)];
   } else {
     await mergeOnPrimaryKey(
