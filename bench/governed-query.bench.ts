@@ -20,7 +20,7 @@ const TARGET = 1.2;
 const HASH_KEY = 'governed-query-bench-key';
 const ANALYST = 'bob@example.org';
 /** Bump when the generated repo changes shape, so an old cache is not reused. */
-const DATA_VERSION = 2;
+const DATA_VERSION = 3;
 
 const QUERY = `select p.state,
        min(p.birth_date) as oldest_birth_year,

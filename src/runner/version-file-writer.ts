@@ -36,11 +36,12 @@ export const HASH_COLUMNS_METADATA = 'tessera.hash_columns';
 const COMPRESSION = 'zstd';
 /**
  * Parquet compression of files holding precomputed hashes. A hex digest is 64 random characters:
- * zstd halves it, but decoding it then is most of what a governed read costs beyond the raw read
- * (a join on the hashed SSN over 5M rows: 2.0x the raw query's CPU with zstd, 1.4x with LZ4; see
- * bench/governed-query.bench.ts). LZ4 decodes at memory speed; such files are about twice as large.
+ * zstd halves it, but decoding it then is most of what a governed read costs beyond the raw read.
+ * Measured on a join on the hashed SSN over 5M rows (bench/governed-query.bench.ts): 2.0x the raw
+ * query with zstd, 1.4x with LZ4 (which barely shrinks random text), 1.13x uncompressed — and an
+ * uncompressed file was only about 20% larger than the LZ4 one.
  */
-const HASHED_FILE_COMPRESSION = 'lz4';
+const HASHED_FILE_COMPRESSION = 'uncompressed';
 
 export interface VersionFileOptions {
   /** The table is declared `store: deidentified`. */
