@@ -72,6 +72,10 @@ test('validate reports every problem at once with path:line:col, and as JSON', a
       'kind: table\nname: sales.orders\nowner: nobody\nschema: schemas/missing.proto#x.Y\ncolour: red\n',
     'tasks/b.yaml':
       'kind: task\nname: build\ntype: projection\ntarget: sales.summary\nsql: select * from sales.nowhere\n',
+    'tables/c.yaml':
+      'kind: table\nname: sales.totals\nowner: nobody\nvalidations:\n' +
+      '  - expect_column_values_to_be_uniq: { column: id }\n' +
+      '  - expect_column_values_to_be_between: { column: id, mostly: 2 }\n',
   });
   const text = await tessera(['validate'], { cwd: repo });
   assert.equal(text.code, 2);
@@ -81,6 +85,11 @@ test('validate reports every problem at once with path:line:col, and as JSON', a
   assert.match(text.stdout, /tables\/a\.yaml:5:1: error unknown-key: .*colour/);
   assert.match(text.stdout, /missing-owner/);
   assert.match(text.stdout, /sales\.nowhere/);
+  assert.match(
+    text.stdout,
+    /tables\/c\.yaml:5:5: error invalid-validation: .*expect_column_values_to_be_uniq/,
+  );
+  assert.match(text.stdout, /tables\/c\.yaml:6:5: error invalid-validation: .*mostly/);
 
   const json = await tessera(['--json', 'validate'], { cwd: repo });
   assert.equal(json.code, 2);
