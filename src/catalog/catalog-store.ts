@@ -1,9 +1,10 @@
 import type {
   FieldDef,
   LineageEdge,
-  MaskKind,
   OwnerDef,
   PrincipalDef,
+  QueryAuditEntry,
+  QueryAuditFilter,
   RoleDef,
   Run,
   RunLogLine,
@@ -110,34 +111,6 @@ export interface AccessTokenRecord {
   /** Absent: it never expires. */
   expiresAt?: string;
   revokedAt?: string;
-}
-
-/**
- * One query through the governed surface, allowed or not (migration 0003_governance). Mirrors
- * `QueryAuditEntry` in governance/audit-log.ts, which documents each field.
- */
-export interface QueryAuditRecord {
-  id: string;
-  at: string;
-  principal: string;
-  tokenId?: string;
-  /** The SQL as the user wrote it (never the rewritten SQL, which names storage paths). */
-  sql: string;
-  outcome: 'allowed' | 'refused' | 'failed';
-  reason?: string;
-  tables: string[];
-  columns: { table: string; column: string }[];
-  masks: { table: string; column: string; mask: MaskKind }[];
-  rowFilters: { table: string; filter: string }[];
-  rowsReturned?: number;
-  durationMs: number;
-}
-
-/** Which audit entries `listQueryAudit` returns; every criterion is optional. */
-export interface QueryAuditFilter {
-  principal?: string;
-  /** At most this many, newest first. Default: all. */
-  limit?: number;
 }
 
 /** Orchestration state of one task, kept across restarts. */
@@ -272,9 +245,9 @@ export interface CatalogStore {
   /** Mark a token revoked; false when no token has this id. Revoking again keeps the first `revokedAt`. */
   revokeAccessToken(id: string, revokedAt: string): Promise<boolean>;
   /** Append one query audit entry. */
-  recordQueryAudit(entry: QueryAuditRecord): Promise<void>;
+  recordQueryAudit(entry: QueryAuditEntry): Promise<void>;
   /** Audit entries newest first (by `at`, then id), optionally one principal's, at most `limit`. */
-  listQueryAudit(filter?: QueryAuditFilter): Promise<QueryAuditRecord[]>;
+  listQueryAudit(filter?: QueryAuditFilter): Promise<QueryAuditEntry[]>;
 
   /** Every lineage edge (table-level edges have no columns). */
   listLineage(): Promise<LineageEdge[]>;

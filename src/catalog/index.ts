@@ -5,8 +5,6 @@ export type {
   DefinitionChanges,
   EnqueueOutcome,
   NewVersion,
-  QueryAuditFilter,
-  QueryAuditRecord,
   QueuedRun,
   RunFilter,
   RunQueueState,

@@ -35,9 +35,8 @@ import type {
   RunQueueState,
   TaskState,
   AccessTokenRecord,
-  QueryAuditFilter,
-  QueryAuditRecord,
 } from './catalog-store.ts';
+import type { QueryAuditEntry, QueryAuditFilter } from '../model/index.ts';
 import { toIsoTimestamp } from './iso-timestamp.ts';
 
 type CatalogTransaction = Transaction<CatalogDatabase>;
@@ -728,7 +727,7 @@ export abstract class KyselyCatalogStore implements CatalogStore {
     return true;
   }
 
-  async recordQueryAudit(entry: QueryAuditRecord): Promise<void> {
+  async recordQueryAudit(entry: QueryAuditEntry): Promise<void> {
     await this.db
       .insertInto('query_audit')
       .values({
@@ -749,7 +748,7 @@ export abstract class KyselyCatalogStore implements CatalogStore {
       .execute();
   }
 
-  async listQueryAudit(filter: QueryAuditFilter = {}): Promise<QueryAuditRecord[]> {
+  async listQueryAudit(filter: QueryAuditFilter = {}): Promise<QueryAuditEntry[]> {
     let query = this.db.selectFrom('query_audit').selectAll();
     if (filter.principal !== undefined) query = query.where('principal', '=', filter.principal);
     query = query.orderBy('at', 'desc').orderBy('id', 'desc');
@@ -903,19 +902,19 @@ function toAccessToken(row: Selectable<AccessTokensRow>): AccessTokenRecord {
   });
 }
 
-function toQueryAudit(row: Selectable<QueryAuditRow>): QueryAuditRecord {
+function toQueryAudit(row: Selectable<QueryAuditRow>): QueryAuditEntry {
   return withoutUndefined({
     id: row.id,
     at: row.at,
     principal: row.principal,
     tokenId: row.token_id ?? undefined,
     sql: row.sql_text,
-    outcome: row.outcome as QueryAuditRecord['outcome'],
+    outcome: row.outcome as QueryAuditEntry['outcome'],
     reason: row.reason ?? undefined,
-    tables: JSON.parse(row.tables_json) as QueryAuditRecord['tables'],
-    columns: JSON.parse(row.columns_json) as QueryAuditRecord['columns'],
-    masks: JSON.parse(row.masks_json) as QueryAuditRecord['masks'],
-    rowFilters: JSON.parse(row.row_filters_json) as QueryAuditRecord['rowFilters'],
+    tables: JSON.parse(row.tables_json) as QueryAuditEntry['tables'],
+    columns: JSON.parse(row.columns_json) as QueryAuditEntry['columns'],
+    masks: JSON.parse(row.masks_json) as QueryAuditEntry['masks'],
+    rowFilters: JSON.parse(row.row_filters_json) as QueryAuditEntry['rowFilters'],
     rowsReturned: row.rows_returned === null ? undefined : Number(row.rows_returned),
     durationMs: Number(row.duration_ms),
   });

@@ -1,5 +1,5 @@
 /** What happened: versions, runs, check results, lineage. Plain serializable data. */
-import type { FieldDef, Severity } from './definitions.ts';
+import type { FieldDef, MaskKind, Severity } from './definitions.ts';
 
 export interface VersionRef {
   table: string;
@@ -93,4 +93,48 @@ export interface SchemaVersionRecord {
   fields: FieldDef[];
   appliedAt: string;
   gitCommit?: string;
+}
+
+/**
+ * `allowed`: the query ran and returned rows. `refused`: governance said no (unknown principal or
+ * token, a table not granted, a construct the guard refuses). `failed`: the guard accepted it but
+ * the engine raised (a column that does not exist, e.g. a denied one; a division by zero).
+ */
+export type QueryOutcome = 'allowed' | 'refused' | 'failed';
+
+/** One audited query. */
+export interface QueryAuditEntry {
+  /** Sortable by time: `20261126T081500123Z-3f9a1c0b`. */
+  id: string;
+  /** When the query arrived (ISO-8601 UTC). */
+  at: string;
+  /** The principal it ran as (`local-admin` for the dev-mode CLI); `(unknown)` for an invalid token. */
+  principal: string;
+  /** The id of the token that authenticated it, when one did. */
+  tokenId?: string;
+  /** The SQL as the user wrote it. */
+  sql: string;
+  outcome: QueryOutcome;
+  /** Why it was refused or failed, as the user was told (storage paths removed). */
+  reason?: string;
+  /** Catalog tables read, sorted. Empty when refused before the tables were resolved. */
+  tables: string[];
+  /** Table columns read anywhere in the query (an over-approximation: `*` counts every visible column). */
+  columns: { table: string; column: string }[];
+  /** Masks applied to the columns read. */
+  masks: { table: string; column: string; mask: MaskKind }[];
+  /** Row filters applied, as declared in the roles (`principal_attr(...)` not substituted). */
+  rowFilters: { table: string; filter: string }[];
+  /** Rows handed back; absent unless allowed. */
+  rowsReturned?: number;
+  /** Wall-clock time from arrival to answer, in milliseconds. */
+  durationMs: number;
+}
+
+/** Which entries `listQueryAudit` returns. */
+export interface QueryAuditFilter {
+  /** Only this principal's queries (exact name). */
+  principal?: string;
+  /** At most this many, newest first. Default: all. */
+  limit?: number;
 }

@@ -10,10 +10,9 @@ import type {
   CatalogStore,
   DefinitionChanges,
   NewVersion,
-  QueryAuditRecord,
 } from '../../src/catalog/catalog-store.ts';
 import { NotFoundError, TesseraError, UsageError } from '../../src/diagnostics/index.ts';
-import type { LineageEdge, Run, RunLogLine, TableDef } from '../../src/model/index.ts';
+import type { LineageEdge, QueryAuditEntry, Run, RunLogLine, TableDef } from '../../src/model/index.ts';
 import {
   field,
   ingestionTask,
@@ -752,7 +751,7 @@ export function runCatalogStoreSuite(
       });
 
       test('audit entries round-trip, newest first, filtered by principal and limited', async () => {
-        const entry = (id: string, at: string, extra: Partial<QueryAuditRecord> = {}): QueryAuditRecord => ({
+        const entry = (id: string, at: string, extra: Partial<QueryAuditEntry> = {}): QueryAuditEntry => ({
           id,
           at,
           principal: 'bob@example.org',
@@ -767,7 +766,7 @@ export function runCatalogStoreSuite(
           ...extra,
         });
         const allowed = entry('a1', '2026-11-01T00:00:00.000Z', { tokenId: 'tok1' });
-        const refused: QueryAuditRecord = {
+        const refused: QueryAuditEntry = {
           ...entry('a2', '2026-11-01T00:00:01Z', { principal: 'dave@example.org', outcome: 'refused' }),
           reason: 'table clinical.patients not found',
           tables: [],
