@@ -38,8 +38,15 @@ export interface PlatformOptions {
   /** The catalog repo. */
   repo: string;
   env?: Record<string, string | undefined>;
-  /** Dev mode: the local CLI user is an administrator and a missing hash key is only a warning. */
+  /**
+   * Dev mode: the local CLI user is an administrator and a missing hash key is only a warning.
+   * Default: on, unless the environment says `TESSERA_MODE=production`.
+   */
   devMode?: boolean;
+}
+
+function devModeOf(options: PlatformOptions): boolean {
+  return options.devMode ?? (options.env ?? process.env).TESSERA_MODE !== 'production';
 }
 
 /**
@@ -49,7 +56,7 @@ export interface PlatformOptions {
 export async function checkRepo(options: PlatformOptions): Promise<LoadedDefinitions> {
   const { definitions, diagnostics, secrets } = await loadDefinitions(options.repo, {
     env: options.env,
-    devMode: options.devMode ?? true,
+    devMode: devModeOf(options),
   });
   for (const table of definitions.tables) {
     const columns = table.schema?.fields.map((field) => field.name);
@@ -125,7 +132,7 @@ export class Platform {
       graph,
       await gitHead(options.repo),
       secrets,
-      options.devMode ?? true,
+      devModeOf(options),
     );
   }
 

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DuckdbEngine } from '../../src/engines/duckdb/duckdb-engine.ts';
 import { quoteLiteral } from '../../src/engines/engine.ts';
-import { tessera, writeFiles, type CliResult } from '../support/cli.ts';
+import { tessera, writeFiles, writeRepo, type CliResult } from '../support/cli.ts';
 
 const HASH_KEY = 'governance-test-key';
 const ROTATED_KEY = 'governance-test-key-rotated';
@@ -430,4 +430,23 @@ describe('governance through the CLI on the healthcare example', () => {
       [],
     );
   });
+});
+
+test('TESSERA_MODE=production: the CLI is nobody until a token says who, and the hash key is required', async () => {
+  const repo = await writeRepo({
+    'tessera.yaml':
+      'name: prod\ngovernance:\n  profile: hipaa-safe-harbor\n  hash_key: ${TESSERA_HASH_KEY}\n',
+  });
+  const production = { TESSERA_MODE: 'production' };
+  const validate = await tessera(['validate'], { cwd: repo, env: production });
+  assert.equal(validate.code, 2);
+  assert.match(validate.stdout, /TESSERA_HASH_KEY/);
+  const dev = await tessera(['validate'], { cwd: repo });
+  assert.equal(dev.code, 0, 'dev mode only warns');
+
+  const keyed = { ...production, TESSERA_HASH_KEY: 'a-production-key' };
+  assert.equal((await tessera(['apply'], { cwd: repo, env: keyed })).code, 0);
+  const anonymous = await tessera(['query', 'select 1 as one'], { cwd: repo, env: keyed });
+  assert.notEqual(anonymous.code, 0);
+  assert.match(anonymous.stderr, /token/i);
 });
