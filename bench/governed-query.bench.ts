@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { quoteLiteral, type EngineSession } from '../src/engines/engine.ts';
 import { Platform } from '../src/platform.ts';
 import { parquetRelation } from '../src/runner/index.ts';
+import { measure, median, type Timing } from './timing.ts';
 
 const PATIENTS = 1_000_000;
 const CLAIMS = 4_000_000;
@@ -94,12 +95,6 @@ groups: [analytics]
 attributes: { state: CA }
 `,
 };
-
-interface Timing {
-  wall: number;
-  /** CPU seconds of every thread in the process: steadier than wall time on a shared machine. */
-  cpu: number;
-}
 
 export default async function (): Promise<void> {
   const repo = join(
@@ -222,17 +217,4 @@ async function writeSources(session: EngineSession, directory: string): Promise<
            round(20 + (hash(e, 'amount') % 400000) / 100.0, 2) AS amount
     FROM range(1, ${CLAIMS + 1}) AS t(e)
   ) TO ${quoteLiteral(join(directory, 'claims.parquet'))} (FORMAT parquet)`);
-}
-
-async function measure(work: () => Promise<unknown>): Promise<Timing> {
-  const cpuStart = process.cpuUsage();
-  const start = performance.now();
-  await work();
-  const cpu = process.cpuUsage(cpuStart);
-  return { wall: (performance.now() - start) / 1000, cpu: (cpu.user + cpu.system) / 1e6 };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
 }

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { quoteLiteral, type EngineSession } from '../src/engines/engine.ts';
 import { Platform } from '../src/platform.ts';
+import { measure, median, type Timing } from './timing.ts';
 
 const ROWS = 5_000_000;
 const ROUNDS = Number(process.env.INGEST_BENCH_ROUNDS ?? 3);
@@ -94,20 +95,20 @@ export default async function (): Promise<void> {
     // Interleaved, so a noisy neighbour slows every side alike.
     for (let round = 0; round < ROUNDS; round++) {
       duckdbAlone.push(
-        await timed(() =>
+        await measure(() =>
           session.run(
             `COPY (SELECT * FROM read_csv(${quoteLiteral(csv)})) TO ${quoteLiteral(join(repo, 'duckdb.parquet'))} (FORMAT parquet)`,
           ),
         ),
       );
-      tessera.push(await timed(run('ingest_patients')));
-      hashed.push(await timed(run('ingest_hashed_patients')));
+      tessera.push(await measure(run('ingest_patients')));
+      hashed.push(await measure(run('ingest_hashed_patients')));
     }
-    const baseline = median(duckdbAlone.map((timing) => timing.wallSeconds));
-    const baselineCpu = median(duckdbAlone.map((timing) => timing.cpuSeconds));
+    const baseline = median(duckdbAlone.map((timing) => timing.wall));
+    const baselineCpu = median(duckdbAlone.map((timing) => timing.cpu));
     const line = (label: string, timings: Timing[], target: string) => {
-      const wall = median(timings.map((timing) => timing.wallSeconds));
-      const cpu = median(timings.map((timing) => timing.cpuSeconds));
+      const wall = median(timings.map((timing) => timing.wall));
+      const cpu = median(timings.map((timing) => timing.cpu));
       console.log(
         `${label}: ${ROWS.toLocaleString('en-US')} rows: ${wall.toFixed(2)} s vs duckdb alone ${baseline.toFixed(2)} s = ` +
           `${(wall / baseline).toFixed(2)}x${target} (cpu ${(cpu / baselineCpu).toFixed(2)}x)`,
@@ -116,9 +117,9 @@ export default async function (): Promise<void> {
     line('ingestion (conform + publish)', tessera, ' (target ≤ 1.3x)');
     line('ingestion with a HASH-masked column (keyed hash stored)', hashed, '');
     console.log(
-      `  runs (s): duckdb ${duckdbAlone.map((t) => t.wallSeconds.toFixed(2)).join(' ')}; ` +
-        `tessera ${tessera.map((t) => t.wallSeconds.toFixed(2)).join(' ')}; ` +
-        `with hash ${hashed.map((t) => t.wallSeconds.toFixed(2)).join(' ')}; median of ${ROUNDS} interleaved rounds`,
+      `  runs (s): duckdb ${duckdbAlone.map((t) => t.wall.toFixed(2)).join(' ')}; ` +
+        `tessera ${tessera.map((t) => t.wall.toFixed(2)).join(' ')}; ` +
+        `with hash ${hashed.map((t) => t.wall.toFixed(2)).join(' ')}; median of ${ROUNDS} interleaved rounds`,
     );
   } finally {
     session.close();
@@ -137,24 +138,4 @@ async function generatePatients(session: EngineSession, file: string): Promise<v
       `CASE WHEN i % 2 = 0 THEN 'yes' ELSE 'no' END AS ACTIVE ` +
       `FROM range(${ROWS}) AS t(i)) TO ${quoteLiteral(file)} (HEADER)`,
   );
-}
-
-interface Timing {
-  wallSeconds: number;
-  /** User + system CPU time of this process: DuckDB's threads included. */
-  cpuSeconds: number;
-}
-
-async function timed(work: () => Promise<unknown>): Promise<Timing> {
-  const started = performance.now();
-  const cpuBefore = process.cpuUsage();
-  await work();
-  const cpu = process.cpuUsage(cpuBefore);
-  return { wallSeconds: (performance.now() - started) / 1000, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }

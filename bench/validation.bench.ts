@@ -7,6 +7,7 @@ import { DuckdbEngine } from '../src/engines/duckdb/duckdb-engine.ts';
 import { quoteIdentifier, type EngineSession } from '../src/engines/engine.ts';
 import type { ValidationDef } from '../src/model/index.ts';
 import { runChecks } from '../src/quality/index.ts';
+import { measure, median, type Timing } from './timing.ts';
 
 const ROWS = 5_000_000;
 const REPEATS = 7;
@@ -50,25 +51,6 @@ async function writeOrders(session: EngineSession, path: string): Promise<void> 
       TIMESTAMP '2024-01-01' + to_seconds(CAST(hash(i, 10) % 31536000 AS BIGINT)) AS created_at
     FROM range(${ROWS}) r(i)
   ) TO '${path}' (FORMAT parquet)`);
-}
-
-interface Timing {
-  wall: number;
-  /** CPU seconds of every thread in the process: steadier than wall time on a shared machine. */
-  cpu: number;
-}
-
-async function measure(work: () => Promise<unknown>): Promise<Timing> {
-  const cpuStart = process.cpuUsage();
-  const start = performance.now();
-  await work();
-  const cpu = process.cpuUsage(cpuStart);
-  return { wall: (performance.now() - start) / 1000, cpu: (cpu.user + cpu.system) / 1e6 };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
 }
 
 export default async function (): Promise<void> {
