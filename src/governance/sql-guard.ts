@@ -265,7 +265,12 @@ export function guardQuery(sql: string, context: GuardContext): Promise<GuardedQ
  * rewritten SQL with storage paths and, when given as a literal, the hash key. Drop that part.
  */
 export function sanitizeEngineErrorMessage(message: string): string {
-  return message.replace(/\n+LINE \d+:[\s\S]*$/, '').trim();
+  const withoutSql = message.replace(/\n+LINE \d+:[\s\S]*$/, '').trim();
+  // A value that failed to convert is quoted in the message. The row filter runs before the user's
+  // predicates in every case tested, but DuckDB does not promise that order: never echo the value.
+  return /^(Conversion|Invalid Input|Out of Range) Error/.test(withoutSql)
+    ? withoutSql.replace(/'(?:[^']|'')*'/g, "'…'")
+    : withoutSql;
 }
 
 interface SecureColumn {

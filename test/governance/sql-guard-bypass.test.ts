@@ -315,6 +315,17 @@ const attempts: Attempt[] = [
     message: /not found/,
   },
 
+  // Errors as a side channel: a cast that fails names the value it failed on.
+  {
+    name: "a failing cast in WHERE, to read another state's id from the error",
+    sql: 'SELECT count(*) FROM clinical.patients WHERE CAST(patient_id AS INTEGER) > 0',
+    outcome: 'fails',
+  },
+  {
+    name: "a failing cast over a joined table, to read another state's visit from the error",
+    sql: 'SELECT count(*) FROM clinical.visits v WHERE CAST(v.visit_id AS INTEGER) > 0 OR CAST(v.cost AS INTEGER) > 1000',
+    outcome: 'fails',
+  },
   // Denied column.
   {
     name: 'SELECT the denied column',

@@ -244,6 +244,13 @@ describe('QueryGuard', () => {
     assert.deepEqual(result, [{ first_name: '[REDACTED]' }, { first_name: '[REDACTED]' }]);
   });
 
+  test('sanitizeEngineErrorMessage never echoes the value a conversion failed on', () => {
+    assert.equal(
+      sanitizeEngineErrorMessage("Conversion Error: Could not convert string 'P-NY-1' to INT32"),
+      "Conversion Error: Could not convert string '…' to INT32",
+    );
+  });
+
   test('sanitizeEngineErrorMessage drops the quoted SQL line', () => {
     assert.equal(
       sanitizeEngineErrorMessage(
