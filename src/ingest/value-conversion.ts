@@ -1,4 +1,4 @@
-import { quoteLiteral } from '../engines/engine.ts';
+import { INTEGER_TYPE_NAMES, quoteLiteral } from '../engines/engine.ts';
 import type { FieldDef, FieldType } from '../model/index.ts';
 import { sqlTypeOf } from './sql-type.ts';
 
@@ -33,18 +33,6 @@ export interface DateFormats {
 
 /** ISO 8601 spellings DuckDB's cast misses: minutes without seconds, with an offset or `Z`. */
 const ISO_MINUTE_FORMATS = ['%Y-%m-%dT%H:%M%z', '%Y-%m-%d %H:%M%z'];
-const INTEGER_TYPES = new Set([
-  'TINYINT',
-  'SMALLINT',
-  'INTEGER',
-  'BIGINT',
-  'HUGEINT',
-  'UTINYINT',
-  'USMALLINT',
-  'UINTEGER',
-  'UBIGINT',
-  'UHUGEINT',
-]);
 const FRACTIONAL_TYPES = /^(FLOAT|DOUBLE|REAL|DECIMAL.*)$/;
 const TIMESTAMPTZ = 'TIMESTAMP WITH TIME ZONE';
 const LONGEST_QUOTED_VALUE = 200;
@@ -131,7 +119,7 @@ function converter(type: FieldType, target: string, inputType: string, formats: 
     if (sql === 'VARCHAR') {
       return { value: (input) => `CAST(${input} AS VARCHAR)`, failure: cannotConvert, infallible: true };
     }
-    if (INTEGER_TYPES.has(sql)) {
+    if (INTEGER_TYPE_NAMES.has(sql)) {
       const fractional = isText || FRACTIONAL_TYPES.test(inputType);
       return {
         value: (input, strict) => cast(input, strict),

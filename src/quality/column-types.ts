@@ -1,27 +1,14 @@
-import { quoteIdentifier } from '../engines/engine.ts';
+import { INTEGER_TYPE_NAMES, quoteIdentifier } from '../engines/engine.ts';
 import type { RelationColumn } from './expectation-spec.ts';
 import { CheckCompileError } from './check-errors.ts';
 
 /** Broad families of engine types: they decide which comparisons and functions make sense. */
 export type TypeFamily = 'integer' | 'float' | 'decimal' | 'string' | 'boolean' | 'temporal' | 'other';
 
-const INTEGER_TYPES = new Set([
-  'TINYINT',
-  'SMALLINT',
-  'INTEGER',
-  'BIGINT',
-  'HUGEINT',
-  'UTINYINT',
-  'USMALLINT',
-  'UINTEGER',
-  'UBIGINT',
-  'UHUGEINT',
-]);
-
 /** The family of an engine type name as DuckDB spells it. */
 export function typeFamily(type: string): TypeFamily {
   const upper = type.toUpperCase();
-  if (INTEGER_TYPES.has(upper)) return 'integer';
+  if (INTEGER_TYPE_NAMES.has(upper)) return 'integer';
   if (upper === 'FLOAT' || upper === 'DOUBLE') return 'float';
   if (upper.startsWith('DECIMAL')) return 'decimal';
   if (upper.startsWith('VARCHAR') || upper.startsWith('ENUM(') || upper === 'UUID' || upper === 'JSON')

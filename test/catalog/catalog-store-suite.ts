@@ -14,6 +14,7 @@ import type {
 import { NotFoundError, TesseraError, UsageError } from '../../src/diagnostics/index.ts';
 import type { LineageEdge, QueryAuditEntry, Run, RunLogLine, TableDef } from '../../src/model/index.ts';
 import {
+  changes,
   field,
   ingestionTask,
   ownerDef,
@@ -46,20 +47,6 @@ const summaryLineage: LineageEdge[] = [
     task: 'build_summary',
   },
 ];
-
-function changes(overrides: Partial<DefinitionChanges> = {}): DefinitionChanges {
-  return {
-    upsertTables: [],
-    removeTables: [],
-    upsertTasks: [],
-    removeTasks: [],
-    owners: [],
-    roles: [],
-    principals: [],
-    lineage: [],
-    ...overrides,
-  };
-}
 
 /** The two sample tables, their tasks, owners and access, as a first apply writes them. */
 function initialChanges(): DefinitionChanges {

@@ -1,3 +1,4 @@
+import type { DefinitionChanges } from '../../src/catalog/catalog-store.ts';
 /** Small builders for Defs, so catalog tests state only what their case is about. */
 import type {
   Definitions,
@@ -149,5 +150,20 @@ export function definitions(parts: Partial<Omit<Definitions, 'project'>> = {}): 
     roles: [],
     principals: [],
     ...parts,
+  };
+}
+
+/** One apply's changes: nothing, except what `overrides` says. */
+export function changes(overrides: Partial<DefinitionChanges> = {}): DefinitionChanges {
+  return {
+    upsertTables: [],
+    removeTables: [],
+    upsertTasks: [],
+    removeTasks: [],
+    owners: [],
+    roles: [],
+    principals: [],
+    lineage: [],
+    ...overrides,
   };
 }

@@ -7,7 +7,7 @@ import { PostgresCatalogStore } from '../../src/catalog/postgres-catalog-store.t
 import { UsageError } from '../../src/diagnostics/index.ts';
 import { requireService } from '../support/services.ts';
 import { runCatalogStoreSuite } from './catalog-store-suite.ts';
-import { tableDef } from './definition-builders.ts';
+import { changes, tableDef } from './definition-builders.ts';
 
 const url = process.env.TESSERA_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const address = new URL(url).host;
@@ -51,16 +51,9 @@ describe('PostgreSQL catalog store', { skip: postgres.skip }, () => {
       const [first, second] = await Promise.all([openCatalogStore(schemaUrl), openCatalogStore(schemaUrl)]);
       try {
         const table = tableDef('clinical.patients');
-        await first.applyDefinitions({
-          upsertTables: [{ def: table, fields: table.schema!.fields, newSchemaVersion: 1 }],
-          removeTables: [],
-          upsertTasks: [],
-          removeTasks: [],
-          owners: [],
-          roles: [],
-          principals: [],
-          lineage: [],
-        });
+        await first.applyDefinitions(
+          changes({ upsertTables: [{ def: table, fields: table.schema!.fields, newSchemaVersion: 1 }] }),
+        );
         const publish = (store: typeof first, runId: string) =>
           store.publishVersion({
             table: 'clinical.patients',

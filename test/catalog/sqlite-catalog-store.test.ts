@@ -8,7 +8,7 @@ import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { openCatalogStore } from '../../src/catalog/open-catalog-store.ts';
 import { runCatalogStoreSuite } from './catalog-store-suite.ts';
-import { tableDef } from './definition-builders.ts';
+import { changes, tableDef } from './definition-builders.ts';
 
 const workDir = mkdtempSync(join(tmpdir(), 'tessera-sqlite-catalog-'));
 let opened = 0;
@@ -41,16 +41,9 @@ describe('SqliteCatalogStore', () => {
     const path = join(dir, 'shared', 'catalog.db');
     const setup = await openCatalogStore(`sqlite:${path}`);
     const table = tableDef('clinical.patients');
-    await setup.applyDefinitions({
-      upsertTables: [{ def: table, fields: table.schema!.fields, newSchemaVersion: 1 }],
-      removeTables: [],
-      upsertTasks: [],
-      removeTasks: [],
-      owners: [],
-      roles: [],
-      principals: [],
-      lineage: [],
-    });
+    await setup.applyDefinitions(
+      changes({ upsertTables: [{ def: table, fields: table.schema!.fields, newSchemaVersion: 1 }] }),
+    );
     await setup.close();
 
     const publisher = fileURLToPath(new URL('./sqlite-publisher.fixture.ts', import.meta.url));
