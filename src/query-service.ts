@@ -8,6 +8,7 @@ import { toIsoTimestamp } from './catalog/iso-timestamp.ts';
 import { QueryError, TesseraError, UsageError } from './diagnostics/errors.ts';
 import type { Engine, EngineSession, QueryResult } from './engines/engine.ts';
 import {
+  HASH_KEY_VARIABLE,
   HASH_KEY_VARIABLE_SQL,
   guardQuery,
   hashKeyFingerprint,
@@ -24,7 +25,7 @@ import {
   type TokenService,
 } from './governance/index.ts';
 import type { Definitions } from './model/index.ts';
-import { parquetRelation, readPrecomputedHashColumns } from './runner/index.ts';
+import { parquetRelation, readPrecomputedHashColumns, type PrecomputedHashes } from './runner/index.ts';
 import type { Storage } from './storage/index.ts';
 
 /** The local developer at the CLI in dev mode: every table, column and row in clear. */
@@ -67,7 +68,7 @@ class QueryStageError extends Error {
 }
 
 export class QueryService {
-  private readonly hashColumnCache = new Map<string, Promise<Record<string, string>>>();
+  private readonly hashColumnCache = new Map<string, Promise<PrecomputedHashes>>();
   private readonly hashKey: string;
   private readonly hashKeyFingerprint: string;
 
@@ -158,8 +159,9 @@ export class QueryService {
       } satisfies Partial<QueryAuditEntry>);
       try {
         // The key reaches mask SQL through a session variable, so it is never in SQL text or error
-        // messages; the session is this query's alone and closed after it.
-        await session.run(setHashKeyVariableSql(this.hashKey));
+        // messages; the session is this query's alone and closed after it. Only a HASH computed at
+        // read time needs it (user SQL cannot name the variable: `getvariable` is refused).
+        if (guarded.sql.includes(HASH_KEY_VARIABLE)) await session.run(setHashKeyVariableSql(this.hashKey));
         return { guarded, result: await session.query(guarded.sql) };
       } catch (error) {
         throw new QueryStageError(
@@ -246,12 +248,12 @@ export class QueryService {
       sql: parquetRelation(this.storage, version.files),
       fields: table.fields,
       deidentified,
-      ...(hashed ? { hashColumns: await this.precomputedHashColumns(version.files, session) } : {}),
+      ...(hashed ? await this.precomputedHashes(version.files, session) : {}),
     };
   }
 
   /** The hash columns every file of a version holds, made with the current key (see runner/version-file-writer.ts). */
-  private precomputedHashColumns(files: string[], session: EngineSession): Promise<Record<string, string>> {
+  private precomputedHashes(files: string[], session: EngineSession): Promise<PrecomputedHashes> {
     const key = JSON.stringify(files);
     let columns = this.hashColumnCache.get(key);
     if (!columns) {
@@ -261,7 +263,7 @@ export class QueryService {
         // Footers that cannot be read: hash at read time, and try the footers again next query. (A
         // missing file then fails the query itself, with a message fit for the user.)
         this.hashColumnCache.delete(key);
-        return {};
+        return { hashColumns: {}, digestColumns: {} };
       });
       this.hashColumnCache.set(key, columns);
     }

@@ -113,6 +113,18 @@ export function hmacSha256Sql(messageSql: string, keySql: string): string {
   return `sha256(${pad('5c')} || unhex(sha256(${pad('36')} || ${message})))`;
 }
 
+/**
+ * A HASH value (64 lowercase hex digits) as its two 128-bit halves, each a UUID: fixed-width values
+ * that DuckDB hashes and compares much faster than 64-character strings (too long for its inlined
+ * string format), and that Parquet stores exactly (its 16-byte UUID type; a HUGEINT or UHUGEINT
+ * would be written as a DOUBLE and lose bits). Equal halves ⇔ equal digests, so the pair stands for
+ * the digest wherever only equality matters (joins, distinct counts; see `digest-comparisons.ts`).
+ * NULL in, NULL out.
+ */
+export function digestHalvesSql(hexSql: string): [high: string, low: string] {
+  return [`CAST(substr(${hexSql}, 1, 32) AS UUID)`, `CAST(substr(${hexSql}, 33, 32) AS UUID)`];
+}
+
 /** The DuckDB spelling of a field type, for casts and typed NULLs. */
 export function fieldTypeSql(type: FieldType): string {
   switch (type.kind) {
@@ -159,16 +171,23 @@ function dateYearSql(columnSql: string, type: FieldType, asOfDateSql: string): s
 }
 
 function zip3Sql(columnSql: string, type: FieldType): string {
-  let text: string;
-  if (isText(type)) text = `trim(${columnSql})`;
-  else if (isInteger(type)) text = `lpad(CAST(${columnSql} AS VARCHAR), 5, '0')`;
-  else throw unsupported('ZIP3', type);
-  const prefix = `left(${text}, 3)`;
-  const restricted = RESTRICTED_ZIP3_PREFIXES.map(quoteLiteral).join(', ');
+  const restricted = `(${RESTRICTED_ZIP3_PREFIXES.map(quoteLiteral).join(', ')})`;
+  const zip3Of = (text: string) =>
+    `CASE WHEN left(${text}, 3) IN ${restricted} THEN '000' ELSE left(${text}, 3) END`;
+  const threeDigits = (text: string) => `(${text} GLOB '[0-9][0-9][0-9]*')`;
+  if (isInteger(type)) {
+    const text = `lpad(CAST(${columnSql} AS VARCHAR), 5, '0')`;
+    return `CASE WHEN ${columnSql} IS NULL THEN NULL WHEN NOT ${threeDigits(text)} THEN '000' ELSE ${zip3Of(text)} END`;
+  }
+  if (!isText(type)) throw unsupported('ZIP3', type);
+  // The common case first: a value that starts with three digits needs no trimming. Then NULL,
+  // then values with leading spaces. (Measured: about half the cost of trimming every value and
+  // matching a regular expression; the mask is evaluated on every row a governed query reads.)
+  const trimmed = `ltrim(${columnSql})`;
   return (
-    `CASE WHEN ${columnSql} IS NULL THEN NULL ` +
-    `WHEN NOT regexp_full_match(${prefix}, '[0-9]{3}') THEN '000' ` +
-    `WHEN ${prefix} IN (${restricted}) THEN '000' ELSE ${prefix} END`
+    `CASE WHEN ${threeDigits(columnSql)} THEN (${zip3Of(columnSql)}) ` +
+    `WHEN ${columnSql} IS NULL THEN NULL ` +
+    `WHEN NOT ${threeDigits(trimmed)} THEN '000' ELSE ${zip3Of(trimmed)} END`
   );
 }
 

@@ -17,6 +17,7 @@ import {
   type AstNode,
 } from '../sql/index.ts';
 import { resolveAccess, type AccessPrincipal, type TableAccess } from './access-resolver.ts';
+import { rewriteDigestComparisons } from './digest-comparisons.ts';
 import { ALLOWED_TABLE_FUNCTIONS, deniedFunctionReason, isAllowedFunction } from './function-allowlist.ts';
 import { maskExpression, type MaskContext } from './mask-compiler.ts';
 import { compileRowFilter } from './row-filter-compiler.ts';
@@ -41,6 +42,12 @@ export interface ResolvedRelation {
    * instead of computing HMAC per row (the cost the architecture notes measure).
    */
   hashColumns?: Record<string, string>;
+  /**
+   * Optional: for fields in `hashColumns`, the columns holding that hash's digest as two 128-bit
+   * halves (`{ ssn: ['ssn__hash_hi', 'ssn__hash_lo'] }`). Joins and distinct counts on the masked
+   * column then compare those instead of 64-character text (`digest-comparisons.ts`).
+   */
+  digestColumns?: Record<string, readonly [string, string]>;
   /** True when the version was written de-identified (`store: deidentified`): values are already masked. Default false. */
   deidentified?: boolean;
 }
@@ -153,9 +160,14 @@ export class QueryGuard {
       return relation;
     };
 
-    const rewritten = await rewriteTableReferencesInAst(statement.document, async (reference) =>
-      cloneAst((await secureRelationFor(reference)).node),
-    );
+    const digestRelations = new Map<AstNode, SecureRelation['digests']>();
+    const rewritten = await rewriteTableReferencesInAst(statement.document, async (reference) => {
+      const relation = await secureRelationFor(reference);
+      const node = cloneAst(relation.node);
+      if (relation.digests.size > 0) digestRelations.set(node, relation.digests);
+      return node;
+    });
+    await rewriteDigestComparisons(rewritten, (node) => digestRelations.get(node));
     const resolved = await Promise.all(relations.values());
     const visibleColumns = new Map<string, SecureRelation>();
     for (const relation of resolved)
@@ -210,6 +222,7 @@ export class QueryGuard {
     const hidden = new Set(access.hiddenColumns.map((column) => column.toLowerCase()));
     const columns: SecureColumn[] = [];
     const projections: string[] = [];
+    const digests = new Map<string, readonly [string, string]>();
     for (const field of relation.fields) {
       if (hidden.has(field.name.toLowerCase())) continue;
       const mask = relation.deidentified ? undefined : maskFor(field, access);
@@ -217,6 +230,8 @@ export class QueryGuard {
       let expression = column;
       if (mask === 'HASH' && relation.hashColumns?.[field.name]) {
         expression = quoteIdentifier(relation.hashColumns[field.name]!);
+        const halves = relation.digestColumns?.[field.name];
+        if (halves) digests.set(field.name.toLowerCase(), halves);
       } else if (mask) {
         expression = this.maskedColumn(mask, field, request.table, sql);
       }
@@ -240,7 +255,7 @@ export class QueryGuard {
           }
         : filter;
     }
-    return { table: request.table, node, columns };
+    return { table: request.table, node, columns, digests };
   }
 
   private maskedColumn(mask: MaskKind, field: FieldDef, table: string, sql: string): string {
@@ -282,6 +297,8 @@ interface SecureRelation {
   table: string;
   node: AstNode;
   columns: SecureColumn[];
+  /** Visible field (lowercase) → its digest's halves, for HASH-masked fields read from precomputed hashes. */
+  digests: ReadonlyMap<string, readonly [string, string]>;
 }
 
 /** The mask a principal sees a field through, or undefined for clear. A sensitive field without a mask is redacted. */

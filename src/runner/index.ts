@@ -7,6 +7,7 @@ export {
   HASH_COLUMN_SUFFIX,
   VersionFileWriter,
   readPrecomputedHashColumns,
+  type PrecomputedHashes,
   type VersionFileOptions,
 } from './version-file-writer.ts';
 export { checkCurrentVersion } from './table-check.ts';

@@ -456,15 +456,15 @@ function versionFileWriter(context: RunContext, table: TableDef, fields: FieldDe
   });
 }
 
-/** The columns of a written version file, without the precomputed hash columns. */
+/** The columns of a written version file, without the precomputed hash columns and digests. */
 async function describeFile(
   session: EngineSession,
   file: string,
   writer: VersionFileWriter,
 ): Promise<{ name: string; type: string; nullable: boolean }[]> {
-  const hashColumns = new Set(Object.values(writer.hashColumns));
+  const added = new Set(writer.addedColumns);
   const columns = await describe(session, `SELECT * FROM read_parquet(${quoteLiteral(file)})`);
-  return columns.filter((column) => !hashColumns.has(column.name));
+  return columns.filter((column) => !added.has(column.name));
 }
 
 /** Inferred fields with the types the file holds; sensitivity and masks as planned. */

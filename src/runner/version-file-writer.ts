@@ -2,6 +2,7 @@ import { quoteIdentifier, quoteLiteral, type EngineSession } from '../engines/en
 import {
   HASH_KEY_VARIABLE,
   HASH_KEY_VARIABLE_SQL,
+  digestHalvesSql,
   hashKeyFingerprint,
   maskExpression,
   setHashKeyVariableSql,
@@ -20,6 +21,10 @@ import type { FieldDef, MaskKind } from '../model/index.ts';
  *   recorded in the file's Parquet key-value metadata (`tessera.hash_key_fingerprint`,
  *   `tessera.hash_columns`): after a key rotation the fingerprints differ and readers compute the
  *   hash again rather than trust a hash made with the old key.
+ * - Beside each such hash, the digest's two 128-bit halves as UUIDs (`<field>__hash_hi`,
+ *   `<field>__hash_lo`, listed in `tessera.hash_digest_columns`): a governed join or distinct count
+ *   on the masked field compares those instead of 64-character strings (`digest-comparisons.ts` in
+ *   governance/).
  *
  * Platform-internal reads (projections, validations) select the table's fields by name
  * (`tableRelation`), so they never see the hash columns.
@@ -27,10 +32,13 @@ import type { FieldDef, MaskKind } from '../model/index.ts';
 
 /** Suffix of a precomputed hash column: `ssn` → `ssn__hash`. */
 export const HASH_COLUMN_SUFFIX = '__hash';
+/** Suffixes of the precomputed digest's halves: `ssn` → `ssn__hash_hi`, `ssn__hash_lo`. */
+const DIGEST_HALF_SUFFIXES = ['__hash_hi', '__hash_lo'] as const;
 
 /** Parquet key-value metadata keys written beside precomputed hashes. */
 export const HASH_KEY_FINGERPRINT_METADATA = 'tessera.hash_key_fingerprint';
 export const HASH_COLUMNS_METADATA = 'tessera.hash_columns';
+export const HASH_DIGEST_COLUMNS_METADATA = 'tessera.hash_digest_columns';
 
 /** Parquet compression of written versions, as ingestion writes them (see bench/ingest.bench.ts). */
 const COMPRESSION = 'zstd';
@@ -54,6 +62,8 @@ export interface VersionFileOptions {
 export class VersionFileWriter {
   /** Field name → its precomputed hash column, for HASH-masked fields of a table stored raw. */
   readonly hashColumns: Readonly<Record<string, string>>;
+  /** Field name → the columns holding its precomputed digest's halves (high, low). */
+  readonly digestColumns: Readonly<Record<string, readonly [string, string]>>;
   private readonly maskedFields: ReadonlyMap<string, MaskKind>;
 
   constructor(
@@ -62,17 +72,22 @@ export class VersionFileWriter {
   ) {
     const names = new Set(fields.map((field) => field.name.toLowerCase()));
     const hashColumns: Record<string, string> = {};
+    const digestColumns: Record<string, readonly [string, string]> = {};
     const maskedFields = new Map<string, MaskKind>();
     for (const field of fields) {
       if (!field.sensitivity) continue;
       if (options.deidentified) maskedFields.set(field.name, field.mask ?? 'REDACT');
       else if (field.mask === 'HASH') {
         const column = `${field.name}${HASH_COLUMN_SUFFIX}`;
-        // A field already named like the hash column keeps its name; that one field is hashed at read time.
-        if (!names.has(column.toLowerCase())) hashColumns[field.name] = column;
+        const halves = DIGEST_HALF_SUFFIXES.map((suffix) => `${field.name}${suffix}`) as [string, string];
+        // A field already named like one of the added columns keeps its name; that one field is hashed at read time.
+        if ([column, ...halves].some((name) => names.has(name.toLowerCase()))) continue;
+        hashColumns[field.name] = column;
+        digestColumns[field.name] = halves;
       }
     }
     this.hashColumns = hashColumns;
+    this.digestColumns = digestColumns;
     this.maskedFields = maskedFields;
   }
 
@@ -100,26 +115,35 @@ export class VersionFileWriter {
    */
   async write(session: EngineSession, rows: string, file: string): Promise<number> {
     const hashed = Object.entries(this.hashColumns);
+    const fieldOf = (name: string) => this.fields.find((field) => field.name === name)!;
+    // The keyed hash is computed once, in the inner SELECT; its halves are derived from it.
+    const withHashes = [
+      '*',
+      ...hashed.map(([name, column]) => `${this.mask('HASH', fieldOf(name))} AS ${quoteIdentifier(column)}`),
+    ];
     const columns = [
       ...this.fields.map((field) => quoteIdentifier(field.name)),
-      ...hashed.map(
-        ([name, column]) =>
-          `${this.mask(
-            'HASH',
-            this.fields.find((f) => f.name === name)!,
-          )} AS ${quoteIdentifier(column)}`,
-      ),
+      ...hashed.flatMap(([name, column]) => {
+        const halves = digestHalvesSql(quoteIdentifier(column));
+        const [high, low] = this.digestColumns[name]!;
+        return [
+          quoteIdentifier(column),
+          `${halves[0]} AS ${quoteIdentifier(high)}`,
+          `${halves[1]} AS ${quoteIdentifier(low)}`,
+        ];
+      }),
     ];
     const metadata =
       hashed.length > 0
         ? `, KV_METADATA {${quoteLiteral(HASH_KEY_FINGERPRINT_METADATA)}: ${quoteLiteral(hashKeyFingerprint(this.options.hashKey))}, ` +
-          `${quoteLiteral(HASH_COLUMNS_METADATA)}: ${quoteLiteral(JSON.stringify(this.hashColumns))}}`
+          `${quoteLiteral(HASH_COLUMNS_METADATA)}: ${quoteLiteral(JSON.stringify(this.hashColumns))}, ` +
+          `${quoteLiteral(HASH_DIGEST_COLUMNS_METADATA)}: ${quoteLiteral(JSON.stringify(this.digestColumns))}}`
         : '';
     const needsKey = hashed.length > 0 || [...this.maskedFields.values()].includes('HASH');
     if (needsKey) await session.run(setHashKeyVariableSql(this.options.hashKey));
     try {
       const result = await session.query(
-        `COPY (SELECT ${columns.join(', ')} FROM (${rows})) TO ${quoteLiteral(file)} ` +
+        `COPY (SELECT ${columns.join(', ')} FROM (SELECT ${withHashes.join(', ')} FROM (${rows}))) TO ${quoteLiteral(file)} ` +
           `(FORMAT parquet, COMPRESSION ${hashed.length > 0 ? HASHED_FILE_COMPRESSION : COMPRESSION}${metadata})`,
       );
       return Number(result.rows[0]?.Count ?? 0);
@@ -129,6 +153,14 @@ export class VersionFileWriter {
     }
   }
 
+  /** Every column a file holds besides the table's fields. */
+  get addedColumns(): string[] {
+    return Object.entries(this.hashColumns).flatMap(([name, column]) => [
+      column,
+      ...this.digestColumns[name]!,
+    ]);
+  }
+
   private mask(mask: MaskKind, field: FieldDef): string {
     return maskExpression(mask, quoteIdentifier(field.name), field.type, {
       hashKeySql: HASH_KEY_VARIABLE_SQL,
@@ -136,50 +168,85 @@ export class VersionFileWriter {
   }
 }
 
+/** Precomputed hashes every file of a version holds, made with the current key. */
+export interface PrecomputedHashes {
+  /** Field name → its hash column (`ssn` → `ssn__hash`). */
+  hashColumns: Record<string, string>;
+  /** Field name → its digest's halves (`ssn` → [`ssn__hash_hi`, `ssn__hash_lo`]); only fields in `hashColumns`. */
+  digestColumns: Record<string, readonly [string, string]>;
+}
+
 /**
  * The precomputed hash columns every one of `paths` holds, written with the key of fingerprint
- * `keyFingerprint`: field name → column. A field is listed only when all files agree, so an append
- * chain that crosses a key rotation (or predates precomputed hashes) falls back to hashing at read
- * time. Reads only the files' footers.
+ * `keyFingerprint`. A field is listed only when all files agree, so an append chain that crosses a
+ * key rotation (or predates precomputed hashes, or digest halves) falls back to what every file
+ * has: hashing at read time at worst. Reads only the files' footers.
  */
 export async function readPrecomputedHashColumns(
   session: EngineSession,
   paths: string[],
   keyFingerprint: string,
-): Promise<Record<string, string>> {
-  if (paths.length === 0) return {};
+): Promise<PrecomputedHashes> {
+  const none: PrecomputedHashes = { hashColumns: {}, digestColumns: {} };
+  if (paths.length === 0) return none;
+  const keys = [HASH_KEY_FINGERPRINT_METADATA, HASH_COLUMNS_METADATA, HASH_DIGEST_COLUMNS_METADATA];
   const result = await session.query(
     `SELECT file_name, decode(key) AS key, decode(value) AS value FROM parquet_kv_metadata([${paths.map(quoteLiteral).join(', ')}]) ` +
-      `WHERE decode(key) IN (${quoteLiteral(HASH_KEY_FINGERPRINT_METADATA)}, ${quoteLiteral(HASH_COLUMNS_METADATA)})`,
+      `WHERE decode(key) IN (${keys.map(quoteLiteral).join(', ')})`,
   );
-  const perFile = new Map<string, { fingerprint?: string; columns?: Record<string, string> }>();
+  const perFile = new Map<string, Map<string, string>>();
   for (const row of result.rows) {
-    const entry = perFile.get(String(row.file_name)) ?? {};
-    if (row.key === HASH_KEY_FINGERPRINT_METADATA) entry.fingerprint = String(row.value);
-    else entry.columns = parseHashColumns(String(row.value));
-    perFile.set(String(row.file_name), entry);
+    const name = String(row.file_name);
+    if (!perFile.has(name)) perFile.set(name, new Map());
+    perFile.get(name)!.set(String(row.key), String(row.value));
   }
-  let common: Record<string, string> | undefined;
+  let hashColumns: Record<string, string> | undefined;
+  let digestColumns: Record<string, readonly [string, string]> | undefined;
   for (const path of paths) {
     const entry = perFile.get(path);
-    if (!entry || entry.fingerprint !== keyFingerprint || !entry.columns) return {};
-    common = common
-      ? Object.fromEntries(
-          Object.entries(common).filter(([field, column]) => entry.columns![field] === column),
-        )
-      : entry.columns;
+    if (!entry || entry.get(HASH_KEY_FINGERPRINT_METADATA) !== keyFingerprint) return none;
+    const fileHashes = parseColumnMap(entry.get(HASH_COLUMNS_METADATA), isString);
+    const fileDigests = parseColumnMap(entry.get(HASH_DIGEST_COLUMNS_METADATA), isColumnPair);
+    hashColumns = hashColumns ? agreeing(hashColumns, fileHashes) : fileHashes;
+    digestColumns = digestColumns ? agreeing(digestColumns, fileDigests) : fileDigests;
   }
-  return common ?? {};
+  const hashes = hashColumns ?? {};
+  const digests = Object.fromEntries(
+    Object.entries(digestColumns ?? {}).filter(([field]) => field in hashes),
+  );
+  return { hashColumns: hashes, digestColumns: digests };
 }
 
-function parseHashColumns(text: string): Record<string, string> {
+/** The entries of `common` that `file` holds with the same columns. */
+function agreeing<T>(common: Record<string, T>, file: Record<string, T>): Record<string, T> {
+  return Object.fromEntries(
+    Object.entries(common).filter(
+      ([field, columns]) => JSON.stringify(file[field]) === JSON.stringify(columns),
+    ),
+  );
+}
+
+/** A JSON object of field → columns from file metadata; anything unreadable counts as nothing precomputed. */
+function parseColumnMap<T>(
+  text: string | undefined,
+  valid: (value: unknown) => value is T,
+): Record<string, T> {
+  if (text === undefined) return {};
   try {
     const parsed: unknown = JSON.parse(text);
     if (typeof parsed !== 'object' || parsed === null) return {};
     return Object.fromEntries(
-      Object.entries(parsed).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
+      Object.entries(parsed).filter((entry): entry is [string, T] => valid(entry[1])),
     );
   } catch {
-    return {}; // Unreadable metadata: hash at read time.
+    return {};
   }
+}
+
+function isString(value: unknown): value is string {
+  return typeof value === 'string';
+}
+
+function isColumnPair(value: unknown): value is readonly [string, string] {
+  return Array.isArray(value) && value.length === 2 && value.every(isString);
 }

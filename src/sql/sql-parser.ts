@@ -1,4 +1,4 @@
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBPreparedStatement } from '@duckdb/node-api';
 import { QueryError } from '../diagnostics/errors.ts';
 import type { AstNode } from './ast-node.ts';
 import { firstNonQueryKeyword } from './statement-keywords.ts';
@@ -18,28 +18,62 @@ export interface ParsedStatement {
   document: AstNode;
 }
 
-let parserConnection: Promise<DuckDBConnection> | undefined;
+interface Parser {
+  serialize: DuckDBPreparedStatement;
+  deserialize: DuckDBPreparedStatement;
+}
 
-function connection(): Promise<DuckDBConnection> {
-  parserConnection ??= DuckDBInstance.create(':memory:', { threads: '1' }).then((db) => db.connect());
-  return parserConnection;
+let parser: Promise<Parser> | undefined;
+/** The tail of the queue of calls on the parser's prepared statements: a binding is not safe to share. */
+let parserQueue: Promise<unknown> = Promise.resolve();
+
+/**
+ * Run `work` on the parser alone. The two statements are prepared once: every query that reaches
+ * governance is parsed and deserialized, and preparing each time cost twice as much as the work.
+ */
+function withParser<T>(work: (parser: Parser) => Promise<T>): Promise<T> {
+  parser ??= DuckDBInstance.create(':memory:', { threads: '1' }).then(async (db) => {
+    const connection = await db.connect();
+    return {
+      serialize: await connection.prepare('SELECT json_serialize_sql($1::VARCHAR) AS ast'),
+      deserialize: await connection.prepare('SELECT json_deserialize_sql($1::JSON) AS sql'),
+    };
+  });
+  const result = parserQueue.then(async () => work(await parser!));
+  parserQueue = result.catch(() => undefined);
+  return result;
+}
+
+/** Serialized ASTs by SQL text (parsing is pure): secure relations and row filters repeat on every query. */
+const serializedCache = new Map<string, string>();
+const SERIALIZED_CACHE_LIMIT = 1000;
+
+async function serialize(sql: string): Promise<string> {
+  const cached = serializedCache.get(sql);
+  if (cached !== undefined) return cached;
+  const text = await withParser(async ({ serialize }) => {
+    serialize.bindVarchar(1, sql);
+    const reader = await serialize.runAndReadAll();
+    return String(reader.getRows()[0]![0]);
+  });
+  // Nodes without a position carry uint64 max, which a JS number cannot hold exactly (and the
+  // deserializer then rejects); they carry no information, so zero them.
+  const protectedText = protectNumbers(
+    text.replaceAll('"query_location":18446744073709551615', '"query_location":0'),
+  );
+  if (serializedCache.size >= SERIALIZED_CACHE_LIMIT) serializedCache.clear();
+  serializedCache.set(sql, protectedText);
+  return protectedText;
 }
 
 /**
  * Parse SQL text into statements. Throws `QueryError` with DuckDB's message when it does not
  * parse, and "only SELECT and WITH queries are allowed; `COPY` is refused" for anything that is
- * not a query (DuckDB's serializer only accepts SELECT statements).
+ * not a query (DuckDB's serializer only accepts SELECT statements). Every call returns a fresh
+ * document: callers may edit it.
  */
 export async function parseSql(sql: string): Promise<ParsedStatement[]> {
-  const db = await connection();
-  const reader = await db.runAndReadAll('SELECT json_serialize_sql($sql::VARCHAR) AS ast', { sql });
-  // Nodes without a position carry uint64 max, which a JS number cannot hold exactly (and the
-  // deserializer then rejects); they carry no information, so zero them.
-  const text = String(reader.getRows()[0]![0]).replaceAll(
-    '"query_location":18446744073709551615',
-    '"query_location":0',
-  );
-  const document = JSON.parse(protectNumbers(text)) as AstNode;
+  const document = JSON.parse(await serialize(sql)) as AstNode;
   if (document.error) {
     const message = String(document.error_message ?? 'SQL does not parse');
     if (/only select statements/i.test(message)) {
@@ -74,11 +108,12 @@ export async function parseSingleStatement(sql: string): Promise<ParsedStatement
 
 /** Turn an (edited) serialized AST back into SQL text. */
 export async function deserializeSql(document: AstNode): Promise<string> {
-  const db = await connection();
-  const reader = await db.runAndReadAll('SELECT json_deserialize_sql($ast::JSON) AS sql', {
-    ast: restoreNumbers(JSON.stringify(document)),
+  const json = restoreNumbers(JSON.stringify(document));
+  return withParser(async ({ deserialize }) => {
+    deserialize.bindVarchar(1, json);
+    const reader = await deserialize.runAndReadAll();
+    return String(reader.getRows()[0]![0]);
   });
-  return String(reader.getRows()[0]![0]);
 }
 
 export interface TableReference {

@@ -185,6 +185,39 @@ describe('governed storage', async () => {
     }
   });
 
+  test('each stored hash comes with its digest halves, and a join on two hashed columns compares them', async () => {
+    const platform = await open(KEY_A);
+    try {
+      const version = (await platform.store.getCurrentVersion('people.raw'))!;
+      const session = await (await platform.engine()).openSession();
+      try {
+        const stored = await session.query(
+          `SELECT typeof(ssn__hash_hi) AS type, replace(ssn__hash_hi::VARCHAR, '-', '') || replace(ssn__hash_lo::VARCHAR, '-', '') AS digest
+           FROM read_parquet('${platform.storage.localPath(version.files[0]!)}') ORDER BY person_id LIMIT 1`,
+        );
+        // Exactly the digest's 256 bits, as two UUIDs (Parquet's 16-byte type).
+        assert.deepEqual(stored.rows[0], { type: 'UUID', digest: hmac('111-11-1111', KEY_A) });
+      } finally {
+        session.close();
+      }
+
+      const join = `select r.person_id, count(distinct c.ssn) as people from people.raw r
+        join people.copy c on c.ssn = r.ssn group by r.person_id order by r.person_id`;
+      const result = await platform.query(join, asAna);
+      assert.match(result.guarded.sql, /c\.ssn__hash_hi = r\.ssn__hash_hi/);
+      assert.deepEqual(result.rows, [
+        { person_id: 'p1', people: 1 },
+        { person_id: 'p2', people: 1 },
+        { person_id: 'p3', people: 1 },
+      ]);
+      const admin = await platform.query(join);
+      assert.doesNotMatch(admin.guarded.sql, /__hash/, 'in clear, the values themselves are compared');
+      assert.deepEqual(admin.rows, result.rows);
+    } finally {
+      await platform.close();
+    }
+  });
+
   test('after a key rotation the stored hashes are not trusted: HASH is computed with the current key', async () => {
     const rotated = await open(KEY_B);
     try {

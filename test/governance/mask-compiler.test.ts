@@ -6,6 +6,7 @@ import { DuckdbEngine } from '../../src/engines/duckdb/duckdb-engine.ts';
 import { quoteLiteral, type EngineSession } from '../../src/engines/engine.ts';
 import {
   RESTRICTED_ZIP3_PREFIXES,
+  digestHalvesSql,
   hashKeyLiteral,
   maskExpression,
   type MaskContext,
@@ -147,6 +148,25 @@ describe('maskExpression', () => {
     assert.equal(await masked('ZIP3', '2101', INTEGER), '021');
     assert.equal(await masked('ZIP3', '3601', INTEGER), '000');
     assert.equal(await masked('ZIP3', 'NULL::VARCHAR', VARCHAR), null);
+    // Leading spaces are ignored; anything short of three leading digits is 000.
+    assert.equal(await masked('ZIP3', "'  94110'", VARCHAR), '941');
+    assert.equal(await masked('ZIP3', "' 03642'", VARCHAR), '000');
+    for (const value of ['12', '12 ', '', '9a110', '\t94110']) {
+      assert.equal(await masked('ZIP3', quoteLiteral(value), VARCHAR), '000', JSON.stringify(value));
+    }
+    assert.equal(await masked('ZIP3', '-94110', INTEGER), '000');
+    assert.equal(await masked('ZIP3', 'NULL::INTEGER', INTEGER), null);
+  });
+
+  test('digestHalvesSql splits a HASH value into two UUIDs holding its two 128-bit halves', async () => {
+    const digest = hmac(KEY, '123-45-6789');
+    const [high, low] = digestHalvesSql(quoteLiteral(digest));
+    const result = await session.query(
+      `SELECT replace(CAST(${high} AS VARCHAR), '-', '') AS high, replace(CAST(${low} AS VARCHAR), '-', '') AS low`,
+    );
+    assert.deepEqual(result.rows[0], { high: digest.slice(0, 32), low: digest.slice(32) });
+    const nulls = await session.query(`SELECT ${digestHalvesSql('NULL::VARCHAR')[0]} AS high`);
+    assert.equal(nulls.rows[0]!.high, null);
   });
 
   test('AGE_90_PLUS caps at 90 and keeps the type', async () => {
