@@ -18,8 +18,8 @@ import {
  * 128-bit halves (`digestHalvesSql`), and equal halves ⇔ equal digests. So inside one SELECT, over
  * secure relations that hold them, this rewrite turns
  *
- *     p.ssn = c.subscriber_ssn       into  (p.<ssn hi> = c.<sub hi> AND p.<ssn lo> = c.<sub lo>)
- *     (also <>, IS [NOT] DISTINCT FROM)
+ *     p.ssn = c.subscriber_ssn       into  (p.<ssn hi> = c.<sub hi> AND (p.<ssn lo> = c.<sub lo>) IS NOT FALSE)
+ *     (also IS NOT DISTINCT FROM; <> and IS DISTINCT FROM become an OR of both halves)
  *     count(DISTINCT p.ssn)          into  count(DISTINCT CASE WHEN p.<hi> IS NULL THEN NULL ELSE (p.<hi>, p.<lo>) END)
  *
  * and adds the halves to those relations' select lists. The answer is the same, value for value;
@@ -36,7 +36,13 @@ export type DigestRelationOf = (
   queryNode: AstNode,
 ) => ReadonlyMap<string, readonly [string, string]> | undefined;
 
-/** Comparison types that compare the halves as they would the digests. */
+/**
+ * Comparison types that compare the halves as they would the digests. For equality the low halves'
+ * comparison is wrapped in `IS NOT FALSE`: DuckDB then joins on the high halves alone and checks
+ * the low ones on the pairs found (a hash join on both halves cost as much as the hex join saved),
+ * and the result is still the digests' comparison in three-valued logic (a NULL digest has NULL
+ * halves: `NULL AND TRUE` is NULL; different digests differ in a half: FALSE).
+ */
 const COMPARISONS: Record<string, { joinWith: 'CONJUNCTION_AND' | 'CONJUNCTION_OR' }> = {
   COMPARE_EQUAL: { joinWith: 'CONJUNCTION_AND' },
   COMPARE_NOT_DISTINCT_FROM: { joinWith: 'CONJUNCTION_AND' },
@@ -138,14 +144,17 @@ class ExpressionRewriter {
         type: comparison.joinWith,
         alias: expression.alias,
         query_location: expression.query_location ?? 0,
-        children: [0, 1].map((half) => ({
-          class: 'COMPARISON',
-          type: expression.type,
-          alias: '',
-          query_location: 0,
-          left: left[half],
-          right: right[half],
-        })),
+        children: [0, 1].map((half) => {
+          const compared: AstNode = {
+            class: 'COMPARISON',
+            type: expression.type,
+            alias: '',
+            query_location: 0,
+            left: left[half],
+            right: right[half],
+          };
+          return half === 1 && comparison.joinWith === 'CONJUNCTION_AND' ? isNotFalse(compared) : compared;
+        }),
       };
     }
     if (isDistinctCount(expression)) {
@@ -270,6 +279,24 @@ async function expressionName(expression: AstNode): Promise<string> {
 }
 
 let selectOneTemplate: ReturnType<typeof parseSingleStatement> | undefined;
+
+/** `(condition) IS NOT FALSE`, as DuckDB's parser writes it. */
+function isNotFalse(condition: AstNode): AstNode {
+  return {
+    class: 'COMPARISON',
+    type: 'COMPARE_DISTINCT_FROM',
+    alias: '',
+    query_location: 0,
+    left: condition,
+    right: {
+      class: 'CONSTANT',
+      type: 'VALUE_CONSTANT',
+      alias: '',
+      query_location: 0,
+      value: { type: { id: 'BOOLEAN', type_info: null }, is_null: false, value: false },
+    },
+  };
+}
 
 function columnRef(names: string[]): AstNode {
   return { class: 'COLUMN_REF', type: 'COLUMN_REF', alias: '', query_location: 0, column_names: names };

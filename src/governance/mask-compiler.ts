@@ -171,9 +171,10 @@ function dateYearSql(columnSql: string, type: FieldType, asOfDateSql: string): s
 }
 
 function zip3Sql(columnSql: string, type: FieldType): string {
-  const restricted = `(${RESTRICTED_ZIP3_PREFIXES.map(quoteLiteral).join(', ')})`;
+  // list_contains, not IN: DuckDB plans an IN list this long as a join against the list.
+  const restricted = `[${RESTRICTED_ZIP3_PREFIXES.map(quoteLiteral).join(', ')}]`;
   const zip3Of = (text: string) =>
-    `CASE WHEN left(${text}, 3) IN ${restricted} THEN '000' ELSE left(${text}, 3) END`;
+    `CASE WHEN list_contains(${restricted}, left(${text}, 3)) THEN '000' ELSE left(${text}, 3) END`;
   const threeDigits = (text: string) => `(${text} GLOB '[0-9][0-9][0-9]*')`;
   if (isInteger(type)) {
     const text = `lpad(CAST(${columnSql} AS VARCHAR), 5, '0')`;
@@ -181,8 +182,8 @@ function zip3Sql(columnSql: string, type: FieldType): string {
   }
   if (!isText(type)) throw unsupported('ZIP3', type);
   // The common case first: a value that starts with three digits needs no trimming. Then NULL,
-  // then values with leading spaces. (Measured: about half the cost of trimming every value and
-  // matching a regular expression; the mask is evaluated on every row a governed query reads.)
+  // then values with leading spaces. (Measured: about a third of the cost of trimming every
+  // value, matching a regular expression and an IN list; it runs on every row a query reads.)
   const trimmed = `ltrim(${columnSql})`;
   return (
     `CASE WHEN ${threeDigits(columnSql)} THEN (${zip3Of(columnSql)}) ` +

@@ -117,7 +117,7 @@ describe('digest comparisons', () => {
     );
     assert.ok(
       sql.includes(
-        'ON (((c.subscriber_ssn__hash_hi = p.ssn__hash_hi) AND (c.subscriber_ssn__hash_lo = p.ssn__hash_lo)))',
+        'ON (((c.subscriber_ssn__hash_hi = p.ssn__hash_hi) AND ((c.subscriber_ssn__hash_lo = p.ssn__hash_lo) IS DISTINCT FROM false)))',
       ),
       'the join compares both halves',
     );
@@ -146,6 +146,26 @@ describe('digest comparisons', () => {
       'SELECT count(*) AS n FROM people.persons p JOIN people.claims c ON c.subscriber_ssn IS NOT DISTINCT FROM p.ssn',
     );
     assert.equal(fast.rows[0]!.n, 7, 'NULL matches NULL once: p4 with c4');
+  });
+
+  test('a comparison as a value keeps three-valued logic: NULL stays NULL, also under NOT', async () => {
+    const { sql, fast, text } = await both(
+      `SELECT p.person_id, c.claim_id, c.subscriber_ssn = p.ssn AS same, NOT (c.subscriber_ssn = p.ssn) AS differ,
+              c.subscriber_ssn IS NOT DISTINCT FROM p.ssn AS alike, c.subscriber_ssn <> p.ssn AS unlike
+       FROM people.persons p CROSS JOIN people.claims c ORDER BY p.person_id, c.claim_id`,
+    );
+    assert.ok(usesHalves(sql));
+    assert.equal(fast.rows.length, 30);
+    assert.deepEqual(fast.rows, text.rows);
+    const nullPair = fast.rows.find((row) => row.person_id === 'p4' && row.claim_id === 'c4');
+    assert.deepEqual(nullPair, {
+      person_id: 'p4',
+      claim_id: 'c4',
+      same: null,
+      differ: null,
+      alike: true,
+      unlike: null,
+    });
   });
 
   test('count(DISTINCT …) of a hashed column counts the same values, skips NULL, and keeps its name', async () => {
