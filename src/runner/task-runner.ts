@@ -190,9 +190,11 @@ async function stageIngestion(
   const deidentified = table.store === 'deidentified';
   // Ingestion writes the rows as stored (masked when de-identified, with precomputed hashes) in the
   // same pass that conforms them: straight into the version file, except for a merge, which combines
-  // them with the previous version afterwards.
-  const incomingFile = join(stagingFolder, task.mode === 'merge' ? 'incoming.parquet' : 'part-0.parquet');
-  const writeAsStored = task.mode !== 'merge' && writer.transformsRows;
+  // them with the previous version afterwards. A merge into a de-identified table still writes its
+  // incoming rows masked, so raw values never land, not even in staging.
+  const merge = task.mode === 'merge';
+  const incomingFile = join(stagingFolder, merge ? 'incoming.parquet' : 'part-0.parquet');
+  const writeAsStored = merge ? deidentified : writer.transformsRows;
   const scrub = (message: string) => (deidentified ? redactSourceValues(message) : message);
   let result: IngestResult;
   try {
@@ -242,7 +244,10 @@ async function stageIngestion(
   const previous = await context.store.getCurrentVersion(table.name);
   let files: string[];
   const partFile = join(stagingFolder, 'part-0.parquet');
-  const incoming = writer.storedValues(`read_parquet(${quoteLiteral(incomingFile)})`);
+  const incomingRelation = `read_parquet(${quoteLiteral(incomingFile)})`;
+  const incoming = writeAsStored
+    ? `SELECT ${fields.map((field) => quoteIdentifier(field.name)).join(', ')} FROM ${incomingRelation}`
+    : writer.storedValues(incomingRelation);
   if (task.mode === 'replace') {
     files = [await context.storage.commitFile(partFile)];
   } else if (task.mode === 'append') {

@@ -4,8 +4,8 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readdir, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { QueryError } from '../../src/diagnostics/errors.ts';
 import { Platform } from '../../src/platform.ts';
 import { writeFiles, writeRepo } from '../support/cli.ts';
@@ -251,6 +251,23 @@ describe('governed storage', async () => {
   test('store: deidentified stores masked values in every mode, and readers are not masked twice', async () => {
     await writeFiles(repo, { 'data/people.csv': MORE_PEOPLE_CSV });
     const platform = await open(KEY_A);
+    // What the run's staging folder holds when its version file is committed: for a merge, the
+    // incoming rows are still there beside the merged file.
+    const staged: string[] = [];
+    const storage = platform.storage as { commitFile(path: string): Promise<string> };
+    const commit = storage.commitFile.bind(storage);
+    storage.commitFile = async (path) => {
+      const session = await (await platform.engine()).openSession();
+      try {
+        for (const name of (await readdir(dirname(path))).filter((file) => file.endsWith('.parquet'))) {
+          const rows = await session.query(`SELECT * FROM read_parquet('${join(dirname(path), name)}')`);
+          staged.push(`${name}: ${JSON.stringify(rows.rows)}`);
+        }
+      } finally {
+        session.close();
+      }
+      return commit(path);
+    };
     try {
       const runs = await platform.run({
         tasks: ['ingest_deid_replace', 'ingest_deid_append', 'ingest_deid_merge'],
@@ -268,6 +285,16 @@ describe('governed storage', async () => {
       const raw = [...PEOPLE_CSV.split('\n'), ...MORE_PEOPLE_CSV.split('\n')].filter((line) =>
         /^p\d/.test(line),
       );
+      assert.ok(
+        staged.some((file) => file.startsWith('incoming.parquet')),
+        'the merge staging was seen',
+      );
+      for (const file of staged) {
+        for (const line of raw) {
+          const [, ssn, name] = line.split(',');
+          assert.ok(!file.includes(ssn!) && !file.includes(name!), `raw values in staging: ${file}`);
+        }
+      }
       for (const [table, rows] of Object.entries(expected)) {
         const session = await (await platform.engine()).openSession();
         try {
