@@ -2,9 +2,7 @@
 // instead of 64-character hex text. The rewrite must never change an answer, never show the halves,
 // and step aside wherever a query could list a relation's columns wholesale.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { DuckdbEngine } from '../../src/engines/duckdb/duckdb-engine.ts';
-import type { EngineSession } from '../../src/engines/engine.ts';
+import { describe, test } from 'node:test';
 import {
   digestHalvesSql,
   guardQuery,
@@ -14,6 +12,7 @@ import {
   type ResolvedRelation,
 } from '../../src/governance/index.ts';
 import type { FieldDef, FieldType, RoleDef } from '../../src/model/index.ts';
+import { sandboxedSession } from '../support/sandboxed-session.ts';
 
 const KEY = 'digest-comparison-test-key';
 const varchar: FieldType = { kind: 'scalar', sql: 'VARCHAR' };
@@ -90,23 +89,17 @@ function context(options: { withHalves: boolean; roles?: RoleDef[] }): GuardCont
 }
 
 describe('digest comparisons', () => {
-  let engine: DuckdbEngine;
-  let session: EngineSession;
-  before(async () => {
-    engine = await DuckdbEngine.create({ threads: 1 });
-    session = await engine.openSession({ sandbox: { allowedDirectories: [] } });
-  });
-  after(async () => {
-    session?.close();
-    await engine?.close();
-  });
+  const sandbox = sandboxedSession();
 
   /** The query guarded with the halves available and without; both answers, and the SQL of the first. */
   async function both(sql: string) {
     const withHalves = await guardQuery(sql, context({ withHalves: true }));
     const withoutHalves = await guardQuery(sql, context({ withHalves: false }));
     assert.ok(!usesHalves(withoutHalves.sql), 'no halves, no rewrite');
-    const [fast, text] = [await session.query(withHalves.sql), await session.query(withoutHalves.sql)];
+    const [fast, text] = [
+      await sandbox.session.query(withHalves.sql),
+      await sandbox.session.query(withoutHalves.sql),
+    ];
     return { sql: withHalves.sql, fast, text };
   }
 
@@ -214,7 +207,7 @@ describe('digest comparisons', () => {
     for (const query of queries) {
       const guarded = await guardQuery(query, context({ withHalves: true }));
       assert.ok(!usesHalves(guarded.sql), query);
-      const result = await session.query(guarded.sql);
+      const result = await sandbox.session.query(guarded.sql);
       assert.ok(result.rows.length > 0, query);
       assert.doesNotMatch(JSON.stringify(result), /hash_hi|hash_lo/, query);
     }
@@ -228,7 +221,7 @@ describe('digest comparisons', () => {
     );
     assert.ok(!usesHalves(guarded.sql));
     assert.ok(guarded.sql.includes('ON ((c.subscriber_ssn = p.ssn))'));
-    assert.deepEqual((await session.query(guarded.sql)).rows, [{ n: 6 }]);
+    assert.deepEqual((await sandbox.session.query(guarded.sql)).rows, [{ n: 6 }]);
   });
 
   test('column aliases on a relation leave its comparisons on text', async () => {

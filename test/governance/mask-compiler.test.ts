@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { QueryError } from '../../src/diagnostics/errors.ts';
 import { DuckdbEngine } from '../../src/engines/duckdb/duckdb-engine.ts';
-import { quoteLiteral, type EngineSession } from '../../src/engines/engine.ts';
+import { quoteLiteral } from '../../src/engines/engine.ts';
 import {
   RESTRICTED_ZIP3_PREFIXES,
   digestHalvesSql,
@@ -12,6 +12,7 @@ import {
   type MaskContext,
 } from '../../src/governance/index.ts';
 import type { FieldType, MaskKind } from '../../src/model/index.ts';
+import { sandboxedSession } from '../support/sandboxed-session.ts';
 
 const VARCHAR: FieldType = { kind: 'scalar', sql: 'VARCHAR' };
 const DATE: FieldType = { kind: 'scalar', sql: 'DATE' };
@@ -24,17 +25,7 @@ const context: MaskContext = { hashKeySql: hashKeyLiteral(KEY), asOfDateSql: "DA
 const hmac = (key: string, value: string) => createHmac('sha256', key).update(value, 'utf8').digest('hex');
 
 describe('maskExpression', () => {
-  let engine: DuckdbEngine;
-  let session: EngineSession;
-  before(async () => {
-    engine = await DuckdbEngine.create({ threads: 1 });
-    // Masks run in sandboxed sessions: prove they need nothing the sandbox forbids.
-    session = await engine.openSession({ sandbox: { allowedDirectories: [] } });
-  });
-  after(async () => {
-    session?.close();
-    await engine?.close();
-  });
+  const sandbox = sandboxedSession();
 
   /** Evaluate one mask over one SQL literal. */
   async function masked(
@@ -43,7 +34,7 @@ describe('maskExpression', () => {
     type: FieldType,
     maskContext = context,
   ): Promise<unknown> {
-    const result = await session.query(
+    const result = await sandbox.session.query(
       `SELECT ${maskExpression(mask, `(${valueSql})`, type, maskContext)} AS v`,
     );
     return result.rows[0]!.v;
@@ -63,7 +54,7 @@ describe('maskExpression', () => {
   });
 
   test('HASH is stable across columns of different tables, so masked columns still join', async () => {
-    const result = await session.query(
+    const result = await sandbox.session.query(
       `SELECT count(*) AS n FROM (SELECT ${maskExpression('HASH', 'a', VARCHAR, context)} AS h FROM (VALUES ('x'), ('y')) t(a)) l ` +
         `JOIN (SELECT ${maskExpression('HASH', 'b', VARCHAR, context)} AS h FROM (VALUES ('y'), ('z')) u(b)) r USING (h)`,
     );
@@ -80,7 +71,7 @@ describe('maskExpression', () => {
   });
 
   test('the session time zone moves neither DATE_YEAR nor HASH of a TIMESTAMPTZ', async () => {
-    // A separate engine: the sandbox of `session` locks configuration for its whole database.
+    // A separate engine: the sandboxed session locks configuration for its whole database.
     const other = await DuckdbEngine.create({ threads: 1 });
     const shifted = await other.openSession();
     try {
@@ -109,7 +100,7 @@ describe('maskExpression', () => {
   });
 
   test('NULLIFY keeps the column type', async () => {
-    const result = await session.query(
+    const result = await sandbox.session.query(
       `SELECT ${maskExpression('NULLIFY', "DATE '2020-01-01'", DATE, context)} AS v`,
     );
     assert.deepEqual(result.columns, [{ name: 'v', type: 'DATE' }]);
@@ -161,11 +152,11 @@ describe('maskExpression', () => {
   test('digestHalvesSql splits a HASH value into two UUIDs holding its two 128-bit halves', async () => {
     const digest = hmac(KEY, '123-45-6789');
     const [high, low] = digestHalvesSql(quoteLiteral(digest));
-    const result = await session.query(
+    const result = await sandbox.session.query(
       `SELECT replace(CAST(${high} AS VARCHAR), '-', '') AS high, replace(CAST(${low} AS VARCHAR), '-', '') AS low`,
     );
     assert.deepEqual(result.rows[0], { high: digest.slice(0, 32), low: digest.slice(32) });
-    const nulls = await session.query(`SELECT ${digestHalvesSql('NULL::VARCHAR')[0]} AS high`);
+    const nulls = await sandbox.session.query(`SELECT ${digestHalvesSql('NULL::VARCHAR')[0]} AS high`);
     assert.equal(nulls.rows[0]!.high, null);
   });
 
