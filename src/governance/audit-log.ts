@@ -18,9 +18,17 @@ export interface QueryAuditStore {
   listQueryAudit(filter?: QueryAuditFilter): Promise<QueryAuditEntry[]>;
 }
 
-/** A new audit entry id: the arrival time, then randomness, so ids sort by time. */
+/** Queries this process has audited: orders entries that arrive within the same millisecond. */
+let auditSequence = 0;
+
+/**
+ * A new audit entry id: the arrival time, this process's sequence number, then randomness (other
+ * processes). Ids sort by arrival, also between queries that arrive within one millisecond.
+ */
 export function newAuditId(at: Date): string {
-  return `${at.toISOString().replace(/[-:.]/g, '')}-${randomBytes(4).toString('hex')}`;
+  auditSequence = (auditSequence + 1) % 0x1_0000_0000;
+  const sequence = auditSequence.toString(16).padStart(8, '0');
+  return `${at.toISOString().replace(/[-:.]/g, '')}-${sequence}-${randomBytes(4).toString('hex')}`;
 }
 
 /**
