@@ -4,6 +4,7 @@
  * run it in a sandboxed engine session, and audit the query whatever its outcome.
  */
 import type { CatalogStore } from './catalog/catalog-store.ts';
+import { leaseResolved } from './catalog/read-lease.ts';
 import { toIsoTimestamp } from './catalog/iso-timestamp.ts';
 import { QueryError, TesseraError, UsageError } from './diagnostics/errors.ts';
 import type { Engine, EngineSession, QueryResult } from './engines/engine.ts';
@@ -24,7 +25,7 @@ import {
   type ResolvedRelation,
   type TokenService,
 } from './governance/index.ts';
-import type { Definitions } from './model/index.ts';
+import type { Definitions, VersionRef } from './model/index.ts';
 import { parquetRelation, readPrecomputedHashColumns, type PrecomputedHashes } from './runner/index.ts';
 import type { Storage } from './storage/index.ts';
 
@@ -143,12 +144,22 @@ export class QueryService {
       sandbox: { allowedDirectories: this.storage.readableDirectories },
     });
     try {
-      const guarded = await this.refuseOnError(() =>
-        guardQuery(sql, {
-          principal,
-          roles: this.definitions.roles,
-          resolveRelation: (request) => this.resolveRelation(request, session),
-          masks: { hashKeySql: HASH_KEY_VARIABLE_SQL },
+      // The files of every version read stay in place until the answer is read (retention in any
+      // process leaves leased files alone); a version removed before the lease is taken is
+      // resolved again.
+      const {
+        resolved: { guarded },
+        lease,
+      } = await this.refuseOnError(() =>
+        leaseResolved(this.store, async () => {
+          const versions: VersionRef[] = [];
+          const guarded = await guardQuery(sql, {
+            principal,
+            roles: this.definitions.roles,
+            resolveRelation: (request) => this.resolveRelation(request, session, versions),
+            masks: { hashKeySql: HASH_KEY_VARIABLE_SQL },
+          });
+          return { guarded, versions };
         }),
       );
       Object.assign(entry, {
@@ -161,13 +172,17 @@ export class QueryService {
         // The key reaches mask SQL through a session variable, so it is never in SQL text or error
         // messages; the session is this query's alone and closed after it. Only a HASH computed at
         // read time needs it (user SQL cannot name the variable: `getvariable` is refused).
-        if (guarded.sql.includes(HASH_KEY_VARIABLE)) await session.run(setHashKeyVariableSql(this.hashKey));
+        if (guarded.sql.includes(HASH_KEY_VARIABLE)) {
+          await session.run(setHashKeyVariableSql(this.hashKey));
+        }
         return { guarded, result: await session.query(guarded.sql) };
       } catch (error) {
         throw new QueryStageError(
           'failed',
           new QueryError(sanitizeEngineErrorMessage((error as Error).message)),
         );
+      } finally {
+        await lease.release();
       }
     } finally {
       session.close();
@@ -224,9 +239,11 @@ export class QueryService {
     return { name: declared.name, groups: declared.groups, attributes: declared.attributes };
   }
 
+  /** The relation for one table reference; the version it picks is added to `versions` (to lease). */
   private async resolveRelation(
     request: RelationRequest,
     session: EngineSession,
+    versions: VersionRef[],
   ): Promise<ResolvedRelation | undefined> {
     const table = await this.store.getTable(request.table);
     if (!table) return undefined;
@@ -241,6 +258,7 @@ export class QueryService {
         `table ${request.table} has no published version yet; run the task that produces it`,
       );
     }
+    versions.push({ table: request.table, version: version.version });
     const declared = this.definitions.tables.find((candidate) => candidate.name === request.table);
     const deidentified = declared?.store === 'deidentified';
     const hashed = !deidentified && table.fields.some((field) => field.sensitivity && field.mask === 'HASH');

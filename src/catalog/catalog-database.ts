@@ -20,6 +20,8 @@ export interface CatalogDatabase {
   task_states: TaskStatesRow;
   access_tokens: AccessTokensRow;
   query_audit: QueryAuditRow;
+  read_leases: ReadLeasesRow;
+  deferred_deletions: DeferredDeletionsRow;
 }
 
 export interface TablesRow {
@@ -121,6 +123,22 @@ export interface QueryAuditRow {
   row_filters_json: string;
   rows_returned: number | string | null;
   duration_ms: number | string;
+}
+
+/** Files a running query or task reads (migration 0004_read_leases); see `ReadLease`. */
+export interface ReadLeasesRow {
+  id: string;
+  /** Who reads, for people looking at the table: `host:pid`. */
+  holder: string;
+  files_json: string;
+  expires_at: string;
+}
+
+/** A file retention could not delete yet because a lease held it. */
+export interface DeferredDeletionsRow {
+  file: string;
+  table_name: string;
+  deferred_at: string;
 }
 
 export interface RunLogsRow {

@@ -201,6 +201,28 @@ export const catalogMigrations: Record<string, Migration> = {
         .execute();
     },
   },
+
+  // Read leases: the files a running query or task reads, which retention leaves in place, and the
+  // files it had to leave for a later pass.
+  '0004_read_leases': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('read_leases')
+        .ifNotExists()
+        .addColumn('id', 'text', (column) => column.primaryKey())
+        .addColumn('holder', 'text', (column) => column.notNull())
+        .addColumn('files_json', 'text', (column) => column.notNull())
+        .addColumn('expires_at', 'text', (column) => column.notNull())
+        .execute();
+      await db.schema
+        .createTable('deferred_deletions')
+        .ifNotExists()
+        .addColumn('file', 'text', (column) => column.primaryKey())
+        .addColumn('table_name', 'text', (column) => column.notNull())
+        .addColumn('deferred_at', 'text', (column) => column.notNull())
+        .execute();
+    },
+  },
 };
 
 /** Serves `catalogMigrations` to Kysely's `Migrator` from code (no migration folder to ship). */

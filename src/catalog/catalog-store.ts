@@ -51,6 +51,21 @@ export interface DefinitionChanges {
   gitCommit?: string;
 }
 
+/** What a reader asks to lease: versions it resolved, and until when. */
+export interface ReadLeaseRequest {
+  versions: { table: string; version: number }[];
+  /** Who reads, for diagnostics (`host:pid`). */
+  holder: string;
+  expiresAt: string;
+}
+
+/** Files held for a reader until `expiresAt`. */
+export interface ReadLease {
+  id: string;
+  files: string[];
+  expiresAt: string;
+}
+
 /** What a run hands to `publishVersion`; the store numbers the version and stamps `publishedAt`. */
 export interface NewVersion extends Omit<Version, 'version' | 'publishedAt'> {
   /** Columns actually written; when given they become the table's fields (the runner sends them for inferred projections). */
@@ -248,6 +263,26 @@ export interface CatalogStore {
   recordQueryAudit(entry: QueryAuditEntry): Promise<void>;
   /** Audit entries newest first (by `at`, then id), optionally one principal's, at most `limit`. */
   listQueryAudit(filter?: QueryAuditFilter): Promise<QueryAuditEntry[]>;
+
+  /**
+   * Lease the files of `versions` for reading until `expiresAt` (renew for longer reads, release
+   * when done): retention leaves leased files in place. In one transaction, the versions are
+   * checked to still exist, so a lease and the removal of its versions never cross; `undefined`
+   * when one is gone (resolve the versions again).
+   */
+  acquireReadLease(request: ReadLeaseRequest): Promise<ReadLease | undefined>;
+  /** Move a lease's expiry; false when it is gone (released, or expired and swept). */
+  renewReadLease(id: string, expiresAt: string): Promise<boolean>;
+  /** End a lease; unknown ids are ignored. */
+  releaseReadLease(id: string): Promise<void>;
+  /** The files held by leases that expire after `now` (ISO-8601). */
+  leasedFiles(now: string): Promise<Set<string>>;
+  /** Record files of removed versions that retention must delete later (they were leased). Idempotent. */
+  deferFileDeletions(table: string, files: string[], at: string): Promise<void>;
+  /** The files deferred for `table`, oldest first. */
+  listDeferredDeletions(table: string): Promise<string[]>;
+  /** Forget deferred files (deleted now). */
+  forgetDeferredDeletions(files: string[]): Promise<void>;
 
   /** Every lineage edge (table-level edges have no columns). */
   listLineage(): Promise<LineageEdge[]>;

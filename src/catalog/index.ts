@@ -6,6 +6,8 @@ export type {
   EnqueueOutcome,
   NewVersion,
   QueuedRun,
+  ReadLease,
+  ReadLeaseRequest,
   RunFilter,
   RunQueueState,
   TaskState,
@@ -33,3 +35,4 @@ export {
   type SchemaFieldChange,
 } from './schema-diff.ts';
 export { toIsoTimestamp } from './iso-timestamp.ts';
+export { HeldReadLease, READ_LEASE_TTL_MS, leaseResolved } from './read-lease.ts';

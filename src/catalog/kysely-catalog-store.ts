@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Migrator, type Kysely, type Selectable, type Transaction, type Updateable } from 'kysely';
 import { NotFoundError, TesseraError, UsageError } from '../diagnostics/index.ts';
 import type {
@@ -35,6 +36,8 @@ import type {
   RunQueueState,
   TaskState,
   AccessTokenRecord,
+  ReadLease,
+  ReadLeaseRequest,
 } from './catalog-store.ts';
 import type { QueryAuditEntry, QueryAuditFilter } from '../model/index.ts';
 import { toIsoTimestamp } from './iso-timestamp.ts';
@@ -754,6 +757,92 @@ export abstract class KyselyCatalogStore implements CatalogStore {
     query = query.orderBy('at', 'desc').orderBy('id', 'desc');
     if (filter.limit !== undefined) query = query.limit(filter.limit);
     return (await query.execute()).map(toQueryAudit);
+  }
+
+  // ---- read leases ----------------------------------------------------------------------------
+
+  async acquireReadLease(request: ReadLeaseRequest): Promise<ReadLease | undefined> {
+    return this.db.transaction().execute(async (trx) => {
+      const files = new Set<string>();
+      for (const { table, version } of request.versions) {
+        // A shared row lock (PostgreSQL): retention's DELETE of this version waits for our commit,
+        // and then finds the lease; if it deleted first, we find no row. SQLite serializes writers.
+        let query = trx
+          .selectFrom('versions')
+          .select('files_json')
+          .where('table_name', '=', table)
+          .where('version', '=', version);
+        if (this.supportsRowLocks) query = query.forShare();
+        const row = await query.executeTakeFirst();
+        if (!row) return undefined;
+        for (const file of JSON.parse(row.files_json) as string[]) files.add(file);
+      }
+      const lease: ReadLease = {
+        id: randomUUID(),
+        files: [...files].sort(),
+        expiresAt: toIsoTimestamp(request.expiresAt),
+      };
+      await trx
+        .insertInto('read_leases')
+        .values({
+          id: lease.id,
+          holder: request.holder,
+          files_json: JSON.stringify(lease.files),
+          expires_at: lease.expiresAt,
+        })
+        .execute();
+      return lease;
+    });
+  }
+
+  async renewReadLease(id: string, expiresAt: string): Promise<boolean> {
+    const result = await this.db
+      .updateTable('read_leases')
+      .set({ expires_at: toIsoTimestamp(expiresAt) })
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  async releaseReadLease(id: string): Promise<void> {
+    await this.db.deleteFrom('read_leases').where('id', '=', id).execute();
+  }
+
+  async leasedFiles(now: string): Promise<Set<string>> {
+    const at = toIsoTimestamp(now);
+    // Leases of readers that died without releasing expire; sweep them while we are here.
+    await this.db.deleteFrom('read_leases').where('expires_at', '<=', at).execute();
+    const rows = await this.db
+      .selectFrom('read_leases')
+      .select('files_json')
+      .where('expires_at', '>', at)
+      .execute();
+    return new Set(rows.flatMap((row) => JSON.parse(row.files_json) as string[]));
+  }
+
+  async deferFileDeletions(table: string, files: string[], at: string): Promise<void> {
+    if (files.length === 0) return;
+    await this.db
+      .insertInto('deferred_deletions')
+      .values(files.map((file) => ({ file, table_name: table, deferred_at: toIsoTimestamp(at) })))
+      .onConflict((conflict) => conflict.column('file').doNothing())
+      .execute();
+  }
+
+  async listDeferredDeletions(table: string): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('deferred_deletions')
+      .select('file')
+      .where('table_name', '=', table)
+      .orderBy('deferred_at')
+      .orderBy('file')
+      .execute();
+    return rows.map((row) => row.file);
+  }
+
+  async forgetDeferredDeletions(files: string[]): Promise<void> {
+    if (files.length === 0) return;
+    await this.db.deleteFrom('deferred_deletions').where('file', 'in', files).execute();
   }
 
   // ---- lineage --------------------------------------------------------------------------------

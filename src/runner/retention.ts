@@ -17,10 +17,25 @@ export async function enforceRetention(context: RunContext, table: TableDef, log
   const unreferenced = [...new Set(removed.flatMap((version) => version.files))].filter(
     (file) => !stillListed.has(file),
   );
+  const deferredBefore = await context.store.listDeferredDeletions(table.name);
+  const candidates = [...new Set([...deferredBefore, ...unreferenced])];
+  if (candidates.length === 0) return;
+
+  const now = new Date().toISOString();
+  const leased = await context.store.leasedFiles(now);
+  const deletable = candidates.filter((file) => !leased.has(file));
+  const deferred = unreferenced.filter((file) => leased.has(file));
   // A run's quarantine file sits beside its data file and goes with it.
-  const quarantines = unreferenced.map((file) => file.replace(/\.parquet$/, '.quarantine.parquet'));
-  await context.storage.delete([...unreferenced, ...quarantines]);
-  log.info(
-    `retention: removed version(s) ${removed.map((version) => version.version).join(', ')} of ${table.name}`,
-  );
+  const quarantines = deletable.map((file) => file.replace(/\.parquet$/, '.quarantine.parquet'));
+  await context.storage.delete([...deletable, ...quarantines]);
+  await context.store.forgetDeferredDeletions(deletable.filter((file) => deferredBefore.includes(file)));
+  await context.store.deferFileDeletions(table.name, deferred, now);
+
+  if (removed.length > 0) {
+    log.info(
+      `retention: removed version(s) ${removed.map((version) => version.version).join(', ')} of ${table.name}`,
+    );
+  }
+  const waiting = candidates.length - deletable.length;
+  if (waiting > 0) log.info(`retention: ${waiting} file(s) still being read; deleted by a later run`);
 }

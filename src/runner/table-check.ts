@@ -1,5 +1,6 @@
 import { NotFoundError, UsageError } from '../diagnostics/errors.ts';
-import type { CheckResult, Version } from '../model/index.ts';
+import { leaseResolved } from '../catalog/read-lease.ts';
+import type { CheckResult, Version, VersionRef } from '../model/index.ts';
 import { runChecks } from '../quality/index.ts';
 import type { RunContext } from './run-context.ts';
 import { tableRelation } from './table-relation.ts';
@@ -14,24 +15,34 @@ export async function checkCurrentVersion(
 ): Promise<{ version: Version; checks: CheckResult[] }> {
   const table = context.definitions.tables.find((candidate) => candidate.name === tableName);
   if (!table) throw new NotFoundError(`table ${tableName} is not defined in the catalog repo`);
-  const version = await context.store.getCurrentVersion(tableName);
-  if (!version) throw new UsageError(`table ${tableName} has no published version to check yet`);
   // Fields by name, as in a run: precomputed hash columns stored beside them are not the table's.
   const relationOf = async (name: string, files: string[]) =>
     tableRelation(context.storage, files, (await context.store.getTable(name))?.fields ?? []);
-  const relation = await relationOf(tableName, version.files);
-  const others = new Map<string, string>();
-  for (const other of context.definitions.tables) {
-    const current = other.name === tableName ? version : await context.store.getCurrentVersion(other.name);
-    if (current) others.set(other.name, await relationOf(other.name, current.files));
-  }
+  // The versions read are leased while the checks run, so retention leaves their files in place.
+  const {
+    resolved: { version, others },
+    lease,
+  } = await leaseResolved(context.store, async () => {
+    const version = await context.store.getCurrentVersion(tableName);
+    if (!version) throw new UsageError(`table ${tableName} has no published version to check yet`);
+    const versions: VersionRef[] = [];
+    const others = new Map<string, string>();
+    for (const other of context.definitions.tables) {
+      const current = other.name === tableName ? version : await context.store.getCurrentVersion(other.name);
+      if (!current) continue;
+      versions.push({ table: other.name, version: current.version });
+      others.set(other.name, await relationOf(other.name, current.files));
+    }
+    return { version, versions, others };
+  });
   const session = await context.engine.openSession();
   try {
-    const checks = await runChecks(session, relation, table.validations, {
+    const checks = await runChecks(session, others.get(tableName)!, table.validations, {
       resolveTable: (name) => others.get(name),
     });
     return { version, checks };
   } finally {
     session.close();
+    await lease.release();
   }
 }

@@ -4,7 +4,14 @@ import { quoteIdentifier, quoteLiteral, type EngineSession } from '../engines/en
 import { RunFailedError, TesseraError, UsageError } from '../diagnostics/errors.ts';
 import { ingestFiles, sqlTypeOf, type IngestResult } from '../ingest/index.ts';
 import { runChecks } from '../quality/index.ts';
-import { columnLineage, parseSql, referencedTables, rewriteTableReferences } from '../sql/index.ts';
+import { leaseResolved } from '../catalog/read-lease.ts';
+import {
+  columnLineage,
+  parseSql,
+  referencedTables,
+  rewriteTableReferences,
+  type ParsedStatement,
+} from '../sql/index.ts';
 import { inheritSensitivity, projectHashKey } from '../governance/index.ts';
 import type { CheckResult, FieldDef, Run, TableDef, TaskDef, Version, VersionRef } from '../model/index.ts';
 import type { RunContext } from './run-context.ts';
@@ -318,23 +325,52 @@ async function stageProjection(
   for (const dependency of task.dependsOn) readNames.add(dependency);
 
   // Pin every upstream table to its current version for the whole run, and record what was read.
-  const upstream: VersionRef[] = [];
-  const relations = new Map<string, string>();
-  for (const name of [...readNames].sort()) {
-    if (!context.definitions.tables.some((candidate) => candidate.name === name)) continue;
-    const version = await context.store.getCurrentVersion(name);
-    if (!version) {
-      throw new RunFailedError(
-        `upstream table ${name} has no published version yet; run the task that produces it first`,
-        {
-          task: task.name,
-        },
-      );
+  // The versions' files are leased until the run has staged and checked its output, so retention
+  // (a run of an upstream task, here or in another process) leaves them in place.
+  const resolveUpstream = async () => {
+    const versions: VersionRef[] = [];
+    const relations = new Map<string, string>();
+    for (const name of [...readNames].sort()) {
+      if (!context.definitions.tables.some((candidate) => candidate.name === name)) continue;
+      const version = await context.store.getCurrentVersion(name);
+      if (!version) {
+        throw new RunFailedError(
+          `upstream table ${name} has no published version yet; run the task that produces it first`,
+          { task: task.name },
+        );
+      }
+      versions.push({ table: name, version: version.version });
+      const fields = (await context.store.getTable(name))?.fields ?? [];
+      relations.set(name, tableSelect(context.storage, version.files, fields));
     }
-    upstream.push({ table: name, version: version.version });
-    const fields = (await context.store.getTable(name))?.fields ?? [];
-    relations.set(name, tableSelect(context.storage, version.files, fields));
+    return { versions, relations };
+  };
+  const {
+    resolved: { versions: upstream, relations },
+    lease,
+  } = await leaseResolved(context.store, resolveUpstream);
+  try {
+    return await stageProjectionOutput(context, session, task, table, stagingFolder, log, {
+      statement,
+      upstream,
+      relations,
+    });
+  } finally {
+    await lease.release();
   }
+}
+
+/** The rest of `stageProjection`, once the upstream versions are pinned and leased. */
+async function stageProjectionOutput(
+  context: RunContext,
+  session: EngineSession,
+  task: TaskDef,
+  table: TableDef,
+  stagingFolder: string,
+  log: RunLogger,
+  input: { statement: ParsedStatement; upstream: VersionRef[]; relations: Map<string, string> },
+): Promise<StagedOutput> {
+  const { statement, upstream, relations } = input;
   log.info(`reading ${upstream.map((ref) => `${ref.table}@${ref.version}`).join(', ') || 'no tables'}`);
   const rewritten = await rewriteTableReferences(statement.document, (reference) => {
     const relation = relations.get(reference.name);
@@ -438,19 +474,31 @@ async function runValidations(
   relation: string,
 ): Promise<CheckResult[]> {
   if (table.validations.length === 0) return [];
-  // Checks that compare with another table read its current version.
-  const otherTables = new Map<string, string>();
+  // Checks that compare with another table read its current version, leased while they run.
   const mentioned = JSON.stringify(table.validations.map((validation) => validation.args));
-  for (const other of context.definitions.tables) {
-    if (other.name === table.name || !mentioned.includes(other.name)) continue;
-    const version = await context.store.getCurrentVersion(other.name);
-    const record = version && (await context.store.getTable(other.name));
-    if (version && record)
+  const {
+    resolved: { otherTables },
+    lease,
+  } = await leaseResolved(context.store, async () => {
+    const versions: VersionRef[] = [];
+    const otherTables = new Map<string, string>();
+    for (const other of context.definitions.tables) {
+      if (other.name === table.name || !mentioned.includes(other.name)) continue;
+      const version = await context.store.getCurrentVersion(other.name);
+      const record = version && (await context.store.getTable(other.name));
+      if (!version || !record) continue;
+      versions.push({ table: other.name, version: version.version });
       otherTables.set(other.name, tableRelation(context.storage, version.files, record.fields));
-  }
-  return runChecks(session, relation, table.validations, {
-    resolveTable: (name) => (name === table.name ? relation : otherTables.get(name)),
+    }
+    return { versions, otherTables };
   });
+  try {
+    return await runChecks(session, relation, table.validations, {
+      resolveTable: (name) => (name === table.name ? relation : otherTables.get(name)),
+    });
+  } finally {
+    await lease.release();
+  }
 }
 
 /** The table's version file writer: masked values when stored de-identified, precomputed hashes otherwise. */

@@ -411,6 +411,102 @@ export function runCatalogStoreSuite(
       });
     });
 
+    describe('read leases', () => {
+      const inAnHour = () => new Date(Date.now() + 3_600_000).toISOString();
+
+      test('a lease holds the files of its versions until released; an expired one holds nothing', async () => {
+        await registerSampleTables();
+        await store.publishVersion(newVersion('clinical.patients', 'run-1'));
+        await store.publishVersion(
+          newVersion('clinical.patients', 'run-2', {
+            files: ['clinical.patients/v/run-1/part-0.parquet', 'clinical.patients/v/run-2/part-0.parquet'],
+          }),
+        );
+        const lease = await store.acquireReadLease({
+          versions: [
+            { table: 'clinical.patients', version: 1 },
+            { table: 'clinical.patients', version: 2 },
+          ],
+          holder: 'test:1',
+          expiresAt: inAnHour(),
+        });
+        assert.deepEqual(lease?.files, [
+          'clinical.patients/v/run-1/part-0.parquet',
+          'clinical.patients/v/run-2/part-0.parquet',
+        ]);
+        const now = new Date().toISOString();
+        assert.deepEqual([...(await store.leasedFiles(now))].sort(), lease!.files);
+
+        // Expired: nothing held (and the lease is swept); renewing it then fails.
+        assert.equal(await store.renewReadLease(lease!.id, new Date(Date.now() - 1000).toISOString()), true);
+        assert.deepEqual([...(await store.leasedFiles(new Date().toISOString()))], []);
+        assert.equal(await store.renewReadLease(lease!.id, inAnHour()), false);
+
+        const second = await store.acquireReadLease({
+          versions: [{ table: 'clinical.patients', version: 2 }],
+          holder: 'test:1',
+          expiresAt: inAnHour(),
+        });
+        assert.equal((await store.leasedFiles(new Date().toISOString())).size, 2);
+        await store.releaseReadLease(second!.id);
+        await store.releaseReadLease('no-such-lease');
+        assert.equal((await store.leasedFiles(new Date().toISOString())).size, 0);
+      });
+
+      test('no lease is taken on a version that is gone', async () => {
+        await registerSampleTables();
+        await store.publishVersion(newVersion('clinical.patients', 'run-1'));
+        await store.publishVersion(newVersion('clinical.patients', 'run-2'));
+        await store.deleteVersions('clinical.patients', [1]);
+        const request = (version: number) => ({
+          versions: [{ table: 'clinical.patients', version }],
+          holder: 'test:1',
+          expiresAt: inAnHour(),
+        });
+        assert.equal(await store.acquireReadLease(request(1)), undefined);
+        assert.equal(await store.acquireReadLease(request(7)), undefined);
+        assert.equal((await store.leasedFiles(new Date().toISOString())).size, 0, 'nothing half-taken');
+        assert.ok(await store.acquireReadLease(request(2)));
+      });
+
+      test('a lease and the removal of its version never cross: a taken lease is seen after the removal', async () => {
+        await registerSampleTables();
+        await store.publishVersion(newVersion('clinical.patients', 'run-0'));
+        for (let round = 1; round <= 12; round++) {
+          const version = await store.publishVersion(newVersion('clinical.patients', `run-${round}`));
+          await store.publishVersion(newVersion('clinical.patients', `run-${round}-next`));
+          const file = version.files[0]!;
+          const [lease, leasedAfterRemoval] = await Promise.all([
+            store.acquireReadLease({
+              versions: [{ table: 'clinical.patients', version: version.version }],
+              holder: 'test:1',
+              expiresAt: inAnHour(),
+            }),
+            store
+              .deleteVersions('clinical.patients', [version.version])
+              .then(() => store.leasedFiles(new Date().toISOString())),
+          ]);
+          if (lease) {
+            assert.ok(leasedAfterRemoval.has(file), `round ${round}: a lease on ${file} was missed`);
+            await store.releaseReadLease(lease.id);
+          }
+        }
+      });
+
+      test('deferred deletions are recorded once per file, listed per table, and forgotten', async () => {
+        const at = '2026-11-26T10:00:00.000Z';
+        await store.deferFileDeletions('clinical.patients', ['a.parquet', 'b.parquet'], at);
+        await store.deferFileDeletions('clinical.patients', ['a.parquet'], '2026-11-26T11:00:00.000Z');
+        await store.deferFileDeletions('analytics.summary', ['c.parquet'], at);
+        await store.deferFileDeletions('analytics.summary', [], at);
+        assert.deepEqual(await store.listDeferredDeletions('clinical.patients'), ['a.parquet', 'b.parquet']);
+        await store.forgetDeferredDeletions(['a.parquet', 'c.parquet']);
+        await store.forgetDeferredDeletions([]);
+        assert.deepEqual(await store.listDeferredDeletions('clinical.patients'), ['b.parquet']);
+        assert.deepEqual(await store.listDeferredDeletions('analytics.summary'), []);
+      });
+    });
+
     describe('runs', () => {
       test('a run reads back as created, with timestamps normalized to UTC milliseconds', async () => {
         const created = run('r1', 'ingest_patients', '2026-01-01T10:00:00.000Z', {

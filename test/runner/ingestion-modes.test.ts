@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { HeldReadLease } from '../../src/catalog/index.ts';
 import { Platform } from '../../src/platform.ts';
 import { writeFiles, writeRepo } from '../support/cli.ts';
 
@@ -108,6 +109,46 @@ test('retention keeps keep_versions versions and deletes only unreferenced files
     for (const file of version.files) assert.ok(existsSync(storage.localPath(file)));
   assert.deepEqual(await rows(repo, 'select qty from ops.items at (version => 2)'), [{ qty: 2 }]);
   await assert.rejects(rows(repo, 'select qty from ops.items at (version => 1)'), /not found/);
+});
+
+test('retention leaves the files a reader elsewhere still reads, and deletes them once it is done', async () => {
+  const repo = await applied(repoWith('replace'));
+  for (const qty of [1, 2]) assert.equal((await load(repo, `id,qty\na,${qty}\n`)).status, 'succeeded');
+  // Another reader of the same catalog (as another process would be) holds version 1.
+  const reader = await Platform.open({ repo });
+  try {
+    const lease = await HeldReadLease.acquire(reader.store, [{ table: 'ops.items', version: 1 }]);
+    assert.ok(lease);
+    const [file] = lease.files;
+    const path = reader.storage.localPath(file!);
+
+    assert.equal((await load(repo, 'id,qty\na,3\n')).status, 'succeeded');
+    assert.deepEqual(
+      (await reader.store.listVersions('ops.items')).map((version) => version.version),
+      [3, 2],
+      'version 1 is no longer listed',
+    );
+    assert.ok(existsSync(path), 'but its file stays while it is read');
+    const session = await (await reader.engine()).openSession();
+    try {
+      assert.deepEqual((await session.query(`select qty from read_parquet('${path}')`)).rows, [{ qty: 1 }]);
+    } finally {
+      session.close();
+    }
+    const [run] = await reader.store.listRuns({ limit: 1 });
+    const log = (await reader.store.readRunLog(run!.id)).map((line) => line.message).join('\n');
+    assert.match(log, /1 file\(s\) still being read; deleted by a later run/);
+    assert.deepEqual(await reader.store.listDeferredDeletions('ops.items'), [file]);
+
+    await lease.release();
+    const version2 = (await reader.store.getVersion('ops.items', 2))!;
+    assert.equal((await load(repo, 'id,qty\na,4\n')).status, 'succeeded');
+    assert.equal(existsSync(path), false, 'deleted by the next run once released');
+    assert.equal(existsSync(reader.storage.localPath(version2.files[0]!)), false);
+    assert.deepEqual(await reader.store.listDeferredDeletions('ops.items'), []);
+  } finally {
+    await reader.close();
+  }
 });
 
 test('a failed error check publishes nothing, removes the staged files and names the check', async () => {
