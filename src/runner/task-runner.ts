@@ -106,8 +106,8 @@ export async function runTask(context: RunContext, taskName: string, options: Ru
   try {
     const staged =
       task.type === 'ingestion'
-        ? await stageIngestion(context, session, task, table, stagingFolder, log)
-        : await stageProjection(context, session, task, table, stagingFolder, log);
+        ? await stageIngestion({ context, session, task, table, stagingFolder, log })
+        : await stageProjection({ context, session, task, table, stagingFolder, log });
     const failures = staged.checks.filter((check) => !check.success && check.severity === 'error');
     for (const check of staged.checks.filter((check) => !check.success)) {
       (check.severity === 'error' ? log.error : log.warn).call(log, `check failed: ${describeCheck(check)}`);
@@ -183,14 +183,18 @@ async function finishRun(context: RunContext, log: RunLogger, run: Run, outcome:
   return run;
 }
 
-async function stageIngestion(
-  context: RunContext,
-  session: EngineSession,
-  task: TaskDef,
-  table: TableDef,
-  stagingFolder: string,
-  log: RunLogger,
-): Promise<StagedOutput> {
+/** What staging a run's output works with: the run's engine session, task, target and folder. */
+interface Staging {
+  context: RunContext;
+  session: EngineSession;
+  task: TaskDef;
+  table: TableDef;
+  stagingFolder: string;
+  log: RunLogger;
+}
+
+async function stageIngestion(staging: Staging): Promise<StagedOutput> {
+  const { context, session, task, table, stagingFolder, log } = staging;
   const fields = table.schema?.fields;
   if (!fields) throw new RunFailedError(`table ${table.name} has no schema`, { task: task.name });
   const writer = versionFileWriter(context, table, fields);
@@ -310,14 +314,8 @@ async function mergeOnPrimaryKey(
   await writer.write(session, merged, outputFile);
 }
 
-async function stageProjection(
-  context: RunContext,
-  session: EngineSession,
-  task: TaskDef,
-  table: TableDef,
-  stagingFolder: string,
-  log: RunLogger,
-): Promise<StagedOutput> {
+async function stageProjection(staging: Staging): Promise<StagedOutput> {
+  const { context, task } = staging;
   const sql = task.sql ?? '';
   const [statement] = await parseSql(sql);
   if (!statement) throw new RunFailedError(`task ${task.name} has no SQL`, { task: task.name });
@@ -350,7 +348,7 @@ async function stageProjection(
     lease,
   } = await leaseResolved(context.store, resolveUpstream);
   try {
-    return await stageProjectionOutput(context, session, task, table, stagingFolder, log, {
+    return await stageProjectionOutput(staging, {
       statement,
       upstream,
       relations,
@@ -362,14 +360,10 @@ async function stageProjection(
 
 /** The rest of `stageProjection`, once the upstream versions are pinned and leased. */
 async function stageProjectionOutput(
-  context: RunContext,
-  session: EngineSession,
-  task: TaskDef,
-  table: TableDef,
-  stagingFolder: string,
-  log: RunLogger,
+  staging: Staging,
   input: { statement: ParsedStatement; upstream: VersionRef[]; relations: Map<string, string> },
 ): Promise<StagedOutput> {
+  const { context, session, task, table, stagingFolder, log } = staging;
   const { statement, upstream, relations } = input;
   log.info(`reading ${upstream.map((ref) => `${ref.table}@${ref.version}`).join(', ') || 'no tables'}`);
   const rewritten = await rewriteTableReferences(statement.document, (reference) => {
