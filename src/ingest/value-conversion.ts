@@ -52,7 +52,12 @@ export function formatsFor(type: FieldType, formats: DateFormats): string[] {
  */
 export function valueConversion(field: FieldDef, inputType: string, formats: DateFormats): ValueConversion {
   const target = sqlTypeOf(field.type);
-  const convert = converter(field.type, target, inputType, formatsFor(field.type, formats));
+  // A sensitive field's bad value is never quoted: reasons reach run logs and errors, which anyone
+  // with the CLI reads. The quarantine file keeps the raw record.
+  const quote = field.sensitivity
+    ? () => quoteLiteral(`value [not shown: ${field.sensitivity}]`)
+    : quotedValue;
+  const convert = converter(field.type, target, inputType, formatsFor(field.type, formats), quote);
   const allowed = field.allowed ?? (field.type.kind === 'enum' ? field.type.values : undefined);
   return {
     value: (input, mode) => convert.value(input, mode === 'strict'),
@@ -73,13 +78,13 @@ export function valueConversion(field: FieldDef, inputType: string, formats: Dat
       if (convert.fractional) {
         checks.push({
           condition: convert.fractional(input, value),
-          reason: `${quotedValue(input)} || ' is not a whole number (field \`${field.name}\` is ${target})'`,
+          reason: `${quote(input)} || ' is not a whole number (field \`${field.name}\` is ${target})'`,
         });
       }
       if (allowed) {
         checks.push({
           condition: `${value} NOT IN (${allowed.map(quoteLiteral).join(', ')})`,
-          reason: `${quotedValue(input)} || ${quoteLiteral(` is not one of: ${allowed.join(', ')}`)}`,
+          reason: `${quote(input)} || ${quoteLiteral(` is not one of: ${allowed.join(', ')}`)}`,
         });
       }
       return checks;
@@ -98,7 +103,13 @@ interface Converter {
   fractional?(input: string, value: string): string;
 }
 
-function converter(type: FieldType, target: string, inputType: string, formats: string[]): Converter {
+function converter(
+  type: FieldType,
+  target: string,
+  inputType: string,
+  formats: string[],
+  quotedValue: (input: string) => string,
+): Converter {
   const cast = (input: string, strict: boolean, to = target) =>
     `${strict ? 'CAST' : 'TRY_CAST'}(${input} AS ${to})`;
   const cannotConvert = (input: string) =>

@@ -353,6 +353,38 @@ describe('CSV ingestion: bad rows', () => {
     assert.equal(existsSync(outputFileOf(repo)), false);
   });
 
+  test('a bad value of a sensitive field is named by line and column, never quoted', async () => {
+    const repo = await fixture.repo({
+      'data/p.csv': 'id,ssn,birth_date\n1,123-45-6789,1980-05-17\n2,987-65-4321,17/05/1980\n3,,1990-01-01\n',
+    });
+    const fields = [
+      field('id', 'INTEGER'),
+      field('ssn', 'VARCHAR', { sensitivity: 'PHI', mask: 'HASH', allowed: ['123-45-6789'] }),
+      field('birth_date', 'DATE', { sensitivity: 'PHI', mask: 'DATE_YEAR' }),
+    ];
+    const error = await failure(
+      fixture.ingest(repo, ingestionTask({ uri: 'data/p.csv' }, { action: 'fail' }), fields),
+    );
+    assert.equal(
+      error.message,
+      [
+        'task ingest_patients: 2 bad rows of 3, and bad_rows.action is fail:',
+        '  data/p.csv:3: column ssn: value [not shown: PHI] is not one of: 123-45-6789',
+        '  data/p.csv:4: column ssn: value is missing but field `ssn` is required',
+      ].join('\n'),
+    );
+    const quarantined = await fixture.ingest(
+      repo,
+      ingestionTask({ uri: 'data/p.csv' }, { action: 'quarantine', maxFraction: 1 }),
+      fields.map((each) => (each.name === 'ssn' ? { ...each, allowed: undefined, nullable: true } : each)),
+    );
+    assert.deepEqual(
+      quarantined.badRows.map((row) => row.reason),
+      ['value [not shown: PHI] is not an ISO 8601 date'],
+    );
+    assert.doesNotMatch(JSON.stringify(quarantined.log), /17\/05\/1980|987-65-4321/);
+  });
+
   test('a value outside an enum is a bad row', async () => {
     const repo = await fixture.repo({ 'data/p.csv': 'id,gender\n1,F\n2,female\n' });
     const fields = [
