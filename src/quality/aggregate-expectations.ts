@@ -263,6 +263,18 @@ function aggregateSpec(
   };
 }
 
+/** Aggregate expectations whose observed value is made of the column's own values. */
+const VALUE_OBSERVING = new Set([
+  'expect_column_min_to_be_between',
+  'expect_column_max_to_be_between',
+  'expect_column_median_to_be_between',
+  'expect_column_quantile_values_to_be_between',
+  'expect_column_distinct_values_to_be_in_set',
+  'expect_column_distinct_values_to_contain_set',
+  'expect_column_distinct_values_to_equal_set',
+  'expect_column_most_common_value_to_be_in_set',
+]);
+
 /** The column aggregate expectations, by GE name. */
 export const AGGREGATE_EXPECTATIONS: ExpectationSpec[] = [
   extremeStatistic('expect_column_min_to_be_between', 'min'),
@@ -305,4 +317,4 @@ export const AGGREGATE_EXPECTATIONS: ExpectationSpec[] = [
     (args, context) => quantiles(context.column(args.column as string), args, context),
     ['quantile_ranges'],
   ),
-];
+].map((spec) => (VALUE_OBSERVING.has(spec.name) ? { ...spec, observesValues: true } : spec));

@@ -66,6 +66,12 @@ export interface ExpectationSpec {
   required?: string[];
   /** Arguments naming columns, checked against the relation's columns when they are known. */
   columnArgs?: string[];
+  /**
+   * The observed value is made of the column's own values (a minimum, the distinct values, the
+   * most common value…), not a count, a proportion or a type: shown masked when the column is
+   * sensitive.
+   */
+  observesValues?: boolean;
   /** Whether `mostly` applies (map-style expectations). */
   acceptsMostly?: boolean;
   /** Whether `row_condition` applies; default true except for custom SQL and schema-only checks. */

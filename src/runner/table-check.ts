@@ -4,6 +4,7 @@ import type { CheckResult, Version, VersionRef } from '../model/index.ts';
 import { runChecks } from '../quality/index.ts';
 import type { RunContext } from './run-context.ts';
 import { tableRelation } from './table-relation.ts';
+import { recordableChecks } from './check-result-masking.ts';
 
 /**
  * `tessera check TABLE`: run the table's validations against its current version and report,
@@ -40,7 +41,8 @@ export async function checkCurrentVersion(
     const checks = await runChecks(session, others.get(tableName)!, table.validations, {
       resolveTable: (name) => others.get(name),
     });
-    return { version, checks };
+    const fields = (await context.store.getTable(tableName))?.fields ?? [];
+    return { version, checks: await recordableChecks(context, session, table, fields, checks) };
   } finally {
     session.close();
     await lease.release();

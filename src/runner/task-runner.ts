@@ -23,6 +23,7 @@ import { VersionFileWriter } from './version-file-writer.ts';
 import { redactSourceValues } from './raw-value-redaction.ts';
 import { inferFields } from './inferred-schema.ts';
 import { enforceRetention } from './retention.ts';
+import { recordableChecks } from './check-result-masking.ts';
 
 export interface RunOptions {
   /** Why the run happens: `manual` (default), `schedule`, `upstream:<table>@<version>`, `backfill`. */
@@ -280,7 +281,7 @@ async function stageIngestion(staging: Staging): Promise<StagedOutput> {
   if (incomingFile !== partFile) await rm(incomingFile, { force: true });
   const relation = tableRelation(context.storage, files, fields);
   const rowCount = await countRows(session, relation);
-  const checks = [badRowsCheck, ...(await runValidations(context, session, table, relation))];
+  const checks = [badRowsCheck, ...(await runValidations(context, session, table, relation, fields))];
   return { files, rowCount, upstream: [], checks, badRows: result.badRowCount };
 }
 
@@ -390,7 +391,7 @@ async function stageProjectionOutput(
   const fields = declared ?? fieldsAsWritten(planned, await describeFile(session, outputFile, writer));
   const relation = tableRelation(context.storage, files, fields);
   const rowCount = await countRows(session, relation);
-  const checks = await runValidations(context, session, table, relation);
+  const checks = await runValidations(context, session, table, relation, fields);
   return { files, rowCount, upstream, checks, fields: declared ? undefined : fields };
 }
 
@@ -466,6 +467,7 @@ async function runValidations(
   session: EngineSession,
   table: TableDef,
   relation: string,
+  fields: FieldDef[],
 ): Promise<CheckResult[]> {
   if (table.validations.length === 0) return [];
   // Checks that compare with another table read its current version, leased while they run.
@@ -487,9 +489,10 @@ async function runValidations(
     return { versions, otherTables };
   });
   try {
-    return await runChecks(session, relation, table.validations, {
+    const checks = await runChecks(session, relation, table.validations, {
       resolveTable: (name) => (name === table.name ? relation : otherTables.get(name)),
     });
+    return await recordableChecks(context, session, table, fields, checks);
   } finally {
     await lease.release();
   }

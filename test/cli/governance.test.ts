@@ -354,7 +354,7 @@ describe('governance through the CLI on the healthcare example', () => {
     }[];
     const log = (await cli(['logs', run!.id])).stdout;
     assert.match(log, /1 bad rows quarantined/);
-    assert.match(log, /not shown: the table is stored de-identified/);
+    assert.match(log, /column BIRTHDATE: value \[not shown: PHI\] is not a timestamp/);
     assert.ok(!log.includes(BAD_ROW_BIRTH_DATE) && !log.includes(BAD_ROW_SSN), log);
   });
 
