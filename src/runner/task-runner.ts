@@ -12,7 +12,7 @@ import {
   rewriteTableReferences,
   type ParsedStatement,
 } from '../sql/index.ts';
-import { inheritSensitivity, projectHashKey } from '../governance/index.ts';
+import { inheritSensitivity, projectHashKey, sanitizeEngineErrorMessage } from '../governance/index.ts';
 import type { CheckResult, FieldDef, Run, TableDef, TaskDef, Version, VersionRef } from '../model/index.ts';
 import type { RunContext } from './run-context.ts';
 import { newRunId } from './run-id.ts';
@@ -329,6 +329,7 @@ async function stageProjection(staging: Staging): Promise<StagedOutput> {
   const resolveUpstream = async () => {
     const versions: VersionRef[] = [];
     const relations = new Map<string, string>();
+    let readsSensitive = false;
     for (const name of [...readNames].sort()) {
       if (!context.definitions.tables.some((candidate) => candidate.name === name)) continue;
       const version = await context.store.getCurrentVersion(name);
@@ -340,20 +341,25 @@ async function stageProjection(staging: Staging): Promise<StagedOutput> {
       }
       versions.push({ table: name, version: version.version });
       const fields = (await context.store.getTable(name))?.fields ?? [];
+      readsSensitive ||= fields.some((field) => field.sensitivity);
       relations.set(name, tableSelect(context.storage, version.files, fields));
     }
-    return { versions, relations };
+    return { versions, relations, readsSensitive };
   };
   const {
-    resolved: { versions: upstream, relations },
+    resolved: { versions: upstream, relations, readsSensitive },
     lease,
   } = await leaseResolved(context.store, resolveUpstream);
   try {
-    return await stageProjectionOutput(staging, {
-      statement,
-      upstream,
-      relations,
-    });
+    return await stageProjectionOutput(staging, { statement, upstream, relations });
+  } catch (error) {
+    // The engine quotes the value a conversion failed on (`Could not convert string '123-45-6789'
+    // to INT32`): from sensitive upstream data, that value must not reach run logs and errors.
+    if (error instanceof TesseraError || !readsSensitive) throw error;
+    throw new RunFailedError(
+      `task ${task.name}: ${sanitizeEngineErrorMessage(error instanceof Error ? error.message : String(error))}`,
+      { task: task.name },
+    );
   } finally {
     await lease.release();
   }

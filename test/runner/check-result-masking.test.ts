@@ -51,7 +51,14 @@ name: ingest_persons
 type: ingestion
 target: people.persons
 source: { type: csv, uri: data/people.csv }
+---
+kind: task
+name: build_ssn_numbers
+type: projection
+target: people.ssn_numbers
+sql: select cast(ssn as integer) as n from people.persons
 `,
+  'tables/ssn_numbers.yaml': 'kind: table\nname: people.ssn_numbers\nowner: team\n',
   'data/people.csv': `person_id,ssn,name,birth_date,zip,state
 p1,111-11-1111,Alicia,1980-05-17,94110,CA
 p2,222222222,Bertrand,1930-02-02,10001,NY
@@ -63,7 +70,7 @@ describe('validation results of a table with sensitive fields', async () => {
   after(() => rm(repo, { recursive: true, force: true }));
   const platform = await Platform.open({ repo });
   await platform.apply();
-  const [run] = await platform.run({ tasks: [], all: true });
+  const [run, projection] = await platform.run({ tasks: [], all: true });
   after(() => platform.close());
 
   const byExpectation = (checks: CheckResult[]): Record<string, CheckResult> =>
@@ -88,6 +95,16 @@ describe('validation results of a table with sensitive fields', async () => {
     const text = JSON.stringify(version.checks);
     for (const raw of ['222222222', 'Bertrand', 'bertrand', '1930-02-02', '10001']) {
       assert.ok(!text.includes(raw), `${raw} is recorded in clear`);
+    }
+  });
+
+  test('an engine error over sensitive data does not quote the value it failed on', async () => {
+    assert.equal(projection?.task, 'build_ssn_numbers');
+    assert.equal(projection?.status, 'failed');
+    assert.match(projection?.error ?? '', /^task build_ssn_numbers: Conversion Error: .*'…'/);
+    const log = (await platform.store.readRunLog(projection!.id)).map((line) => line.message).join('\n');
+    for (const text of [projection!.error!, log]) {
+      assert.ok(!text.includes('111-11-1111') && !text.includes('222222222'), text);
     }
   });
 
