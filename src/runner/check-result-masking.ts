@@ -6,6 +6,7 @@ import {
   fieldTypeSql,
   maskExpression,
   projectHashKey,
+  sanitizeEngineErrorMessage,
   setHashKeyVariableSql,
 } from '../governance/index.ts';
 import type { CheckResult, FieldDef, TableDef } from '../model/index.ts';
@@ -33,11 +34,15 @@ export async function maskCheckResults(
   const byName = new Map(fields.map((field) => [field.name.toLowerCase(), field]));
   if (!fields.some((field) => field.sensitivity)) return checks;
 
+  // A check the engine could not evaluate may quote the value it failed on.
+  const sanitized = checks.map((check) =>
+    check.error === undefined ? check : { ...check, error: sanitizeEngineErrorMessage(check.error) },
+  );
   const masker = new ValueMasker();
-  const plans = checks.map((check) => planMasking(check, byName, masker));
-  if (masker.isEmpty) return checks;
+  const plans = sanitized.map((check) => planMasking(check, byName, masker));
+  if (masker.isEmpty) return sanitized;
   const masked = await masker.run(session, hashKey);
-  return plans.map((plan, index) => (plan ? plan(masked) : checks[index]!));
+  return plans.map((plan, index) => (plan ? plan(masked) : sanitized[index]!));
 }
 
 /** Check results as the catalog may record and show them: sensitive values masked. */

@@ -45,6 +45,7 @@ ${[
   warn(
     `sql: "select person_id, ssn, name, lower(name) as lowered, state from {{ this }} where state = 'NY'"`,
   ),
+  warn('sql: "select * from {{ this }} where cast(ssn as integer) > 0"'),
 ].join('')}`,
   'tasks/people.yaml': `kind: task
 name: ingest_persons
@@ -73,8 +74,9 @@ describe('validation results of a table with sensitive fields', async () => {
   const [run, projection] = await platform.run({ tasks: [], all: true });
   after(() => platform.close());
 
+  /** The first result of each expectation. */
   const byExpectation = (checks: CheckResult[]): Record<string, CheckResult> =>
-    Object.fromEntries(checks.map((check) => [check.expectation, check]));
+    Object.fromEntries([...checks].reverse().map((check) => [check.expectation, check]));
 
   test('are recorded with sensitive values masked, counts and clear columns as they are', async () => {
     assert.equal(run?.status, 'succeeded', run?.error);
@@ -88,6 +90,8 @@ describe('validation results of a table with sensitive fields', async () => {
     assert.deepEqual(checks.expect_column_distinct_values_to_be_in_set!.observedValue, ['100', '941']);
     assert.equal(checks.expect_column_unique_value_count_to_be_between!.observedValue, 2, 'a count');
     assert.deepEqual(checks.expect_column_values_to_be_in_set!.sample, ['NY'], 'state is not sensitive');
+    const failing = version.checks.filter((check) => check.expectation === 'sql')[1]!;
+    assert.match(failing.error ?? '', /Conversion Error: .*'…'/, 'the check could not run, and says why');
     assert.deepEqual(checks.sql!.sample, [
       { person_id: 'p2', ssn: hmac('222222222'), name: '[REDACTED]', lowered: '[REDACTED]', state: 'NY' },
     ]);
