@@ -2,7 +2,8 @@
 //   duckdb alone   COPY (SELECT * FROM read_csv(path)) TO parquet — auto-detected, no checks;
 //   tessera        `tessera run` of an ingestion task — conform to the schema (typed, checked,
 //                  dates in a declared format), write, count, publish in the catalog;
-//   tessera+hash   the same with the SSN HASH-masked, so each version also stores its keyed hash.
+//   tessera+hash   the same with the SSN HASH-masked, so each version also stores its keyed hash
+//                  and the digest's two halves (for joins on the masked column).
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -115,7 +116,7 @@ export default async function (): Promise<void> {
       );
     };
     line('ingestion (conform + publish)', tessera, ' (target ≤ 1.3x)');
-    line('ingestion with a HASH-masked column (keyed hash stored)', hashed, '');
+    line('ingestion with a HASH-masked column (keyed hash and its halves stored)', hashed, '');
     console.log(
       `  runs (s): duckdb ${duckdbAlone.map((t) => t.wall.toFixed(2)).join(' ')}; ` +
         `tessera ${tessera.map((t) => t.wall.toFixed(2)).join(' ')}; ` +
