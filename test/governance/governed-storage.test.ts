@@ -8,6 +8,7 @@ import { readdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { QueryError } from '../../src/diagnostics/errors.ts';
 import { Platform } from '../../src/platform.ts';
+import { TEAM_OWNER, personSchema } from '../support/person-schema.ts';
 import { writeFiles, writeRepo } from '../support/cli.ts';
 
 const KEY_A = 'storage-test-key-a';
@@ -35,21 +36,8 @@ mode: ${mode}
 /** Five fields: the column-count validations prove internal reads see no hash columns. */
 const repoFiles: Record<string, string> = {
   'tessera.yaml': 'name: storage-test\ngovernance:\n  hash_key: ${TESSERA_HASH_KEY}\n',
-  'owners/team.yaml': 'kind: owner\nname: team\nmembers: [team@example.org]\n',
-  'schemas/people.proto': `syntax = "proto3";
-package people;
-import "tessera/options.proto";
-import "google/type/date.proto";
-
-// One person.
-message Person {
-  string person_id = 1 [(tessera.field) = { primary_key: true }];
-  string ssn = 2 [(tessera.field) = { sensitivity: PHI, mask: HASH }];
-  string name = 3 [(tessera.field) = { sensitivity: PHI, mask: REDACT }];
-  google.type.Date birth_date = 4 [(tessera.field) = { sensitivity: PHI, mask: DATE_YEAR }];
-  string state = 5;
-}
-`,
+  'owners/team.yaml': TEAM_OWNER,
+  'schemas/people.proto': personSchema(),
   'tables/people.yaml': ['raw', 'appended', 'deid_replace', 'deid_append', 'deid_merge']
     .map(
       (name) => `kind: table

@@ -6,6 +6,7 @@ import { rm } from 'node:fs/promises';
 import { after, describe, test } from 'node:test';
 import type { CheckResult } from '../../src/model/index.ts';
 import { Platform } from '../../src/platform.ts';
+import { TEAM_OWNER, personSchema } from '../support/person-schema.ts';
 import { writeRepo } from '../support/cli.ts';
 
 const KEY = 'check-masking-test-key';
@@ -15,22 +16,8 @@ const warn = (expectation: string) => `  - ${expectation}\n    severity: warn\n`
 
 const repoFiles = (store: 'raw' | 'deidentified'): Record<string, string> => ({
   'tessera.yaml': `name: check-masking\ngovernance:\n  hash_key: ${KEY}\n`,
-  'owners/team.yaml': 'kind: owner\nname: team\nmembers: [team@example.org]\n',
-  'schemas/people.proto': `syntax = "proto3";
-package people;
-import "tessera/options.proto";
-import "google/type/date.proto";
-
-// One person.
-message Person {
-  string person_id = 1 [(tessera.field) = { primary_key: true }];
-  string ssn = 2 [(tessera.field) = { sensitivity: PHI, mask: HASH }];
-  string name = 3 [(tessera.field) = { sensitivity: PHI, mask: REDACT }];
-  google.type.Date birth_date = 4 [(tessera.field) = { sensitivity: PHI, mask: DATE_YEAR }];
-  string zip = 5 [(tessera.field) = { sensitivity: PHI, mask: ZIP3 }];
-  string state = 6;
-}
-`,
+  'owners/team.yaml': TEAM_OWNER,
+  'schemas/people.proto': personSchema({ zip: true }),
   'tables/people.yaml': `kind: table
 name: people.persons
 owner: team
