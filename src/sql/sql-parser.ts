@@ -46,7 +46,10 @@ function withParser<T>(work: (parser: Parser) => Promise<T>): Promise<T> {
 
 /** Serialized ASTs by SQL text (parsing is pure): secure relations and row filters repeat on every query. */
 const serializedCache = new Map<string, string>();
+/** Bounds on the cache, in entries and in characters held (a secure relation lists every file of a version). */
 const SERIALIZED_CACHE_LIMIT = 1000;
+const SERIALIZED_CACHE_CHARACTERS = 32_000_000;
+let serializedCacheCharacters = 0;
 
 async function serialize(sql: string): Promise<string> {
   const cached = serializedCache.get(sql);
@@ -61,8 +64,18 @@ async function serialize(sql: string): Promise<string> {
   const protectedText = protectNumbers(
     text.replaceAll('"query_location":18446744073709551615', '"query_location":0'),
   );
-  if (serializedCache.size >= SERIALIZED_CACHE_LIMIT) serializedCache.clear();
-  serializedCache.set(sql, protectedText);
+  const size = sql.length + protectedText.length;
+  if (
+    serializedCache.size >= SERIALIZED_CACHE_LIMIT ||
+    serializedCacheCharacters + size > SERIALIZED_CACHE_CHARACTERS
+  ) {
+    serializedCache.clear();
+    serializedCacheCharacters = 0;
+  }
+  if (size <= SERIALIZED_CACHE_CHARACTERS) {
+    serializedCache.set(sql, protectedText);
+    serializedCacheCharacters += size;
+  }
   return protectedText;
 }
 
