@@ -1,4 +1,5 @@
 import type {
+  AccessTokenRecord,
   FieldDef,
   LineageEdge,
   OwnerDef,
@@ -15,6 +16,9 @@ import type {
   TaskDef,
   Version,
 } from '../model/index.ts';
+
+/** Defined in model/ so governance/ (the token service) speaks of the same record. */
+export type { AccessTokenRecord };
 
 /** The definitions as last applied, read back from the catalog. */
 export interface AppliedDefinitions {
@@ -111,21 +115,6 @@ export interface QueuedRun {
 export interface EnqueueOutcome {
   queued: QueuedRun;
   created: boolean;
-}
-
-/**
- * An API/pgwire access token as stored (migration 0003_governance): the SHA-256 of the token, never
- * the token. Mirrors `StoredAccessToken` in governance/token-service.ts.
- */
-export interface AccessTokenRecord {
-  id: string;
-  principal: string;
-  /** SHA-256 of the token text, lowercase hex; unique. */
-  tokenHash: string;
-  createdAt: string;
-  /** Absent: it never expires. */
-  expiresAt?: string;
-  revokedAt?: string;
 }
 
 /** Orchestration state of one task, kept across restarts. */

@@ -35,4 +35,4 @@ export {
   type SchemaFieldChange,
 } from './schema-diff.ts';
 export { toIsoTimestamp } from './iso-timestamp.ts';
-export { HeldReadLease, READ_LEASE_TTL_MS, leaseResolved } from './read-lease.ts';
+export { HeldReadLease, leaseResolved } from './read-lease.ts';

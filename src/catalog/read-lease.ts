@@ -10,7 +10,7 @@ import type { CatalogStore } from './catalog-store.ts';
  */
 
 /** How long a lease lasts unless renewed. */
-export const READ_LEASE_TTL_MS = 10 * 60_000;
+const READ_LEASE_TTL_MS = 10 * 60_000;
 /** How many times versions are resolved again when retention removed one before the lease was taken. */
 const RESOLVE_ATTEMPTS = 3;
 

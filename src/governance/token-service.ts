@@ -1,40 +1,26 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { NotFoundError, UsageError } from '../diagnostics/errors.ts';
+import type { AccessTokenRecord } from '../model/index.ts';
 
 /**
  * API and pgwire tokens (SPEC §1 Access: "Tokens are never in the repo"). A token is printed once
  * when created; only its SHA-256 is stored, so the catalog never holds anything that authenticates.
  */
 
-/** A token as stored: never the token itself. */
-export interface StoredAccessToken {
-  /** Short public handle (`revoke`, `list`, audit records); not a secret. */
-  id: string;
-  /** The declared principal the token acts as. */
-  principal: string;
-  /** SHA-256 of the token text, lowercase hex. */
-  tokenHash: string;
-  createdAt: string;
-  /** After this instant the token is refused. Absent: it never expires. */
-  expiresAt?: string;
-  /** Set once revoked; a revoked token is refused. */
-  revokedAt?: string;
-}
-
 /** Where tokens are kept: the catalog store provides these methods. */
 export interface AccessTokenStore {
   /** Record a new token (its id and hash are new). */
-  createAccessToken(token: StoredAccessToken): Promise<void>;
+  createAccessToken(token: AccessTokenRecord): Promise<void>;
   /** The token with this hash, revoked or expired included; `undefined` when none. */
-  findAccessToken(tokenHash: string): Promise<StoredAccessToken | undefined>;
+  findAccessToken(tokenHash: string): Promise<AccessTokenRecord | undefined>;
   /** Every token, newest first. */
-  listAccessTokens(): Promise<StoredAccessToken[]>;
+  listAccessTokens(): Promise<AccessTokenRecord[]>;
   /** Mark a token revoked at `revokedAt`; false when no token has this id. Revoking twice keeps the first time. */
   revokeAccessToken(id: string, revokedAt: string): Promise<boolean>;
 }
 
 /** What `list` shows about a token: everything but its hash. */
-export type AccessTokenInfo = Omit<StoredAccessToken, 'tokenHash'> & {
+export type AccessTokenInfo = Omit<AccessTokenRecord, 'tokenHash'> & {
   /** `active`, `expired` or `revoked`, at the time of listing. */
   status: 'active' | 'expired' | 'revoked';
 };
@@ -81,7 +67,7 @@ export class TokenService {
     }
     const token = `${TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
     const now = this.now();
-    const stored: StoredAccessToken = {
+    const stored: AccessTokenRecord = {
       id: randomBytes(6).toString('hex'),
       principal,
       tokenHash: tokenHash(token),
@@ -124,7 +110,7 @@ export class TokenService {
     return (await this.store.listAccessTokens()).map((stored) => this.info(stored));
   }
 
-  private info(stored: StoredAccessToken): AccessTokenInfo {
+  private info(stored: AccessTokenRecord): AccessTokenInfo {
     const { tokenHash: _hash, ...rest } = stored;
     const status = stored.revokedAt
       ? 'revoked'

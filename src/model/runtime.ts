@@ -102,6 +102,24 @@ export interface SchemaVersionRecord {
  */
 export type QueryOutcome = 'allowed' | 'refused' | 'failed';
 
+/**
+ * An API/pgwire access token as stored (catalog migration 0003_governance): the SHA-256 of the token,
+ * never the token itself, so the catalog holds nothing that authenticates.
+ */
+export interface AccessTokenRecord {
+  /** Short public handle (`revoke`, `list`, audit records); not a secret. */
+  id: string;
+  /** The declared principal the token acts as. */
+  principal: string;
+  /** SHA-256 of the token text, lowercase hex; unique. */
+  tokenHash: string;
+  createdAt: string;
+  /** After this instant the token is refused. Absent: it never expires. */
+  expiresAt?: string;
+  /** Set once revoked; a revoked token is refused. */
+  revokedAt?: string;
+}
+
 /** One audited query. */
 export interface QueryAuditEntry {
   /** Sortable by time: `20261126T081500123Z-3f9a1c0b`. */
