@@ -4,7 +4,7 @@ import * as rules from './argument-rules.ts';
 import { CheckCompileError } from './check-errors.ts';
 import { isNumericFamily, stringExpression, typeFamily, typeNameMatches } from './column-types.ts';
 import type { CheckEvaluation, CompileContext, ExpectationSpec, RelationColumn } from './expectation-spec.ts';
-import { mostlyHolds, percent, rowExpectation, sampleRows } from './row-expectation.ts';
+import { mapCounts, mostlyHolds, rowExpectation, sampleRows } from './row-expectation.ts';
 import { literalForColumn } from './sql-literals.ts';
 import { uniqueness } from './uniqueness.ts';
 
@@ -131,9 +131,8 @@ function nullness(
       const unexpectedCount = wanted === 'null' ? nonNullCount : elementCount - nonNullCount;
       return {
         success: mostlyHolds(elementCount, unexpectedCount, context.mostly),
-        elementCount,
-        unexpectedCount,
-        unexpectedPercent: percent(unexpectedCount, elementCount),
+        // The null expectations consider every row: nothing is missing to them.
+        ...mapCounts(elementCount, elementCount, unexpectedCount),
         sample: unexpectedCount > 0 ? await sampleRows(followUp, valueSample(column), unexpectedRows) : [],
       };
     },
@@ -168,9 +167,7 @@ function monotonic(
       const unexpectedCount = asCount(row.unexpected);
       return {
         success: mostlyHolds(considered, unexpectedCount, context.mostly),
-        elementCount: asCount(row.elements),
-        unexpectedCount,
-        unexpectedPercent: percent(unexpectedCount, considered),
+        ...mapCounts(asCount(row.elements), considered, unexpectedCount),
         sample:
           unexpectedCount > 0
             ? await sampleRows(followUp, [{ name: column.name, sql: 'v' }], unexpected, ordered)
@@ -210,9 +207,7 @@ function presentInOtherTable(
       const unexpectedCount = asCount(result.rows[0]?.n);
       return {
         success: mostlyHolds(consideredCount, unexpectedCount, context.mostly),
-        elementCount: asCount(read(elements)),
-        unexpectedCount,
-        unexpectedPercent: percent(unexpectedCount, consideredCount),
+        ...mapCounts(asCount(read(elements)), consideredCount, unexpectedCount),
         sample: unexpectedCount > 0 ? await sampleRows(followUp, valueSample(column), missing, from) : [],
       };
     },

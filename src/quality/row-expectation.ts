@@ -42,6 +42,27 @@ export function percent(part: number, whole: number): number {
   return whole === 0 ? 0 : (part / whole) * 100;
 }
 
+/**
+ * GE's counts of a per-value result: every row (within the row condition), those missing (not
+ * considered), and the unexpected ones as a share of the considered.
+ */
+export function mapCounts(
+  elements: number,
+  considered: number,
+  unexpected: number,
+): Pick<
+  CheckOutcome,
+  'elementCount' | 'missingCount' | 'missingPercent' | 'unexpectedCount' | 'unexpectedPercent'
+> {
+  return {
+    elementCount: elements,
+    missingCount: elements - considered,
+    missingPercent: percent(elements - considered, elements),
+    unexpectedCount: unexpected,
+    unexpectedPercent: percent(unexpected, considered),
+  };
+}
+
 /** The predicate selecting unexpected rows: considered and not passing. */
 export function unexpectedRows(
   expectation: Pick<RowExpectation, 'domain' | 'passes' | 'rowCondition'>,
@@ -89,9 +110,7 @@ export function rowExpectation(expectation: RowExpectation): CheckEvaluation {
       const unexpectedCount = asCount(read(unexpected));
       return {
         success: mostlyHolds(consideredCount, unexpectedCount, expectation.mostly),
-        elementCount: asCount(read(elements)),
-        unexpectedCount,
-        unexpectedPercent: percent(unexpectedCount, consideredCount),
+        ...mapCounts(asCount(read(elements)), consideredCount, unexpectedCount),
         sample:
           unexpectedCount > 0
             ? await sampleRows(

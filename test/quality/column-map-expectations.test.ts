@@ -80,6 +80,8 @@ describe('column map expectations', () => {
       [inSet.success, inSet.elementCount, inSet.unexpectedCount, inSet.unexpectedPercent, inSet.sample],
       [false, 5, 1, 25, ['X']],
     );
+    // GE's missing_count / missing_percent: the rows left out because the value is missing.
+    assert.deepEqual([inSet.missingCount, inSet.missingPercent], [1, 20]);
     assert.equal(
       (
         await fixture.check('people', 'expect_column_values_to_be_in_set', {
