@@ -224,6 +224,61 @@ function typeCheck(column: RelationColumn, matches: boolean): CheckEvaluation {
   };
 }
 
+/**
+ * GE's z-scores: (x − mean) / sample standard deviation, both over the considered values; a value
+ * passes when its z-score is below `threshold`, or its absolute value below |threshold| when
+ * `double_sided`. The fused scan gives the mean and the deviation; counting the values beyond
+ * them takes one more query. A column without a deviation (fewer than two values, or all equal)
+ * has no z-scores: each of its values is unexpected, as in GE's pandas reference.
+ */
+function zScores(
+  column: RelationColumn,
+  args: Record<string, unknown>,
+  context: CompileContext,
+): CheckEvaluation {
+  if (!isNumericFamily(typeFamily(column.type))) {
+    throw new CheckCompileError(
+      `expect_column_value_z_scores_to_be_less_than needs a numeric column, but \`${column.name}\` is ${column.type}`,
+    );
+  }
+  const threshold = args.threshold as number;
+  let elements = -1;
+  let considered = -1;
+  let mean = -1;
+  let deviation = -1;
+  return {
+    plan(scan) {
+      elements = scan.add(countWhere(context.rowCondition));
+      considered = scan.add(filtered(`count(${id(column)})`, context.rowCondition));
+      mean = scan.add(filtered(`avg(${id(column)})`, context.rowCondition));
+      deviation = scan.add(filtered(`stddev_samp(${id(column)})`, context.rowCondition));
+    },
+    async finish(read, followUp) {
+      const consideredCount = asCount(read(considered));
+      const [average, spread] = [read(mean), read(deviation)].map((value) =>
+        value === null || value === undefined ? Number.NaN : Number(value),
+      ) as [number, number];
+      const z = `(CAST(${id(column)} AS DOUBLE) - ${average}) / ${spread}`;
+      const passes =
+        Number.isFinite(average) && Number.isFinite(spread) && spread > 0
+          ? args.double_sided === true
+            ? `abs(${z}) < ${Math.abs(threshold)}`
+            : `${z} < ${threshold}`
+          : 'FALSE';
+      const unexpected = allOf(context.rowCondition, nonNull(column), `(${passes}) IS NOT TRUE`);
+      const counted = await followUp.session.query(
+        `SELECT ${countWhere(unexpected)} AS n FROM ${followUp.relation}`,
+      );
+      const unexpectedCount = asCount(counted.rows[0]?.n);
+      return {
+        success: mostlyHolds(consideredCount, unexpectedCount, context.mostly),
+        ...mapCounts(asCount(read(elements)), consideredCount, unexpectedCount),
+        sample: unexpectedCount > 0 ? await sampleRows(followUp, valueSample(column), unexpected) : [],
+      };
+    },
+  };
+}
+
 const column = { column: rules.columnName };
 const bounds = {
   min_value: rules.comparable,
@@ -377,6 +432,13 @@ export const COLUMN_MAP_EXPECTATIONS: ExpectationSpec[] = [
     'expect_column_values_to_be_decreasing',
     { strictly: rules.bool, parse_strings_as_datetimes: rules.bool },
     (args, context) => monotonic(target(args, context), args, context, 'decreasing'),
+  ),
+  mapSpec(
+    'expect_column_value_z_scores_to_be_less_than',
+    { threshold: rules.number, double_sided: rules.bool },
+    (args, context) => zScores(target(args, context), args, context),
+    // GE requires both (its pydantic fields have no default).
+    { required: ['threshold', 'double_sided'] },
   ),
   mapSpec(
     'expect_column_values_to_be_present_in_other_table',

@@ -1,6 +1,6 @@
 import type { ValidationDef } from '../model/index.ts';
 import * as rules from './argument-rules.ts';
-import { EXPECTATIONS } from './expectation-catalog.ts';
+import { EXPECTATIONS, UNSUPPORTED_EXPECTATIONS } from './expectation-catalog.ts';
 import type { ArgumentRule, ExpectationSpec } from './expectation-spec.ts';
 import { CONDITION_PARSERS, sqlFragmentProblem } from './sql-text.ts';
 import { resolveParameters } from './suite-parameters.ts';
@@ -40,6 +40,9 @@ export function acceptedArguments(spec: ExpectationSpec): Record<string, Argumen
 export function validationProblems(validation: ValidationDef, columns?: string[]): string[] {
   const spec = EXPECTATIONS.get(validation.expectation);
   if (!spec) {
+    const unsupported = UNSUPPORTED_EXPECTATIONS.get(validation.expectation);
+    if (unsupported)
+      return [`\`${validation.expectation}\` is not supported by Tessera's validation gate: ${unsupported}`];
     const suggestions = closestNames(validation.expectation, [...EXPECTATIONS.keys()]);
     const hint =
       suggestions.length > 0
