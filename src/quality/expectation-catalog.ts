@@ -19,9 +19,9 @@ export const EXPECTATIONS: ReadonlyMap<string, ExpectationSpec> = new Map(
 );
 
 /**
- * GE core expectations Tessera refuses, with why. None of them has a SQL implementation in GE
- * either (its SQL backends skip them): they are statistical tests computed in Python (scipy), or
- * GE's deprecated spelling of an expectation that has a supported successor.
+ * GE core expectations Tessera refuses, with why: distribution tests (all but the KL divergence
+ * run in Python only in GE, its SQL backends skip them; the KL divergence needs GE's partition
+ * objects), and GE's deprecated spelling of an expectation that has a supported successor.
  */
 export const UNSUPPORTED_EXPECTATIONS: ReadonlyMap<string, string> = new Map([
   [
