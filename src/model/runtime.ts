@@ -14,6 +14,10 @@ export interface CheckResult {
   success: boolean;
   observedValue?: unknown;
   elementCount?: number;
+  /** Rows left out because their value is missing (GE's `missing_count`). */
+  missingCount?: number;
+  /** `missingCount` as a percentage of `elementCount`. */
+  missingPercent?: number;
   unexpectedCount?: number;
   unexpectedPercent?: number;
   /** A few offending values or rows. */

@@ -1,5 +1,5 @@
 import { quoteIdentifier, quoteLiteral } from '../engines/engine.ts';
-import { allOf, asCount, filtered } from './aggregate-scan.ts';
+import { allOf, asCount, countWhere, filtered } from './aggregate-scan.ts';
 import type { AggregateReader } from './aggregate-scan.ts';
 import * as rules from './argument-rules.ts';
 import { boundsFrom, withinBounds } from './bounds.ts';
@@ -14,6 +14,7 @@ import type {
   RelationColumn,
 } from './expectation-spec.ts';
 import { normalizedRows, normalizeValue } from './result-values.ts';
+import { percent } from './row-expectation.ts';
 import { literalForColumn } from './sql-literals.ts';
 
 /**
@@ -50,16 +51,35 @@ function numericColumn(column: RelationColumn, expectation: string): string {
   return id(column);
 }
 
+/**
+ * GE refuses `expect_column_min_to_be_between` and `expect_column_sum_to_be_between` with neither
+ * bound ("min_value and max_value cannot both be None"); the other statistics pass vacuously.
+ */
+const needsABound = (args: Record<string, unknown>) => [
+  ...rules.boundsOrderProblems(args),
+  ...rules.someBoundProblems(args),
+];
+
 /** mean, median, sum, stdev: numeric statistics compared in JS. */
-function numericStatistic(name: string, aggregate: (value: string) => string): ExpectationSpec {
-  return aggregateSpec(name, numberBounds, (args, context) => {
-    const column = context.column(args.column as string);
-    const sql = filtered(aggregate(numericColumn(column, name)), context.rowCondition);
-    return statistic(sql, (observed) => {
-      const value = observed === null || observed === undefined ? null : Number(observed);
-      return { success: withinBounds(value, boundsFrom(args)), observedValue: value };
-    });
-  });
+function numericStatistic(
+  name: string,
+  aggregate: (value: string) => string,
+  crossProblems?: ExpectationSpec['crossProblems'],
+): ExpectationSpec {
+  return aggregateSpec(
+    name,
+    numberBounds,
+    (args, context) => {
+      const column = context.column(args.column as string);
+      const sql = filtered(aggregate(numericColumn(column, name)), context.rowCondition);
+      return statistic(sql, (observed) => {
+        const value = observed === null || observed === undefined ? null : Number(observed);
+        return { success: withinBounds(value, boundsFrom(args)), observedValue: value };
+      });
+    },
+    [],
+    crossProblems,
+  );
 }
 
 /**
@@ -67,7 +87,11 @@ function numericStatistic(name: string, aggregate: (value: string) => string): E
  * `parse_strings_as_datetimes` reads text as timestamps, `output_strftime_format` formats the
  * observed value.
  */
-function extremeStatistic(name: string, fn: 'min' | 'max'): ExpectationSpec {
+function extremeStatistic(
+  name: string,
+  fn: 'min' | 'max',
+  crossProblems?: ExpectationSpec['crossProblems'],
+): ExpectationSpec {
   return aggregateSpec(
     name,
     { ...comparableBounds, parse_strings_as_datetimes: rules.bool, output_strftime_format: rules.text },
@@ -100,6 +124,8 @@ function extremeStatistic(name: string, fn: 'min' | 'max'): ExpectationSpec {
         [`coalesce(${allOf(...tests)}, FALSE)`],
       );
     },
+    [],
+    crossProblems,
   );
 }
 
@@ -216,9 +242,15 @@ const quantileRanges: ArgumentRule = (value) => {
     Array.isArray(ranges.value_ranges) &&
     ranges.value_ranges.length === ranges.quantiles.length &&
     ranges.value_ranges.every((range) => Array.isArray(range) && range.length === 2);
-  return ok
+  if (!ok)
+    return 'must be `{ quantiles: [q…], value_ranges: [[min, max]…] }` with one range per quantile, quantiles between 0 and 1';
+  // GE: "quantile_ranges must consist of ordered pairs" (an open end orders with anything).
+  const disordered = ranges.value_ranges!.findIndex(
+    ([min, max]) => min !== null && max !== null && typeof min === typeof max && min > max,
+  );
+  return disordered < 0
     ? undefined
-    : 'must be `{ quantiles: [q…], value_ranges: [[min, max]…] }` with one range per quantile, quantiles between 0 and 1';
+    : `must hold ordered [min, max] pairs, but range ${disordered + 1} is ${JSON.stringify(ranges.value_ranges![disordered])}`;
 };
 
 /** Quantiles as PostgreSQL's percentile_disc (GE's SQL backends): actual values, no interpolation. */
@@ -246,11 +278,44 @@ const numberBounds = {
 };
 const comparableBounds = { ...numberBounds, min_value: rules.comparable, max_value: rules.comparable };
 
+/**
+ * GE's column aggregate results carry, beside the observed value, the rows looked at
+ * (`element_count`, within the row condition) and those whose value is missing
+ * (`missing_count`, `missing_percent`): two counts the fused scan shares with other checks.
+ */
+function withCounts(
+  evaluation: CheckEvaluation,
+  column: RelationColumn,
+  rowCondition: string,
+): CheckEvaluation {
+  let elements = -1;
+  let present = -1;
+  return {
+    plan(scan, prepass) {
+      elements = scan.add(countWhere(rowCondition));
+      present = scan.add(filtered(`count(${id(column)})`, rowCondition));
+      evaluation.plan(scan, prepass);
+    },
+    async finish(read, context) {
+      const outcome = await evaluation.finish(read, context);
+      const elementCount = asCount(read(elements));
+      const missingCount = elementCount - asCount(read(present));
+      return {
+        ...outcome,
+        elementCount,
+        missingCount,
+        missingPercent: percent(missingCount, elementCount),
+      };
+    },
+  };
+}
+
 function aggregateSpec(
   name: string,
   args: ExpectationSpec['args'],
   compile: ExpectationSpec['compile'],
   required: string[] = [],
+  crossProblems: ExpectationSpec['crossProblems'] = rules.boundsOrderProblems,
 ): ExpectationSpec {
   return {
     name,
@@ -258,8 +323,9 @@ function aggregateSpec(
     args: { column: rules.columnName, ...args },
     required: ['column', ...required],
     columnArgs: ['column'],
-    crossProblems: rules.boundsOrderProblems,
-    compile,
+    crossProblems,
+    compile: (args, context) =>
+      withCounts(compile(args, context), context.column(args.column as string), context.rowCondition),
   };
 }
 
@@ -277,11 +343,11 @@ const VALUE_OBSERVING = new Set([
 
 /** The column aggregate expectations, by GE name. */
 export const AGGREGATE_EXPECTATIONS: ExpectationSpec[] = [
-  extremeStatistic('expect_column_min_to_be_between', 'min'),
+  extremeStatistic('expect_column_min_to_be_between', 'min', needsABound),
   extremeStatistic('expect_column_max_to_be_between', 'max'),
   numericStatistic('expect_column_mean_to_be_between', (value) => `avg(${value})`),
   numericStatistic('expect_column_median_to_be_between', (value) => `median(${value})`),
-  numericStatistic('expect_column_sum_to_be_between', (value) => `sum(${value})`),
+  numericStatistic('expect_column_sum_to_be_between', (value) => `sum(${value})`, needsABound),
   numericStatistic('expect_column_stdev_to_be_between', (value) => `stddev_samp(${value})`),
   aggregateSpec('expect_column_unique_value_count_to_be_between', numberBounds, (args, context) => {
     const column = context.column(args.column as string);

@@ -22,6 +22,8 @@ export interface RunChecksOptions {
   resolveTable?: (name: string) => string | undefined;
   /** Also judge how recent the newest row is; adds a `freshness` result after the others. */
   freshness?: FreshnessCheck;
+  /** The clock `now()` in GE's `$PARAMETER` expressions reads (UTC). Default: the system clock. */
+  now?: () => Date;
 }
 
 interface PendingCheck {
@@ -74,9 +76,10 @@ export async function runChecks(
     return checks.map(toResult);
   }
 
+  const now = options.now?.() ?? new Date();
   validations.forEach((validation, index) => {
     try {
-      checks[index]!.evaluation = compileValidation(validation, columns);
+      checks[index]!.evaluation = compileValidation(validation, columns, now);
     } catch (error) {
       checks[index]!.outcome = failure(errorMessage(error));
     }

@@ -4,7 +4,7 @@ import * as rules from './argument-rules.ts';
 import { CheckCompileError } from './check-errors.ts';
 import { isNumericFamily, stringExpression, typeFamily, typeNameMatches } from './column-types.ts';
 import type { CheckEvaluation, CompileContext, ExpectationSpec, RelationColumn } from './expectation-spec.ts';
-import { mostlyHolds, percent, rowExpectation, sampleRows } from './row-expectation.ts';
+import { mapCounts, mostlyHolds, rowExpectation, sampleRows } from './row-expectation.ts';
 import { literalForColumn } from './sql-literals.ts';
 import { uniqueness } from './uniqueness.ts';
 
@@ -131,9 +131,8 @@ function nullness(
       const unexpectedCount = wanted === 'null' ? nonNullCount : elementCount - nonNullCount;
       return {
         success: mostlyHolds(elementCount, unexpectedCount, context.mostly),
-        elementCount,
-        unexpectedCount,
-        unexpectedPercent: percent(unexpectedCount, elementCount),
+        // The null expectations consider every row: nothing is missing to them.
+        ...mapCounts(elementCount, elementCount, unexpectedCount),
         sample: unexpectedCount > 0 ? await sampleRows(followUp, valueSample(column), unexpectedRows) : [],
       };
     },
@@ -168,9 +167,7 @@ function monotonic(
       const unexpectedCount = asCount(row.unexpected);
       return {
         success: mostlyHolds(considered, unexpectedCount, context.mostly),
-        elementCount: asCount(row.elements),
-        unexpectedCount,
-        unexpectedPercent: percent(unexpectedCount, considered),
+        ...mapCounts(asCount(row.elements), considered, unexpectedCount),
         sample:
           unexpectedCount > 0
             ? await sampleRows(followUp, [{ name: column.name, sql: 'v' }], unexpected, ordered)
@@ -210,9 +207,7 @@ function presentInOtherTable(
       const unexpectedCount = asCount(result.rows[0]?.n);
       return {
         success: mostlyHolds(consideredCount, unexpectedCount, context.mostly),
-        elementCount: asCount(read(elements)),
-        unexpectedCount,
-        unexpectedPercent: percent(unexpectedCount, consideredCount),
+        ...mapCounts(asCount(read(elements)), consideredCount, unexpectedCount),
         sample: unexpectedCount > 0 ? await sampleRows(followUp, valueSample(column), missing, from) : [],
       };
     },
@@ -225,6 +220,61 @@ function typeCheck(column: RelationColumn, matches: boolean): CheckEvaluation {
     plan() {},
     async finish() {
       return { success: matches, observedValue: column.type };
+    },
+  };
+}
+
+/**
+ * GE's z-scores: (x − mean) / sample standard deviation, both over the considered values; a value
+ * passes when its z-score is below `threshold`, or its absolute value below |threshold| when
+ * `double_sided`. The fused scan gives the mean and the deviation; counting the values beyond
+ * them takes one more query. A column without a deviation (fewer than two values, or all equal)
+ * has no z-scores: each of its values is unexpected, as in GE's pandas reference.
+ */
+function zScores(
+  column: RelationColumn,
+  args: Record<string, unknown>,
+  context: CompileContext,
+): CheckEvaluation {
+  if (!isNumericFamily(typeFamily(column.type))) {
+    throw new CheckCompileError(
+      `expect_column_value_z_scores_to_be_less_than needs a numeric column, but \`${column.name}\` is ${column.type}`,
+    );
+  }
+  const threshold = args.threshold as number;
+  let elements = -1;
+  let considered = -1;
+  let mean = -1;
+  let deviation = -1;
+  return {
+    plan(scan) {
+      elements = scan.add(countWhere(context.rowCondition));
+      considered = scan.add(filtered(`count(${id(column)})`, context.rowCondition));
+      mean = scan.add(filtered(`avg(${id(column)})`, context.rowCondition));
+      deviation = scan.add(filtered(`stddev_samp(${id(column)})`, context.rowCondition));
+    },
+    async finish(read, followUp) {
+      const consideredCount = asCount(read(considered));
+      const [average, spread] = [read(mean), read(deviation)].map((value) =>
+        value === null || value === undefined ? Number.NaN : Number(value),
+      ) as [number, number];
+      const z = `(CAST(${id(column)} AS DOUBLE) - ${average}) / ${spread}`;
+      const passes =
+        Number.isFinite(average) && Number.isFinite(spread) && spread > 0
+          ? args.double_sided === true
+            ? `abs(${z}) < ${Math.abs(threshold)}`
+            : `${z} < ${threshold}`
+          : 'FALSE';
+      const unexpected = allOf(context.rowCondition, nonNull(column), `(${passes}) IS NOT TRUE`);
+      const counted = await followUp.session.query(
+        `SELECT ${countWhere(unexpected)} AS n FROM ${followUp.relation}`,
+      );
+      const unexpectedCount = asCount(counted.rows[0]?.n);
+      return {
+        success: mostlyHolds(consideredCount, unexpectedCount, context.mostly),
+        ...mapCounts(asCount(read(elements)), consideredCount, unexpectedCount),
+        sample: unexpectedCount > 0 ? await sampleRows(followUp, valueSample(column), unexpected) : [],
+      };
     },
   };
 }
@@ -382,6 +432,13 @@ export const COLUMN_MAP_EXPECTATIONS: ExpectationSpec[] = [
     'expect_column_values_to_be_decreasing',
     { strictly: rules.bool, parse_strings_as_datetimes: rules.bool },
     (args, context) => monotonic(target(args, context), args, context, 'decreasing'),
+  ),
+  mapSpec(
+    'expect_column_value_z_scores_to_be_less_than',
+    { threshold: rules.number, double_sided: rules.bool },
+    (args, context) => zScores(target(args, context), args, context),
+    // GE requires both (its pydantic fields have no default).
+    { required: ['threshold', 'double_sided'] },
   ),
   mapSpec(
     'expect_column_values_to_be_present_in_other_table',

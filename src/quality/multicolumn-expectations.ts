@@ -44,6 +44,7 @@ function rowsPassing(
   args: Record<string, unknown>,
   context: CompileContext,
   passes: string,
+  pair = false,
 ): CheckEvaluation {
   return rowExpectation({
     domain: consideredRows(columns, args.ignore_row_if),
@@ -51,6 +52,8 @@ function rowsPassing(
     rowCondition: context.rowCondition,
     mostly: context.mostly,
     sample: columns.map((column) => ({ name: column.name, sql: id(column) })),
+    // GE lists a pair's unexpected values as [a, b]; rows over a column list as objects.
+    sampleTuples: pair,
   });
 }
 
@@ -135,6 +138,7 @@ export const MULTICOLUMN_EXPECTATIONS: ExpectationSpec[] = [
         { ignore_row_if: 'both_values_are_missing', ...args },
         context,
         `${a} ${args.or_equal === true ? '>=' : '>'} ${b}`,
+        true,
       );
     },
   ),
@@ -146,6 +150,7 @@ export const MULTICOLUMN_EXPECTATIONS: ExpectationSpec[] = [
       { ignore_row_if: 'both_values_are_missing', ...args },
       context,
       `${a} = ${b}`,
+      true,
     );
   }),
   multiSpec(
@@ -169,6 +174,7 @@ export const MULTICOLUMN_EXPECTATIONS: ExpectationSpec[] = [
         { ignore_row_if: 'both_values_are_missing', ...args },
         context,
         pairs.length > 0 ? pairs.join(' OR ') : 'FALSE',
+        true,
       );
     },
   ),

@@ -4,7 +4,10 @@ import type { AggregateScan, AggregateReader } from './aggregate-scan.ts';
 import type { CheckEvaluation, CheckOutcome, FollowUpContext } from './expectation-spec.ts';
 import { normalizedRows } from './result-values.ts';
 
-/** What is shown for an unexpected row: one expression gives bare values, several give objects. */
+/**
+ * What is shown for an unexpected row: one expression gives bare values, several give objects
+ * keyed by name, or `[a, b]` lists when the expectation samples `tuples` (GE's column pairs).
+ */
 export interface SampleColumn {
   name: string;
   sql: string;
@@ -24,6 +27,8 @@ export interface RowExpectation {
   rowCondition: string;
   mostly: number;
   sample: SampleColumn[];
+  /** Sampled rows as lists in `sample` order instead of objects (GE's column-pair shape). */
+  sampleTuples?: boolean;
 }
 
 /** GE's rule: the share of considered values that pass must reach `mostly`; nothing considered passes. */
@@ -37,6 +42,27 @@ export function percent(part: number, whole: number): number {
   return whole === 0 ? 0 : (part / whole) * 100;
 }
 
+/**
+ * GE's counts of a per-value result: every row (within the row condition), those missing (not
+ * considered), and the unexpected ones as a share of the considered.
+ */
+export function mapCounts(
+  elements: number,
+  considered: number,
+  unexpected: number,
+): Pick<
+  CheckOutcome,
+  'elementCount' | 'missingCount' | 'missingPercent' | 'unexpectedCount' | 'unexpectedPercent'
+> {
+  return {
+    elementCount: elements,
+    missingCount: elements - considered,
+    missingPercent: percent(elements - considered, elements),
+    unexpectedCount: unexpected,
+    unexpectedPercent: percent(unexpected, considered),
+  };
+}
+
 /** The predicate selecting unexpected rows: considered and not passing. */
 export function unexpectedRows(
   expectation: Pick<RowExpectation, 'domain' | 'passes' | 'rowCondition'>,
@@ -44,12 +70,13 @@ export function unexpectedRows(
   return allOf(expectation.rowCondition, expectation.domain, `(${expectation.passes}) IS NOT TRUE`);
 }
 
-/** Read up to `sampleSize` unexpected values (or row objects) in the relation's order. */
+/** Read up to `sampleSize` unexpected values (row objects, or lists with `tuples`) in the relation's order. */
 export async function sampleRows(
   context: FollowUpContext,
   sample: SampleColumn[],
   where: string,
   from = context.relation,
+  tuples = false,
 ): Promise<unknown[]> {
   if (context.sampleSize <= 0) return [];
   const select = sample.map((column, index) => `${column.sql} AS ${quoteIdentifier(`v${index}`)}`).join(', ');
@@ -57,6 +84,7 @@ export async function sampleRows(
     await context.session.query(`SELECT ${select} FROM ${from} WHERE ${where} LIMIT ${context.sampleSize}`),
   );
   if (sample.length === 1) return rows.map((row) => row.v0);
+  if (tuples) return rows.map((row) => sample.map((_column, index) => row[`v${index}`]));
   return rows.map((row) =>
     Object.fromEntries(sample.map((column, index) => [column.name, row[`v${index}`]])),
   );
@@ -82,12 +110,16 @@ export function rowExpectation(expectation: RowExpectation): CheckEvaluation {
       const unexpectedCount = asCount(read(unexpected));
       return {
         success: mostlyHolds(consideredCount, unexpectedCount, expectation.mostly),
-        elementCount: asCount(read(elements)),
-        unexpectedCount,
-        unexpectedPercent: percent(unexpectedCount, consideredCount),
+        ...mapCounts(asCount(read(elements)), consideredCount, unexpectedCount),
         sample:
           unexpectedCount > 0
-            ? await sampleRows(context, expectation.sample, unexpectedRows(expectation))
+            ? await sampleRows(
+                context,
+                expectation.sample,
+                unexpectedRows(expectation),
+                context.relation,
+                expectation.sampleTuples,
+              )
             : [],
       };
     },

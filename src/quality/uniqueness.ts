@@ -3,7 +3,7 @@ import { allOf, asCount, countWhere, filtered } from './aggregate-scan.ts';
 import type { AggregateScan, AggregateReader } from './aggregate-scan.ts';
 import type { CheckEvaluation, CheckOutcome, FollowUpContext, RelationColumn } from './expectation-spec.ts';
 import { typeFamily } from './column-types.ts';
-import { mostlyHolds, percent, sampleRows, type SampleColumn } from './row-expectation.ts';
+import { mapCounts, mostlyHolds, sampleRows, type SampleColumn } from './row-expectation.ts';
 
 /** Largest key range checked with a bitmap: 2^27 bits = 16 MiB per thread. */
 const BITMAP_LIMIT = 2 ** 27;
@@ -88,9 +88,7 @@ export function uniqueness(expectation: UniquenessExpectation): CheckEvaluation 
       }));
       return {
         success: mostlyHolds(consideredCount, unexpectedCount, expectation.mostly),
-        elementCount: asCount(read(elements)),
-        unexpectedCount,
-        unexpectedPercent: percent(unexpectedCount, consideredCount),
+        ...mapCounts(asCount(read(elements)), consideredCount, unexpectedCount),
         sample:
           unexpectedCount > 0
             ? await sampleRows(

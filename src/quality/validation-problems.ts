@@ -1,8 +1,9 @@
 import type { ValidationDef } from '../model/index.ts';
 import * as rules from './argument-rules.ts';
-import { EXPECTATIONS } from './expectation-catalog.ts';
+import { EXPECTATIONS, UNSUPPORTED_EXPECTATIONS } from './expectation-catalog.ts';
 import type { ArgumentRule, ExpectationSpec } from './expectation-spec.ts';
 import { CONDITION_PARSERS, sqlFragmentProblem } from './sql-text.ts';
+import { resolveParameters } from './suite-parameters.ts';
 
 /** GE arguments about reporting, accepted everywhere and ignored: Tessera has one result shape. */
 const REPORTING_ARGS: Record<string, ArgumentRule> = {
@@ -34,11 +35,14 @@ export function acceptedArguments(spec: ExpectationSpec): Record<string, Argumen
  * Problems with a validation's name or arguments, as messages for a person ("unknown expectation
  * `expect_foo`; did you mean `expect_bar`?", "`column` is required", "`mostly` must be a number
  * between 0 and 1"). With `columns`, arguments naming columns are checked against them too.
- * Pure: no engine, no data. Empty = fine.
+ * Pure: no engine, no data. Empty = fine. `{ $PARAMETER: "…" }` arguments are judged by their value.
  */
 export function validationProblems(validation: ValidationDef, columns?: string[]): string[] {
   const spec = EXPECTATIONS.get(validation.expectation);
   if (!spec) {
+    const unsupported = UNSUPPORTED_EXPECTATIONS.get(validation.expectation);
+    if (unsupported)
+      return [`\`${validation.expectation}\` is not supported by Tessera's validation gate: ${unsupported}`];
     const suggestions = closestNames(validation.expectation, [...EXPECTATIONS.keys()]);
     const hint =
       suggestions.length > 0
@@ -46,9 +50,10 @@ export function validationProblems(validation: ValidationDef, columns?: string[]
         : '';
     return [`unknown expectation \`${validation.expectation}\`${hint}`];
   }
-  const args = validation.args ?? {};
+  // GE's `$PARAMETER` expressions are checked by computing them; the values they take at run
+  // time (`now()`) change nothing about whether they are acceptable.
+  const { args, problems } = resolveParameters(validation.args ?? {}, new Date());
   const accepted = acceptedArguments(spec);
-  const problems: string[] = [];
   for (const [name, value] of Object.entries(args)) {
     const rule = accepted[name];
     if (!rule) {
@@ -58,6 +63,7 @@ export function validationProblems(validation: ValidationDef, columns?: string[]
       continue;
     }
     if (value === undefined || (value === null && spec.required?.includes(name))) continue;
+    if (problems.some((problem) => problem.startsWith(`\`${name}\`: \`$PARAMETER\``))) continue;
     const problem = rule(value);
     if (problem) problems.push(`\`${name}\` ${problem}`);
   }

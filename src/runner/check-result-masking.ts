@@ -40,8 +40,9 @@ export async function maskCheckResults(
   );
   const masker = new ValueMasker();
   const plans = sanitized.map((check) => planMasking(check, byName, masker));
-  if (masker.isEmpty) return sanitized;
-  const masked = await masker.run(session, hashKey);
+  if (plans.every((plan) => plan === undefined)) return sanitized;
+  // A plan may only redact (nothing to compute), and must still apply.
+  const masked = masker.isEmpty ? [] : await masker.run(session, hashKey);
   return plans.map((plan, index) => (plan ? plan(masked) : sanitized[index]!));
 }
 
@@ -143,7 +144,18 @@ function planMasking(
     return row(cell);
   };
 
-  const sample = check.sample?.map(value);
+  /** A column pair's sampled `[a, b]`: each value masked as the column at its position. */
+  const tuple = (cell: unknown): ((masked: unknown[]) => unknown) | undefined => {
+    if (columns.length < 2 || !Array.isArray(cell) || cell.length !== columns.length) return undefined;
+    const items = cell.map((item, index) => {
+      const field = sensitive(columns[index]!);
+      if (!field) return () => item;
+      const slot = masker.add(item, field);
+      return (masked: unknown[]) => masked[slot];
+    });
+    return (masked) => items.map((item) => item(masked));
+  };
+  const sample = check.sample?.map((cell) => tuple(cell) ?? value(cell));
   let observed: ((masked: unknown[]) => unknown) | undefined;
   if (sources.observesValues) {
     const observedValue = check.observedValue;

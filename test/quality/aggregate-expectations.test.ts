@@ -186,4 +186,81 @@ describe('aggregate expectations', () => {
       false,
     );
   });
+
+  it('quantiles pick the values PostgreSQL percentile_disc picks; disordered ranges are refused', async () => {
+    const quantiles = [0, 0.1, 0.25, 0.3, 0.4, 0.5, 0.7, 0.75, 0.9, 1];
+    const open = quantiles.map(() => [null, null]);
+    const result = await fixture.check(
+      '(SELECT * FROM range(1, 11) t(x) UNION ALL SELECT NULL)',
+      'expect_column_quantile_values_to_be_between',
+      { column: 'x', quantile_ranges: { quantiles, value_ranges: open } },
+    );
+    // Read from PostgreSQL: percentile_disc(ARRAY[…]::float8[]) WITHIN GROUP (ORDER BY x) over 1..10.
+    assert.deepEqual(result.observedValue, { quantiles, values: [1, 1, 3, 3, 4, 5, 7, 8, 9, 10] });
+    const disordered = await fixture.check('visits', 'expect_column_quantile_values_to_be_between', {
+      column: 'cost',
+      quantile_ranges: {
+        quantiles: [0.25, 0.75],
+        value_ranges: [
+          [0, 500],
+          [400, 300],
+        ],
+      },
+    });
+    assert.equal(disordered.success, false);
+    assert.match(disordered.error!, /quantile_ranges.*ordered \[min, max\] pairs.*range 2 is \[400,300\]/);
+  });
+
+  it('min and sum need a bound, as GE requires; the other statistics pass vacuously', async () => {
+    for (const expectation of ['expect_column_min_to_be_between', 'expect_column_sum_to_be_between']) {
+      for (const args of [{ column: 'cost' }, { column: 'cost', min_value: null, max_value: null }]) {
+        const result = await fixture.check('visits', expectation, args);
+        assert.equal(result.success, false, expectation);
+        assert.match(result.error ?? '', /`min_value` and `max_value` cannot both be null/, expectation);
+      }
+    }
+    for (const expectation of [
+      'expect_column_max_to_be_between',
+      'expect_column_mean_to_be_between',
+      'expect_column_median_to_be_between',
+      'expect_column_stdev_to_be_between',
+    ]) {
+      const result = await fixture.check('visits', expectation, { column: 'cost' });
+      assert.deepEqual([result.success, result.error], [true, undefined], expectation);
+    }
+  });
+
+  it('aggregate results count the rows looked at and the missing values (GE result_format COMPLETE)', async () => {
+    const median = await fixture.check('visits', 'expect_column_median_to_be_between', {
+      column: 'cost',
+      min_value: 300,
+      result_format: 'COMPLETE',
+    });
+    assert.deepEqual(
+      [median.success, median.observedValue, median.elementCount, median.missingCount, median.missingPercent],
+      [false, 250, 5, 1, 20],
+    );
+    const mode = await fixture.check('visits', 'expect_column_most_common_value_to_be_in_set', {
+      column: 'admitted',
+      value_set: ['2024-01-01T10:00:00'],
+      ties_okay: true,
+      row_condition: "unit = 'er'",
+    });
+    assert.deepEqual([mode.success, mode.elementCount, mode.missingCount], [true, 3, 1]);
+    assert.ok(Math.abs(mode.missingPercent! - 100 / 3) < 1e-9);
+    const stdev = await fixture.check('visits', 'expect_column_stdev_to_be_between', {
+      column: 'id',
+      max_value: 2,
+    });
+    assert.deepEqual([stdev.elementCount, stdev.missingCount, stdev.missingPercent], [5, 0, 0]);
+    const empty = await fixture.check('visits', 'expect_column_mean_to_be_between', {
+      column: 'cost',
+      min_value: 0,
+      row_condition: 'id > 99',
+    });
+    assert.deepEqual(
+      [empty.success, empty.observedValue, empty.elementCount, empty.missingCount],
+      [false, null, 0, 0],
+    );
+  });
 });

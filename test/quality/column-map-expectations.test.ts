@@ -80,6 +80,8 @@ describe('column map expectations', () => {
       [inSet.success, inSet.elementCount, inSet.unexpectedCount, inSet.unexpectedPercent, inSet.sample],
       [false, 5, 1, 25, ['X']],
     );
+    // GE's missing_count / missing_percent: the rows left out because the value is missing.
+    assert.deepEqual([inSet.missingCount, inSet.missingPercent], [1, 20]);
     assert.equal(
       (
         await fixture.check('people', 'expect_column_values_to_be_in_set', {
@@ -239,5 +241,58 @@ describe('column map expectations', () => {
       { resolveTable },
     );
     assert.deepEqual([result.success, result.unexpectedCount, result.sample], [false, 2, [4, 5]]);
+  });
+
+  it('z-scores against the sample deviation, one- or double-sided', async () => {
+    // ages 34, 17, 52, 81 (one missing): mean 46, sample deviation ≈ 27.39; z(81) ≈ 1.28, z(17) ≈ -1.06.
+    const double = await fixture.check('people', 'expect_column_value_z_scores_to_be_less_than', {
+      column: 'age',
+      threshold: 1.2,
+      double_sided: true,
+    });
+    assert.deepEqual(
+      [double.success, double.elementCount, double.missingCount, double.unexpectedCount, double.sample],
+      [false, 5, 1, 1, [81]],
+    );
+    const negative = await fixture.check('people', 'expect_column_value_z_scores_to_be_less_than', {
+      column: 'age',
+      threshold: -1,
+      double_sided: false,
+    });
+    assert.deepEqual([negative.unexpectedCount, negative.sample], [3, [34, 52, 81]]);
+    const mostly = await fixture.check('people', 'expect_column_value_z_scores_to_be_less_than', {
+      column: 'age',
+      threshold: 1.2,
+      double_sided: true,
+      mostly: 0.75,
+    });
+    assert.equal(mostly.success, true);
+    // One value has no deviation, hence no z-score: unexpected, as in GE's pandas reference.
+    const single = await fixture.check('people', 'expect_column_value_z_scores_to_be_less_than', {
+      column: 'age',
+      threshold: 3,
+      double_sided: true,
+      row_condition: 'id = 1',
+    });
+    assert.deepEqual([single.success, single.unexpectedCount], [false, 1]);
+    assert.match(
+      (
+        await fixture.check('people', 'expect_column_value_z_scores_to_be_less_than', {
+          column: 'name',
+          threshold: 1,
+          double_sided: true,
+        })
+      ).error!,
+      /needs a numeric column, but `name` is VARCHAR/,
+    );
+    assert.match(
+      (
+        await fixture.check('people', 'expect_column_value_z_scores_to_be_less_than', {
+          column: 'age',
+          threshold: 1,
+        })
+      ).error!,
+      /`double_sided` is required/,
+    );
   });
 });

@@ -56,9 +56,10 @@ describe('multi-column expectations', () => {
       [greater.success, greater.sample],
       [
         false,
+        // GE: a pair's unexpected values are [a, b] lists, not objects.
         [
-          { price: 10, cost: 10 },
-          { price: 5, cost: null },
+          [10, 10],
+          [5, null],
         ],
       ],
     );
@@ -92,8 +93,8 @@ describe('multi-column expectations', () => {
       [
         false,
         [
-          { order_id: 2, sku: 'c' },
-          { order_id: null, sku: 'd' },
+          [2, 'c'],
+          [null, 'd'],
         ],
       ],
     );

@@ -85,6 +85,8 @@ describe('runChecks', () => {
       severity: 'warn',
       success: false,
       elementCount: 40,
+      missingCount: 0,
+      missingPercent: 0,
       unexpectedCount: 9,
       unexpectedPercent: 22.5,
       sample: [31, 32],

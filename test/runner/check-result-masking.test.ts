@@ -127,3 +127,39 @@ test('a table stored de-identified records the stored values, not masked twice',
     await rm(repo, { recursive: true, force: true });
   }
 });
+
+test('results that only redact are still masked: a column pair, custom SQL over derived columns', async () => {
+  // Pair results list unexpected values as [a, b], and custom SQL may select only derived columns:
+  // the only checks on the table, so no value is queued to be masked, only redacted.
+  const files = repoFiles('raw');
+  files['tables/people.yaml'] = files['tables/people.yaml']!.replace(
+    /validations:\n[\s\S]*$/,
+    `validations:
+${warn('expect_column_pair_values_to_be_equal: { column_A: ssn, column_B: state }')}${warn('sql: "select lower(name) as lowered from {{ this }}"')}`,
+  );
+  const repo = await writeRepo(files);
+  const platform = await Platform.open({ repo });
+  try {
+    await platform.apply();
+    await platform.run({ tasks: ['ingest_persons'] });
+    const version = (await platform.store.getCurrentVersion('people.persons'))!;
+    const pair = version.checks.find(
+      (check) => check.expectation === 'expect_column_pair_values_to_be_equal',
+    );
+    assert.deepEqual(pair?.sample, [
+      [hmac('111-11-1111'), 'CA'],
+      [hmac('222222222'), 'NY'],
+    ]);
+    const derived = version.checks.find((check) => check.expectation === 'sql');
+    assert.deepEqual(
+      derived?.sample,
+      ['[REDACTED]', '[REDACTED]'].map((lowered) => ({ lowered })),
+    );
+    const text = JSON.stringify([version.checks, (await platform.check('people.persons')).checks]);
+    for (const raw of ['111-11-1111', '222222222', 'alicia', 'bertrand'])
+      assert.ok(!text.includes(raw), `${raw} is recorded in clear`);
+  } finally {
+    await platform.close();
+    await rm(repo, { recursive: true, force: true });
+  }
+});

@@ -2,8 +2,11 @@ import type { CheckResult } from '../../model/index.ts';
 
 /**
  * Compares a Tessera result with a GE test case's `out`. Compared: `success`; `unexpected_list`
- * (as a multiset: SQL gives no row order); `observed_value`; and, from `result`, `element_count`,
- * `unexpected_count`, `unexpected_percent`, `partial_unexpected_list` and `observed_value`.
+ * (as a multiset: SQL gives no row order); `observed_value` (within the case's relative
+ * `tolerance` when it gives one, as GE's harness does); and, from `result`, `element_count`,
+ * `missing_count`, `missing_percent`, `unexpected_count`, `unexpected_percent`,
+ * `partial_unexpected_list` and `observed_value`. A case that expects an error passes only when
+ * the check reports one (a failed check is not an error).
  * Not compared: index lists (`unexpected_index_list`: a SQL relation has no row index), GE's
  * `details`, `missing_*` and `unexpected_percent_total` (CheckResult has no such fields), and
  * error message text (`traceback_substring` quotes Python exceptions).
@@ -17,6 +20,8 @@ export interface GeTestCase {
   only_for?: string[] | null;
   suppress_test_for?: string[] | null;
   error?: unknown;
+  /** Relative tolerance for `observed_value` numbers (GE: `np.allclose(…, rtol=tolerance)`). */
+  tolerance?: number;
 }
 
 /** Whether the case expects the expectation to raise instead of returning a result. */
@@ -34,9 +39,9 @@ export function compareWithExpected(
   sampleSize: number,
 ): string | undefined {
   if (expectsError(test)) {
-    return result.error !== undefined || result.success === false
+    return result.error !== undefined
       ? undefined
-      : 'expected an error, got success';
+      : `expected an error, got success=${String(result.success)}`;
   }
   const out = test.out ?? {};
   if (result.error !== undefined)
@@ -53,12 +58,18 @@ export function compareWithExpected(
   ) {
     differences.push(`unexpected_list ${show(out.unexpected_list)} (got ${show(result.sample ?? [])})`);
   }
-  if ('observed_value' in out && !sameValue(out.observed_value, result.observedValue)) {
+  const observedMatches = (expected: unknown, actual: unknown) =>
+    typeof test.tolerance === 'number'
+      ? closeEnough(expected, actual, test.tolerance)
+      : sameValue(expected, actual);
+  if ('observed_value' in out && !observedMatches(out.observed_value, result.observedValue)) {
     differences.push(`observed_value ${show(out.observed_value)} (got ${show(result.observedValue)})`);
   }
   const details = (out.result ?? {}) as Record<string, unknown>;
   const fields: [string, unknown][] = [
     ['element_count', result.elementCount],
+    ['missing_count', result.missingCount],
+    ['missing_percent', result.missingPercent],
     ['unexpected_count', result.unexpectedCount],
     ['unexpected_percent', result.unexpectedPercent],
     ['observed_value', result.observedValue],
@@ -95,6 +106,32 @@ function canonical(value: unknown): string {
 
 function sameValue(expected: unknown, actual: unknown): boolean {
   return canonical(expected) === canonical(actual);
+}
+
+/**
+ * GE's `np.allclose(actual, expected, rtol)` (atol 1e-8) on numbers, recursively through lists and
+ * objects of the same shape; anything else must be equal.
+ */
+function closeEnough(expected: unknown, actual: unknown, rtol: number): boolean {
+  if (typeof expected === 'number' && typeof actual === 'number')
+    return Math.abs(actual - expected) <= 1e-8 + rtol * Math.abs(expected);
+  if (Array.isArray(expected))
+    return (
+      Array.isArray(actual) &&
+      actual.length === expected.length &&
+      expected.every((item, index) => closeEnough(item, actual[index], rtol))
+    );
+  if (expected && typeof expected === 'object') {
+    if (!actual || typeof actual !== 'object' || Array.isArray(actual)) return false;
+    const left = expected as Record<string, unknown>;
+    const right = actual as Record<string, unknown>;
+    const keys = Object.keys(left).sort();
+    return (
+      sameValue(keys, Object.keys(right).sort()) &&
+      keys.every((key) => closeEnough(left[key], right[key], rtol))
+    );
+  }
+  return sameValue(expected, actual);
 }
 
 function sameMultiset(expected: unknown[], actual: unknown[]): boolean {

@@ -19,11 +19,26 @@ import { datasetStatements, type GeDataset, type SqlBackend } from './conformanc
 
 interface GeTestFile {
   expectation_type: string;
-  datasets: (GeDataset & {
+  datasets: ((GeDataset | GeMultiTableDataset) & {
     tests: GeTestCase[];
     only_for?: string[] | null;
     suppress_test_for?: string[] | null;
   })[];
+}
+
+/**
+ * GE's multi-table cases (`expect_table_row_count_to_equal_other_table`): `data` lists named
+ * tables; the first is the one validated, the others are what `other_table_name` names.
+ */
+interface GeMultiTableDataset {
+  data: (GeDataset & { dataset_name: string })[];
+  dataset_name?: string;
+}
+
+/** The tables of one loaded dataset: the validated one, and every one by its GE name. */
+interface LoadedTables {
+  validated: string;
+  byName: Map<string, string>;
 }
 
 /** The outcome of one GE test case. */
@@ -69,12 +84,12 @@ export async function runGreatExpectationsConformance(
     .sort();
   let tables = 0;
   for (const fileName of files) {
-    const file = JSON.parse(readFileSync(join(options.directory, fileName), 'utf8')) as Partial<GeTestFile>;
+    const file = parseGeJson(readFileSync(join(options.directory, fileName), 'utf8')) as Partial<GeTestFile>;
     if (typeof file.expectation_type !== 'string' || !Array.isArray(file.datasets)) continue;
     const label = basename(fileName, '.json');
     for (const [index, dataset] of file.datasets.entries()) {
       const datasetLabel = dataset.dataset_name ?? `dataset ${index + 1}`;
-      const loaded = new Map<SqlBackend, string | Error>();
+      const loaded = new Map<SqlBackend, LoadedTables | Error>();
       for (const test of dataset.tests ?? []) {
         const at = { file: label, dataset: datasetLabel, title: test.title };
         const choice = chooseBackend(file.expectation_type, dataset, test);
@@ -83,19 +98,23 @@ export async function runGreatExpectationsConformance(
           continue;
         }
         if (!loaded.has(choice.backend)) {
-          const table = `ge_conformance_${tables++}`;
-          loaded.set(choice.backend, await loadDataset(options.session, table, dataset, choice.backend));
+          const prefix = `ge_conformance_${tables++}`;
+          loaded.set(choice.backend, await loadDatasets(options.session, prefix, dataset, choice.backend));
         }
-        const table = loaded.get(choice.backend)!;
-        if (table instanceof Error) {
-          cases.push({ ...at, status: 'failed', detail: `dataset could not be loaded: ${table.message}` });
+        const tablesOfCase = loaded.get(choice.backend)!;
+        if (tablesOfCase instanceof Error) {
+          cases.push({
+            ...at,
+            status: 'failed',
+            detail: `dataset could not be loaded: ${tablesOfCase.message}`,
+          });
           continue;
         }
         const [result] = await runChecks(
           options.session,
-          table,
+          tablesOfCase.validated,
           [{ expectation: file.expectation_type, args: test.in ?? {}, severity: 'error' }],
-          { sampleSize },
+          { sampleSize, resolveTable: (name) => tablesOfCase.byName.get(name) },
         );
         const difference = compareWithExpected(test, result as CheckResult, sampleSize);
         cases.push(
@@ -104,8 +123,10 @@ export async function runGreatExpectationsConformance(
             : { ...at, status: 'failed', detail: difference },
         );
       }
-      for (const table of loaded.values()) {
-        if (typeof table === 'string') await options.session.run(`DROP TABLE IF EXISTS ${table}`);
+      for (const loadedTables of loaded.values()) {
+        if (loadedTables instanceof Error) continue;
+        for (const table of new Set(loadedTables.byName.values()))
+          await options.session.run(`DROP TABLE IF EXISTS ${table}`);
       }
     }
   }
@@ -135,19 +156,44 @@ function chooseBackend(
   return { backend };
 }
 
-async function loadDataset(
+/** Load the dataset (every table of a multi-table one) as `prefix`, `prefix_1`, …; all or nothing. */
+async function loadDatasets(
   session: EngineSession,
-  table: string,
-  dataset: GeDataset,
+  prefix: string,
+  dataset: GeDataset | GeMultiTableDataset,
   backend: SqlBackend,
-): Promise<string | Error> {
+): Promise<LoadedTables | Error> {
+  const parts: { name: string; dataset: GeDataset }[] = Array.isArray(dataset.data)
+    ? dataset.data.map((part) => ({ name: part.dataset_name, dataset: part }))
+    : [{ name: dataset.dataset_name ?? prefix, dataset: dataset as GeDataset }];
+  const byName = new Map<string, string>();
+  const created: string[] = [];
   try {
-    for (const statement of datasetStatements(table, dataset, backend)) await session.run(statement);
-    return table;
+    for (const [index, part] of parts.entries()) {
+      const table = index === 0 ? prefix : `${prefix}_${index}`;
+      created.push(table);
+      for (const statement of datasetStatements(table, part.dataset, backend)) await session.run(statement);
+      byName.set(part.name, table);
+    }
+    return { validated: prefix, byName };
   } catch (error) {
-    await session.run(`DROP TABLE IF EXISTS ${table}`).catch(() => undefined);
+    for (const table of created) await session.run(`DROP TABLE IF EXISTS ${table}`).catch(() => undefined);
     return error instanceof Error ? error : new Error(String(error));
   }
+}
+
+/**
+ * GE writes its test files with Python's `json`, which spells non-finite numbers `NaN`,
+ * `Infinity` and `-Infinity`; read them as JavaScript numbers.
+ */
+export function parseGeJson(text: string): unknown {
+  const marker = '\u0000ge-number:';
+  const quoted = text.replace(/"(?:[^"\\]|\\.)*"|-?Infinity|NaN/g, (token) =>
+    token.startsWith('"') ? token : JSON.stringify(marker + token),
+  );
+  return JSON.parse(quoted, (_key, value: unknown) =>
+    typeof value === 'string' && value.startsWith(marker) ? Number(value.slice(marker.length)) : value,
+  );
 }
 
 function summarize(cases: ConformanceCase[]): ConformanceReport {
