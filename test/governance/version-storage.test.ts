@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { Platform } from '../../src/platform.ts';
 import { TEAM_OWNER, personSchema } from '../support/person-schema.ts';
 import { writeFiles, writeRepo } from '../support/cli.ts';
@@ -236,5 +237,47 @@ describe('masking follows how each version was written', async () => {
         [hmac('111-11-1111'), hmac('222-22-2222'), hmac(hmac('222-22-2222')), hmac(hmac('333-33-3333'))],
       );
     });
+  });
+});
+
+describe('a version published before versions recorded their storage', async () => {
+  const repo = await writeRepo({
+    ...repoFiles,
+    'schemas/people.proto': personSchema({ zip: true }),
+    'data/people.csv': 'person_id,ssn,name,birth_date,zip,state\np1,111-11-1111,Alicia,1980-05-17,94110,CA\n',
+    'tables/people.yaml': tables(true),
+  });
+  after(() => rm(repo, { recursive: true, force: true }));
+  const open = () => Platform.open({ repo, env: { ...process.env, TESSERA_HASH_KEY: KEY }, devMode: true });
+
+  const platform = await open();
+  await platform.apply();
+  const [run] = await platform.run({ tasks: ['ingest_replace'], downstream: false });
+  await platform.close();
+  // What a catalog migrated from before 0005_version_storage holds: a version with no record.
+  const catalog = new Database(join(repo, '.tessera/catalog.db'));
+  catalog.prepare('UPDATE versions SET stored_masks_json = NULL').run();
+  catalog.close();
+
+  test('is read as raw: a de-identified one is masked again, never failing, never shown in clear', async () => {
+    assert.equal(run?.status, 'succeeded', run?.error);
+    const reopened = await open();
+    try {
+      const version = await reopened.store.getCurrentVersion(MODES.replace);
+      assert.equal(version?.storedMasks, undefined);
+      const sql = `select ssn, name, cast(birth_date as varchar) as birth_date, zip from ${MODES.replace}`;
+      const ana = await reopened.query(sql, asAna);
+      assert.deepEqual(ana.rows, [
+        // HASH of the stored hash; REDACT, DATE_YEAR and ZIP3 of their own output give it back.
+        { ssn: hmac(hmac('111-11-1111')), name: '[REDACTED]', birth_date: '1980-01-01', zip: '941' },
+      ]);
+      // The administrator sees what is stored: masked once.
+      const admin = await reopened.query(sql);
+      assert.deepEqual(admin.rows, [
+        { ssn: hmac('111-11-1111'), name: '[REDACTED]', birth_date: '1980-01-01', zip: '941' },
+      ]);
+    } finally {
+      await reopened.close();
+    }
   });
 });
