@@ -14,7 +14,8 @@ import type { FieldDef, MaskKind } from '../model/index.ts';
  * raw values stay where they are allowed:
  *
  * - `store: deidentified`: every sensitive field is written masked (its mask, or REDACT when it has
- *   none), with the project's hash key for HASH. Readers see the stored value; nothing is masked twice.
+ *   none), with the project's hash key for HASH. The version records it (`storedMasks`, see
+ *   task-runner.ts for append and merge chains); readers see the stored value, not masked twice.
  * - Otherwise each HASH-masked field gets a precomputed keyed hash beside it, `<field>__hash`
  *   (HMAC-SHA256 hex, the same expression governance would compute). A governed read of the field
  *   reads that column instead of hashing every row. The key's fingerprint and the hash columns are

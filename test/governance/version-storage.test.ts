@@ -238,6 +238,39 @@ describe('masking follows how each version was written', async () => {
       );
     });
   });
+
+  test('back to raw: a merge keeps the rows stored masked and records the field raw; nothing fails', async () => {
+    await writeFiles(repo, { 'tables/people.yaml': tables(false), 'data/people.csv': PEOPLE_CSV });
+    await withPlatform(async (platform) => {
+      await platform.apply();
+      const runs = await runAll(platform);
+      assert.deepEqual(
+        runs.map((run) => [run.status, run.error]),
+        [
+          ['succeeded', undefined],
+          ['succeeded', undefined],
+          ['succeeded', undefined],
+        ],
+      );
+      for (const table of Object.values(MODES)) {
+        assert.deepEqual((await platform.store.getCurrentVersion(table))?.storedMasks, {}, table);
+      }
+      const merged = await readAsAna(
+        platform,
+        `select person_id, ssn from ${MODES.merge} order by person_id`,
+      );
+      // p1 and p2 come in raw again; p3 was stored masked and is masked again.
+      assert.deepEqual(
+        merged.map((row) => row.ssn),
+        [hmac('111-11-1111'), hmac('222-22-2222'), hmac(hmac('333-33-3333'))],
+      );
+      for (const table of Object.values(MODES)) {
+        for (const version of [1, 2, 3]) {
+          await readAsAna(platform, `select ssn, name from ${table} AT (VERSION => ${version})`);
+        }
+      }
+    });
+  });
 });
 
 describe('a version published before versions recorded their storage', async () => {
