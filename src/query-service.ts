@@ -259,13 +259,16 @@ export class QueryService {
       );
     }
     versions.push({ table: request.table, version: version.version });
-    const declared = this.definitions.tables.find((candidate) => candidate.name === request.table);
-    const deidentified = declared?.store === 'deidentified';
-    const hashed = !deidentified && table.fields.some((field) => field.sensitivity && field.mask === 'HASH');
+    // How this version was written decides what is masked, never the table's current `store:` (which
+    // a YAML edit changes before any version is written that way). No record: read as raw.
+    const storedMasks = version.storedMasks ?? {};
+    const hashed = table.fields.some(
+      (field) => field.sensitivity && field.mask === 'HASH' && storedMasks[field.name] === undefined,
+    );
     return {
       sql: parquetRelation(this.storage, version.files),
       fields: table.fields,
-      deidentified,
+      storedMasks,
       ...(hashed ? await this.precomputedHashes(version.files, session) : {}),
     };
   }

@@ -63,6 +63,8 @@ export interface VersionsRow {
   upstream_json: string;
   checks_json: string;
   published_at: string;
+  /** `Version.storedMasks` as JSON (migration 0005_version_storage); NULL for versions published before it. */
+  stored_masks_json: string | null;
 }
 
 export interface RunsRow {

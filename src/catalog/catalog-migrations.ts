@@ -223,6 +223,14 @@ export const catalogMigrations: Record<string, Migration> = {
         .execute();
     },
   },
+
+  // How each version stores its fields (`Version.storedMasks`): which were written masked, and with
+  // which mask. NULL for versions published before: readers treat those as written raw.
+  '0005_version_storage': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema.alterTable('versions').addColumn('stored_masks_json', 'text').execute();
+    },
+  },
 };
 
 /** Serves `catalogMigrations` to Kysely's `Migrator` from code (no migration folder to ship). */

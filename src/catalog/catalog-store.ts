@@ -70,7 +70,11 @@ export interface ReadLease {
   expiresAt: string;
 }
 
-/** What a run hands to `publishVersion`; the store numbers the version and stamps `publishedAt`. */
+/**
+ * What a run hands to `publishVersion`; the store numbers the version and stamps `publishedAt`.
+ * `storedMasks` defaults to `{}` (every field stored raw, so readers mask it): a publisher that
+ * wrote masked values says which.
+ */
 export interface NewVersion extends Omit<Version, 'version' | 'publishedAt'> {
   /** Columns actually written; when given they become the table's fields (the runner sends them for inferred projections). */
   fields?: FieldDef[];

@@ -306,6 +306,7 @@ export abstract class KyselyCatalogStore implements CatalogStore {
         upstream_json: JSON.stringify(version.upstream),
         checks_json: JSON.stringify(version.checks),
         published_at: publishedAt,
+        stored_masks_json: JSON.stringify(version.storedMasks ?? {}),
       };
       await trx.insertInto('versions').values(row).execute();
       await trx
@@ -927,6 +928,10 @@ function toVersion(row: Selectable<VersionsRow>): Version {
     upstream: JSON.parse(row.upstream_json) as Version['upstream'],
     checks: JSON.parse(row.checks_json) as Version['checks'],
     publishedAt: row.published_at,
+    storedMasks:
+      row.stored_masks_json === null
+        ? undefined
+        : (JSON.parse(row.stored_masks_json) as Version['storedMasks']),
   });
 }
 

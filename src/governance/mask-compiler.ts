@@ -90,6 +90,25 @@ export function maskExpression(
   }
 }
 
+/**
+ * The type of `maskExpression(mask, …, type)`'s result: VARCHAR for HASH, ZIP3, EMAIL_DOMAIN,
+ * SHOW_LAST_4 and a REDACT of text; the column's own type otherwise. A version stored masked holds
+ * values of this type, whatever the field declares.
+ */
+export function maskedType(mask: MaskKind, type: FieldType): FieldType {
+  switch (mask) {
+    case 'HASH':
+    case 'ZIP3':
+    case 'EMAIL_DOMAIN':
+    case 'SHOW_LAST_4':
+      return { kind: 'scalar', sql: 'VARCHAR' };
+    case 'REDACT':
+      return isText(type) ? { kind: 'scalar', sql: 'VARCHAR' } : type;
+    default:
+      return type;
+  }
+}
+
 /** A SQL BLOB literal for a hash key: `unhex('…')`. Never log the result. */
 export function hashKeyLiteral(key: string | Uint8Array): string {
   const bytes = typeof key === 'string' ? Buffer.from(key, 'utf8') : Buffer.from(key);

@@ -19,7 +19,7 @@ import {
 import { resolveAccess, type AccessPrincipal, type TableAccess } from './access-resolver.ts';
 import { rewriteDigestComparisons } from './digest-comparisons.ts';
 import { ALLOWED_TABLE_FUNCTIONS, deniedFunctionReason, isAllowedFunction } from './function-allowlist.ts';
-import { maskExpression, type MaskContext } from './mask-compiler.ts';
+import { fieldTypeSql, maskExpression, maskedType, type MaskContext } from './mask-compiler.ts';
 import { compileRowFilter } from './row-filter-compiler.ts';
 
 /** Which version of a table the query asks for: the current one, or an `AT (...)` clause's constant. */
@@ -48,8 +48,14 @@ export interface ResolvedRelation {
    * column then compare those instead of 64-character text (`digest-comparisons.ts`).
    */
   digestColumns?: Record<string, readonly [string, string]>;
-  /** True when the version was written de-identified (`store: deidentified`): values are already masked. Default false. */
-  deidentified?: boolean;
+  /**
+   * How this version stores its fields, as recorded when it was published (`Version.storedMasks`):
+   * field name → the mask its values were written with. Nothing else decides it (not the table's
+   * current `store:`). A field listed holds no raw value: it is read as stored by whoever would see
+   * it through that mask or in clear, and masked again only when the principal's mask is another
+   * one. Every field not listed is read as raw: masked per the principal's access. Default `{}`.
+   */
+  storedMasks?: Readonly<Record<string, MaskKind>>;
 }
 
 /** Everything the guard needs besides the SQL. */
@@ -223,17 +229,23 @@ export class QueryGuard {
     const columns: SecureColumn[] = [];
     const projections: string[] = [];
     const digests = new Map<string, readonly [string, string]>();
+    const storedMasks = new Map(
+      Object.entries(relation.storedMasks ?? {}).map(([name, mask]) => [name.toLowerCase(), mask]),
+    );
     for (const field of relation.fields) {
       if (hidden.has(field.name.toLowerCase())) continue;
-      const mask = relation.deidentified ? undefined : maskFor(field, access);
+      const stored = storedMasks.get(field.name.toLowerCase());
+      const wanted = maskFor(field, access);
+      // Stored masked: no raw value exists, so clear or the same mask is the value as stored.
+      const mask = stored !== undefined && (wanted === undefined || wanted === stored) ? undefined : wanted;
       const column = quoteIdentifier(field.name);
       let expression = column;
-      if (mask === 'HASH' && relation.hashColumns?.[field.name]) {
+      if (mask === 'HASH' && stored === undefined && relation.hashColumns?.[field.name]) {
         expression = quoteIdentifier(relation.hashColumns[field.name]!);
         const halves = relation.digestColumns?.[field.name];
         if (halves) digests.set(field.name.toLowerCase(), halves);
       } else if (mask) {
-        expression = this.maskedColumn(mask, field, request.table, sql);
+        expression = this.maskedColumn(mask, field, stored, request.table, sql);
       }
       projections.push(expression === column ? column : `${expression} AS ${column}`);
       columns.push({ name: field.name, ...(mask ? { mask } : {}) });
@@ -258,9 +270,35 @@ export class QueryGuard {
     return { table: request.table, node, columns, digests };
   }
 
-  private maskedColumn(mask: MaskKind, field: FieldDef, table: string, sql: string): string {
+  /**
+   * `field` masked with `mask`, from values stored raw (`stored` undefined) or stored masked with
+   * another mask. Raw values of a non-text field are read as its type first (`TRY_CAST`, free when
+   * the file holds that type): a version may hold values another way than its record says raw (an append
+   * chain mixing raw and masked files, a version published before the record), and a value that
+   * does not read as the type is masked as NULL rather than failing the query. A value stored
+   * masked has the masked type (a HASH is text): the mask applies to it when it can, and REDACT
+   * when it cannot (DATE_YEAR of a stored hash).
+   */
+  private maskedColumn(
+    mask: MaskKind,
+    field: FieldDef,
+    stored: MaskKind | undefined,
+    table: string,
+    sql: string,
+  ): string {
+    const column = quoteIdentifier(field.name);
     try {
-      return maskExpression(mask, quoteIdentifier(field.name), field.type, this.context.masks);
+      if (stored === undefined) {
+        const type = fieldTypeSql(field.type);
+        const typed = type === 'VARCHAR' ? column : `TRY_CAST(${column} AS ${type})`;
+        return maskExpression(mask, typed, field.type, this.context.masks);
+      }
+      const type = maskedType(stored, field.type);
+      try {
+        return maskExpression(mask, column, type, this.context.masks);
+      } catch {
+        return maskExpression('REDACT', column, type, this.context.masks);
+      }
     } catch (error) {
       throw new QueryError(`table ${table}, column ${field.name}: ${(error as Error).message}`, sql, {
         cause: error,

@@ -40,6 +40,14 @@ export interface Version {
   upstream: VersionRef[];
   checks: CheckResult[];
   publishedAt: string;
+  /**
+   * How the version's files store its fields, recorded at publication (catalog migration
+   * 0005_version_storage): field name → the mask its values were written with, in every file of
+   * the version. A field not listed is stored raw (or not the same way in every file), so readers
+   * mask it as usual. `{}` for a version written raw. Absent for a version published before the
+   * record existed: read as raw too (see src/governance/README.md, "store: deidentified").
+   */
+  storedMasks?: Record<string, MaskKind>;
 }
 
 export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';

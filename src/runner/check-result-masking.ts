@@ -9,7 +9,7 @@ import {
   sanitizeEngineErrorMessage,
   setHashKeyVariableSql,
 } from '../governance/index.ts';
-import type { CheckResult, FieldDef, TableDef } from '../model/index.ts';
+import type { CheckResult, FieldDef, MaskKind } from '../model/index.ts';
 import { checkValueSources } from '../quality/index.ts';
 import type { RunContext } from './run-context.ts';
 
@@ -46,17 +46,23 @@ export async function maskCheckResults(
   return plans.map((plan, index) => (plan ? plan(masked) : sanitized[index]!));
 }
 
-/** Check results as the catalog may record and show them: sensitive values masked. */
+/**
+ * Check results as the catalog may record and show them: sensitive values masked, except those of
+ * fields the checked version stores masked (`storedMasks`, as recorded or about to be published):
+ * the checks saw nothing else. Not the table's current `store:`, which a YAML edit changes before
+ * any version is written that way; a version without a record is checked as raw.
+ */
 export function recordableChecks(
   context: RunContext,
   session: EngineSession,
-  table: TableDef,
+  storedMasks: Readonly<Record<string, MaskKind>> | undefined,
   fields: FieldDef[],
   checks: CheckResult[],
 ): Promise<CheckResult[]> {
-  // A de-identified version holds masked values already: its checks saw nothing else.
-  if (table.store === 'deidentified') return Promise.resolve(checks);
-  return maskCheckResults(session, checks, fields, projectHashKey(context.definitions.project));
+  const asStored = fields.map((field) =>
+    storedMasks?.[field.name] === undefined ? field : { ...field, sensitivity: undefined, mask: undefined },
+  );
+  return maskCheckResults(session, checks, asStored, projectHashKey(context.definitions.project));
 }
 
 /** Values to mask, collected across every check so one query masks them all. */

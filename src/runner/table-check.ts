@@ -42,7 +42,7 @@ export async function checkCurrentVersion(
       resolveTable: (name) => others.get(name),
     });
     const fields = (await context.store.getTable(tableName))?.fields ?? [];
-    return { version, checks: await recordableChecks(context, session, table, fields, checks) };
+    return { version, checks: await recordableChecks(context, session, version.storedMasks, fields, checks) };
   } finally {
     session.close();
     await lease.release();

@@ -13,7 +13,16 @@ import {
   type ParsedStatement,
 } from '../sql/index.ts';
 import { inheritSensitivity, projectHashKey, sanitizeEngineErrorMessage } from '../governance/index.ts';
-import type { CheckResult, FieldDef, Run, TableDef, TaskDef, Version, VersionRef } from '../model/index.ts';
+import type {
+  CheckResult,
+  FieldDef,
+  MaskKind,
+  Run,
+  TableDef,
+  TaskDef,
+  Version,
+  VersionRef,
+} from '../model/index.ts';
 import type { RunContext } from './run-context.ts';
 import { newRunId } from './run-id.ts';
 import { RunCancelledError } from './run-cancelled-error.ts';
@@ -51,6 +60,8 @@ interface StagedOutput {
   checks: CheckResult[];
   fields?: FieldDef[];
   badRows?: number;
+  /** What every file of the version stores masked (`Version.storedMasks`). */
+  storedMasks: Record<string, MaskKind>;
 }
 
 /**
@@ -132,6 +143,7 @@ export async function runTask(context: RunContext, taskName: string, options: Ru
       upstream: staged.upstream,
       checks: staged.checks,
       fields: staged.fields,
+      storedMasks: staged.storedMasks,
     });
     log.info(`published ${table.name} version ${version.version} (${version.rowCount} rows)`);
     await notifyPublished(options, version, log);
@@ -254,6 +266,9 @@ async function stageIngestion(staging: Staging): Promise<StagedOutput> {
   };
 
   const previous = await context.store.getCurrentVersion(table.name);
+  // What the previous version's files store masked; a version published before the record is raw.
+  const previousMasks = previous?.storedMasks ?? {};
+  let storedMasks = writer.storedMasks;
   let files: string[];
   const partFile = join(stagingFolder, 'part-0.parquet');
   const incomingRelation = `read_parquet(${quoteLiteral(incomingFile)})`;
@@ -265,7 +280,14 @@ async function stageIngestion(staging: Staging): Promise<StagedOutput> {
   } else if (task.mode === 'append') {
     // Appending never rewrites old data: the new version lists the previous files plus the new one.
     files = [...(previous?.files ?? []), await context.storage.commitFile(partFile)];
+    // So it stores a field masked only if every earlier file does too, with the same mask. After
+    // `store: deidentified` is added, the earlier files hold raw values: the version is recorded raw
+    // for those fields and read masked (its new rows masked twice) until a replace or merge.
+    if (previous) storedMasks = agreeingMasks(storedMasks, previousMasks);
   } else {
+    // A merge rewrites every row: previous rows written raw are masked as the new rows are; those
+    // stored masked stay as they are (there is no raw value to mask). A field they store with
+    // another mask than the new rows (or masked where the new rows are raw) is recorded raw.
     await mergeOnPrimaryKey(
       context,
       session,
@@ -275,20 +297,36 @@ async function stageIngestion(staging: Staging): Promise<StagedOutput> {
       incoming,
       partFile,
       writer,
+      new Set(Object.keys(previousMasks)),
     );
+    if (previous) {
+      storedMasks = agreeingMasks(storedMasks, { ...storedMasks, ...previousMasks });
+    }
     files = [await context.storage.commitFile(partFile)];
   }
   if (incomingFile !== partFile) await rm(incomingFile, { force: true });
   const relation = tableRelation(context.storage, files, fields);
   const rowCount = await countRows(session, relation);
-  const checks = [badRowsCheck, ...(await runValidations(context, session, table, relation, fields))];
-  return { files, rowCount, upstream: [], checks, badRows: result.badRowCount };
+  const checks = [
+    badRowsCheck,
+    ...(await runValidations(context, session, table, relation, fields, storedMasks)),
+  ];
+  return { files, rowCount, upstream: [], checks, badRows: result.badRowCount, storedMasks };
+}
+
+/** The entries of `planned` that `previous` holds with the same mask. */
+function agreeingMasks(
+  planned: Record<string, MaskKind>,
+  previous: Readonly<Record<string, MaskKind>>,
+): Record<string, MaskKind> {
+  return Object.fromEntries(Object.entries(planned).filter(([field, mask]) => previous[field] === mask));
 }
 
 /**
  * Upsert: the incoming rows, plus every previous row whose key is not among them. `incoming` is a
- * SELECT of the incoming rows as stored (masked when the table is stored de-identified, like the
- * previous rows), so keys compare like with like.
+ * SELECT of the incoming rows as stored (masked when the table is stored de-identified); previous
+ * rows are masked the same way except the fields in `storedMasked` (already stored masked), so keys
+ * compare like with like, also on the first merge after `store: deidentified` is added.
  */
 async function mergeOnPrimaryKey(
   context: RunContext,
@@ -299,6 +337,7 @@ async function mergeOnPrimaryKey(
   incoming: string,
   outputFile: string,
   writer: VersionFileWriter,
+  storedMasked: ReadonlySet<string>,
 ): Promise<void> {
   const keys = fields.filter((field) => field.primaryKey).map((field) => quoteIdentifier(field.name));
   if (keys.length === 0) {
@@ -310,7 +349,7 @@ async function mergeOnPrimaryKey(
   const merged =
     previousFiles.length === 0
       ? incoming
-      : `${incoming} UNION ALL SELECT * FROM ${tableRelation(context.storage, previousFiles, fields)} AS old ` +
+      : `${incoming} UNION ALL SELECT * FROM (${writer.storedValues(tableRelation(context.storage, previousFiles, fields), storedMasked)}) AS old ` +
         `WHERE (${keys.join(', ')}) NOT IN (SELECT (${keys.join(', ')}) FROM (${incoming}))`;
   await writer.write(session, merged, outputFile);
 }
@@ -397,8 +436,9 @@ async function stageProjectionOutput(
   const fields = declared ?? fieldsAsWritten(planned, await describeFile(session, outputFile, writer));
   const relation = tableRelation(context.storage, files, fields);
   const rowCount = await countRows(session, relation);
-  const checks = await runValidations(context, session, table, relation, fields);
-  return { files, rowCount, upstream, checks, fields: declared ? undefined : fields };
+  const storedMasks = writer.storedMasks;
+  const checks = await runValidations(context, session, table, relation, fields, storedMasks);
+  return { files, rowCount, upstream, checks, fields: declared ? undefined : fields, storedMasks };
 }
 
 /**
@@ -474,6 +514,7 @@ async function runValidations(
   table: TableDef,
   relation: string,
   fields: FieldDef[],
+  storedMasks: Readonly<Record<string, MaskKind>>,
 ): Promise<CheckResult[]> {
   if (table.validations.length === 0) return [];
   // Checks that compare with another table read its current version, leased while they run.
@@ -498,7 +539,7 @@ async function runValidations(
     const checks = await runChecks(session, relation, table.validations, {
       resolveTable: (name) => (name === table.name ? relation : otherTables.get(name)),
     });
-    return await recordableChecks(context, session, table, fields, checks);
+    return await recordableChecks(context, session, storedMasks, fields, checks);
   } finally {
     await lease.release();
   }

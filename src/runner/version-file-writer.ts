@@ -14,7 +14,8 @@ import type { FieldDef, MaskKind } from '../model/index.ts';
  * raw values stay where they are allowed:
  *
  * - `store: deidentified`: every sensitive field is written masked (its mask, or REDACT when it has
- *   none), with the project's hash key for HASH. Readers see the stored value; nothing is masked twice.
+ *   none), with the project's hash key for HASH. The version records it (`storedMasks`, see
+ *   task-runner.ts for append and merge chains); readers see the stored value, not masked twice.
  * - Otherwise each HASH-masked field gets a precomputed keyed hash beside it, `<field>__hash`
  *   (HMAC-SHA256 hex, the same expression governance would compute). A governed read of the field
  *   reads that column instead of hashing every row. The key's fingerprint and the hash columns are
@@ -91,6 +92,15 @@ export class VersionFileWriter {
     this.maskedFields = maskedFields;
   }
 
+  /**
+   * What a file this writer writes from raw rows stores masked: field name → its mask (`{}` for a
+   * table stored raw). The version's record (`Version.storedMasks`) when every file of the version
+   * is written this way.
+   */
+  get storedMasks(): Record<string, MaskKind> {
+    return Object.fromEntries(this.maskedFields);
+  }
+
   /** True when a file differs from the plain conformed rows: masked values or extra columns. */
   get transformsRows(): boolean {
     return this.maskedFields.size > 0 || Object.keys(this.hashColumns).length > 0;
@@ -98,12 +108,13 @@ export class VersionFileWriter {
 
   /**
    * A SELECT over `relation` (raw rows with every field) giving the values as stored: masked for a
-   * de-identified table, unchanged otherwise. Only valid inside `write`, which provides the key.
+   * de-identified table, unchanged otherwise. Fields in `asIs` are taken unchanged (rows that
+   * already hold them masked). Only valid inside `write`, which provides the key.
    */
-  storedValues(relation: string): string {
+  storedValues(relation: string, asIs: ReadonlySet<string> = new Set()): string {
     const columns = this.fields.map((field) => {
       const column = quoteIdentifier(field.name);
-      const mask = this.maskedFields.get(field.name);
+      const mask = asIs.has(field.name) ? undefined : this.maskedFields.get(field.name);
       return mask ? `${this.mask(mask, field)} AS ${column}` : column;
     });
     return `SELECT ${columns.join(', ')} FROM ${relation}`;

@@ -269,6 +269,7 @@ export function runCatalogStoreSuite(
           rowCount: 5_000_000_000,
           bytes: 12_345_678_901,
           files: ['a.parquet', 'b.parquet'],
+          storedMasks: { patients: 'AGE_90_PLUS' },
           gitCommit: 'abc123',
           upstream: [{ table: 'clinical.patients', version: 4 }],
           checks: [
@@ -288,6 +289,26 @@ export function runCatalogStoreSuite(
         assert.deepEqual(await store.getVersion('analytics.summary', 1), published);
         assert.equal(await store.getVersion('analytics.summary', 2), undefined);
         assert.equal(await store.getCurrentVersion('clinical.patients'), undefined);
+      });
+
+      test('a version records which fields it stores masked and how; none given means every field raw', async () => {
+        await registerSampleTables();
+        const storedMasks = { ssn: 'HASH', name: 'REDACT', birth_date: 'DATE_YEAR' } as const;
+        const masked = await store.publishVersion(newVersion('clinical.patients', 'run-1', { storedMasks }));
+        const raw = await store.publishVersion(newVersion('clinical.patients', 'run-2'));
+        assert.deepEqual(masked.storedMasks, storedMasks);
+        assert.deepEqual(raw.storedMasks, {});
+        assert.deepEqual((await store.getVersion('clinical.patients', 1))?.storedMasks, storedMasks);
+        assert.deepEqual((await store.getCurrentVersion('clinical.patients'))?.storedMasks, {});
+        assert.deepEqual(
+          (await store.listVersions('clinical.patients')).map((version) => version.storedMasks),
+          [{}, storedMasks],
+        );
+        const at = await store.getVersionAt('clinical.patients', masked.publishedAt);
+        assert.deepEqual(at?.storedMasks, at?.version === 1 ? storedMasks : {});
+        // A replayed publication returns the first record, not the replay's.
+        const replay = await store.publishVersion(newVersion('clinical.patients', 'run-1'));
+        assert.deepEqual(replay.storedMasks, storedMasks);
       });
 
       test('publishing the same run twice returns the first version and publishes nothing new', async () => {

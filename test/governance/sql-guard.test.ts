@@ -10,7 +10,7 @@ import {
   type GuardContext,
   type RelationRequest,
 } from '../../src/governance/index.ts';
-import type { RoleDef } from '../../src/model/index.ts';
+import type { MaskKind, RoleDef } from '../../src/model/index.ts';
 import {
   ANALYST_ROLE,
   BOB,
@@ -218,14 +218,65 @@ describe('QueryGuard', () => {
     assert.equal('mrn__hash' in result[0]!, false);
   });
 
-  test('a de-identified version is not masked twice', async () => {
+  /** The warehouse, with its patients version recorded as storing `storedMasks`, whatever its files hold. */
+  const storedAs = (storedMasks: Record<string, MaskKind>): GuardContext => {
+    const base = warehouse.context();
+    return {
+      ...base,
+      resolveRelation: async (request) => ({ ...(await base.resolveRelation(request))!, storedMasks }),
+    };
+  };
+
+  test('a field the version stores with the mask the principal sees it through is not masked twice', async () => {
+    const guarded = await new QueryGuard(storedAs({ first_name: 'REDACT' })).guard(
+      'SELECT first_name, email FROM clinical.patients',
+    );
+    assert.deepEqual(
+      guarded.masksApplied.map((entry) => `${entry.column}:${entry.mask}`),
+      ['email:EMAIL_DOMAIN'],
+      'the field recorded raw is masked as usual',
+    );
+    assert.match(guarded.sql, /, first_name, /);
+  });
+
+  test('a field stored with another mask than the principal’s is masked again, and redacted when that mask cannot apply', async () => {
+    // first_name stored as its last four characters, though the principal's mask is REDACT now;
+    // birth_date stored as a hash (text), though the principal's mask is DATE_YEAR.
+    const result = await rows(
+      'SELECT first_name, birth_date, zip FROM clinical.patients ORDER BY patient_id',
+      storedAs({ first_name: 'SHOW_LAST_4', birth_date: 'HASH', zip: 'ZIP3' }),
+    );
+    assert.deepEqual(
+      result.map((row) => [row.first_name, row.birth_date]),
+      [
+        ['[REDACTED]', '[REDACTED]'],
+        ['[REDACTED]', '[REDACTED]'],
+      ],
+    );
+    // ZIP3 stored as ZIP3 is read as stored (the fixture's files hold full ZIPs: the record decides).
+    assert.deepEqual(
+      result.map((row) => String(row.zip).length),
+      [5, 5],
+    );
+  });
+
+  test('a value that does not read as its field type is masked as NULL, not a failed query', async () => {
     const base = warehouse.context();
     const context: GuardContext = {
       ...base,
-      resolveRelation: async (request) => ({ ...(await base.resolveRelation(request))!, deidentified: true }),
+      resolveRelation: async (request) => {
+        const relation = (await base.resolveRelation(request))!;
+        // A file written de-identified before versions recorded it: the birth date holds a hash.
+        return request.table === 'clinical.patients'
+          ? { ...relation, sql: `(SELECT * REPLACE ('0f3a' AS birth_date) FROM ${relation.sql})` }
+          : relation;
+      },
     };
-    const guarded = await new QueryGuard(context).guard('SELECT first_name FROM clinical.patients');
-    assert.deepEqual(guarded.masksApplied, []);
+    const result = await rows('SELECT birth_date FROM clinical.patients', context);
+    assert.deepEqual(
+      result.map((row) => row.birth_date),
+      [null, null],
+    );
   });
 
   test('a sensitive field without a mask is redacted, not shown', async () => {
