@@ -28,6 +28,7 @@ import { validationProblems } from './quality/index.ts';
 import { QueryService, type GovernedResult, type QueryOptions } from './query-service.ts';
 import {
   findDeclassifications,
+  projectHashKey,
   TokenService,
   type QueryAuditEntry,
   type QueryAuditFilter,
@@ -79,6 +80,8 @@ export class Platform {
   private readonly queries: QueryService;
   /** API and pgwire tokens: create, verify, list, revoke. */
   readonly tokens: TokenService;
+  /** The project's hash key; an ES private field, so inspecting or serializing the platform never shows it. */
+  readonly #hashKey: string;
 
   private constructor(
     readonly definitions: Definitions,
@@ -89,13 +92,16 @@ export class Platform {
     readonly gitCommit: string | undefined,
     private readonly secrets: SecretValue[],
     devMode: boolean,
+    hashKey: string,
   ) {
+    this.#hashKey = hashKey;
     this.tokens = new TokenService(store, {
       isDeclaredPrincipal: (name) => definitions.principals.some((principal) => principal.name === name),
     });
     this.queries = new QueryService(definitions, store, storage, () => this.engine(), {
       devMode,
       tokens: this.tokens,
+      hashKey,
     });
   }
 
@@ -124,6 +130,13 @@ export class Platform {
     const graph = await buildTaskGraph(definitions);
     const store = await openCatalogStore(definitions.project.catalog);
     const storage = openStorage(definitions.project.storage);
+    let hashKey: string;
+    try {
+      hashKey = await projectHashKey(definitions.project, (name) => store.catalogKey(name));
+    } catch (error) {
+      await store.close().catch(() => {});
+      throw error;
+    }
     return new Platform(
       definitions,
       diagnostics,
@@ -133,6 +146,7 @@ export class Platform {
       await gitHead(options.repo),
       secrets,
       devModeOf(options),
+      hashKey,
     );
   }
 
@@ -190,6 +204,7 @@ export class Platform {
       store: this.store,
       storage: this.storage,
       engine: await this.engine(),
+      hashKey: this.#hashKey,
       gitCommit: this.gitCommit,
       onLog,
     };

@@ -5,7 +5,6 @@ import {
   REDACTION_MARKER,
   fieldTypeSql,
   maskExpression,
-  projectHashKey,
   sanitizeEngineErrorMessage,
   setHashKeyVariableSql,
 } from '../governance/index.ts';
@@ -55,7 +54,7 @@ export function recordableChecks(
 ): Promise<CheckResult[]> {
   // A de-identified version holds masked values already: its checks saw nothing else.
   if (table.store === 'deidentified') return Promise.resolve(checks);
-  return maskCheckResults(session, checks, fields, projectHashKey(context.definitions.project));
+  return maskCheckResults(session, checks, fields, context.hashKey);
 }
 
 /** Values to mask, collected across every check so one query masks them all. */

@@ -12,7 +12,7 @@ import {
   rewriteTableReferences,
   type ParsedStatement,
 } from '../sql/index.ts';
-import { inheritSensitivity, projectHashKey, sanitizeEngineErrorMessage } from '../governance/index.ts';
+import { inheritSensitivity, sanitizeEngineErrorMessage } from '../governance/index.ts';
 import type { CheckResult, FieldDef, Run, TableDef, TaskDef, Version, VersionRef } from '../model/index.ts';
 import type { RunContext } from './run-context.ts';
 import { newRunId } from './run-id.ts';
@@ -508,7 +508,7 @@ async function runValidations(
 function versionFileWriter(context: RunContext, table: TableDef, fields: FieldDef[]): VersionFileWriter {
   return new VersionFileWriter(fields, {
     deidentified: table.store === 'deidentified',
-    hashKey: projectHashKey(context.definitions.project),
+    hashKey: context.hashKey,
   });
 }
 
