@@ -3,6 +3,8 @@
  * and offers the operations every interface (CLI, HTTP, pgwire) shares.
  */
 import { execFile } from 'node:child_process';
+import { chmod } from 'node:fs/promises';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { openCatalogStore } from './catalog/open-catalog-store.ts';
 import type { CatalogStore } from './catalog/catalog-store.ts';
@@ -33,7 +35,7 @@ import {
   type QueryAuditEntry,
   type QueryAuditFilter,
 } from './governance/index.ts';
-import { openStorage, type Storage } from './storage/index.ts';
+import { openStorage, PRIVATE_DIRECTORY_MODE, type Storage } from './storage/index.ts';
 
 export interface PlatformOptions {
   /** The catalog repo. */
@@ -128,6 +130,7 @@ export class Platform {
     const { definitions, diagnostics, secrets } = await checkRepo(options);
     if (hasErrors(diagnostics)) throw new DefinitionError(diagnostics.filter((d) => d.severity === 'error'));
     const graph = await buildTaskGraph(definitions);
+    await makeStateFolderPrivate(options.repo);
     const store = await openCatalogStore(definitions.project.catalog);
     const storage = openStorage(definitions.project.storage);
     let hashKey: string;
@@ -240,6 +243,18 @@ export class Platform {
   async close(): Promise<void> {
     await this.store.close();
     if (this.engineInstance) await (await this.engineInstance).close();
+  }
+}
+
+/**
+ * The repo's state folder (`.tessera/`) is the platform user's alone, whatever the umask or the
+ * version that created it; what Tessera creates inside it is private too (see storage/README.md).
+ */
+async function makeStateFolderPrivate(repo: string): Promise<void> {
+  try {
+    await chmod(join(repo, '.tessera'), PRIVATE_DIRECTORY_MODE);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
 }
 

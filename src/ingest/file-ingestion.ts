@@ -1,6 +1,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { RunFailedError, TesseraError } from '../diagnostics/errors.ts';
+import { PRIVATE_DIRECTORY_MODE } from '../storage/index.ts';
 import { quoteLiteral, type EngineSession } from '../engines/engine.ts';
 import type { TaskDef } from '../model/index.ts';
 import { describeBadRow } from './bad-row-message.ts';
@@ -78,7 +79,7 @@ export async function ingestFiles(request: IngestRequest): Promise<IngestResult>
     describeBadRow(row, source.positionKind(fileOfLabel.get(row.file) ?? row.file), fieldOfColumn);
   const outcome = { sourceFiles: files, unmatchedSourceColumns: matching.unmatchedSourceColumns, log };
 
-  await mkdir(dirname(outputFile), { recursive: true });
+  await mkdir(dirname(outputFile), { recursive: true, mode: PRIVATE_DIRECTORY_MODE });
   const writeRows =
     request.writeRows ?? ((select: string, file: string) => copyToParquet(session, select, file));
   const restoreTimeZone = await useUtc(session);

@@ -231,6 +231,8 @@ async function stageIngestion(staging: Staging): Promise<StagedOutput> {
     }
     throw error;
   }
+  // Private like the version's files (the quarantine holds source rows); retention deletes it with them.
+  if (result.quarantineFile) await context.storage.commitFile(result.quarantineFile);
   for (const line of result.log) log.info(scrub(line));
   if (result.badRowCount > 0) {
     log.warn(
