@@ -13,6 +13,7 @@ import { CsvSource } from './csv-source.ts';
 import type { FileSource } from './file-source.ts';
 import type { BadRow, IngestRequest, IngestResult } from './ingest-request.ts';
 import { JsonSource } from './json-source.ts';
+import { quarantineRowsSelect } from './quarantine-rows.ts';
 import { ParquetSource } from './parquet-source.ts';
 import { fileLabel, resolveSourceFiles } from './source-file-resolver.ts';
 
@@ -129,7 +130,15 @@ export async function ingestFiles(request: IngestRequest): Promise<IngestResult>
         return { ...outcome, rowCount, badRowCount: located.badCount, badRows };
       }
       const quarantineFile = quarantineFileFor(outputFile);
-      await copyToParquet(session, `SELECT * FROM ${located.badTable}`, quarantineFile);
+      const hashing = request.sensitiveValueHashing;
+      const quarantined = quarantineRowsSelect(
+        located.badTable,
+        source.columns.map((column) => column.name),
+        matching.matches,
+        hashing?.sql,
+      );
+      const write = () => copyToParquet(session, quarantined, quarantineFile);
+      await (hashing ? hashing.around(write) : write());
       log.push(`quarantined ${counted} to ${quarantineFile}; first: ${describe(badRows[0]!)}`);
       return { ...outcome, rowCount, badRowCount: located.badCount, badRows, quarantineFile };
     } finally {

@@ -12,7 +12,14 @@ import {
   rewriteTableReferences,
   type ParsedStatement,
 } from '../sql/index.ts';
-import { inheritSensitivity, sanitizeEngineErrorMessage } from '../governance/index.ts';
+import {
+  HASH_KEY_VARIABLE,
+  HASH_KEY_VARIABLE_SQL,
+  hmacSha256Sql,
+  inheritSensitivity,
+  sanitizeEngineErrorMessage,
+  setHashKeyVariableSql,
+} from '../governance/index.ts';
 import type { CheckResult, FieldDef, Run, TableDef, TaskDef, Version, VersionRef } from '../model/index.ts';
 import type { RunContext } from './run-context.ts';
 import { newRunId } from './run-id.ts';
@@ -222,8 +229,21 @@ async function stageIngestion(staging: Staging): Promise<StagedOutput> {
               writer.write(session, writer.storedValues(`(${select})`), file),
           }
         : {}),
-      // The quarantine holds source records as read: raw values a de-identified table must not keep.
+      // A de-identified table keeps no source record at all, not even with sensitive values hashed.
       keepBadRows: !deidentified,
+      sensitiveValueHashing: {
+        sql: (text) => hmacSha256Sql(text, HASH_KEY_VARIABLE_SQL),
+        // The key is in the session only while the quarantine is written: validations, whose SQL
+        // comes from the repo, run on this session later.
+        async around(write) {
+          await session.run(setHashKeyVariableSql(context.hashKey));
+          try {
+            return await write();
+          } finally {
+            await session.run(`RESET VARIABLE ${HASH_KEY_VARIABLE}`);
+          }
+        },
+      },
     });
   } catch (error) {
     if (deidentified && error instanceof RunFailedError) {
