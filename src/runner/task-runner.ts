@@ -1,4 +1,4 @@
-import { rm } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { quoteIdentifier, quoteLiteral, type EngineSession } from '../engines/engine.ts';
 import { RunFailedError, TesseraError, UsageError } from '../diagnostics/errors.ts';
@@ -251,8 +251,13 @@ async function stageIngestion(staging: Staging): Promise<StagedOutput> {
     }
     throw error;
   }
-  // Private like the version's files (the quarantine holds source rows); retention deletes it with them.
-  if (result.quarantineFile) await context.storage.commitFile(result.quarantineFile);
+  if (result.quarantineFile) {
+    // Beside the version's file, where retention looks for it (a merge stages `incoming.parquet`),
+    // and private like it.
+    const quarantineFile = join(stagingFolder, 'part-0.quarantine.parquet');
+    if (result.quarantineFile !== quarantineFile) await rename(result.quarantineFile, quarantineFile);
+    await context.storage.commitFile(quarantineFile);
+  }
   for (const line of result.log) log.info(scrub(line));
   if (result.badRowCount > 0) {
     log.warn(
