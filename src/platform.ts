@@ -3,6 +3,8 @@
  * and offers the operations every interface (CLI, HTTP, pgwire) shares.
  */
 import { execFile } from 'node:child_process';
+import { chmod } from 'node:fs/promises';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { openCatalogStore } from './catalog/open-catalog-store.ts';
 import type { CatalogStore } from './catalog/catalog-store.ts';
@@ -28,11 +30,12 @@ import { validationProblems } from './quality/index.ts';
 import { QueryService, type GovernedResult, type QueryOptions } from './query-service.ts';
 import {
   findDeclassifications,
+  projectHashKey,
   TokenService,
   type QueryAuditEntry,
   type QueryAuditFilter,
 } from './governance/index.ts';
-import { openStorage, type Storage } from './storage/index.ts';
+import { openStorage, PRIVATE_DIRECTORY_MODE, type Storage } from './storage/index.ts';
 
 export interface PlatformOptions {
   /** The catalog repo. */
@@ -79,6 +82,8 @@ export class Platform {
   private readonly queries: QueryService;
   /** API and pgwire tokens: create, verify, list, revoke. */
   readonly tokens: TokenService;
+  /** The project's hash key; an ES private field, so inspecting or serializing the platform never shows it. */
+  readonly #hashKey: string;
 
   private constructor(
     readonly definitions: Definitions,
@@ -89,13 +94,16 @@ export class Platform {
     readonly gitCommit: string | undefined,
     private readonly secrets: SecretValue[],
     devMode: boolean,
+    hashKey: string,
   ) {
+    this.#hashKey = hashKey;
     this.tokens = new TokenService(store, {
       isDeclaredPrincipal: (name) => definitions.principals.some((principal) => principal.name === name),
     });
     this.queries = new QueryService(definitions, store, storage, () => this.engine(), {
       devMode,
       tokens: this.tokens,
+      hashKey,
     });
   }
 
@@ -122,8 +130,16 @@ export class Platform {
     const { definitions, diagnostics, secrets } = await checkRepo(options);
     if (hasErrors(diagnostics)) throw new DefinitionError(diagnostics.filter((d) => d.severity === 'error'));
     const graph = await buildTaskGraph(definitions);
+    await makeStateFolderPrivate(options.repo);
     const store = await openCatalogStore(definitions.project.catalog);
     const storage = openStorage(definitions.project.storage);
+    let hashKey: string;
+    try {
+      hashKey = await projectHashKey(definitions.project, (name) => store.catalogKey(name));
+    } catch (error) {
+      await store.close().catch(() => {});
+      throw error;
+    }
     return new Platform(
       definitions,
       diagnostics,
@@ -133,6 +149,7 @@ export class Platform {
       await gitHead(options.repo),
       secrets,
       devModeOf(options),
+      hashKey,
     );
   }
 
@@ -190,6 +207,7 @@ export class Platform {
       store: this.store,
       storage: this.storage,
       engine: await this.engine(),
+      hashKey: this.#hashKey,
       gitCommit: this.gitCommit,
       onLog,
     };
@@ -225,6 +243,18 @@ export class Platform {
   async close(): Promise<void> {
     await this.store.close();
     if (this.engineInstance) await (await this.engineInstance).close();
+  }
+}
+
+/**
+ * The repo's state folder (`.tessera/`) is the platform user's alone, whatever the umask or the
+ * version that created it; what Tessera creates inside it is private too (see storage/README.md).
+ */
+async function makeStateFolderPrivate(repo: string): Promise<void> {
+  try {
+    await chmod(join(repo, '.tessera'), PRIVATE_DIRECTORY_MODE);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
 }
 

@@ -14,7 +14,6 @@ import {
   guardQuery,
   hashKeyFingerprint,
   newAuditId,
-  projectHashKey,
   redactStoragePaths,
   sanitizeEngineErrorMessage,
   setHashKeyVariableSql,
@@ -48,6 +47,8 @@ export interface QueryServiceOptions {
   /** Dev mode: the local administrator by default, and `--as NAME` without a token. */
   devMode: boolean;
   tokens: TokenService;
+  /** The project's hash key (`projectHashKey`): HASH masks hash with it. Never logged. */
+  hashKey: string;
 }
 
 /** Precomputed hash columns read from file footers, kept per version's files (they never change). */
@@ -80,7 +81,7 @@ export class QueryService {
     private readonly engine: () => Promise<Engine>,
     private readonly options: QueryServiceOptions,
   ) {
-    this.hashKey = projectHashKey(definitions.project);
+    this.hashKey = options.hashKey;
     this.hashKeyFingerprint = hashKeyFingerprint(this.hashKey);
   }
 

@@ -22,6 +22,7 @@ export interface CatalogDatabase {
   query_audit: QueryAuditRow;
   read_leases: ReadLeasesRow;
   deferred_deletions: DeferredDeletionsRow;
+  catalog_keys: CatalogKeysRow;
 }
 
 export interface TablesRow {
@@ -141,6 +142,14 @@ export interface DeferredDeletionsRow {
   file: string;
   table_name: string;
   deferred_at: string;
+}
+
+/** A secret key the catalog generated for itself (migration 0006_catalog_keys); see `CatalogStore.catalogKey`. */
+export interface CatalogKeysRow {
+  name: string;
+  /** 32 random bytes as 64 lowercase hex digits. Never logged. */
+  key_hex: string;
+  created_at: string;
 }
 
 export interface RunLogsRow {

@@ -231,6 +231,20 @@ export const catalogMigrations: Record<string, Migration> = {
       await db.schema.alterTable('versions').addColumn('stored_masks_json', 'text').execute();
     },
   },
+
+  // Secret keys the catalog generates for itself (the hash key when `governance.hash_key` is not
+  // set), so every process and worker of one catalog uses the same key and no two catalogs share one.
+  '0006_catalog_keys': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('catalog_keys')
+        .ifNotExists()
+        .addColumn('name', 'text', (column) => column.primaryKey())
+        .addColumn('key_hex', 'text', (column) => column.notNull())
+        .addColumn('created_at', 'text', (column) => column.notNull())
+        .execute();
+    },
+  },
 };
 
 /** Serves `catalogMigrations` to Kysely's `Migrator` from code (no migration folder to ship). */

@@ -277,6 +277,13 @@ export interface CatalogStore {
   /** Forget deferred files (deleted now). */
   forgetDeferredDeletions(files: string[]): Promise<void>;
 
+  /**
+   * The catalog's secret key named `name` (e.g. `hash`): 32 random bytes as 64 hex digits, generated
+   * on the first call and the same on every later call, from any process on this catalog (the first
+   * insert wins and every caller reads back the stored key). Never log it.
+   */
+  catalogKey(name: string): Promise<string>;
+
   /** Every lineage edge (table-level edges have no columns). */
   listLineage(): Promise<LineageEdge[]>;
   /** Replace the lineage edges produced by one task (e.g. once a projection's columns are known). */

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { Migrator, type Kysely, type Selectable, type Transaction, type Updateable } from 'kysely';
 import { NotFoundError, TesseraError, UsageError } from '../diagnostics/index.ts';
 import type {
@@ -844,6 +844,32 @@ export abstract class KyselyCatalogStore implements CatalogStore {
   async forgetDeferredDeletions(files: string[]): Promise<void> {
     if (files.length === 0) return;
     await this.db.deleteFrom('deferred_deletions').where('file', 'in', files).execute();
+  }
+
+  // ---- catalog keys ---------------------------------------------------------------------------
+
+  async catalogKey(name: string): Promise<string> {
+    const stored = await this.readCatalogKey(name);
+    if (stored !== undefined) return stored;
+    // Insert if absent, then read back: of two processes opening a fresh catalog at once, the
+    // first insert wins and both return its key.
+    await this.db
+      .insertInto('catalog_keys')
+      .values({ name, key_hex: randomBytes(32).toString('hex'), created_at: new Date().toISOString() })
+      .onConflict((conflict) => conflict.column('name').doNothing())
+      .execute();
+    const key = await this.readCatalogKey(name);
+    if (key === undefined) throw new Error(`catalog key ${name} is missing right after it was inserted`);
+    return key;
+  }
+
+  private async readCatalogKey(name: string): Promise<string | undefined> {
+    const row = await this.db
+      .selectFrom('catalog_keys')
+      .select('key_hex')
+      .where('name', '=', name)
+      .executeTakeFirst();
+    return row?.key_hex;
   }
 
   // ---- lineage --------------------------------------------------------------------------------

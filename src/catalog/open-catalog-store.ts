@@ -6,7 +6,7 @@ import { PostgresCatalogStore } from './postgres-catalog-store.ts';
 import { SqliteCatalogStore } from './sqlite-catalog-store.ts';
 
 /**
- * Open and migrate the catalog a URL names: `sqlite:/abs/path.db` (parent folders are created; a
+ * Open and migrate the catalog a URL names: `sqlite:/abs/path.db` (parent folders are created, private; a
  * relative path resolves against the working directory), `sqlite::memory:`, or
  * `postgres://…` / `postgresql://…` with an optional `?schema=name` to keep the catalog in its own schema.
  */
@@ -30,7 +30,8 @@ function createCatalogStore(url: string): CatalogStore {
     if (path.startsWith('///')) path = path.slice(2);
     if (path === '') throw unsupportedUrl(url);
     path = resolve(path);
-    mkdirSync(dirname(path), { recursive: true });
+    // Folders it creates are private (0700), like the database file (see SqliteCatalogStore).
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     return new SqliteCatalogStore({ path });
   }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {

@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
 import { Kysely } from 'kysely';
 import type { CatalogDatabase } from './catalog-database.ts';
 import { KyselyCatalogStore } from './kysely-catalog-store.ts';
@@ -12,17 +13,30 @@ export interface SqliteCatalogStoreOptions {
   busyTimeoutMs?: number;
 }
 
+/** The catalog holds tokens' hashes, the audit log and the generated hash key: its owner's alone. */
+const PRIVATE_FILE_MODE = 0o600;
+
 /**
  * The embedded catalog: one SQLite file in WAL mode, so readers never block the writer and other
  * processes (`tessera run` beside `tessera serve`) can share it. The file opens on first use.
+ * The database file and its `-wal` / `-shm` companions are mode 0600 whatever the umask: the file
+ * is created 0600 before SQLite opens it (SQLite gives its companions the database file's mode),
+ * and all three are made 0600 once open, which also tightens a catalog an older version created.
  */
 export class SqliteCatalogStore extends KyselyCatalogStore {
   constructor(options: SqliteCatalogStoreOptions) {
     const dialect = new SqliteCatalogDialect({
       database: async () => {
+        const onDisk = options.path !== ':memory:';
+        if (onDisk) closeSync(openSync(options.path, 'a', PRIVATE_FILE_MODE));
         const database = new Database(options.path, { timeout: options.busyTimeoutMs ?? 10_000 });
         // In-memory databases answer `memory` here and stay in their own journal mode.
         database.pragma('journal_mode = WAL');
+        if (onDisk) {
+          for (const file of [options.path, `${options.path}-wal`, `${options.path}-shm`]) {
+            if (existsSync(file)) chmodSync(file, PRIVATE_FILE_MODE);
+          }
+        }
         return database;
       },
     });

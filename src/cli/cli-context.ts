@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
+import { formatDiagnostic } from '../diagnostics/diagnostic.ts';
 import { Platform } from '../platform.ts';
 
 /** Global flags every command reads. */
@@ -23,6 +24,21 @@ export async function withPlatform<T>(
     return await work(platform);
   } finally {
     await platform.close();
+  }
+}
+
+/** Dev mode's warnings about an unset `governance.hash_key` (the variable it names, or the setting itself). */
+const HASH_KEY_WARNINGS = new Set(['missing-hash-key', 'missing-env']);
+
+/**
+ * On stderr (stdout stays machine-readable): the warning that `governance.hash_key` should be set,
+ * when dev mode hashes with the catalog's generated key instead. One line; the key is never shown.
+ */
+export function warnAboutHashKey(platform: Platform): void {
+  for (const diagnostic of platform.diagnostics) {
+    if (diagnostic.severity === 'warning' && HASH_KEY_WARNINGS.has(diagnostic.code)) {
+      console.error(formatDiagnostic(diagnostic));
+    }
   }
 }
 

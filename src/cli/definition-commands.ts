@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { formatDiagnostic, hasErrors } from '../diagnostics/diagnostic.ts';
 import { formatPlan } from '../catalog/plan.ts';
 import { checkRepo } from '../platform.ts';
-import { globalOptions, print, withPlatform } from './cli-context.ts';
+import { globalOptions, print, warnAboutHashKey, withPlatform } from './cli-context.ts';
 
 /** `validate`, `plan`, `apply`: the definitions and the catalog. */
 export function registerDefinitionCommands(program: Command): void {
@@ -26,6 +26,7 @@ export function registerDefinitionCommands(program: Command): void {
     .action(async (_options, command: Command) => {
       const options = globalOptions(command);
       await withPlatform(options, async (platform) => {
+        warnAboutHashKey(platform);
         const plan = await platform.plan();
         print(options, plan, () => formatPlan(plan));
         if (plan.refusals.length > 0) process.exitCode = 1;
@@ -38,6 +39,7 @@ export function registerDefinitionCommands(program: Command): void {
     .action(async (_options, command: Command) => {
       const options = globalOptions(command);
       await withPlatform(options, async (platform) => {
+        warnAboutHashKey(platform);
         const plan = await platform.apply();
         print(options, plan, () =>
           plan.isEmpty ? 'catalog is up to date: nothing to apply' : `${formatPlan(plan)}\napplied.`,

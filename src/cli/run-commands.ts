@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { Run } from '../model/index.ts';
-import { globalOptions, print, withPlatform } from './cli-context.ts';
+import { globalOptions, print, warnAboutHashKey, withPlatform } from './cli-context.ts';
 import { textTable } from './output-format.ts';
 import { runThroughServer } from './orchestration-commands.ts';
 
@@ -28,6 +28,7 @@ export function registerRunCommands(program: Command): void {
       // A running server owns execution: queue the runs there instead of running them beside it.
       if (await runThroughServer(options, selection, flags.wait ?? false)) return;
       await withPlatform(options, async (platform) => {
+        warnAboutHashKey(platform);
         const runs = await platform.run(
           { tasks, all: flags.all, downstream: flags.downstream },
           options.json

@@ -85,7 +85,7 @@ export async function loadDefinitions(
     diagnostics.push({
       code: 'missing-hash-key',
       severity: devMode ? 'warning' : 'error',
-      message: `governance.hash_key is not set; ${usesHash ? 'HASH masks need' : `the ${project.governance.profile} profile needs`} a secret key for keyed hashing: add \`hash_key: \${TESSERA_HASH_KEY}\` under \`governance\` in ${PROJECT_FILE} and export the variable (only dev mode runs without one)`,
+      message: `governance.hash_key is not set; ${usesHash ? 'HASH masks need' : `the ${project.governance.profile} profile needs`} a secret key for keyed hashing: add \`hash_key: \${TESSERA_HASH_KEY}\` under \`governance\` in ${PROJECT_FILE} and export the variable (until then dev mode hashes with a random key this catalog generated for itself; outside dev mode the key is required)`,
       at: { file: PROJECT_FILE, line: 1, column: 1 },
     });
   }

@@ -63,7 +63,7 @@ export function loadProjectSettings(
       diagnostics.push({
         code: 'missing-env',
         severity: isHashKey && devMode ? 'warning' : 'error',
-        message: `environment variable \`${variable.variable}\` is not set (used by \`${formatYamlPath(variable.path)}\` in ${PROJECT_FILE})${isHashKey ? '; masked HASH values need it outside dev mode' : ''}`,
+        message: `environment variable \`${variable.variable}\` is not set (used by \`${formatYamlPath(variable.path)}\` in ${PROJECT_FILE})${isHashKey ? '; masked HASH values need it outside dev mode (until it is set, dev mode hashes with a random key this catalog generated for itself)' : ''}`,
         at: location,
       });
     }

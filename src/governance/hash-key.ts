@@ -8,8 +8,8 @@ import { hashKeyLiteral } from './mask-compiler.ts';
  * the variable. Engine error messages and logs quote SQL text, so they never carry the key.
  */
 
-/** The key dev mode hashes with when `governance.hash_key` is not set; `validate` warns about it. */
-export const DEV_MODE_HASH_KEY = 'tessera-dev-mode-hash-key';
+/** The name of the hash key a catalog generates for itself (`CatalogStore.catalogKey`). */
+export const CATALOG_HASH_KEY_NAME = 'hash';
 
 /** The session variable holding the key as a BLOB. User SQL cannot read it: `getvariable` is refused by the guard. */
 export const HASH_KEY_VARIABLE = 'tessera_hash_key';
@@ -17,9 +17,18 @@ export const HASH_KEY_VARIABLE = 'tessera_hash_key';
 /** Mask SQL for the key (`MaskContext.hashKeySql`): the session variable, as a BLOB. */
 export const HASH_KEY_VARIABLE_SQL = `CAST(getvariable('${HASH_KEY_VARIABLE}') AS BLOB)`;
 
-/** The key a project hashes with: `governance.hash_key`, or the dev-mode key when it is not set. */
-export function projectHashKey(project: ProjectDef): string {
-  return project.governance.hashKey || DEV_MODE_HASH_KEY;
+/**
+ * The key a project hashes with: `governance.hash_key` when set; otherwise the random 256-bit key
+ * its catalog generated on first use (`catalogKey(CATALOG_HASH_KEY_NAME)`), so no two catalogs
+ * share a key and every process of one catalog hashes alike. Outside dev mode the definitions
+ * already require `hash_key` wherever HASH is declared; the generated key then only serves
+ * platform-internal masking (quarantined bad rows, check results). Never log the result.
+ */
+export async function projectHashKey(
+  project: ProjectDef,
+  catalogKey: (name: string) => Promise<string>,
+): Promise<string> {
+  return project.governance.hashKey || (await catalogKey(CATALOG_HASH_KEY_NAME));
 }
 
 /**

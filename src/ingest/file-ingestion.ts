@@ -1,6 +1,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { RunFailedError, TesseraError } from '../diagnostics/errors.ts';
+import { PRIVATE_DIRECTORY_MODE } from '../storage/index.ts';
 import { quoteLiteral, type EngineSession } from '../engines/engine.ts';
 import type { TaskDef } from '../model/index.ts';
 import { describeBadRow } from './bad-row-message.ts';
@@ -12,6 +13,7 @@ import { CsvSource } from './csv-source.ts';
 import type { FileSource } from './file-source.ts';
 import type { BadRow, IngestRequest, IngestResult } from './ingest-request.ts';
 import { JsonSource } from './json-source.ts';
+import { quarantineRowsSelect } from './quarantine-rows.ts';
 import { ParquetSource } from './parquet-source.ts';
 import { fileLabel, resolveSourceFiles } from './source-file-resolver.ts';
 
@@ -78,7 +80,7 @@ export async function ingestFiles(request: IngestRequest): Promise<IngestResult>
     describeBadRow(row, source.positionKind(fileOfLabel.get(row.file) ?? row.file), fieldOfColumn);
   const outcome = { sourceFiles: files, unmatchedSourceColumns: matching.unmatchedSourceColumns, log };
 
-  await mkdir(dirname(outputFile), { recursive: true });
+  await mkdir(dirname(outputFile), { recursive: true, mode: PRIVATE_DIRECTORY_MODE });
   const writeRows =
     request.writeRows ?? ((select: string, file: string) => copyToParquet(session, select, file));
   const restoreTimeZone = await useUtc(session);
@@ -128,7 +130,15 @@ export async function ingestFiles(request: IngestRequest): Promise<IngestResult>
         return { ...outcome, rowCount, badRowCount: located.badCount, badRows };
       }
       const quarantineFile = quarantineFileFor(outputFile);
-      await copyToParquet(session, `SELECT * FROM ${located.badTable}`, quarantineFile);
+      const hashing = request.sensitiveValueHashing;
+      const quarantined = quarantineRowsSelect(
+        located.badTable,
+        source.columns.map((column) => column.name),
+        matching.matches,
+        hashing?.sql,
+      );
+      const write = () => copyToParquet(session, quarantined, quarantineFile);
+      await (hashing ? hashing.around(write) : write());
       log.push(`quarantined ${counted} to ${quarantineFile}; first: ${describe(badRows[0]!)}`);
       return { ...outcome, rowCount, badRowCount: located.badCount, badRows, quarantineFile };
     } finally {

@@ -1,4 +1,4 @@
 /** File ingestion: read CSV, JSON, NDJSON or Parquet files, conform them to a table's schema, write Parquet. */
-export type { BadRow, IngestRequest, IngestResult } from './ingest-request.ts';
+export type { BadRow, IngestRequest, IngestResult, SensitiveValueHashing } from './ingest-request.ts';
 export { ingestFiles } from './file-ingestion.ts';
 export { sqlTypeOf } from './sql-type.ts';

@@ -1,5 +1,6 @@
 import type { EngineSession } from '../engines/engine.ts';
 import type { FieldDef, TaskDef } from '../model/index.ts';
+import type { KeyedHashSql } from './quarantine-rows.ts';
 
 /** One ingestion run's input: where the source is, the schema to conform to, and where to write. */
 export interface IngestRequest {
@@ -21,6 +22,19 @@ export interface IngestRequest {
   writeRows?: (conformedSelect: string, file: string) => Promise<number>;
   /** Keep bad rows' source records in a quarantine file (default true); false counts them only. */
   keepBadRows?: boolean;
+  /** How the quarantine keeps sensitive source values: as keyed hashes. Absent: not at all (NULL). */
+  sensitiveValueHashing?: SensitiveValueHashing;
+}
+
+/** The keyed hash the quarantine stores sensitive values as (the runner's HASH with the project key). */
+export interface SensitiveValueHashing {
+  /** SQL for the keyed hash (HMAC-SHA256 hex, as the HASH mask computes it) of a VARCHAR expression. */
+  sql: KeyedHashSql;
+  /**
+   * Runs `write` (the statement using `sql`) with what the session needs for it, e.g. the key set in
+   * a session variable just for that statement, then cleared.
+   */
+  around<T>(write: () => Promise<T>): Promise<T>;
 }
 
 /** A source row that could not be conformed. */

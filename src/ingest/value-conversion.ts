@@ -53,7 +53,7 @@ export function formatsFor(type: FieldType, formats: DateFormats): string[] {
 export function valueConversion(field: FieldDef, inputType: string, formats: DateFormats): ValueConversion {
   const target = sqlTypeOf(field.type);
   // A sensitive field's bad value is never quoted: reasons reach run logs and errors, which anyone
-  // with the CLI reads. The quarantine file keeps the raw record.
+  // with the CLI reads. The quarantine file keeps it only as its keyed hash (quarantine-rows.ts).
   const quote = field.sensitivity
     ? () => quoteLiteral(`value [not shown: ${field.sensitivity}]`)
     : quotedValue;

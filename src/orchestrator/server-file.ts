@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UsageError } from '../diagnostics/errors.ts';
 import type { Orchestrator, OrchestratorService } from './orchestrator.ts';
@@ -65,10 +65,15 @@ export class ServerFileService implements OrchestratorService {
       ...(this.details.port !== undefined ? { port: this.details.port } : {}),
     };
     const path = serverFilePath(this.repo);
-    await mkdir(join(this.repo, '.tessera'), { recursive: true });
+    // The state folder and its files are the platform user's alone (0700 / 0600), whatever the umask.
+    const stateFolder = join(this.repo, '.tessera');
+    await mkdir(stateFolder, { recursive: true, mode: 0o700 });
+    await chmod(stateFolder, 0o700);
     // Write then rename: a reader never sees half a file.
-    await writeFile(`${path}.${process.pid}.tmp`, `${JSON.stringify(info, null, 2)}\n`);
-    await rename(`${path}.${process.pid}.tmp`, path);
+    const written = `${path}.${process.pid}.tmp`;
+    await writeFile(written, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
+    await chmod(written, 0o600); // `mode` applies only when the file is new.
+    await rename(written, path);
     this.owner = info.owner;
   }
 

@@ -5,7 +5,6 @@ import {
   REDACTION_MARKER,
   fieldTypeSql,
   maskExpression,
-  projectHashKey,
   sanitizeEngineErrorMessage,
   setHashKeyVariableSql,
 } from '../governance/index.ts';
@@ -62,7 +61,7 @@ export function recordableChecks(
   const asStored = fields.map((field) =>
     storedMasks?.[field.name] === undefined ? field : { ...field, sensitivity: undefined, mask: undefined },
   );
-  return maskCheckResults(session, checks, asStored, projectHashKey(context.definitions.project));
+  return maskCheckResults(session, checks, asStored, context.hashKey);
 }
 
 /** Values to mask, collected across every check so one query masks them all. */

@@ -9,6 +9,8 @@ export interface RunContext {
   store: CatalogStore;
   storage: Storage;
   engine: Engine;
+  /** The project's hash key (`projectHashKey`): HASH masks and precomputed hashes use it. Never logged. */
+  hashKey: string;
   /** The Git commit of the definitions, recorded on every version. */
   gitCommit?: string;
   /** Called for every run log line as it is written (the CLI echoes them). */

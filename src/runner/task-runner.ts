@@ -1,4 +1,4 @@
-import { rm } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { quoteIdentifier, quoteLiteral, type EngineSession } from '../engines/engine.ts';
 import { RunFailedError, TesseraError, UsageError } from '../diagnostics/errors.ts';
@@ -12,7 +12,14 @@ import {
   rewriteTableReferences,
   type ParsedStatement,
 } from '../sql/index.ts';
-import { inheritSensitivity, projectHashKey, sanitizeEngineErrorMessage } from '../governance/index.ts';
+import {
+  HASH_KEY_VARIABLE,
+  HASH_KEY_VARIABLE_SQL,
+  hmacSha256Sql,
+  inheritSensitivity,
+  sanitizeEngineErrorMessage,
+  setHashKeyVariableSql,
+} from '../governance/index.ts';
 import type {
   CheckResult,
   FieldDef,
@@ -234,14 +241,34 @@ async function stageIngestion(staging: Staging): Promise<StagedOutput> {
               writer.write(session, writer.storedValues(`(${select})`), file),
           }
         : {}),
-      // The quarantine holds source records as read: raw values a de-identified table must not keep.
+      // A de-identified table keeps no source record at all, not even with sensitive values hashed.
       keepBadRows: !deidentified,
+      sensitiveValueHashing: {
+        sql: (text) => hmacSha256Sql(text, HASH_KEY_VARIABLE_SQL),
+        // The key is in the session only while the quarantine is written: validations, whose SQL
+        // comes from the repo, run on this session later.
+        async around(write) {
+          await session.run(setHashKeyVariableSql(context.hashKey));
+          try {
+            return await write();
+          } finally {
+            await session.run(`RESET VARIABLE ${HASH_KEY_VARIABLE}`);
+          }
+        },
+      },
     });
   } catch (error) {
     if (deidentified && error instanceof RunFailedError) {
       throw new RunFailedError(scrub(error.message), error.context);
     }
     throw error;
+  }
+  if (result.quarantineFile) {
+    // Beside the version's file, where retention looks for it (a merge stages `incoming.parquet`),
+    // and private like it.
+    const quarantineFile = join(stagingFolder, 'part-0.quarantine.parquet');
+    if (result.quarantineFile !== quarantineFile) await rename(result.quarantineFile, quarantineFile);
+    await context.storage.commitFile(quarantineFile);
   }
   for (const line of result.log) log.info(scrub(line));
   if (result.badRowCount > 0) {
@@ -549,7 +576,7 @@ async function runValidations(
 function versionFileWriter(context: RunContext, table: TableDef, fields: FieldDef[]): VersionFileWriter {
   return new VersionFileWriter(fields, {
     deidentified: table.store === 'deidentified',
-    hashKey: projectHashKey(context.definitions.project),
+    hashKey: context.hashKey,
   });
 }
 

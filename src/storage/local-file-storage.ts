@@ -1,5 +1,6 @@
-import { mkdir, rm, stat, readdir, rmdir } from 'node:fs/promises';
+import { rm, stat, readdir, rmdir } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
+import { makeFilePrivate, makePrivateDirectory } from './private-files.ts';
 import type { Storage } from './storage.ts';
 
 /** Table files in a local folder: `<root>/<namespace>/<name>/<runId>/part-N.parquet`. */
@@ -16,13 +17,19 @@ export class LocalFileStorage implements Storage {
   async createStagingFolder(table: string, runId: string): Promise<string> {
     const folder = this.runFolder(table, runId);
     await rm(folder, { recursive: true, force: true });
-    await mkdir(folder, { recursive: true });
+    // The root, namespace and table folders are Tessera's too: private even if an older version
+    // or a looser umask created them.
+    const parts = table.split('.');
+    const owned = [this.root, ...parts.map((_, index) => join(this.root, ...parts.slice(0, index + 1)))];
+    await makePrivateDirectory(folder, owned);
     return folder;
   }
 
   async commitFile(localPath: string): Promise<string> {
     const key = relative(this.root, resolve(localPath)).split(sep).join('/');
     if (key.startsWith('..')) throw new Error(`${localPath} is outside the storage root ${this.root}`);
+    // Written by the engine with 0666 minus the umask: table data is the platform's alone.
+    await makeFilePrivate(localPath);
     return key;
   }
 

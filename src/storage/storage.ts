@@ -7,9 +7,9 @@ export interface Storage {
   readonly url: string;
   /** Local directories the engine may read (the sandbox's `allowed_directories`). */
   readonly readableDirectories: string[];
-  /** The folder a run writes its files into, created empty. Local path. */
+  /** The folder a run writes its files into, created empty and private (0700). Local path. */
   createStagingFolder(table: string, runId: string): Promise<string>;
-  /** Make a staged file durable under its key (a no-op on local files) and return the key. */
+  /** Make a staged file durable and private (local files: mode 0600) under its key, and return the key. */
   commitFile(localPath: string): Promise<string>;
   /** A local path the engine can read for a key. */
   localPath(key: string): string;

@@ -901,6 +901,28 @@ export function runCatalogStoreSuite(
       });
     });
 
+    describe('catalog keys', () => {
+      test('a key is generated once: concurrent first calls and later calls return the same 256-bit key', async () => {
+        const firstCalls = await Promise.all([1, 2, 3, 4].map(() => store.catalogKey('hash')));
+        const key = firstCalls[0]!;
+        assert.match(key, /^[0-9a-f]{64}$/);
+        assert.deepEqual(firstCalls, [key, key, key, key]);
+        assert.equal(await store.catalogKey('hash'), key);
+        assert.notEqual(await store.catalogKey('other'), key);
+        assert.equal(await store.catalogKey('hash'), key);
+      });
+
+      test('two fresh catalogs never share a key', async () => {
+        const other = await open();
+        try {
+          const [mine, theirs] = await Promise.all([store.catalogKey('hash'), other.catalogKey('hash')]);
+          assert.notEqual(mine, theirs);
+        } finally {
+          await other.close();
+        }
+      });
+    });
+
     describe('lineage', () => {
       test('apply stores lineage and replaceTaskLineage replaces only that task’s edges', async () => {
         await registerSampleTables();

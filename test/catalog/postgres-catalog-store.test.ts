@@ -85,6 +85,19 @@ describe('PostgreSQL catalog store', { skip: postgres.skip }, () => {
       }
     });
 
+    test('two stores on one fresh schema (two processes) end up with one hash key', async () => {
+      const schemaUrl = `${url}?schema=${freshSchema()}`;
+      const [first, second] = await Promise.all([openCatalogStore(schemaUrl), openCatalogStore(schemaUrl)]);
+      try {
+        const keys = await Promise.all(
+          [first, second, first, second].map((store) => store.catalogKey('hash')),
+        );
+        assert.equal(new Set(keys).size, 1);
+      } finally {
+        await Promise.all([first.close(), second.close()]);
+      }
+    });
+
     test('the catalog lives only in the named schema', async () => {
       const schema = freshSchema();
       const store = await openCatalogStore(`${url}?schema=${schema}`);

@@ -37,6 +37,20 @@ describe('SqliteCatalogStore', () => {
     await reopened.close();
   });
 
+  test('two stores on one fresh catalog file asking for the hash key at once end up with one key', async () => {
+    const path = join(dir, 'keys', 'catalog.db');
+    // Opened one after the other: better-sqlite3 blocks the event loop while it waits for a lock,
+    // so two connections migrating at once in one process would wait for each other.
+    const first = await openCatalogStore(`sqlite:${path}`);
+    const second = await openCatalogStore(`sqlite:${path}`);
+    try {
+      const keys = await Promise.all([first, second, first, second].map((store) => store.catalogKey('hash')));
+      assert.equal(new Set(keys).size, 1);
+    } finally {
+      await Promise.all([first.close(), second.close()]);
+    }
+  });
+
   test('three processes migrating and publishing to one file at once number versions without gaps', async () => {
     const path = join(dir, 'shared', 'catalog.db');
     const setup = await openCatalogStore(`sqlite:${path}`);

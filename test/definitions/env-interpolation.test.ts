@@ -61,7 +61,7 @@ describe('${ENV_VAR} interpolation', () => {
     });
     const strict = await loadDefinitions(root, { env: {} });
     assert.deepEqual(formatted(strict.diagnostics), [
-      'tessera.yaml:3:13: error missing-env: environment variable `TESSERA_HASH_KEY` is not set (used by `governance.hash_key` in tessera.yaml); masked HASH values need it outside dev mode',
+      'tessera.yaml:3:13: error missing-env: environment variable `TESSERA_HASH_KEY` is not set (used by `governance.hash_key` in tessera.yaml); masked HASH values need it outside dev mode (until it is set, dev mode hashes with a random key this catalog generated for itself)',
     ]);
     assert.deepEqual(strict.definitions.project.governance, { profile: 'hipaa-safe-harbor' });
 

@@ -66,7 +66,7 @@ describe('hipaa-safe-harbor profile', () => {
     assert.deepEqual(
       formatted(strict.diagnostics.filter((diagnostic) => diagnostic.code === 'missing-hash-key')),
       [
-        'tessera.yaml:1:1: error missing-hash-key: governance.hash_key is not set; HASH masks need a secret key for keyed hashing: add `hash_key: ${TESSERA_HASH_KEY}` under `governance` in tessera.yaml and export the variable (only dev mode runs without one)',
+        'tessera.yaml:1:1: error missing-hash-key: governance.hash_key is not set; HASH masks need a secret key for keyed hashing: add `hash_key: ${TESSERA_HASH_KEY}` under `governance` in tessera.yaml and export the variable (until then dev mode hashes with a random key this catalog generated for itself; outside dev mode the key is required)',
       ],
     );
     const dev = await loadDefinitions(root, { env: {}, devMode: true });

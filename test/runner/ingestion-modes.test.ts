@@ -2,6 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { HeldReadLease } from '../../src/catalog/index.ts';
 import { Platform } from '../../src/platform.ts';
 import { writeFiles, writeRepo } from '../support/cli.ts';
@@ -92,6 +94,31 @@ test('merge upserts on the primary key', async () => {
     { id: 'b', qty: 20 },
     { id: 'c', qty: 30 },
   ]);
+});
+
+test('a merge run quarantines beside its version file, and retention deletes its quarantine with it', async () => {
+  const files = repoWith('merge');
+  files['tasks/t.yaml'] += 'bad_rows: { action: quarantine, max_fraction: 0.5 }\n';
+  const repo = await applied(files);
+  for (const qty of [1, 2, 3]) {
+    assert.equal((await load(repo, `id,qty\na,${qty}\nb,${qty}\nbad,lots\n`)).status, 'succeeded');
+  }
+  const platform = await Platform.open({ repo });
+  const versions = await platform.store.listVersions('ops.items');
+  const table = join(repo, '.tessera', 'warehouse', 'ops', 'items');
+  await platform.close();
+  const kept = versions.map((version) => version.files[0]!.split('/').slice(-2, -1)[0]!).sort();
+  assert.deepEqual(
+    (await readdir(table)).sort(),
+    kept,
+    'the expired run folder is gone, quarantine included',
+  );
+  for (const folder of kept) {
+    assert.deepEqual((await readdir(join(table, folder))).sort(), [
+      'part-0.parquet',
+      'part-0.quarantine.parquet',
+    ]);
+  }
 });
 
 test('retention keeps keep_versions versions and deletes only unreferenced files', async () => {
