@@ -21,6 +21,7 @@ import { rewriteDigestComparisons } from './digest-comparisons.ts';
 import { ALLOWED_TABLE_FUNCTIONS, deniedFunctionReason, isAllowedFunction } from './function-allowlist.ts';
 import { maskExpression, type MaskContext } from './mask-compiler.ts';
 import { compileRowFilter } from './row-filter-compiler.ts';
+import { nameSelectItemsFromUserText } from './select-item-names.ts';
 
 /** Which version of a table the query asks for: the current one, or an `AT (...)` clause's constant. */
 export interface RelationRequest {
@@ -160,6 +161,8 @@ export class QueryGuard {
       return relation;
     };
 
+    // Result columns are named from the user's text, before any rewrite can change it.
+    await nameSelectItemsFromUserText(statement.document);
     const digestRelations = new Map<AstNode, SecureRelation['digests']>();
     const rewritten = await rewriteTableReferencesInAst(statement.document, async (reference) => {
       const relation = await secureRelationFor(reference);
