@@ -18,7 +18,12 @@ import {
 } from '../sql/index.ts';
 import { resolveAccess, type AccessPrincipal, type TableAccess } from './access-resolver.ts';
 import { rewriteDigestComparisons } from './digest-comparisons.ts';
-import { ALLOWED_TABLE_FUNCTIONS, deniedFunctionReason, isAllowedFunction } from './function-allowlist.ts';
+import {
+  ALLOWED_TABLE_FUNCTIONS,
+  KEYED_HASH_RECOMPUTE_FUNCTIONS,
+  deniedFunctionReason,
+  isAllowedFunction,
+} from './function-allowlist.ts';
 import { maskExpression, type MaskContext } from './mask-compiler.ts';
 import { compileRowFilter } from './row-filter-compiler.ts';
 import { nameSelectItemsFromUserText } from './select-item-names.ts';
@@ -172,6 +177,7 @@ export class QueryGuard {
     });
     await rewriteDigestComparisons(rewritten, (node) => digestRelations.get(node));
     const resolved = await Promise.all(relations.values());
+    checkNoHashRecomputation(statement.node, resolved, sql);
     const visibleColumns = new Map<string, SecureRelation>();
     for (const relation of resolved)
       if (!visibleColumns.has(relation.table)) visibleColumns.set(relation.table, relation);
@@ -239,7 +245,8 @@ export class QueryGuard {
         expression = this.maskedColumn(mask, field, request.table, sql);
       }
       projections.push(expression === column ? column : `${expression} AS ${column}`);
-      columns.push({ name: field.name, ...(mask ? { mask } : {}) });
+      const storedHash = relation.deidentified === true && field.sensitivity && field.mask === 'HASH';
+      columns.push({ name: field.name, ...(mask ? { mask } : {}), ...(storedHash ? { storedHash } : {}) });
     }
     if (projections.length === 0) {
       throw new QueryError(`table ${request.table} has no columns you may read`, sql);
@@ -294,6 +301,8 @@ export function sanitizeEngineErrorMessage(message: string): string {
 interface SecureColumn {
   name: string;
   mask?: MaskKind;
+  /** True when a `deidentified` version stores the column's HASH: the principal sees a keyed hash, not masked again. */
+  storedHash?: boolean;
 }
 
 interface SecureRelation {
@@ -308,6 +317,39 @@ interface SecureRelation {
 function maskFor(field: FieldDef, access: TableAccess): MaskKind | undefined {
   if (!field.sensitivity || access.unmasked.includes(field.sensitivity)) return undefined;
   return field.mask ?? 'REDACT';
+}
+
+/**
+ * Refuse the digest functions that could recompute a keyed hash (`KEYED_HASH_RECOMPUTE_FUNCTIONS`)
+ * in a query that reads any relation where the principal sees a column as a keyed hash.
+ */
+function checkNoHashRecomputation(root: AstNode, relations: SecureRelation[], sql: string): void {
+  const hashed = relations.flatMap((relation) =>
+    relation.columns
+      .filter((column) => column.mask === 'HASH' || column.storedHash)
+      .map((column) => `${relation.table}.${column.name}`),
+  );
+  if (hashed.length === 0) return;
+  const visit = (value: unknown): void => {
+    if (Array.isArray(value)) {
+      for (const item of value) visit(item);
+      return;
+    }
+    if (!isAstNode(value)) return;
+    if ((value.class === 'FUNCTION' || value.class === 'WINDOW') && typeof value.function_name === 'string') {
+      const name = value.function_name.toLowerCase();
+      if (KEYED_HASH_RECOMPUTE_FUNCTIONS.has(name)) {
+        const shown = [...new Set(hashed)].slice(0, 3).join(', ');
+        throw new QueryError(
+          `function ${name} is not allowed in a query that reads keyed-hash (HASH-masked) columns (${shown}${hashed.length > 3 ? ', …' : ''}): ` +
+            'it could recompute the hash from guessed values; compare hashed columns with each other instead',
+          sql,
+        );
+      }
+    }
+    for (const child of Object.values(value)) visit(child);
+  };
+  visit(root);
 }
 
 function notFound(table: string, sql: string): QueryError {

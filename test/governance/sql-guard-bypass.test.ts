@@ -636,6 +636,50 @@ const attempts: Attempt[] = [
     outcome: 'fails',
     message: /REDACTED/,
   },
+
+  // Recomputing the keyed hash of a masked column (mrn is HASH-masked for bob).
+  {
+    name: 'sha256 over a table with a hashed column',
+    sql: 'SELECT sha256(patient_id) FROM clinical.patients',
+    outcome: 'refused',
+    message: /function sha256 is not allowed in a query that reads keyed-hash .*clinical\.patients\.mrn/,
+  },
+  {
+    name: 'md5 of the hashed column',
+    sql: 'SELECT md5(mrn) FROM clinical.patients',
+    outcome: 'refused',
+    message: /function md5 is not allowed in a query that reads keyed-hash/,
+  },
+  {
+    name: 'sha1 with the method-call syntax',
+    sql: 'SELECT mrn.sha1() FROM clinical.patients',
+    outcome: 'refused',
+    message: /sha1 is not allowed/,
+  },
+  {
+    name: 'sha256 hidden in a lambda',
+    sql: 'SELECT list_transform([mrn], x -> sha256(x)) FROM clinical.patients',
+    outcome: 'refused',
+    message: /function sha256 is not allowed/,
+  },
+  {
+    name: 'sha256 in a subquery over a table without hashed columns, beside a hashed one',
+    sql: 'SELECT p.mrn, (SELECT sha256(max(visit_id)) FROM clinical.visits) FROM clinical.patients p',
+    outcome: 'refused',
+    message: /function sha256 is not allowed/,
+  },
+  {
+    name: 'a guessed value hashed with a guessed key, joined against the hashed column',
+    sql: "SELECT p.patient_id FROM clinical.patients p, range(1) g WHERE p.mrn = sha256(unhex(repeat('5c', 64)) || unhex(sha256(unhex(repeat('36', 64)) || encode('MRN-CA-' || lpad(g.range::VARCHAR, 4, '0')))))",
+    outcome: 'refused',
+    message: /function sha256 is not allowed/,
+  },
+  {
+    name: 'md5_number as a window argument',
+    sql: 'SELECT max(md5_number(mrn)) OVER () FROM clinical.patients',
+    outcome: 'refused',
+    message: /function md5_number is not allowed/,
+  },
   {
     name: 'CTE with AT on its name',
     sql: 'WITH x AS (SELECT 1) SELECT * FROM x AT (VERSION => 1)',
