@@ -153,6 +153,7 @@ export class QueryGuard {
     checkTableReferences(statement.node, sql, (table) => this.access(table, accessByTable, sql));
 
     const relations = new Map<string, Promise<SecureRelation>>();
+    const reads: FilterReads = { relations: new Map(), applied: new Map() };
     const secureRelationFor = (reference: AliasedTableReference): Promise<SecureRelation> => {
       const table = reference.name;
       const access = this.access(table, accessByTable, sql);
@@ -160,7 +161,7 @@ export class QueryGuard {
       const key = JSON.stringify([table, at]);
       let relation = relations.get(key);
       if (!relation) {
-        relation = this.secureRelation({ table, ...(at ? { at } : {}) }, access, sql);
+        relation = this.secureRelation({ table, ...(at ? { at } : {}) }, access, sql, reads);
         relations.set(key, relation);
       }
       return relation;
@@ -197,7 +198,7 @@ export class QueryGuard {
       (entry) => `${entry.table}.${entry.column}`,
     );
     const rowFiltersApplied = uniqueBy(
-      [...accessByTable.values()]
+      [...accessByTable.values(), ...reads.applied.values()]
         .filter((access) => access.rowFilter !== undefined)
         .map((access) => ({ table: access.table, filter: access.rowFilter! })),
       (entry) => entry.table,
@@ -225,6 +226,7 @@ export class QueryGuard {
     request: RelationRequest,
     access: TableAccess,
     sql: string,
+    reads: FilterReads,
   ): Promise<SecureRelation> {
     const relation = await this.context.resolveRelation(request);
     if (!relation) throw notFound(request.table, sql);
@@ -252,20 +254,72 @@ export class QueryGuard {
       throw new QueryError(`table ${request.table} has no columns you may read`, sql);
     }
     const node = (await parseSingleStatement(`SELECT ${projections.join(', ')} FROM ${relation.sql}`)).node;
-    if (access.rowFilterTerms) {
-      const filter = await compileRowFilter(access.rowFilterTerms, this.context.principal, request.table);
-      // A relation that already filters (a caller's own WHERE) keeps its filter: both must pass.
-      node.where_clause = isAstNode(node.where_clause)
-        ? {
-            class: 'CONJUNCTION',
-            type: 'CONJUNCTION_AND',
-            alias: '',
-            query_location: 0,
-            children: [node.where_clause, filter],
-          }
-        : filter;
-    }
+    if (access.rowFilterTerms) addFilter(node, await this.rowFilter(request.table, access, [], reads, sql));
     return { table: request.table, node, columns, digests };
+  }
+
+  /**
+   * The principal's row filter on `table`, compiled. Tables the filter reads become filter relations
+   * (`filterRelation`); `chain` lists the tables whose filters are being compiled around this one.
+   */
+  private rowFilter(
+    table: string,
+    access: TableAccess,
+    chain: string[],
+    reads: FilterReads,
+    sql: string,
+  ): Promise<AstNode> {
+    return compileRowFilter(access.rowFilterTerms!, this.context.principal, table, (read) =>
+      this.filterRelation(read, [...chain, table], reads, sql),
+    );
+  }
+
+  /**
+   * What a row filter reads for a catalog table: the current version's rows that this principal may
+   * read (its own row filter applies, recursively), with every field in clear, denied ones included.
+   * The filter is the catalog repo's SQL, and the principal only ever sees whether a row of the
+   * filtered table passes; a masked value compared with a raw one would break the filter. Undefined
+   * when the principal may not read the table (the predicate then lets nothing through). A filter
+   * that reads, through other filters, its own table is refused: no version of it could be computed.
+   */
+  private filterRelation(
+    table: string,
+    chain: string[],
+    reads: FilterReads,
+    sql: string,
+  ): Promise<AstNode | undefined> {
+    if (chain.includes(table)) {
+      const cycle = [...chain.slice(chain.indexOf(table)), table].join(' → ');
+      throw new QueryError(
+        `row filters read each other in a cycle (${cycle}): a table's row filter may not read the table itself, directly or through other tables' row filters; change the roles' row_filters`,
+        sql,
+      );
+    }
+    let relation = reads.relations.get(table);
+    if (!relation) {
+      relation = this.readForFilter(table, chain, reads, sql);
+      reads.relations.set(table, relation);
+    }
+    return relation;
+  }
+
+  private async readForFilter(
+    table: string,
+    chain: string[],
+    reads: FilterReads,
+    sql: string,
+  ): Promise<AstNode | undefined> {
+    const access = resolveAccess(this.context.principal, this.context.roles, table);
+    if (!access) return undefined;
+    const relation = await this.context.resolveRelation({ table });
+    if (!relation || relation.fields.length === 0) return undefined;
+    const columns = relation.fields.map((field) => quoteIdentifier(field.name)).join(', ');
+    const node = (await parseSingleStatement(`SELECT ${columns} FROM ${relation.sql}`)).node;
+    if (access.rowFilterTerms) {
+      addFilter(node, await this.rowFilter(table, access, chain, reads, sql));
+      reads.applied.set(table, access);
+    }
+    return node;
   }
 
   private maskedColumn(mask: MaskKind, field: FieldDef, table: string, sql: string): string {
@@ -296,6 +350,26 @@ export function sanitizeEngineErrorMessage(message: string): string {
   return /^(Conversion|Invalid Input|Out of Range) Error/.test(withoutSql)
     ? withoutSql.replace(/'(?:[^']|'')*'/g, "'…'")
     : withoutSql;
+}
+
+/** One guard call's relations read by row filters (see `QueryGuard.filterRelation`). */
+interface FilterReads {
+  relations: Map<string, Promise<AstNode | undefined>>;
+  /** Tables whose row filters applied inside other tables' row filters. */
+  applied: Map<string, TableAccess>;
+}
+
+/** AND a filter into a SELECT node's WHERE: a relation that already filters (a caller's own WHERE) keeps its filter. */
+function addFilter(node: AstNode, filter: AstNode): void {
+  node.where_clause = isAstNode(node.where_clause)
+    ? {
+        class: 'CONJUNCTION',
+        type: 'CONJUNCTION_AND',
+        alias: '',
+        query_location: 0,
+        children: [node.where_clause, filter],
+      }
+    : filter;
 }
 
 interface SecureColumn {

@@ -149,7 +149,8 @@ describe('QueryGuard', () => {
   test('a row filter that is not one predicate over the table is a clear error naming the table', async () => {
     for (const filter of [
       'true; DROP TABLE x',
-      'state IN (SELECT state FROM clinical.visits)',
+      'state IN (SELECT state FROM visits)',
+      "state IN (SELECT * FROM read_csv('/etc/passwd'))",
       'state = principal_attr(state)',
     ]) {
       const broken: RoleDef = { ...ANALYST_ROLE, rowFilters: { 'clinical.patients': filter } };
