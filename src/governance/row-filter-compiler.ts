@@ -13,10 +13,25 @@ import type { AccessPrincipal } from './access-resolver.ts';
 
 /**
  * The relation a row filter reads for a catalog table it names (`namespace.table`, lowercased): a
- * query node over the rows the same principal may read, or undefined when the principal may not
- * read the table (no grant, or no such table): the predicate then lets no row through.
+ * query node over the rows the same principal may read, with its column names, or undefined when
+ * the principal may not read the table (no grant, or no such table): the predicate then lets no
+ * row through.
  */
-export type RowFilterTableReader = (table: string) => Promise<AstNode | undefined>;
+export type RowFilterTableReader = (
+  table: string,
+) => Promise<{ node: AstNode; columns: readonly string[] } | undefined>;
+
+/** What a filter may read besides its text: the filtered table's columns and the tables it names. */
+export interface RowFilterSources {
+  /**
+   * The filtered table's columns. When given, a filter naming a column that neither this table,
+   * the tables it reads, nor the filter itself defines is refused: inside a user's correlated
+   * subquery or LATERAL join, DuckDB would bind that name to a column of the user's query.
+   */
+  columns?: readonly string[];
+  /** Reads other catalog tables; without it, a filter that names a table is refused. */
+  readTable?: RowFilterTableReader;
+}
 
 /**
  * Compile a table's row filter terms (`TableAccess.rowFilterTerms`: OR over roles, AND within a
@@ -27,7 +42,7 @@ export async function compileRowFilter(
   terms: string[][],
   principal: AccessPrincipal,
   table: string,
-  readTable?: RowFilterTableReader,
+  sources: RowFilterSources = {},
 ): Promise<AstNode> {
   if (terms.length === 0 || terms.some((filters) => filters.length === 0)) {
     throw new Error(
@@ -38,7 +53,7 @@ export async function compileRowFilter(
   for (const filters of terms) {
     const predicates: AstNode[] = [];
     for (const filter of filters) {
-      predicates.push(await compileRowPredicate(filter, principal, table, readTable));
+      predicates.push(await compileRowPredicate(filter, principal, table, sources));
     }
     roles.push(conjunction('CONJUNCTION_AND', predicates));
   }
@@ -71,8 +86,9 @@ export async function compileRowPredicate(
   filter: string,
   principal: AccessPrincipal,
   table: string,
-  readTable?: RowFilterTableReader,
+  sources: RowFilterSources = {},
 ): Promise<AstNode> {
+  const { readTable } = sources;
   const problem = (message: string, cause?: unknown) =>
     new QueryError(`row filter for ${table} ${message}: ${filter}`, undefined, cause ? { cause } : undefined);
   let statement;
@@ -110,15 +126,95 @@ export async function compileRowPredicate(
   if (readsTableFunction(predicate))
     throw problem('may only read catalog tables (namespace.table), not table functions');
   substitutePrincipal(predicate, principal, problem);
-  if (tables.size === 0 || !readTable) return predicate;
 
   const relations = new Map<string, AstNode>();
+  const columns = new Set((sources.columns ?? []).map((column) => column.toLowerCase()));
   for (const name of tables) {
-    const relation = await readTable(name);
+    const relation = await readTable!(name);
     if (!relation) return falseConstant();
-    relations.set(name, relation);
+    relations.set(name, relation.node);
+    for (const column of relation.columns) columns.add(column.toLowerCase());
   }
+  if (sources.columns) checkColumnNames(predicate, columns, problem);
+  if (relations.size === 0) return predicate;
   return rewriteTableReferencesInAst(predicate, (reference) => cloneAst(relations.get(reference.name)!));
+}
+
+/**
+ * Refuse a column reference that nothing in the filter's reach defines. A name is known when it is
+ * a column of the filtered table or of a table the filter reads, or a name the filter defines
+ * itself (an alias, a table's bare name, a CTE, a lambda parameter). `a.b` needs `a` known: a
+ * relation (then `b` must be a known column) or a column (then `b` is a struct field).
+ */
+function checkColumnNames(
+  predicate: AstNode,
+  columns: ReadonlySet<string>,
+  problem: (message: string) => QueryError,
+): void {
+  const defined = new Set<string>();
+  const relationNames = new Set<string>();
+  collectDefinedNames(predicate, defined, relationNames);
+  const isColumn = (name: string) => columns.has(name) || defined.has(name);
+  const visit = (value: unknown): void => {
+    if (Array.isArray(value)) {
+      for (const item of value) visit(item);
+      return;
+    }
+    if (!isAstNode(value)) return;
+    if (value.class === 'COLUMN_REF' && Array.isArray(value.column_names)) {
+      const names = (value.column_names as unknown[]).map((name) => String(name).toLowerCase());
+      const known =
+        names.length === 1
+          ? isColumn(names[0]!) || relationNames.has(names[0]!)
+          : isColumn(names[0]!) ||
+            (relationNames.has(names[0]!) && isColumn(names[1]!)) ||
+            (names.length > 2 && relationNames.has(`${names[0]}.${names[1]}`) && isColumn(names[2]!));
+      if (!known) {
+        throw problem(
+          `names \`${(value.column_names as unknown[]).join('.')}\`, which is not a column of the table nor of a table it reads; fix the role's row filter`,
+        );
+      }
+    }
+    for (const child of Object.values(value)) visit(child);
+  };
+  visit(predicate);
+}
+
+/** Names a filter defines: select and table aliases, tables' bare names, CTEs, lambda parameters. */
+function collectDefinedNames(value: unknown, defined: Set<string>, relations: Set<string>): void {
+  if (Array.isArray(value)) {
+    for (const item of value) collectDefinedNames(item, defined, relations);
+    return;
+  }
+  if (!isAstNode(value)) return;
+  const alias = typeof value.alias === 'string' ? value.alias.toLowerCase() : '';
+  if (alias !== '') ('class' in value ? defined : relations).add(alias);
+  if (value.type === 'BASE_TABLE' && typeof value.table_name === 'string') {
+    relations.add(value.table_name.toLowerCase());
+    if (value.schema_name) relations.add(`${String(value.schema_name)}.${value.table_name}`.toLowerCase());
+  }
+  if (Array.isArray(value.column_name_alias)) {
+    for (const name of value.column_name_alias) defined.add(String(name).toLowerCase());
+  }
+  const map = (value.cte_map as { map?: { key: string; value: { aliases?: string[] } }[] } | undefined)?.map;
+  for (const entry of map ?? []) {
+    relations.add(entry.key.toLowerCase());
+    for (const name of entry.value.aliases ?? []) defined.add(name.toLowerCase());
+  }
+  if (value.class === 'LAMBDA') collectColumnNames(value.lhs, defined);
+  for (const child of Object.values(value)) collectDefinedNames(child, defined, relations);
+}
+
+function collectColumnNames(value: unknown, names: Set<string>): void {
+  if (Array.isArray(value)) {
+    for (const item of value) collectColumnNames(item, names);
+    return;
+  }
+  if (!isAstNode(value)) return;
+  if (value.class === 'COLUMN_REF' && Array.isArray(value.column_names)) {
+    for (const name of value.column_names) names.add(String(name).toLowerCase());
+  }
+  for (const child of Object.values(value)) collectColumnNames(child, names);
 }
 
 function readsTableFunction(value: unknown): boolean {

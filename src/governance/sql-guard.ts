@@ -254,7 +254,10 @@ export class QueryGuard {
       throw new QueryError(`table ${request.table} has no columns you may read`, sql);
     }
     const node = (await parseSingleStatement(`SELECT ${projections.join(', ')} FROM ${relation.sql}`)).node;
-    if (access.rowFilterTerms) addFilter(node, await this.rowFilter(request.table, access, [], reads, sql));
+    if (access.rowFilterTerms) {
+      const all = relation.fields.map((field) => field.name);
+      addFilter(node, await this.rowFilter(request.table, access, all, [], reads, sql));
+    }
     return { table: request.table, node, columns, digests };
   }
 
@@ -265,13 +268,15 @@ export class QueryGuard {
   private rowFilter(
     table: string,
     access: TableAccess,
+    columns: readonly string[],
     chain: string[],
     reads: FilterReads,
     sql: string,
   ): Promise<AstNode> {
-    return compileRowFilter(access.rowFilterTerms!, this.context.principal, table, (read) =>
-      this.filterRelation(read, [...chain, table], reads, sql),
-    );
+    return compileRowFilter(access.rowFilterTerms!, this.context.principal, table, {
+      columns,
+      readTable: (read) => this.filterRelation(read, [...chain, table], reads, sql),
+    });
   }
 
   /**
@@ -287,7 +292,7 @@ export class QueryGuard {
     chain: string[],
     reads: FilterReads,
     sql: string,
-  ): Promise<AstNode | undefined> {
+  ): Promise<FilterRelation | undefined> {
     if (chain.includes(table)) {
       const cycle = [...chain.slice(chain.indexOf(table)), table].join(' → ');
       throw new QueryError(
@@ -308,18 +313,20 @@ export class QueryGuard {
     chain: string[],
     reads: FilterReads,
     sql: string,
-  ): Promise<AstNode | undefined> {
+  ): Promise<FilterRelation | undefined> {
     const access = resolveAccess(this.context.principal, this.context.roles, table);
     if (!access) return undefined;
     const relation = await this.context.resolveRelation({ table });
     if (!relation || relation.fields.length === 0) return undefined;
-    const columns = relation.fields.map((field) => quoteIdentifier(field.name)).join(', ');
-    const node = (await parseSingleStatement(`SELECT ${columns} FROM ${relation.sql}`)).node;
+    const columns = relation.fields.map((field) => field.name);
+    const node = (
+      await parseSingleStatement(`SELECT ${columns.map(quoteIdentifier).join(', ')} FROM ${relation.sql}`)
+    ).node;
     if (access.rowFilterTerms) {
-      addFilter(node, await this.rowFilter(table, access, chain, reads, sql));
+      addFilter(node, await this.rowFilter(table, access, columns, chain, reads, sql));
       reads.applied.set(table, access);
     }
-    return node;
+    return { node, columns };
   }
 
   private maskedColumn(mask: MaskKind, field: FieldDef, table: string, sql: string): string {
@@ -352,9 +359,15 @@ export function sanitizeEngineErrorMessage(message: string): string {
     : withoutSql;
 }
 
+/** A table as a row filter reads it: the query node, and its columns. */
+interface FilterRelation {
+  node: AstNode;
+  columns: readonly string[];
+}
+
 /** One guard call's relations read by row filters (see `QueryGuard.filterRelation`). */
 interface FilterReads {
-  relations: Map<string, Promise<AstNode | undefined>>;
+  relations: Map<string, Promise<FilterRelation | undefined>>;
   /** Tables whose row filters applied inside other tables' row filters. */
   applied: Map<string, TableAccess>;
 }

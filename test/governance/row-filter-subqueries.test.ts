@@ -151,4 +151,45 @@ describe('row filters that read other tables', () => {
       );
     }
   });
+  test("a filter naming a column its tables lack is refused: the user's query could supply it", async () => {
+    const attacks = [
+      [
+        "region = principal_attr('state')",
+        "SELECT (SELECT count(*) FROM clinical.visits) AS n FROM (SELECT 'CA' AS region) u",
+        /names `region`/,
+      ],
+      [
+        'patient_id IN (SELECT pid FROM clinical.patients)',
+        "SELECT v.* FROM (SELECT 'P-NY-1' AS pid) u, LATERAL (SELECT * FROM clinical.visits) v",
+        /names `pid`/,
+      ],
+      [
+        'patient_id IN (SELECT p.pid FROM clinical.patients p)',
+        "SELECT (SELECT count(*) FROM clinical.visits) AS n FROM (SELECT 'P-NY-1' AS pid) p",
+        /names `p.pid`/,
+      ],
+    ] as const;
+    for (const [filter, sql, message] of attacks) {
+      const typo: RoleDef = {
+        ...FOLLOWER,
+        rowFilters: { ...FOLLOWER.rowFilters, 'clinical.visits': filter },
+      };
+      await assert.rejects(guardQuery(sql, warehouse.context(BOB, [typo])), (error: unknown) => {
+        assert.ok(error instanceof QueryError, String(error));
+        assert.match(error.message, /^row filter for clinical.visits /);
+        assert.match(error.message, message);
+        return true;
+      });
+    }
+    // Names the filter defines itself, and struct fields of its columns, are its own.
+    const ownNames: RoleDef = {
+      ...FOLLOWER,
+      rowFilters: {
+        ...FOLLOWER.rowFilters,
+        'clinical.visits':
+          "patient_id IN (WITH c AS (SELECT p.patient_id AS id FROM clinical.patients p) SELECT c.id FROM c) AND patient_id IN (SELECT clinical.patients.patient_id FROM clinical.patients) AND list_any_value(list_transform([state], s -> s)) = {'st': state}.st",
+      },
+    };
+    assert.deepEqual(await visitIds([ownNames]), ['V-CA-1', 'V-CA-2']);
+  });
 });
