@@ -1,13 +1,12 @@
 import {
   cloneAst,
-  deserializeSql,
   isAstNode,
   isExpressionNode,
   isQueryNode,
-  parseSingleStatement,
   stringConstantNode,
   type AstNode,
 } from '../sql/index.ts';
+import { expressionName } from './select-item-names.ts';
 
 /**
  * Comparisons of HASH-masked columns on their digests' binary halves instead of their hex text.
@@ -268,17 +267,6 @@ function visitFrom(reference: unknown, visit: (reference: AstNode) => void): voi
     visitFrom(reference.right, visit);
   }
 }
-
-/** The name DuckDB gives an unaliased select-list expression: its SQL text, as DuckDB prints it. */
-async function expressionName(expression: AstNode): Promise<string> {
-  selectOneTemplate ??= parseSingleStatement('SELECT 1');
-  const document = cloneAst((await selectOneTemplate).document);
-  const node = (document.statements as { node: AstNode }[])[0]!.node;
-  node.select_list = [{ ...expression, alias: '' }];
-  return (await deserializeSql(document)).replace(/^SELECT /, '');
-}
-
-let selectOneTemplate: ReturnType<typeof parseSingleStatement> | undefined;
 
 /** `(condition) IS NOT FALSE`, as DuckDB's parser writes it. */
 function isNotFalse(condition: AstNode): AstNode {

@@ -56,6 +56,25 @@ export const DENIED_FUNCTION_RULES: readonly { pattern: RegExp; reason: string }
   },
 ];
 
+/**
+ * Cryptographic digests, refused in any query that reads a column the principal sees as a keyed
+ * hash (HASH mask, or a `deidentified` version's stored HASH values). HASH is HMAC-SHA256 under the
+ * project key, and `sha256` is the one step DuckDB offers that SQL would need to recompute it: with
+ * a guessed key (a weak or leaked `hash_key`) a query could hash a generated range of candidates and
+ * join them against the column at engine speed. The other digests cannot rebuild HMAC-SHA256 but
+ * serve nothing on a hashed value either, so the family goes together. `hash` (DuckDB's keyless
+ * 64-bit hash) and the building blocks (`xor`, `unhex`, `encode`) stay: useless without `sha256`.
+ * See the governance README (Decisions: "Hash recomputation") for what remains visible.
+ */
+export const KEYED_HASH_RECOMPUTE_FUNCTIONS: ReadonlySet<string> = new Set([
+  'sha256',
+  'sha1',
+  'md5',
+  'md5_number',
+  'md5_number_lower',
+  'md5_number_upper',
+]);
+
 const allowed: ReadonlySet<string> = new Set(allowedFunctions.functions);
 
 /** The deny rule a function name falls under, if any. */

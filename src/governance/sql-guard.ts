@@ -18,9 +18,15 @@ import {
 } from '../sql/index.ts';
 import { resolveAccess, type AccessPrincipal, type TableAccess } from './access-resolver.ts';
 import { rewriteDigestComparisons } from './digest-comparisons.ts';
-import { ALLOWED_TABLE_FUNCTIONS, deniedFunctionReason, isAllowedFunction } from './function-allowlist.ts';
+import {
+  ALLOWED_TABLE_FUNCTIONS,
+  KEYED_HASH_RECOMPUTE_FUNCTIONS,
+  deniedFunctionReason,
+  isAllowedFunction,
+} from './function-allowlist.ts';
 import { fieldTypeSql, maskExpression, maskedType, type MaskContext } from './mask-compiler.ts';
 import { compileRowFilter } from './row-filter-compiler.ts';
+import { nameSelectItemsFromUserText } from './select-item-names.ts';
 
 /** Which version of a table the query asks for: the current one, or an `AT (...)` clause's constant. */
 export interface RelationRequest {
@@ -153,6 +159,7 @@ export class QueryGuard {
     checkTableReferences(statement.node, sql, (table) => this.access(table, accessByTable, sql));
 
     const relations = new Map<string, Promise<SecureRelation>>();
+    const reads: FilterReads = { relations: new Map(), applied: new Map() };
     const secureRelationFor = (reference: AliasedTableReference): Promise<SecureRelation> => {
       const table = reference.name;
       const access = this.access(table, accessByTable, sql);
@@ -160,12 +167,14 @@ export class QueryGuard {
       const key = JSON.stringify([table, at]);
       let relation = relations.get(key);
       if (!relation) {
-        relation = this.secureRelation({ table, ...(at ? { at } : {}) }, access, sql);
+        relation = this.secureRelation({ table, ...(at ? { at } : {}) }, access, sql, reads);
         relations.set(key, relation);
       }
       return relation;
     };
 
+    // Result columns are named from the user's text, before any rewrite can change it.
+    await nameSelectItemsFromUserText(statement.document);
     const digestRelations = new Map<AstNode, SecureRelation['digests']>();
     const rewritten = await rewriteTableReferencesInAst(statement.document, async (reference) => {
       const relation = await secureRelationFor(reference);
@@ -175,6 +184,7 @@ export class QueryGuard {
     });
     await rewriteDigestComparisons(rewritten, (node) => digestRelations.get(node));
     const resolved = await Promise.all(relations.values());
+    checkNoHashRecomputation(statement.node, resolved, sql);
     const visibleColumns = new Map<string, SecureRelation>();
     for (const relation of resolved)
       if (!visibleColumns.has(relation.table)) visibleColumns.set(relation.table, relation);
@@ -194,7 +204,7 @@ export class QueryGuard {
       (entry) => `${entry.table}.${entry.column}`,
     );
     const rowFiltersApplied = uniqueBy(
-      [...accessByTable.values()]
+      [...accessByTable.values(), ...reads.applied.values()]
         .filter((access) => access.rowFilter !== undefined)
         .map((access) => ({ table: access.table, filter: access.rowFilter! })),
       (entry) => entry.table,
@@ -222,6 +232,7 @@ export class QueryGuard {
     request: RelationRequest,
     access: TableAccess,
     sql: string,
+    reads: FilterReads,
   ): Promise<SecureRelation> {
     const relation = await this.context.resolveRelation(request);
     if (!relation) throw notFound(request.table, sql);
@@ -248,26 +259,86 @@ export class QueryGuard {
         expression = this.maskedColumn(mask, field, stored, request.table, sql);
       }
       projections.push(expression === column ? column : `${expression} AS ${column}`);
-      columns.push({ name: field.name, ...(mask ? { mask } : {}) });
+      const storedHash = stored === 'HASH' && mask === undefined;
+      columns.push({ name: field.name, ...(mask ? { mask } : {}), ...(storedHash ? { storedHash } : {}) });
     }
     if (projections.length === 0) {
       throw new QueryError(`table ${request.table} has no columns you may read`, sql);
     }
     const node = (await parseSingleStatement(`SELECT ${projections.join(', ')} FROM ${relation.sql}`)).node;
     if (access.rowFilterTerms) {
-      const filter = await compileRowFilter(access.rowFilterTerms, this.context.principal, request.table);
-      // A relation that already filters (a caller's own WHERE) keeps its filter: both must pass.
-      node.where_clause = isAstNode(node.where_clause)
-        ? {
-            class: 'CONJUNCTION',
-            type: 'CONJUNCTION_AND',
-            alias: '',
-            query_location: 0,
-            children: [node.where_clause, filter],
-          }
-        : filter;
+      const all = relation.fields.map((field) => field.name);
+      addFilter(node, await this.rowFilter(request.table, access, all, [], reads, sql));
     }
     return { table: request.table, node, columns, digests };
+  }
+
+  /**
+   * The principal's row filter on `table`, compiled. Tables the filter reads become filter relations
+   * (`filterRelation`); `chain` lists the tables whose filters are being compiled around this one.
+   */
+  private rowFilter(
+    table: string,
+    access: TableAccess,
+    columns: readonly string[],
+    chain: string[],
+    reads: FilterReads,
+    sql: string,
+  ): Promise<AstNode> {
+    return compileRowFilter(access.rowFilterTerms!, this.context.principal, table, {
+      columns,
+      readTable: (read) => this.filterRelation(read, [...chain, table], reads, sql),
+    });
+  }
+
+  /**
+   * What a row filter reads for a catalog table: the current version's rows that this principal may
+   * read (its own row filter applies, recursively), with every field in clear, denied ones included.
+   * The filter is the catalog repo's SQL, and the principal only ever sees whether a row of the
+   * filtered table passes; a masked value compared with a raw one would break the filter. Undefined
+   * when the principal may not read the table (the predicate then lets nothing through). A filter
+   * that reads, through other filters, its own table is refused: no version of it could be computed.
+   */
+  private filterRelation(
+    table: string,
+    chain: string[],
+    reads: FilterReads,
+    sql: string,
+  ): Promise<FilterRelation | undefined> {
+    if (chain.includes(table)) {
+      const cycle = [...chain.slice(chain.indexOf(table)), table].join(' → ');
+      throw new QueryError(
+        `row filters read each other in a cycle (${cycle}): a table's row filter may not read the table itself, directly or through other tables' row filters; change the roles' row_filters`,
+        sql,
+      );
+    }
+    let relation = reads.relations.get(table);
+    if (!relation) {
+      relation = this.readForFilter(table, chain, reads, sql);
+      reads.relations.set(table, relation);
+    }
+    return relation;
+  }
+
+  private async readForFilter(
+    table: string,
+    chain: string[],
+    reads: FilterReads,
+    sql: string,
+  ): Promise<FilterRelation | undefined> {
+    const access = resolveAccess(this.context.principal, this.context.roles, table);
+    if (!access) return undefined;
+    const relation = await this.context.resolveRelation({ table });
+    if (!relation || relation.fields.length === 0) return undefined;
+    const columns = relation.fields.map((field) => field.name);
+    const node = (
+      await parseSingleStatement(`SELECT ${columns.map(quoteIdentifier).join(', ')} FROM ${relation.sql}`)
+    ).node;
+    if (access.rowFilterTerms) {
+      addFilter(node, await this.rowFilter(table, access, columns, chain, reads, sql));
+      reads.applied.set(table, access);
+    }
+    return { node, columns };
   }
 
   /**
@@ -326,9 +397,37 @@ export function sanitizeEngineErrorMessage(message: string): string {
     : withoutSql;
 }
 
+/** A table as a row filter reads it: the query node, and its columns. */
+interface FilterRelation {
+  node: AstNode;
+  columns: readonly string[];
+}
+
+/** One guard call's relations read by row filters (see `QueryGuard.filterRelation`). */
+interface FilterReads {
+  relations: Map<string, Promise<FilterRelation | undefined>>;
+  /** Tables whose row filters applied inside other tables' row filters. */
+  applied: Map<string, TableAccess>;
+}
+
+/** AND a filter into a SELECT node's WHERE: a relation that already filters (a caller's own WHERE) keeps its filter. */
+function addFilter(node: AstNode, filter: AstNode): void {
+  node.where_clause = isAstNode(node.where_clause)
+    ? {
+        class: 'CONJUNCTION',
+        type: 'CONJUNCTION_AND',
+        alias: '',
+        query_location: 0,
+        children: [node.where_clause, filter],
+      }
+    : filter;
+}
+
 interface SecureColumn {
   name: string;
   mask?: MaskKind;
+  /** True when the version stores the column's keyed hash (`storedMasks`) and the principal sees it as stored. */
+  storedHash?: boolean;
 }
 
 interface SecureRelation {
@@ -343,6 +442,39 @@ interface SecureRelation {
 function maskFor(field: FieldDef, access: TableAccess): MaskKind | undefined {
   if (!field.sensitivity || access.unmasked.includes(field.sensitivity)) return undefined;
   return field.mask ?? 'REDACT';
+}
+
+/**
+ * Refuse the digest functions that could recompute a keyed hash (`KEYED_HASH_RECOMPUTE_FUNCTIONS`)
+ * in a query that reads any relation where the principal sees a column as a keyed hash.
+ */
+function checkNoHashRecomputation(root: AstNode, relations: SecureRelation[], sql: string): void {
+  const hashed = relations.flatMap((relation) =>
+    relation.columns
+      .filter((column) => column.mask === 'HASH' || column.storedHash)
+      .map((column) => `${relation.table}.${column.name}`),
+  );
+  if (hashed.length === 0) return;
+  const visit = (value: unknown): void => {
+    if (Array.isArray(value)) {
+      for (const item of value) visit(item);
+      return;
+    }
+    if (!isAstNode(value)) return;
+    if ((value.class === 'FUNCTION' || value.class === 'WINDOW') && typeof value.function_name === 'string') {
+      const name = value.function_name.toLowerCase();
+      if (KEYED_HASH_RECOMPUTE_FUNCTIONS.has(name)) {
+        const shown = [...new Set(hashed)].slice(0, 3).join(', ');
+        throw new QueryError(
+          `function ${name} is not allowed in a query that reads keyed-hash (HASH-masked) columns (${shown}${hashed.length > 3 ? ', …' : ''}): ` +
+            'it could recompute the hash from guessed values; compare hashed columns with each other instead',
+          sql,
+        );
+      }
+    }
+    for (const child of Object.values(value)) visit(child);
+  };
+  visit(root);
 }
 
 function notFound(table: string, sql: string): QueryError {

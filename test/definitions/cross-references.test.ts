@@ -212,4 +212,42 @@ attributes: { state: CA, age: 42 }
     ]);
     assert.deepEqual(definitions.principals[0]!.attributes, { state: 'CA', age: '42' });
   });
+  it('accepts row filters that read declared tables, and reports unknown tables and cycles', async () => {
+    const table = (name: string) => `kind: table\nname: ${name}\nowner: clinical-data\n`;
+    const root = await writeCatalogRepo({
+      'owners/clinical-data.yaml': OWNER_YAML,
+      'tables/tables.yaml': ['clinical.patients', 'clinical.visits', 'clinical.claims']
+        .map(table)
+        .join('---\n'),
+      'access/roles.yaml': `kind: role
+name: follower
+grants:
+  - tables: ["clinical.*"]
+row_filters:
+  clinical.visits: "patient_id IN (SELECT patient_id FROM clinical.patients)"
+  clinical.claims: "visit_id IN (SELECT visit_id FROM clinical.visitz) OR visit_id IN (SELECT visit_id FROM visits)"
+---
+kind: role
+name: looper
+grants:
+  - tables: ["clinical.claims"]
+row_filters:
+  clinical.claims: "claim_id IN (SELECT claim_id FROM clinical.claims WHERE true)"
+---
+kind: role
+name: back
+grants:
+  - tables: ["clinical.patients"]
+row_filters:
+  clinical.patients: "patient_id IN (SELECT patient_id FROM clinical.visits)"
+`,
+    });
+    const { diagnostics } = await loadDefinitions(root, { env: {} });
+    assert.deepEqual(formatted(diagnostics), [
+      'access/roles.yaml:7:55: error unknown-table: role follower: the row filter on clinical.claims reads `clinical.visitz`, which is not a declared table (did you mean `clinical.visits`?)',
+      'access/roles.yaml:7:109: error unknown-table: role follower: the row filter on clinical.claims reads `visits`, which is not a declared table; catalog tables are referenced as namespace.name (e.g. clinical.patients)',
+      'access/roles.yaml:14:20: error row-filter-cycle: role looper: row filters read each other in a cycle (clinical.claims → clinical.claims), so reading these tables is refused for every member; remove one of these reads',
+      'access/roles.yaml:21:22: warning row-filter-cycle: roles back, follower: row filters read each other in a cycle (clinical.patients → clinical.visits → clinical.patients), so reading these tables is refused for anyone holding all of these roles; remove one of these reads',
+    ]);
+  });
 });

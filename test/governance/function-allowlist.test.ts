@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import { DuckdbEngine } from '../../src/engines/duckdb/duckdb-engine.ts';
 import {
   ALLOWED_TABLE_FUNCTIONS,
+  KEYED_HASH_RECOMPUTE_FUNCTIONS,
   allowedFunctionNames,
   deniedFunctionReason,
   isAllowedFunction,
@@ -68,6 +69,15 @@ describe('function allowlist', () => {
       assert.equal(isAllowedFunction(name), true, name);
     }
     assert.deepEqual([...ALLOWED_TABLE_FUNCTIONS].sort(), ['generate_series', 'range', 'unnest']);
+  });
+
+  test('every allowed cryptographic digest is refused beside keyed hashes', () => {
+    const digests = allowedFunctionNames().filter((name) => /sha|md5|blake|hmac|ripemd|crc/.test(name));
+    assert.deepEqual(
+      digests.filter((name) => !KEYED_HASH_RECOMPUTE_FUNCTIONS.has(name)),
+      [],
+    );
+    for (const name of KEYED_HASH_RECOMPUTE_FUNCTIONS) assert.equal(isAllowedFunction(name), true, name);
   });
 
   test('no committed name falls under a deny rule', () => {

@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { QueryError } from '../../src/diagnostics/errors.ts';
 import { guardQuery, sanitizeEngineErrorMessage } from '../../src/governance/index.ts';
+import type { RoleDef } from '../../src/model/index.ts';
 import {
+  ANALYST_ROLE,
+  BILLING_ROLE,
   FORBIDDEN_STRINGS,
   HASH_KEY,
   openGovernedWarehouse,
@@ -28,7 +31,22 @@ interface Attempt {
   message?: RegExp;
   /** For rows: what the result must look like. */
   check?: (rows: Rows) => void;
+  /** bob's roles, when not the analyst's (default: ANALYST_ROLE and BILLING_ROLE). */
+  roles?: RoleDef[];
 }
+
+/** The analyst role, but visits follow their patients: the visits filter reads clinical.patients. */
+const FOLLOWER_ROLES: RoleDef[] = [
+  {
+    ...ANALYST_ROLE,
+    name: 'follower',
+    rowFilters: {
+      'clinical.patients': "state = principal_attr('state')",
+      'clinical.visits': 'patient_id IN (SELECT patient_id FROM clinical.patients)',
+    },
+  },
+  BILLING_ROLE,
+];
 
 const MASKED_CA_ROWS = (rows: Rows) => {
   assert.equal(rows.length, 2);
@@ -636,6 +654,106 @@ const attempts: Attempt[] = [
     outcome: 'fails',
     message: /REDACTED/,
   },
+
+  // Recomputing the keyed hash of a masked column (mrn is HASH-masked for bob).
+  {
+    name: 'sha256 over a table with a hashed column',
+    sql: 'SELECT sha256(patient_id) FROM clinical.patients',
+    outcome: 'refused',
+    message: /function sha256 is not allowed in a query that reads keyed-hash .*clinical\.patients\.mrn/,
+  },
+  {
+    name: 'md5 of the hashed column',
+    sql: 'SELECT md5(mrn) FROM clinical.patients',
+    outcome: 'refused',
+    message: /function md5 is not allowed in a query that reads keyed-hash/,
+  },
+  {
+    name: 'sha1 with the method-call syntax',
+    sql: 'SELECT mrn.sha1() FROM clinical.patients',
+    outcome: 'refused',
+    message: /sha1 is not allowed/,
+  },
+  {
+    name: 'sha256 hidden in a lambda',
+    sql: 'SELECT list_transform([mrn], x -> sha256(x)) FROM clinical.patients',
+    outcome: 'refused',
+    message: /function sha256 is not allowed/,
+  },
+  {
+    name: 'sha256 in a subquery over a table without hashed columns, beside a hashed one',
+    sql: 'SELECT p.mrn, (SELECT sha256(max(visit_id)) FROM clinical.visits) FROM clinical.patients p',
+    outcome: 'refused',
+    message: /function sha256 is not allowed/,
+  },
+  {
+    name: 'a guessed value hashed with a guessed key, joined against the hashed column',
+    sql: "SELECT p.patient_id FROM clinical.patients p, range(1) g WHERE p.mrn = sha256(unhex(repeat('5c', 64)) || unhex(sha256(unhex(repeat('36', 64)) || encode('MRN-CA-' || lpad(g.range::VARCHAR, 4, '0')))))",
+    outcome: 'refused',
+    message: /function sha256 is not allowed/,
+  },
+  {
+    name: 'md5_number as a window argument',
+    sql: 'SELECT max(md5_number(mrn)) OVER () FROM clinical.patients',
+    outcome: 'refused',
+    message: /function md5_number is not allowed/,
+  },
+  // Widening a row filter that reads another table (visits follow their patients).
+  {
+    name: 'a CTE named like the table the filter reads',
+    sql: "WITH patients AS (SELECT 'P-NY-1' AS patient_id) SELECT * FROM clinical.visits",
+    outcome: 'rows',
+    check: ROW_COUNT(2),
+    roles: FOLLOWER_ROLES,
+  },
+  {
+    name: "an outer column named like the filter subquery's column",
+    sql: "SELECT (SELECT count(*) FROM clinical.visits) AS n FROM (SELECT 'P-NY-1' AS patient_id, 'NY' AS state) u",
+    outcome: 'rows',
+    check: (rows) => assert.equal(rows[0]!.n, 2),
+    roles: FOLLOWER_ROLES,
+  },
+  {
+    name: 'a LATERAL subquery offering another patient id',
+    sql: "SELECT v.* FROM (SELECT 'P-NY-1' AS patient_id) u, LATERAL (SELECT * FROM clinical.visits) v",
+    outcome: 'rows',
+    check: ROW_COUNT(2),
+    roles: FOLLOWER_ROLES,
+  },
+  {
+    name: 'OR true beside the followed filter',
+    sql: "SELECT * FROM clinical.visits WHERE patient_id IN (SELECT 'P-NY-1') OR true",
+    outcome: 'rows',
+    check: ROW_COUNT(2),
+    roles: FOLLOWER_ROLES,
+  },
+  {
+    name: "another state's patient, named directly",
+    sql: "SELECT * FROM clinical.visits WHERE patient_id = 'P-NY-1'",
+    outcome: 'rows',
+    check: ROW_COUNT(0),
+    roles: FOLLOWER_ROLES,
+  },
+  {
+    name: 'aggregates over followed visits',
+    sql: 'SELECT count(*) AS n, sum(cost) AS total FROM clinical.visits',
+    outcome: 'rows',
+    check: (rows) => assert.deepEqual(rows, [{ n: 2, total: 200.5 }]),
+    roles: FOLLOWER_ROLES,
+  },
+  {
+    name: 'a failing cast over followed visits, to read a row from the error',
+    sql: 'SELECT count(*) FROM clinical.visits WHERE CAST(visit_id AS INTEGER) > 0',
+    outcome: 'fails',
+    roles: FOLLOWER_ROLES,
+  },
+  {
+    name: 'an old patients version beside followed visits',
+    sql: 'SELECT v.visit_id FROM clinical.visits v JOIN clinical.patients p AT (VERSION => 1) USING (patient_id)',
+    outcome: 'rows',
+    check: ROW_COUNT(0),
+    roles: FOLLOWER_ROLES,
+  },
   {
     name: 'CTE with AT on its name',
     sql: 'WITH x AS (SELECT 1) SELECT * FROM x AT (VERSION => 1)',
@@ -672,7 +790,7 @@ describe('SQL guard bypass attempts', () => {
 
       let guarded;
       try {
-        guarded = await guardQuery(sql, warehouse.context());
+        guarded = await guardQuery(sql, warehouse.context(undefined, attempt.roles));
       } catch (error) {
         assert.ok(error instanceof QueryError, `expected a QueryError, got ${String(error)}`);
         assert.equal(attempt.outcome, 'refused', `the guard refused it: ${error.message}`);

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { QueryError } from '../../src/diagnostics/errors.ts';
 import {
   QueryGuard,
   guardQuery,
+  hashKeyLiteral,
+  hmacSha256Sql,
   sanitizeEngineErrorMessage,
   type AccessPrincipal,
   type GuardContext,
@@ -147,7 +149,8 @@ describe('QueryGuard', () => {
   test('a row filter that is not one predicate over the table is a clear error naming the table', async () => {
     for (const filter of [
       'true; DROP TABLE x',
-      'state IN (SELECT state FROM clinical.visits)',
+      'state IN (SELECT state FROM visits)',
+      "state IN (SELECT * FROM read_csv('/etc/passwd'))",
       'state = principal_attr(state)',
     ]) {
       const broken: RoleDef = { ...ANALYST_ROLE, rowFilters: { 'clinical.patients': filter } };
@@ -160,6 +163,49 @@ describe('QueryGuard', () => {
         },
       );
     }
+  });
+
+  test('a principal who guesses the hash key cannot confirm guessed values in the engine', async () => {
+    // The key is weak or leaked; candidates MRN-CA-0000..0009 are hashed and joined against mrn.
+    const guess = hmacSha256Sql("'MRN-CA-000' || g.range::VARCHAR", hashKeyLiteral(HASH_KEY));
+    await assert.rejects(
+      guardQuery(
+        `SELECT p.patient_id FROM clinical.patients p, range(10) g WHERE p.mrn = ${guess}`,
+        warehouse.context(),
+      ),
+      (error: unknown) => {
+        assert.ok(error instanceof QueryError);
+        assert.match(error.message, /^function sha256 is not allowed in a query that reads keyed-hash/);
+        assert.match(error.message, /clinical\.patients\.mrn/);
+        return true;
+      },
+    );
+  });
+
+  test('digests stay available where nothing is seen hashed', async () => {
+    const digest = await rows(
+      "SELECT sha256(visit_id) AS d FROM clinical.visits WHERE visit_id = 'V-CA-1'",
+      warehouse.context(),
+    );
+    assert.deepEqual(digest, [{ d: createHash('sha256').update('V-CA-1').digest('hex') }]);
+    const clinician: RoleDef = { ...ANALYST_ROLE, name: 'clinician', unmask: ['PHI'] };
+    const clear = await rows(
+      "SELECT md5(mrn) AS d FROM clinical.patients WHERE patient_id = 'P-CA-1'",
+      warehouse.context(BOB, [clinician]),
+    );
+    assert.deepEqual(clear, [{ d: createHash('md5').update('MRN-CA-0001').digest('hex') }]);
+  });
+
+  test('a de-identified version stores keyed hashes: digests are refused over it too', async () => {
+    const base = warehouse.context();
+    const context: GuardContext = {
+      ...base,
+      resolveRelation: async (request) => ({ ...(await base.resolveRelation(request))!, deidentified: true }),
+    };
+    await assert.rejects(
+      guardQuery('SELECT sha256(patient_id) FROM clinical.patients', context),
+      /function sha256 is not allowed in a query that reads keyed-hash .*clinical\.patients\.mrn/,
+    );
   });
 
   test('hands AT clauses to the relation resolver as constants', async () => {
