@@ -201,7 +201,7 @@ function inheritedTerms(
     if (!upstream) continue;
     // A predicate that cannot follow is dropped from its AND list; an emptied list passes every row.
     const carried = upstream.map((filters) =>
-      filters.flatMap((filter) => (edge.predicates[filter] !== undefined ? [edge.predicates[filter]] : [])),
+      filters.flatMap((filter) => (Object.hasOwn(edge.predicates, filter) ? [edge.predicates[filter]!] : [])),
     );
     if (carried.some((filters) => filters.length === 0)) continue;
     combined = combined

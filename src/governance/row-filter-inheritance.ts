@@ -84,7 +84,13 @@ export async function inheritRowFilters(definitions: Definitions): Promise<RowFi
       for (const predicate of upstreamPredicates) {
         const mapped = await mapPredicate(predicate, kept, lineage.columnsOf(upstream));
         if (mapped.sql !== undefined) {
-          edge.predicates[predicate] = mapped.sql;
+          // Predicates are user text: define, never assign (`__proto__` would be a setter).
+          Object.defineProperty(edge.predicates, predicate, {
+            value: mapped.sql,
+            enumerable: true,
+            writable: true,
+            configurable: true,
+          });
           carried.push(mapped.sql);
         } else if (declaredOn(table).length === 0) {
           const def = lineage.tableDef(table);
