@@ -92,7 +92,7 @@ export async function inheritRowFilters(definitions: Definitions): Promise<RowFi
             configurable: true,
           });
           carried.push(mapped.sql);
-        } else if (declaredOn(table).length === 0) {
+        } else if (mapped.missing.length > 0 && declaredOn(table).length === 0) {
           const def = lineage.tableDef(table);
           findings.push({
             table,
@@ -154,11 +154,13 @@ async function mapPredicate(
   kept: ReadonlyMap<string, string>,
   upstreamColumns: string[] | undefined,
 ): Promise<{ sql?: string; missing: string[] }> {
+  // A filter that does not parse is reported by `validate` (and refused by the guard): it carries
+  // nothing and is not a finding of its own.
   let statement;
   try {
     statement = await parseSingleStatement(`SELECT 1 WHERE ${predicate}`);
   } catch {
-    return { missing: [] }; // `validate` reports a filter that does not parse; nothing can follow.
+    return { missing: [] };
   }
   const where = statement.node.where_clause;
   if (!isAstNode(where)) return { missing: [] };
