@@ -12,6 +12,8 @@ import { planChanges, type Plan } from './catalog/plan.ts';
 import { applyDefinitions } from './catalog/apply.ts';
 import {
   buildTaskGraph,
+  HIPAA_SAFE_HARBOR,
+  lintUnfollowedRowFilters,
   loadDefinitions,
   redactSecrets,
   type LoadedDefinitions,
@@ -31,9 +33,11 @@ import { QueryService, type GovernedResult, type QueryOptions } from './query-se
 import {
   findDeclassifications,
   projectHashKey,
+  inheritRowFilters,
   TokenService,
   type QueryAuditEntry,
   type QueryAuditFilter,
+  type RowFilterLineage,
 } from './governance/index.ts';
 import { openStorage, PRIVATE_DIRECTORY_MODE, type Storage } from './storage/index.ts';
 
@@ -74,11 +78,17 @@ export async function checkRepo(options: PlatformOptions): Promise<LoadedDefinit
       }
     }
   }
+  if (definitions.project.governance.profile === HIPAA_SAFE_HARBOR) {
+    // Needs column lineage (governance/), so it runs here rather than with the loader's lints.
+    const { findings } = await inheritRowFilters(definitions);
+    diagnostics.push(...lintUnfollowedRowFilters(definitions.tables, findings));
+  }
   return { definitions, diagnostics, secrets };
 }
 
 export class Platform {
   private engineInstance?: Promise<Engine>;
+  private rowFilterLineageOnce?: Promise<RowFilterLineage>;
   private readonly queries: QueryService;
   /** API and pgwire tokens: create, verify, list, revoke. */
   readonly tokens: TokenService;
@@ -104,7 +114,14 @@ export class Platform {
       devMode,
       tokens: this.tokens,
       hashKey,
+      rowFilterLineage: () => this.rowFilterLineage(),
     });
+  }
+
+  /** How row filters follow rows into derived tables: computed once, on first use, from the definitions. */
+  rowFilterLineage(): Promise<RowFilterLineage> {
+    this.rowFilterLineageOnce ??= inheritRowFilters(this.definitions);
+    return this.rowFilterLineageOnce;
   }
 
   /**
@@ -172,6 +189,9 @@ export class Platform {
     return planChanges(this.storableDefinitions, applied, {
       downstreamTables: (table) => this.graph.downstreamTables(table),
       declassifications: await findDeclassifications(this.definitions),
+      rowFiltersToReview: (await this.rowFilterLineage()).findings.map(
+        ({ table, upstream, filter, columns }) => ({ table, upstream, filter, columns }),
+      ),
     });
   }
 

@@ -22,6 +22,7 @@ import {
   type QueryAuditEntry,
   type RelationRequest,
   type ResolvedRelation,
+  type RowFilterLineage,
   type TokenService,
 } from './governance/index.ts';
 import type { Definitions, VersionRef } from './model/index.ts';
@@ -49,6 +50,8 @@ export interface QueryServiceOptions {
   tokens: TokenService;
   /** The project's hash key (`projectHashKey`): HASH masks hash with it. Never logged. */
   hashKey: string;
+  /** How row filters follow rows into derived tables, computed once for these definitions. */
+  rowFilterLineage: () => Promise<RowFilterLineage>;
 }
 
 /** Precomputed hash columns read from file footers, kept per version's files (they never change). */
@@ -151,18 +154,20 @@ export class QueryService {
       const {
         resolved: { guarded },
         lease,
-      } = await this.refuseOnError(() =>
-        leaseResolved(this.store, async () => {
+      } = await this.refuseOnError(async () => {
+        const rowFilterLineage = await this.options.rowFilterLineage();
+        return leaseResolved(this.store, async () => {
           const versions: VersionRef[] = [];
           const guarded = await guardQuery(sql, {
             principal,
             roles: this.definitions.roles,
             resolveRelation: (request) => this.resolveRelation(request, session, versions),
             masks: { hashKeySql: HASH_KEY_VARIABLE_SQL },
+            rowFilterLineage,
           });
           return { guarded, versions };
-        }),
-      );
+        });
+      });
       Object.assign(entry, {
         tables: guarded.tables,
         columns: guarded.columns,

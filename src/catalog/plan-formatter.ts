@@ -1,4 +1,4 @@
-import type { Declassification, DefinitionDiff, Plan, SchemaChange } from './plan.ts';
+import type { Declassification, DefinitionDiff, Plan, RowFilterReview, SchemaChange } from './plan.ts';
 import type { SchemaFieldChange } from './schema-diff.ts';
 
 const FIELD_MARKERS: Record<SchemaFieldChange['kind'], string> = {
@@ -16,8 +16,11 @@ const FIELD_MARKERS: Record<SchemaFieldChange['kind'], string> = {
  */
 export function formatPlan(plan: Plan): string {
   if (plan.isEmpty) {
-    const review = formatDeclassifications(plan.declassifications);
-    return `No changes: the catalog matches the definitions.\n${review.length > 0 ? `\n${review.join('\n')}\n` : ''}`;
+    const review = [
+      formatDeclassifications(plan.declassifications),
+      formatRowFilterReviews(plan.rowFiltersToReview),
+    ].filter((block) => block.length > 0);
+    return `No changes: the catalog matches the definitions.\n${review.map((block) => `\n${block.join('\n')}\n`).join('')}`;
   }
   const lines: string[] = [];
   const schemaChanges = new Map(plan.schemaChanges.map((change) => [change.table, change]));
@@ -51,6 +54,8 @@ export function formatPlan(plan: Plan): string {
 
   const review = formatDeclassifications(plan.declassifications);
   if (review.length > 0) lines.push(...review, '');
+  const rowFilters = formatRowFilterReviews(plan.rowFiltersToReview);
+  if (rowFilters.length > 0) lines.push(...rowFilters, '');
 
   if (plan.refusals.length > 0) {
     lines.push('Refused: apply will not proceed');
@@ -74,6 +79,22 @@ function formatDeclassifications(declassifications: Declassification[]): string[
       (entry) =>
         `  ! ${entry.table}.${entry.column}  ← ${entry.from} (${entry.sensitivity}); ` +
         `declare \`sensitivity: ${entry.sensitivity}\` with a mask on the field to keep it protected`,
+    ),
+  ];
+}
+
+/**
+ * Derived tables that every principal reads unfiltered although an upstream row filter exists:
+ * its columns do not reach them as they are. Listed on every plan until a role declares a filter.
+ */
+function formatRowFilterReviews(reviews: RowFilterReview[]): string[] {
+  if (reviews.length === 0) return [];
+  return [
+    'Row filters to review (an upstream row filter cannot follow the rows: its columns are aggregated away or transformed)',
+    ...reviews.map(
+      (entry) =>
+        `  ! ${entry.table}  ← ${entry.upstream}: ${entry.filter} (${entry.columns.join(', ') || 'its columns'} not kept); ` +
+        `declare a row filter for ${entry.table} in a role, possibly "true"`,
     ),
   ];
 }

@@ -51,6 +51,23 @@ export interface Declassification {
   sensitivity: Sensitivity;
 }
 
+/**
+ * A derived table whose upstream row filter cannot follow its rows (a column the filter reads is
+ * aggregated away, transformed or dropped) and on which no role declares a filter: every principal
+ * reads it unfiltered. `plan` lists each one for review; a role declaring a filter on the table
+ * (possibly `"true"`) settles it (SPEC §5).
+ */
+export interface RowFilterReview {
+  /** The derived table, `namespace.table`. */
+  table: string;
+  /** The filtered upstream table. */
+  upstream: string;
+  /** The upstream filter predicate that does not follow. */
+  filter: string;
+  /** The upstream columns it reads that the derived table does not keep. */
+  columns: string[];
+}
+
 /** The difference between the catalog repo and the catalog, as `tessera plan` shows it. */
 export interface Plan {
   tables: DefinitionDiff;
@@ -67,6 +84,8 @@ export interface Plan {
    * change: it does not make the plan non-empty.
    */
   declassifications: Declassification[];
+  /** Every row filter that does not follow the rows into a derived table, changed or not; not a change either. */
+  rowFiltersToReview: RowFilterReview[];
   /** True when applying would write nothing. */
   isEmpty: boolean;
 }
@@ -76,6 +95,8 @@ export interface PlanOptions {
   downstreamTables(table: string): string[];
   /** The declassifications found through column lineage (which needs the SQL parser); default none. */
   declassifications?: Declassification[];
+  /** The row filters that cannot follow the rows, found through column lineage; default none. */
+  rowFiltersToReview?: RowFilterReview[];
 }
 
 /**
@@ -137,6 +158,9 @@ export function planChanges(
   const declassifications = [...(options.declassifications ?? [])].sort((a, b) =>
     compareText(`${a.table}.${a.column}`, `${b.table}.${b.column}`),
   );
+  const rowFiltersToReview = [...(options.rowFiltersToReview ?? [])].sort((a, b) =>
+    compareText(`${a.table} ${a.upstream} ${a.filter}`, `${b.table} ${b.upstream} ${b.filter}`),
+  );
   return {
     tables,
     tasks,
@@ -147,6 +171,7 @@ export function planChanges(
     impact,
     refusals,
     declassifications,
+    rowFiltersToReview,
     isEmpty,
   };
 }

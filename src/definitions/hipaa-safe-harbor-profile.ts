@@ -18,6 +18,54 @@ export function lintHipaaSafeHarbor(tables: readonly TableDef[]): Diagnostic[] {
   return diagnostics;
 }
 
+/** An upstream row filter that cannot follow the rows into a derived table (governance's `RowFilterFinding`). */
+export interface UnfollowedRowFilter {
+  /** The derived table. */
+  table: string;
+  /** The filtered upstream table. */
+  upstream: string;
+  /** The upstream predicate. */
+  filter: string;
+  /** The upstream columns it reads that the derived table does not keep. */
+  columns: string[];
+}
+
+/**
+ * Under the profile, a derived table whose upstream row filter cannot follow its rows (its columns
+ * are aggregated away or transformed) is an error until a role declares a filter on it, possibly
+ * `"true"`: somebody decides who reads those rows. Reported once per table, at its definition.
+ */
+export function lintUnfollowedRowFilters(
+  tables: readonly TableDef[],
+  findings: readonly UnfollowedRowFilter[],
+): Diagnostic[] {
+  const byTable = new Map<string, UnfollowedRowFilter[]>();
+  for (const finding of findings)
+    byTable.set(finding.table, [...(byTable.get(finding.table) ?? []), finding]);
+  const diagnostics: Diagnostic[] = [];
+  for (const [table, unfollowed] of byTable) {
+    // A projection target without a table definition is already an error of its own.
+    const def = tables.find((candidate) => candidate.name === table);
+    if (!def) continue;
+    const filters = unfollowed
+      .map((finding) => {
+        const columns = finding.columns.map((column) => `\`${column}\``).join(', ');
+        return `the row filter \`${finding.filter}\` of ${finding.upstream} reads ${columns || 'columns'} the projection does not keep as is`;
+      })
+      .join('; ');
+    diagnostics.push({
+      code: 'row-filter-not-inherited',
+      severity: 'error',
+      message:
+        `table ${table}: ${filters} (aggregated away, transformed or dropped), so it cannot follow the rows and every reader would see them all; ` +
+        `the ${HIPAA_SAFE_HARBOR} profile requires a decision: declare a row filter for ${table} in a role, possibly "true" ` +
+        `(\`row_filters: { ${table}: "true" }\`)`,
+      at: def.at,
+    });
+  }
+  return diagnostics;
+}
+
 function lintField(table: TableDef, field: FieldDef, prefix: string, diagnostics: Diagnostic[]): void {
   const path = `${prefix}${field.name}`;
   const at = field.at ?? table.at;

@@ -10,3 +10,8 @@ export { redactSecrets } from './secret-redactor.ts';
 export type { SecretValue } from './env-interpolator.ts';
 export { matchesTableGlob } from './table-glob-matcher.ts';
 export { safeHarborIdentifierOf, type SafeHarborIdentifier } from './safe-harbor-identifiers.ts';
+export {
+  HIPAA_SAFE_HARBOR,
+  lintUnfollowedRowFilters,
+  type UnfollowedRowFilter,
+} from './hipaa-safe-harbor-profile.ts';

@@ -1,4 +1,5 @@
 import type { PrincipalDef, RoleDef, Sensitivity } from '../model/index.ts';
+import type { RowFilterLineage } from './row-filter-inheritance.ts';
 
 /** Who is asking: a declared principal, or an identity built at the edge (token, pgwire user, CLI). */
 export interface AccessPrincipal {
@@ -47,13 +48,28 @@ const ALL_SENSITIVITIES: Sensitivity[] = ['PII', 'PHI', 'CONFIDENTIAL'];
  *
  * Only roles that grant the table count: a role that denies a column but does not grant the table
  * changes nothing.
+ *
+ * With `lineage` (`inheritRowFilters`), row filters follow the rows into derived tables: a granting
+ * role that declares no filter on a derived table applies the filter the principal inherits
+ * (`inheritedRowFilterTerms`) instead of passing every row; a role that declares its own filter
+ * there (even `"true"`) applies that one.
  */
 export function resolveAccess(
   principal: AccessPrincipal | PrincipalDef,
   roles: RoleDef[],
   table: string,
+  lineage?: RowFilterLineage,
 ): TableAccess | undefined {
-  const tableName = table.toLowerCase();
+  return resolveTableAccess(principal, roles, table.toLowerCase(), lineage, new Set());
+}
+
+function resolveTableAccess(
+  principal: AccessPrincipal | PrincipalDef,
+  roles: RoleDef[],
+  tableName: string,
+  lineage: RowFilterLineage | undefined,
+  visiting: ReadonlySet<string>,
+): TableAccess | undefined {
   if ('admin' in principal && principal.admin) {
     return { table: tableName, roles: [], hiddenColumns: [], unmasked: [...ALL_SENSITIVITIES], admin: true };
   }
@@ -67,7 +83,14 @@ export function resolveAccess(
     deniedPerRole.every((denied) => denied.has(column)),
   );
 
-  const terms = granting.map((role) => roleRowFilters(role, tableName));
+  const declared = granting.map((role) => roleRowFilters(role, tableName));
+  const inherited =
+    lineage && declared.some((filters) => filters.length === 0)
+      ? inheritedTerms(principal, roles, tableName, lineage, visiting)
+      : undefined;
+  const terms = uniqueTerms(
+    declared.flatMap((filters) => (filters.length > 0 ? [filters] : (inherited ?? [[]]))),
+  );
   const rowFilterTerms = terms.some((role) => role.length === 0) ? undefined : terms;
   const rowFilter = rowFilterTerms ? describeTerms(rowFilterTerms) : undefined;
 
@@ -138,4 +161,78 @@ function describeTerms(terms: string[][]): string {
   return terms.length === 1
     ? roleText(terms[0]!)
     : terms.map((filters) => `(${roleText(filters)})`).join(' OR ');
+}
+
+/**
+ * The row filter a principal inherits on a derived table, as terms over its columns (OR of ANDs),
+ * or undefined when nothing is inherited. For each table the projection reads:
+ *
+ * - a principal who reads the upstream table unfiltered (a granting role without a filter there,
+ *   or an admin) inherits nothing from it;
+ * - a principal whose access to it is filtered inherits that filter (their own roles' terms, which
+ *   may themselves be inherited further up);
+ * - a principal with no grant on it inherits every predicate any role declares on it, all of
+ *   which must pass, and what it inherits in turn.
+ *
+ * Predicates that cannot follow the rows (a column not kept) are dropped (listed for review by
+ * `plan`); filters from several upstream tables must all pass.
+ */
+export function inheritedRowFilterTerms(
+  principal: AccessPrincipal | PrincipalDef,
+  roles: RoleDef[],
+  table: string,
+  lineage: RowFilterLineage,
+): string[][] | undefined {
+  return inheritedTerms(principal, roles, table.toLowerCase(), lineage, new Set());
+}
+
+function inheritedTerms(
+  principal: AccessPrincipal | PrincipalDef,
+  roles: RoleDef[],
+  table: string,
+  lineage: RowFilterLineage,
+  visiting: ReadonlySet<string>,
+): string[][] | undefined {
+  if (visiting.has(table)) return undefined; // A cycle is a lint error.
+  const inside = new Set([...visiting, table]);
+  let combined: string[][] | undefined;
+  for (const edge of lineage.edges[table] ?? []) {
+    const upstream = upstreamTerms(principal, roles, edge.upstream, lineage, inside);
+    if (!upstream) continue;
+    // A predicate that cannot follow is dropped from its AND list; an emptied list passes every row.
+    const carried = upstream.map((filters) =>
+      filters.flatMap((filter) => (Object.hasOwn(edge.predicates, filter) ? [edge.predicates[filter]!] : [])),
+    );
+    if (carried.some((filters) => filters.length === 0)) continue;
+    combined = combined
+      ? combined.flatMap((left) => carried.map((right) => [...new Set([...left, ...right])]))
+      : carried;
+  }
+  return combined && uniqueTerms(combined);
+}
+
+/** A principal's filter on an upstream table, for inheritance (see `inheritedRowFilterTerms`). */
+function upstreamTerms(
+  principal: AccessPrincipal | PrincipalDef,
+  roles: RoleDef[],
+  upstream: string,
+  lineage: RowFilterLineage,
+  visiting: ReadonlySet<string>,
+): string[][] | undefined {
+  const access = resolveTableAccess(principal, roles, upstream, lineage, visiting);
+  if (access) return access.rowFilterTerms; // An admin's access has none.
+  const everyDeclared = [...new Set(roles.flatMap((role) => roleRowFilters(role, upstream)))];
+  const inherited = inheritedTerms(principal, roles, upstream, lineage, visiting);
+  if (!inherited) return everyDeclared.length > 0 ? [everyDeclared] : undefined;
+  return inherited.map((filters) => [...new Set([...everyDeclared, ...filters])]);
+}
+
+function uniqueTerms(terms: string[][]): string[][] {
+  const seen = new Set<string>();
+  return terms.filter((filters) => {
+    const key = JSON.stringify(filters);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }

@@ -1,10 +1,6 @@
-import type { Definitions, Sensitivity, TableDef } from '../model/index.ts';
-import {
-  columnLineage,
-  parseSingleStatement,
-  referencedTables,
-  type OutputColumnLineage,
-} from '../sql/index.ts';
+import type { Definitions, Sensitivity } from '../model/index.ts';
+import type { OutputColumnLineage } from '../sql/index.ts';
+import { ProjectionLineage } from './projection-lineage.ts';
 
 /** Most protective first, as in sensitivity inheritance. */
 const SENSITIVITY_ORDER: Sensitivity[] = ['PHI', 'PII', 'CONFIDENTIAL'];
@@ -36,6 +32,7 @@ interface SensitiveSource {
  */
 export async function findDeclassifications(definitions: Definitions): Promise<DeclassificationFinding[]> {
   const lineage = await ProjectionLineage.of(definitions);
+  const tracer = new SensitivityTracer(lineage);
   const findings: DeclassificationFinding[] = [];
   for (const table of definitions.tables) {
     const outputs = lineage.outputsOf(table.name);
@@ -43,46 +40,16 @@ export async function findDeclassifications(definitions: Definitions): Promise<D
     for (const field of table.schema.fields) {
       if (field.sensitivity) continue;
       const output = outputs.find((candidate) => sameName(candidate.name, field.name));
-      const source = output && lineage.mostSensitiveSource(output, new Set());
+      const source = output && tracer.mostSensitiveSource(output, new Set());
       if (source) findings.push({ table: table.name, column: field.name, ...source });
     }
   }
   return findings;
 }
 
-/** Column lineage of every projection, computed upstream first so inferred tables' columns are known. */
-class ProjectionLineage {
-  private readonly outputs = new Map<string, OutputColumnLineage[]>();
-  private readonly columns = new Map<string, string[]>();
-  private readonly tables: Map<string, TableDef>;
-  private readonly producers: Map<string, string>;
-
-  private constructor(definitions: Definitions) {
-    this.tables = new Map(definitions.tables.map((table) => [table.name, table]));
-    this.producers = new Map(
-      definitions.tasks
-        .filter((task) => task.type === 'projection' && task.sql)
-        .map((task) => [task.target, task.sql!]),
-    );
-    for (const table of definitions.tables) {
-      if (table.schema)
-        this.columns.set(
-          table.name,
-          table.schema.fields.map((field) => field.name),
-        );
-    }
-  }
-
-  static async of(definitions: Definitions): Promise<ProjectionLineage> {
-    const lineage = new ProjectionLineage(definitions);
-    for (const target of lineage.producers.keys()) await lineage.compute(target, new Set());
-    return lineage;
-  }
-
-  /** The lineage of the projection producing `table`; undefined when none, or its SQL does not parse. */
-  outputsOf(table: string): OutputColumnLineage[] | undefined {
-    return this.outputs.get(table);
-  }
+/** Where the sensitivity of output columns comes from, through the projections' lineage. */
+class SensitivityTracer {
+  constructor(private readonly lineage: ProjectionLineage) {}
 
   mostSensitiveSource(
     output: OutputColumnLineage,
@@ -100,7 +67,7 @@ class ProjectionLineage {
     column: string,
     visiting: ReadonlySet<string>,
   ): SensitiveSource | undefined {
-    const def = this.tables.get(table);
+    const def = this.lineage.tableDef(table);
     const key = `${table}.${column.toLowerCase()}`;
     if (!def || visiting.has(key)) return undefined;
     if (def.schema) {
@@ -109,32 +76,8 @@ class ProjectionLineage {
         ? { sensitivity: field.sensitivity, from: `${table}.${field.name}` }
         : undefined;
     }
-    const output = this.outputs.get(table)?.find((candidate) => sameName(candidate.name, column));
+    const output = this.lineage.outputsOf(table)?.find((candidate) => sameName(candidate.name, column));
     return output && this.mostSensitiveSource(output, new Set([...visiting, key]));
-  }
-
-  private async compute(target: string, visiting: ReadonlySet<string>): Promise<void> {
-    const sql = this.producers.get(target);
-    if (!sql || this.outputs.has(target) || visiting.has(target)) return;
-    try {
-      const statement = await parseSingleStatement(sql);
-      // Inferred upstream tables first: their columns are what this projection's lineage resolves against.
-      for (const upstream of referencedTables(statement.node)) {
-        if (!this.tables.get(upstream.name)?.schema) {
-          await this.compute(upstream.name, new Set([...visiting, target]));
-        }
-      }
-      const outputs = await columnLineage(sql, (table) => this.columns.get(table));
-      this.outputs.set(target, outputs);
-      if (!this.tables.get(target)?.schema && !outputs.some((output) => output.name === '*')) {
-        this.columns.set(
-          target,
-          outputs.map((output) => output.name),
-        );
-      }
-    } catch {
-      // SQL that does not parse is reported by `validate`; it declassifies nothing until it does.
-    }
   }
 }
 

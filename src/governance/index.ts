@@ -8,3 +8,4 @@ export * from './hash-key.ts';
 export * from './token-service.ts';
 export * from './audit-log.ts';
 export * from './declassification-finder.ts';
+export * from './row-filter-inheritance.ts';

@@ -27,6 +27,7 @@ import {
 import { fieldTypeSql, maskExpression, maskedType, type MaskContext } from './mask-compiler.ts';
 import { compileRowFilter } from './row-filter-compiler.ts';
 import { nameSelectItemsFromUserText } from './select-item-names.ts';
+import type { RowFilterLineage } from './row-filter-inheritance.ts';
 
 /** Which version of a table the query asks for: the current one, or an `AT (...)` clause's constant. */
 export interface RelationRequest {
@@ -76,6 +77,11 @@ export interface GuardContext {
   resolveRelation(request: RelationRequest): Promise<ResolvedRelation | undefined>;
   /** The hash key and as-of date used by masks. */
   masks: MaskContext;
+  /**
+   * How row filters follow rows into derived tables (`inheritRowFilters`, computed once per set of
+   * definitions). Default: none, so a table is filtered only by its own roles' filters.
+   */
+  rowFilterLineage?: RowFilterLineage;
 }
 
 /** A query made safe to run, and what it touches (for the audit log). */
@@ -221,7 +227,12 @@ export class QueryGuard {
   private access(table: string, cache: Map<string, TableAccess>, sql: string): TableAccess {
     let access = cache.get(table);
     if (!access) {
-      access = resolveAccess(this.context.principal, this.context.roles, table);
+      access = resolveAccess(
+        this.context.principal,
+        this.context.roles,
+        table,
+        this.context.rowFilterLineage,
+      );
       if (!access) throw notFound(table, sql);
       cache.set(table, access);
     }
