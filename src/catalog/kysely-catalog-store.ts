@@ -83,7 +83,7 @@ export abstract class KyselyCatalogStore implements CatalogStore {
       const failed = results?.find((result) => result.status === 'Error')?.migrationName;
       throw new TesseraError(
         `catalog migration ${failed ?? ''} failed: ${errorMessage(error)}; check that the catalog database is reachable and writable`,
-        { cause: error },
+        { cause: error, code: 'unavailable' },
       );
     }
   }

@@ -17,7 +17,10 @@ export async function openCatalogStore(url: string): Promise<CatalogStore> {
   } catch (error) {
     await store.close().catch(() => {});
     const reason = error instanceof Error ? error.message : String(error);
-    throw new TesseraError(`cannot open the catalog at ${redactPassword(url)}: ${reason}`, { cause: error });
+    throw new TesseraError(`cannot open the catalog at ${redactPassword(url)}: ${reason}`, {
+      cause: error,
+      code: 'unavailable',
+    });
   }
   return store;
 }
