@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { TesseraError, UsageError } from '../diagnostics/index.ts';
+import { FileAccessError, TesseraError, UsageError } from '../diagnostics/index.ts';
 import type { CatalogStore } from './catalog-store.ts';
 import { PostgresCatalogStore } from './postgres-catalog-store.ts';
 import { SqliteCatalogStore } from './sqlite-catalog-store.ts';
@@ -33,7 +33,14 @@ function createCatalogStore(url: string): CatalogStore {
     if (path.startsWith('///')) path = path.slice(2);
     if (path === '') throw unsupportedUrl(url);
     path = resolve(path);
-    mkdirSync(dirname(path), { recursive: true });
+    try {
+      mkdirSync(dirname(path), { recursive: true });
+    } catch (error) {
+      throw new FileAccessError(
+        `cannot create the folder ${dirname(path)} for the catalog: ${(error as Error).message}; remove what is in the way or set \`catalog:\` in tessera.yaml`,
+        { cause: error },
+      );
+    }
     return new SqliteCatalogStore({ path });
   }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {

@@ -7,6 +7,7 @@ import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tessera, writeRepo, type CliResult } from '../support/cli.ts';
 import { tesseraInProcess } from '../support/in-process-cli.ts';
+import { main } from '../../src/cli/main.ts';
 
 const READINGS_CSV = 'id,day,value\nr1,1,10\nr2,1,20\nr3,2,5\n';
 
@@ -356,5 +357,80 @@ describe('failures keep their real cause', () => {
     } finally {
       await rm(join(repo, '.tessera', 'server.json'), { force: true });
     }
+  });
+});
+
+describe('state that is in the way', () => {
+  test('a file named .tessera where the catalog folder goes is error[io] naming it', async () => {
+    const repo = await writeRepo({ 'owners/o.yaml': 'kind: owner\nname: o\n', '.tessera': 'a file' });
+    try {
+      const result = await tesseraInProcess(['--repo', repo, 'tables']);
+      assertOneLineError(result, 1, 'io', /cannot create the folder .*\.tessera for the catalog: EEXIST/);
+    } finally {
+      await rm(repo, { recursive: true, force: true });
+    }
+  });
+
+  test('a catalog file that is not a database is error[unavailable] naming it', async () => {
+    const repo = await writeRepo({
+      'owners/o.yaml': 'kind: owner\nname: o\n',
+      '.tessera/catalog.db': 'not a database',
+    });
+    try {
+      const result = await tesseraInProcess(['--repo', repo, '--json', 'tables']);
+      assertJsonError(
+        result,
+        1,
+        'unavailable',
+        /cannot open the catalog at sqlite:.*catalog\.db: .*not a database/,
+      );
+    } finally {
+      await rm(repo, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('an unexpected error', () => {
+  /** Run main() while printing a result throws a plain Error, as a bug would. */
+  async function withBrokenOutput(args: string[], debug: boolean): Promise<{ code: number; stderr: string }> {
+    const repo = await writeRepo({ 'owners/o.yaml': 'kind: owner\nname: o\n' });
+    const { log, error } = console;
+    const debugBefore = process.env.TESSERA_DEBUG;
+    const stderr: string[] = [];
+    console.log = () => {
+      throw new Error('the output stream broke\nin two lines');
+    };
+    console.error = (...values: unknown[]) =>
+      void stderr.push(
+        values.map((value) => (value instanceof Error ? value.stack : String(value))).join(' '),
+      );
+    if (debug) process.env.TESSERA_DEBUG = '1';
+    else delete process.env.TESSERA_DEBUG;
+    try {
+      const code = await main(['node', 'tessera', '--repo', repo, ...args]);
+      return { code, stderr: stderr.join('\n') };
+    } finally {
+      console.log = log;
+      console.error = error;
+      if (debugBefore === undefined) delete process.env.TESSERA_DEBUG;
+      else process.env.TESSERA_DEBUG = debugBefore;
+      await rm(repo, { recursive: true, force: true });
+    }
+  }
+
+  test('is one line error[internal] without a stack, exit 1', async () => {
+    const { code, stderr } = await withBrokenOutput(['tables'], false);
+    assert.equal(code, 1);
+    assert.equal(
+      stderr,
+      'error[internal]: the output stream broke in two lines (an unexpected error, a bug in Tessera; TESSERA_DEBUG=1 prints its stack trace)',
+    );
+  });
+
+  test('TESSERA_DEBUG=1 adds its stack trace', async () => {
+    const { code, stderr } = await withBrokenOutput(['tables'], true);
+    assert.equal(code, 1);
+    assert.match(stderr, /Error: the output stream broke\n.*\n\s+at /s);
+    assert.match(stderr, /error\[internal\]: the output stream broke/);
   });
 });
