@@ -1,3 +1,4 @@
+import { QueryError } from '../diagnostics/index.ts';
 import type { Definitions, Sensitivity, TableDef } from '../model/index.ts';
 import {
   columnLineage,
@@ -132,8 +133,10 @@ class ProjectionLineage {
           outputs.map((output) => output.name),
         );
       }
-    } catch {
+    } catch (error) {
       // SQL that does not parse is reported by `validate`; it declassifies nothing until it does.
+      // Any other failure would hide declassifications from review: it surfaces.
+      if (!(error instanceof QueryError)) throw error;
     }
   }
 }
