@@ -124,7 +124,12 @@ export class ApplyRefusedError extends TesseraError {
   }
 }
 
-/** The one-line text form of an error for a user: `error[CODE]: message`. */
+/**
+ * The text form of an error for a user: one line `error[CODE]: message` (an engine message's
+ * extra lines joined); errors that list problems (definitions, apply refusals) keep one a line.
+ */
 export function formatError(error: TesseraError): string {
-  return `error[${error.code}]: ${error.message}`;
+  const listsProblems = error instanceof DefinitionError || error instanceof ApplyRefusedError;
+  const message = listsProblems ? error.message : error.message.replace(/\s*\n\s*/g, ' ').trim();
+  return `error[${error.code}]: ${message}`;
 }

@@ -209,6 +209,13 @@ describe('a careless user gets one line with a code, never a stack trace', () =>
       message: /syntax error at or near "selec"/,
     },
     {
+      name: 'a query naming a column that does not exist (a two-line engine message)',
+      args: () => ['query', 'select valu from raw.one'],
+      exit: 1,
+      code: 'query_failed',
+      message: /Referenced column "valu" not found in FROM clause!\s+Candidate bindings: "value"/,
+    },
+    {
       name: 'an unknown command',
       args: () => ['tabels'],
       exit: 2,
