@@ -20,7 +20,9 @@ export function selectTasks(definitions: Definitions, graph: TaskGraph, selectio
   const known = new Set(definitions.tasks.map((task) => task.name));
   const unknown = selection.tasks.filter((name) => !known.has(name));
   if (unknown.length > 0) {
-    throw new NotFoundError(`unknown task(s): ${unknown.join(', ')} (defined: ${[...known].sort().join(', ')})`);
+    throw new NotFoundError(
+      `unknown task(s): ${unknown.join(', ')} (defined: ${[...known].sort().join(', ')})`,
+    );
   }
   const selected = new Set(selection.all ? known : selection.tasks);
   if (selection.downstream !== false) {
