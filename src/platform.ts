@@ -282,7 +282,11 @@ async function gitHead(repo: string): Promise<string | undefined> {
   try {
     const { stdout } = await promisify(execFile)('git', ['-C', repo, 'rev-parse', 'HEAD']);
     return stdout.trim() || undefined;
-  } catch {
-    return undefined; // Not a Git repository (yet): versions simply record no commit.
+  } catch (error) {
+    // Git not installed (ENOENT), or not a Git repository / no commit yet (git exits 128): versions
+    // simply record no commit. Anything else is a real failure.
+    const code = (error as { code?: unknown }).code;
+    if (code === 'ENOENT' || code === 128) return undefined;
+    throw error;
   }
 }

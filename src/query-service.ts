@@ -6,7 +6,7 @@
 import type { CatalogStore } from './catalog/catalog-store.ts';
 import { leaseResolved } from './catalog/read-lease.ts';
 import { toIsoTimestamp } from './catalog/iso-timestamp.ts';
-import { QueryError, TesseraError, UsageError } from './diagnostics/errors.ts';
+import { QueryError, QueryTimeoutError, TesseraError, UsageError } from './diagnostics/errors.ts';
 import type { Engine, EngineSession, QueryResult } from './engines/engine.ts';
 import {
   HASH_KEY_VARIABLE,
@@ -25,7 +25,8 @@ import {
   type RowFilterLineage,
   type TokenService,
 } from './governance/index.ts';
-import type { Definitions, VersionRef } from './model/index.ts';
+import { DEFAULT_QUERY_TIMEOUT_MS, type Definitions, type VersionRef } from './model/index.ts';
+import { formatDuration } from './orchestrator/duration-text.ts';
 import { parquetRelation, readPrecomputedHashColumns, type PrecomputedHashes } from './runner/index.ts';
 import type { Storage } from './storage/index.ts';
 
@@ -38,6 +39,11 @@ export interface QueryOptions {
   principal?: string;
   /** An access token (`tessera token create`): the query runs as the token's principal. */
   token?: string;
+  /**
+   * How long the query may run before its engine statement is interrupted and it fails with
+   * `QueryTimeoutError`; default `governance.query_timeout` (5 minutes when unset).
+   */
+  timeoutMs?: number;
 }
 
 export interface GovernedResult extends QueryResult {
@@ -67,8 +73,10 @@ class QueryStageError extends Error {
   constructor(
     readonly outcome: 'refused' | 'failed',
     readonly error: unknown,
+    /** The audit entry's reason when it is not the error's message. */
+    reason?: string,
   ) {
-    super(error instanceof Error ? error.message : String(error));
+    super(reason ?? (error instanceof Error ? error.message : String(error)));
   }
 }
 
@@ -113,7 +121,7 @@ export class QueryService {
       const identity = await this.refuseOnError(() => this.identify(options));
       entry.principal = identity.principal.name;
       if (identity.tokenId) entry.tokenId = identity.tokenId;
-      answer = await this.run(sql, identity.principal, entry);
+      answer = await this.run(sql, identity.principal, entry, this.timeoutOf(options));
     } catch (error) {
       // Anything else is a bug, but the query was still asked: audit it as failed, then let it surface.
       const stage = error instanceof QueryStageError ? error : new QueryStageError('failed', error);
@@ -137,16 +145,43 @@ export class QueryService {
     return options.principal ?? (this.options.devMode ? LOCAL_ADMIN.name : '(none)');
   }
 
+  /** The query's time limit: the caller's, else the project's, else 5 minutes. */
+  private timeoutOf(options: QueryOptions): number {
+    const timeoutMs =
+      options.timeoutMs ?? this.definitions.project.governance.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS;
+    if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs)) {
+      throw new UsageError(`a query time limit must be a positive duration, not ${timeoutMs} ms`);
+    }
+    return timeoutMs;
+  }
+
   private async run(
     sql: string,
     principal: AccessPrincipal,
     entry: QueryAuditEntry,
+    timeoutMs: number,
   ): Promise<{ guarded: GuardedQuery; result: QueryResult }> {
     const session = await (
       await this.engine()
     ).openSession({
       sandbox: { allowedDirectories: this.storage.readableDirectories },
     });
+    // The limit covers the whole query; when it passes, the running statement is interrupted and
+    // no further statement starts.
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      session.interrupt();
+    }, timeoutMs);
+    const timeout = () =>
+      new QueryStageError(
+        'failed',
+        new QueryTimeoutError(
+          `the query ran longer than ${formatDuration(timeoutMs)} and was stopped; raise --timeout or governance.query_timeout in tessera.yaml, or narrow the query`,
+          sql,
+        ),
+        `timed out after ${formatDuration(timeoutMs)}`,
+      );
     try {
       // The files of every version read stay in place until the answer is read (retention in any
       // process leaves leased files alone); a version removed before the lease is taken is
@@ -181,16 +216,22 @@ export class QueryService {
         if (guarded.sql.includes(HASH_KEY_VARIABLE)) {
           await session.run(setHashKeyVariableSql(this.hashKey));
         }
+        if (timedOut) throw timeout();
         return { guarded, result: await session.query(guarded.sql) };
       } catch (error) {
+        if (timedOut) throw timeout();
+        if (error instanceof QueryStageError) throw error;
         throw new QueryStageError(
           'failed',
-          new QueryError(sanitizeEngineErrorMessage((error as Error).message)),
+          new QueryError(sanitizeEngineErrorMessage((error as Error).message), undefined, {
+            code: 'query_failed',
+          }),
         );
       } finally {
         await lease.release();
       }
     } finally {
+      clearTimeout(timer);
       session.close();
     }
   }
@@ -199,7 +240,8 @@ export class QueryService {
   private userError(error: QueryStageError, sql: string): TesseraError {
     const message = redactStoragePaths(error.message, this.storage.readableDirectories);
     if (error.error instanceof TesseraError && message === error.message) return error.error;
-    return new QueryError(message, sql, { cause: error.error });
+    const code = error.error instanceof QueryError ? error.error.code : undefined;
+    return new QueryError(message, sql, { cause: error.error, ...(code ? { code } : {}) });
   }
 
   private async refuseOnError<T>(work: () => Promise<T>): Promise<T> {

@@ -82,8 +82,8 @@ export abstract class KyselyCatalogStore implements CatalogStore {
     if (error) {
       const failed = results?.find((result) => result.status === 'Error')?.migrationName;
       throw new TesseraError(
-        `catalog migration ${failed ?? ''} failed: ${errorMessage(error)}; check that the catalog database is reachable and writable`,
-        { cause: error },
+        `catalog migration${failed ? ` ${failed}` : ''} failed: ${errorMessage(error)}; check that the catalog database is reachable and writable`,
+        { cause: error, code: 'unavailable' },
       );
     }
   }

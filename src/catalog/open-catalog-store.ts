@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { TesseraError, UsageError } from '../diagnostics/index.ts';
+import { FileAccessError, TesseraError, UsageError } from '../diagnostics/index.ts';
 import type { CatalogStore } from './catalog-store.ts';
 import { PostgresCatalogStore } from './postgres-catalog-store.ts';
 import { SqliteCatalogStore } from './sqlite-catalog-store.ts';
@@ -17,7 +17,10 @@ export async function openCatalogStore(url: string): Promise<CatalogStore> {
   } catch (error) {
     await store.close().catch(() => {});
     const reason = error instanceof Error ? error.message : String(error);
-    throw new TesseraError(`cannot open the catalog at ${redactPassword(url)}: ${reason}`, { cause: error });
+    throw new TesseraError(`cannot open the catalog at ${redactPassword(url)}: ${reason}`, {
+      cause: error,
+      code: 'unavailable',
+    });
   }
   return store;
 }
@@ -30,8 +33,15 @@ function createCatalogStore(url: string): CatalogStore {
     if (path.startsWith('///')) path = path.slice(2);
     if (path === '') throw unsupportedUrl(url);
     path = resolve(path);
-    // Folders it creates are private (0700), like the database file (see SqliteCatalogStore).
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    try {
+      // Folders it creates are private (0700), like the database file (see SqliteCatalogStore).
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    } catch (error) {
+      throw new FileAccessError(
+        `cannot create the folder ${dirname(path)} for the catalog: ${(error as Error).message}; remove what is in the way or set \`catalog:\` in tessera.yaml`,
+        { cause: error },
+      );
+    }
     return new SqliteCatalogStore({ path });
   }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { formatDiagnostic } from '../diagnostics/diagnostic.ts';
+import { UsageError } from '../diagnostics/errors.ts';
 import { Platform } from '../platform.ts';
 
 /** Global flags every command reads. */
@@ -45,4 +46,13 @@ export function warnAboutHashKey(platform: Platform): void {
 /** Print data as JSON (for `--json`) or as text. */
 export function print(options: GlobalOptions, data: unknown, text: () => string): void {
   console.log(options.json ? JSON.stringify(data, null, 2) : text());
+}
+
+/** A flag that takes a count (`--limit 50`): a positive whole number, or a usage error naming the flag. */
+export function positiveIntegerFlag(flag: string, text: string): number {
+  const value = Number(text);
+  if (!/^\s*\d+\s*$/.test(text) || !Number.isSafeInteger(value) || value < 1) {
+    throw new UsageError(`${flag} must be a positive whole number, not ${text}`);
+  }
+  return value;
 }

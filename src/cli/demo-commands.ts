@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { UsageError } from '../diagnostics/errors.ts';
+import { FileAccessError, UsageError } from '../diagnostics/errors.ts';
 import { DuckdbEngine } from '../engines/duckdb/duckdb-engine.ts';
 import { writeHealthcareExample } from '../example/healthcare-example.ts';
 import { Platform } from '../platform.ts';
@@ -48,7 +48,9 @@ export function registerDemoCommands(program: Command): void {
     .action(async (flags: { dir: string; rows: string }) => {
       const target = resolve(flags.dir);
       const rows = parseRows(flags.rows);
-      await rm(target, { recursive: true, force: true });
+      await rm(target, { recursive: true, force: true }).catch((error: unknown) => {
+        throw cannotWrite(target, error);
+      });
       console.log(`1. writing the healthcare example with ${rows} synthetic patients to ${flags.dir}`);
       await writeExample(target, rows);
 
@@ -79,6 +81,9 @@ export function registerDemoCommands(program: Command): void {
 async function writeExample(target: string, patients: number): Promise<void> {
   const engine = await DuckdbEngine.create();
   try {
+    await mkdir(target, { recursive: true }).catch((error: unknown) => {
+      throw cannotWrite(target, error);
+    });
     await writeHealthcareExample(target, engine, { patients });
   } finally {
     await engine.close();
@@ -102,6 +107,13 @@ async function writeExample(target: string, patients: number): Promise<void> {
   } catch {
     // Git is optional for the example: without it versions simply record no commit.
   }
+}
+
+function cannotWrite(target: string, error: unknown): FileAccessError {
+  return new FileAccessError(
+    `cannot write the example to ${target}: ${(error as Error).message}; choose a folder you can write to`,
+    { cause: error },
+  );
 }
 
 function parseRows(text: string): number {

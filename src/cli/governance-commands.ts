@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { parseDuration } from '../definitions/index.ts';
 import { UsageError } from '../diagnostics/errors.ts';
 import type { AccessTokenInfo, QueryAuditEntry } from '../governance/index.ts';
-import { globalOptions, print, withPlatform } from './cli-context.ts';
+import { globalOptions, positiveIntegerFlag, print, withPlatform } from './cli-context.ts';
 import { textTable } from './output-format.ts';
 
 /** How long a token lives when `--expires-in` is not given. */
@@ -71,10 +71,7 @@ export function registerGovernanceCommands(program: Command): void {
     .option('--limit <n>', 'at most this many entries', '50')
     .action(async (flags: { principal?: string; limit: string }, command: Command) => {
       const options = globalOptions(command);
-      const limit = Number(flags.limit);
-      if (!Number.isSafeInteger(limit) || limit < 1) {
-        throw new UsageError(`--limit must be a positive whole number, not ${flags.limit}`);
-      }
+      const limit = positiveIntegerFlag('--limit', flags.limit);
       await withPlatform(options, async (platform) => {
         const entries = await platform.auditLog({ principal: flags.principal, limit });
         print(options, entries, () => formatAudit(entries));

@@ -3,7 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { CatalogRunQueue } from '../orchestrator/catalog-run-queue.ts';
 import { parseDuration } from '../definitions/index.ts';
-import { UsageError } from '../diagnostics/errors.ts';
+import { FileAccessError, NotFoundError, UsageError } from '../diagnostics/errors.ts';
 import {
   enqueueSelection,
   exportAirflowDags,
@@ -67,7 +67,9 @@ export function registerOrchestrationCommands(program: Command): void {
           runId,
           'cancelled by request',
         );
-        if (outcome === 'not-found') throw new UsageError(`run ${runId} not found`);
+        if (outcome === 'not-found') {
+          throw new NotFoundError(`run ${runId} not found; \`tessera runs\` lists the runs`);
+        }
         const run = (await platform.store.getRun(runId))!;
         print(options, { outcome, run }, () => {
           if (outcome === 'cancelled') return `run ${runId} of ${run.task} cancelled`;
@@ -147,8 +149,15 @@ export function registerOrchestrationCommands(program: Command): void {
             tesseraCommand: flags.tesseraCommand,
           });
           const out = resolve(flags.out);
-          await mkdir(out, { recursive: true });
-          for (const dag of dags) await writeFile(join(out, dag.fileName), dag.content);
+          try {
+            await mkdir(out, { recursive: true });
+            for (const dag of dags) await writeFile(join(out, dag.fileName), dag.content);
+          } catch (error) {
+            throw new FileAccessError(
+              `cannot write the DAG files to --out ${out}: ${(error as Error).message}; choose a folder you can write to`,
+              { cause: error },
+            );
+          }
           for (const dag of dags)
             for (const warning of dag.warnings) console.error(`warning: ${dag.dagId}: ${warning}`);
           const summary = dags.map(({ fileName, dagId, tasks, edges, schedule }) => ({

@@ -1,9 +1,17 @@
 import type { Command } from 'commander';
+import { DURATION_HINT, parseDuration } from '../definitions/index.ts';
 import { UsageError } from '../diagnostics/errors.ts';
 import { globalOptions, withPlatform } from './cli-context.ts';
 import { formatRows, type OutputFormat } from './output-format.ts';
 
 const FORMATS: OutputFormat[] = ['table', 'csv', 'json'];
+
+interface QueryFlags {
+  as?: string;
+  token?: string;
+  format: string;
+  timeout?: string;
+}
 
 /** `query`: governed SQL over the catalog. */
 export function registerQueryCommands(program: Command): void {
@@ -19,7 +27,11 @@ export function registerQueryCommands(program: Command): void {
       'run as the principal of this token (`tessera token create`); or set TESSERA_TOKEN, which keeps it out of the process list',
     )
     .option('--format <format>', 'table | csv | json', 'table')
-    .action(async (sql: string, flags: { as?: string; token?: string; format: string }, command: Command) => {
+    .option(
+      '--timeout <duration>',
+      'stop the query after this long, e.g. 30s or 2m (default: governance.query_timeout, else 5m)',
+    )
+    .action(async (sql: string, flags: QueryFlags, command: Command) => {
       const options = globalOptions(command);
       const format = (options.json ? 'json' : flags.format) as OutputFormat;
       if (!FORMATS.includes(format))
@@ -27,10 +39,14 @@ export function registerQueryCommands(program: Command): void {
       if (flags.as !== undefined && flags.token !== undefined) {
         throw new UsageError('give --as or --token, not both: a token names its principal');
       }
+      const timeoutMs = flags.timeout === undefined ? undefined : parseDuration(flags.timeout);
+      if (flags.timeout !== undefined && !(timeoutMs !== undefined && timeoutMs > 0)) {
+        throw new UsageError(`--timeout must be ${DURATION_HINT}, longer than zero; not ${flags.timeout}`);
+      }
       await withPlatform(options, async (platform) => {
         const token =
           flags.token ?? (flags.as === undefined ? process.env.TESSERA_TOKEN || undefined : undefined);
-        const result = await platform.query(sql, { principal: flags.as, token });
+        const result = await platform.query(sql, { principal: flags.as, token, timeoutMs });
         console.log(formatRows(result, format));
       });
     });

@@ -1,6 +1,7 @@
-import type { Command } from 'commander';
-import type { Run } from '../model/index.ts';
-import { globalOptions, print, warnAboutHashKey, withPlatform } from './cli-context.ts';
+import { Option, type Command } from 'commander';
+import { NotFoundError, UsageError } from '../diagnostics/errors.ts';
+import type { Run, RunStatus } from '../model/index.ts';
+import { globalOptions, positiveIntegerFlag, print, warnAboutHashKey, withPlatform } from './cli-context.ts';
 import { textTable } from './output-format.ts';
 import { runThroughServer } from './orchestration-commands.ts';
 
@@ -9,6 +10,8 @@ interface RunFlags {
   downstream: boolean;
   wait?: boolean;
 }
+
+const RUN_STATUSES: RunStatus[] = ['queued', 'running', 'succeeded', 'failed', 'skipped', 'cancelled'];
 
 /** `run`, `runs`, `logs`. */
 export function registerRunCommands(program: Command): void {
@@ -22,7 +25,7 @@ export function registerRunCommands(program: Command): void {
     .action(async (tasks: string[], flags: RunFlags, command: Command) => {
       const options = globalOptions(command);
       if (tasks.length === 0 && !flags.all) {
-        command.error('name at least one task, or pass --all', { exitCode: 2 });
+        throw new UsageError('name at least one task, or pass --all');
       }
       const selection = { tasks, all: flags.all, downstream: flags.downstream };
       // A running server owns execution: queue the runs there instead of running them beside it.
@@ -46,16 +49,13 @@ export function registerRunCommands(program: Command): void {
     .command('runs')
     .description('run history, newest first')
     .option('--task <task>', 'only this task')
-    .option('--status <status>', 'only runs in this state')
+    .addOption(new Option('--status <status>', 'only runs in this state').choices(RUN_STATUSES))
     .option('--limit <n>', 'at most this many', '50')
     .action(async (flags: { task?: string; status?: Run['status']; limit: string }, command: Command) => {
       const options = globalOptions(command);
+      const limit = positiveIntegerFlag('--limit', flags.limit);
       await withPlatform(options, async (platform) => {
-        const runs = await platform.store.listRuns({
-          task: flags.task,
-          status: flags.status,
-          limit: Number(flags.limit),
-        });
+        const runs = await platform.store.listRuns({ task: flags.task, status: flags.status, limit });
         print(options, runs, () => formatRuns(runs));
       });
     });
@@ -69,7 +69,7 @@ export function registerRunCommands(program: Command): void {
       await withPlatform(options, async (platform) => {
         const lines = await platform.store.readRunLog(runId);
         if (lines.length === 0 && !(await platform.store.getRun(runId))) {
-          command.error(`run ${runId} not found`, { exitCode: 2 });
+          throw new NotFoundError(`run ${runId} not found; \`tessera runs\` lists the runs`);
         }
         print(options, lines, () =>
           lines.map((line) => `${line.at} ${line.level.padEnd(5)} ${line.message}`).join('\n'),

@@ -1,5 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { FileAccessError } from '../diagnostics/index.ts';
 import { PROJECT_FILE } from './project-settings-loader.ts';
 
 /**
@@ -7,7 +8,12 @@ import { PROJECT_FILE } from './project-settings-loader.ts';
  * `tessera.yaml`, hidden folders and files (`.tessera`, `.git`, ...) and `node_modules`.
  */
 export async function findDefinitionFiles(root: string, folder = ''): Promise<string[]> {
-  const entries = await readdir(join(root, folder), { withFileTypes: true });
+  const entries = await readdir(join(root, folder), { withFileTypes: true }).catch((error: unknown) => {
+    throw new FileAccessError(
+      `cannot read the folder ${join(root, folder)} of the catalog repo: ${(error as Error).message}`,
+      { cause: error },
+    );
+  });
   const files: string[] = [];
   for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     if (entry.name.startsWith('.') || entry.name === 'node_modules') continue;

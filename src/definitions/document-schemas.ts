@@ -416,7 +416,11 @@ export const projectDocumentSchema = strict({
   storage: z.string().min(1).optional(),
   engine: z.string().min(1).optional(),
   orchestrator: z.enum(['local', 'workers']).optional(),
-  governance: strict({ profile: z.string().min(1).optional(), hash_key: z.string().optional() }).optional(),
+  governance: strict({
+    profile: z.string().min(1).optional(),
+    hash_key: z.string().optional(),
+    query_timeout: positiveDuration.optional(),
+  }).optional(),
 });
 
 /** The kinds of catalog documents and the schema of each. */

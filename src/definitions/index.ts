@@ -3,7 +3,7 @@ export {
   type LoadDefinitionsOptions,
   type LoadedDefinitions,
 } from './definitions-loader.ts';
-export { parseDuration } from './duration-parser.ts';
+export { DURATION_HINT, parseDuration } from './duration-parser.ts';
 export { PROTO_INCLUDE_DIR } from './proto-schema-loader.ts';
 export { buildTaskGraph } from './task-graph-builder.ts';
 export { redactSecrets } from './secret-redactor.ts';

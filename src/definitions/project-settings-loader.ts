@@ -3,6 +3,7 @@ import { basename, isAbsolute, resolve } from 'node:path';
 import type { Diagnostic } from '../diagnostics/index.ts';
 import type { ProjectDef, SourceLocation } from '../model/index.ts';
 import { projectDocumentSchema } from './document-schemas.ts';
+import { parseDuration } from './duration-parser.ts';
 import { interpolateEnv, type SecretValue } from './env-interpolator.ts';
 import { readYamlFile } from './yaml-file-reader.ts';
 import { formatYamlPath, type YamlDocument } from './yaml-document.ts';
@@ -113,21 +114,45 @@ export function loadProjectSettings(
       at: catalog.at,
     });
   }
+  // Backends the spec names but this version does not have: refused here, so nothing silently
+  // runs on the embedded default instead of what the settings ask for.
   const storageUrl = normalizeLocation(storage.value, 'file', root);
-  if (!storageUrl) {
+  if (/^s3:\/\//i.test(storage.value)) {
+    diagnostics.push({
+      code: 'unsupported-backend',
+      severity: 'error',
+      message: `${storage.source}: S3 storage (\`s3://\`) is not built yet; supported: \`file:PATH\` (local files; the default is \`file:.tessera/warehouse\`)`,
+      at: storage.at,
+    });
+  } else if (!storageUrl) {
     diagnostics.push({
       code: 'invalid-value',
       severity: 'error',
-      message: `${storage.source} must be \`file:PATH\` or \`s3://bucket/prefix\``,
+      message: `${storage.source} must be \`file:PATH\` (local files; \`s3://\` is not built yet)`,
       at: storage.at,
     });
   }
-  if (engine.value !== 'duckdb' && !isPostgresUrl(engine.value)) {
+  if (isPostgresUrl(engine.value)) {
+    diagnostics.push({
+      code: 'unsupported-backend',
+      severity: 'error',
+      message: `${engine.source}: a PostgreSQL engine (\`postgres://\`) is not built yet; supported: \`duckdb\` (the default)`,
+      at: engine.at,
+    });
+  } else if (engine.value !== 'duckdb') {
     diagnostics.push({
       code: 'invalid-value',
       severity: 'error',
-      message: `${engine.source} must be \`duckdb\` or a \`postgres://\` URL`,
+      message: `${engine.source} must be \`duckdb\` (a \`postgres://\` engine is not built yet)`,
       at: engine.at,
+    });
+  }
+  if (raw.orchestrator === 'workers') {
+    diagnostics.push({
+      code: 'unsupported-backend',
+      severity: 'error',
+      message: `\`orchestrator: workers\` (a PostgreSQL job queue) is not built yet; supported: \`local\` (the default: \`tessera serve\` runs every task)`,
+      at: at(['orchestrator']),
     });
   }
 
@@ -142,6 +167,9 @@ export function loadProjectSettings(
   }
   const hashKey = text(governance.hash_key);
   const orchestrator = raw.orchestrator === 'workers' ? 'workers' : 'local';
+  // A bad value is reported by the document schema, with its line and column.
+  const queryTimeoutMs =
+    typeof governance.query_timeout === 'string' ? parseDuration(governance.query_timeout) : undefined;
 
   const project: ProjectDef = {
     name: text(raw.name) ?? basename(root),
@@ -149,16 +177,19 @@ export function loadProjectSettings(
     storage: storageUrl ?? storage.value,
     engine: engine.value,
     orchestrator,
-    governance: { ...(profile ? { profile } : {}), ...(hashKey ? { hashKey } : {}) },
+    governance: {
+      ...(profile ? { profile } : {}),
+      ...(hashKey ? { hashKey } : {}),
+      ...(queryTimeoutMs !== undefined && queryTimeoutMs > 0 ? { queryTimeoutMs } : {}),
+    },
     root,
   };
   return { project, diagnostics, secrets, hashKeyVariableMissing };
 }
 
-/** `sqlite:rel` → `sqlite:/abs/rel` (or `file:`); URLs of other schemes the layer accepts pass through. */
+/** `sqlite:rel` → `sqlite:/abs/rel` (or `file:`); a `postgres://` catalog URL passes through. */
 function normalizeLocation(value: string, scheme: 'sqlite' | 'file', root: string): string | undefined {
   if (scheme === 'sqlite' && isPostgresUrl(value)) return value;
-  if (scheme === 'file' && /^s3:\/\/[^/]+/.test(value)) return value;
   const prefix = `${scheme}:`;
   if (!value.startsWith(prefix)) return undefined;
   let path = value.slice(prefix.length);

@@ -208,8 +208,9 @@ export class ProtoSchemaLoader {
       let text = '';
       try {
         text = readFileSync(path, 'utf8');
-      } catch {
+      } catch (error) {
         // A bundled definition has no file: positions fall back to line 1.
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
       }
       locator = new ProtoSourceLocator(this.displayPath(path), text);
       this.locators.set(path, locator);

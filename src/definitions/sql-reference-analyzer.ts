@@ -1,3 +1,4 @@
+import { QueryError } from '../diagnostics/index.ts';
 import { parseSql, referencedTables } from '../sql/index.ts';
 
 /** The outcome of parsing one SELECT: the tables it reads, or why it does not parse. */
@@ -26,6 +27,8 @@ export async function analyzeSelect(sql: string): Promise<SelectAnalysis> {
     }
     return { tables: [...new Set(referencedTables(statements[0]!.node).map((reference) => reference.name))] };
   } catch (error) {
-    return { tables: [], error: (error as Error).message };
+    // Bad SQL is a QueryError; anything else is a bug, not a problem of the user's SQL.
+    if (!(error instanceof QueryError)) throw error;
+    return { tables: [], error: error.message };
   }
 }

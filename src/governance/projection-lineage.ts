@@ -1,3 +1,4 @@
+import { QueryError } from '../diagnostics/index.ts';
 import type { Definitions, TableDef } from '../model/index.ts';
 import {
   columnLineage,
@@ -88,8 +89,10 @@ export class ProjectionLineage {
           outputs.map((output) => output.name),
         );
       }
-    } catch {
-      // SQL that does not parse is reported by `validate`; it has no lineage until it does.
+    } catch (error) {
+      // SQL that does not parse is reported by `validate`; it has no lineage until it does. Any
+      // other failure would hide declassifications and row filters from review: it surfaces.
+      if (!(error instanceof QueryError)) throw error;
     }
   }
 }

@@ -2,6 +2,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { NotFoundError, UsageError } from '../diagnostics/errors.ts';
 import type { AccessTokenRecord } from '../model/index.ts';
 
+/** The latest expiry a token may have: the end of the year 9999, the last ISO-8601 four-digit year. */
+const LATEST_EXPIRY_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
 /**
  * API and pgwire tokens (SPEC §1 Access: "Tokens are never in the repo"). A token is printed once
  * when created; only its SHA-256 is stored, so the catalog never holds anything that authenticates.
@@ -65,8 +68,13 @@ export class TokenService {
     if (expiresInMs !== undefined && !(expiresInMs > 0)) {
       throw new UsageError('a token must expire after a positive duration, e.g. --expires-in 30d');
     }
-    const token = `${TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
     const now = this.now();
+    if (expiresInMs !== undefined && !(now.getTime() + expiresInMs <= LATEST_EXPIRY_MS)) {
+      throw new UsageError(
+        `a token's lifetime must end by the year 9999; ${Math.round(expiresInMs / 86_400_000)} days is too long: give a shorter duration such as 3650d, or \`never\` for a token that does not expire`,
+      );
+    }
+    const token = `${TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
     const stored: AccessTokenRecord = {
       id: randomBytes(6).toString('hex'),
       principal,

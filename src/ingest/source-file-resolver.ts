@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { RunFailedError } from '../diagnostics/errors.ts';
 import { quoteLiteral, type EngineSession } from '../engines/engine.ts';
@@ -25,13 +25,38 @@ export async function resolveSourceFiles(
     );
   }
   const pattern = resolve(repoRoot, uri.replace(/^file:/, ''));
+  // Only "there is no such path" means no match: any other failure (a symlink loop, a file where a
+  // folder should be, no permission) is the run's real cause and is reported as such.
+  const cannotRead = (path: string, error: unknown) =>
+    new RunFailedError(
+      `task ${task.name}: cannot read source uri \`${uri}\`: ${(error as Error).message}; check ${fileLabel(path, repoRoot)} and its permissions`,
+      context,
+      { cause: error },
+    );
   let files: string[];
   if (GLOB_CHARACTERS.test(pattern)) {
+    const directory = searchedDirectory(pattern);
+    // DuckDB's glob finds nothing in a folder it cannot read, so read the folder searched first.
+    const listed = await readdir(directory).catch((error: unknown) => {
+      if (errorCode(error) === 'ENOENT') return undefined;
+      throw cannotRead(directory, error);
+    });
     // DuckDB's glob understands `**` and character classes, which Node 20's fs does not.
-    const result = await session.query(`SELECT file FROM glob(${quoteLiteral(pattern)}) ORDER BY file`);
+    const result = listed
+      ? await session.query(`SELECT file FROM glob(${quoteLiteral(pattern)}) ORDER BY file`)
+      : { rows: [] };
     files = result.rows.map((row) => String(row.file));
   } else {
-    const info = await stat(pattern).catch(() => undefined);
+    const info = await stat(pattern).catch((error: unknown) => {
+      if (errorCode(error) === 'ENOENT') return undefined;
+      throw cannotRead(pattern, error);
+    });
+    if (info?.isDirectory()) {
+      throw new RunFailedError(
+        `task ${task.name}: source uri \`${uri}\` is a folder; name its files with a glob such as \`${uri.replace(/\/$/, '')}/*\``,
+        context,
+      );
+    }
     files = info?.isFile() ? [pattern] : [];
   }
   if (files.length === 0) {
@@ -41,6 +66,10 @@ export async function resolveSourceFiles(
     );
   }
   return files;
+}
+
+function errorCode(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException | undefined)?.code;
 }
 
 /** The deepest directory of a pattern that has no glob characters: where the files were looked for. */

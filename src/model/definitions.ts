@@ -181,15 +181,25 @@ export interface PrincipalDef {
   at: SourceLocation;
 }
 
+/** How long a query may run when `governance.query_timeout` does not say: 5 minutes. */
+export const DEFAULT_QUERY_TIMEOUT_MS = 5 * 60_000;
+
 export interface ProjectDef {
   name: string;
   /** `sqlite:path` or `postgres://...`; env overrides already applied. */
   catalog: string;
-  /** `file:path` or `s3://bucket/prefix`. */
+  /** `file:/abs/path` (`s3://` is not built yet: `validate` refuses it). */
   storage: string;
+  /** `duckdb` (a `postgres://` engine is not built yet: `validate` refuses it). */
   engine: string;
+  /** `local` (`workers` is not built yet: `validate` refuses it). */
   orchestrator: 'local' | 'workers';
-  governance: { profile?: string; hashKey?: string };
+  governance: {
+    profile?: string;
+    hashKey?: string;
+    /** `governance.query_timeout`: how long a query may run; absent means `DEFAULT_QUERY_TIMEOUT_MS`. */
+    queryTimeoutMs?: number;
+  };
   /** Absolute path of the catalog repo. */
   root: string;
 }

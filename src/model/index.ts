@@ -1,3 +1,3 @@
 export type * from './definitions.ts';
 export type * from './runtime.ts';
-export { MASK_KINDS } from './definitions.ts';
+export { DEFAULT_QUERY_TIMEOUT_MS, MASK_KINDS } from './definitions.ts';

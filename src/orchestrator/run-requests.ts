@@ -115,6 +115,6 @@ export async function resumeTask(store: CatalogStore, definitions: Definitions, 
 function requireTask(definitions: Definitions, task: string): void {
   if (!definitions.tasks.some((candidate) => candidate.name === task)) {
     const known = definitions.tasks.map((candidate) => candidate.name).sort();
-    throw new UsageError(`unknown task ${task} (defined: ${known.join(', ')})`);
+    throw new NotFoundError(`unknown task ${task} (defined: ${known.join(', ')})`);
   }
 }

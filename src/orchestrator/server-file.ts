@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { UsageError } from '../diagnostics/errors.ts';
+import { TesseraError, UsageError } from '../diagnostics/errors.ts';
 import type { Orchestrator, OrchestratorService } from './orchestrator.ts';
 import { processExists } from './run-owner.ts';
 
@@ -26,14 +26,49 @@ export function serverFilePath(repo: string): string {
  * host. A file left by a server that died (kill -9) is ignored.
  */
 export async function findRunningServer(repo: string): Promise<ServerInfo | undefined> {
-  let info: ServerInfo;
-  try {
-    info = JSON.parse(await readFile(serverFilePath(repo), 'utf8')) as ServerInfo;
-  } catch {
-    return undefined;
-  }
-  if (info.host !== hostname() || !Number.isInteger(info.pid) || !processExists(info.pid)) return undefined;
+  const info = await readServerFile(repo);
+  if (!info || info.host !== hostname() || !processExists(info.pid)) return undefined;
   return info;
+}
+
+/**
+ * The content of `server.json`; `undefined` when there is none. A file that cannot be read or is
+ * not what a server writes is an error naming the file: guessing "no server" could run tasks beside
+ * a live server, guessing "a server" would queue runs nobody takes.
+ */
+async function readServerFile(repo: string): Promise<ServerInfo | undefined> {
+  const path = serverFilePath(repo);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new TesseraError(`cannot read ${path}: ${(error as Error).message}`, {
+      code: 'io',
+      cause: error,
+    });
+  }
+  let info: unknown;
+  try {
+    info = JSON.parse(text);
+  } catch (error) {
+    throw corruptServerFile(path, (error as Error).message);
+  }
+  if (!isServerInfo(info)) throw corruptServerFile(path, 'it does not name a pid and host');
+  return info;
+}
+
+function isServerInfo(value: unknown): value is ServerInfo {
+  if (value === null || typeof value !== 'object') return false;
+  const info = value as Partial<ServerInfo>;
+  return Number.isInteger(info.pid) && typeof info.host === 'string';
+}
+
+function corruptServerFile(path: string, reason: string): TesseraError {
+  return new TesseraError(
+    `${path} is corrupt (${reason}); it announces a running \`tessera serve\`: stop that server if one runs, or delete the file if none does`,
+    { code: 'state' },
+  );
 }
 
 /**
@@ -79,12 +114,24 @@ export class ServerFileService implements OrchestratorService {
 
   async stop(): Promise<void> {
     const path = serverFilePath(this.repo);
+    let text: string;
     try {
-      const info = JSON.parse(await readFile(path, 'utf8')) as ServerInfo;
-      // Another server may have replaced a file we left behind; only ever remove our own.
-      if (info.owner === this.owner) await rm(path, { force: true });
-    } catch {
-      // Already gone.
+      text = await readFile(path, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return; // Already gone.
+      throw error;
     }
+    // Another server may have replaced a file we left behind; only ever remove our own (ours is
+    // written whole, so one that does not parse is not ours).
+    if (parsesAsOwnedBy(text, this.owner)) await rm(path, { force: true });
+  }
+}
+
+function parsesAsOwnedBy(text: string, owner: string | undefined): boolean {
+  try {
+    return (JSON.parse(text) as Partial<ServerInfo> | null)?.owner === owner;
+  } catch (error) {
+    if (error instanceof SyntaxError) return false;
+    throw error;
   }
 }

@@ -29,7 +29,7 @@ export async function fingerprintSource(repoRoot: string, uri: string): Promise<
   const files = await matchSourceFiles(repoRoot, uri);
   const hash = createHash('sha256');
   for (const file of files) {
-    const info = await stat(file).catch(() => undefined);
+    const info = await stat(file).catch(ignoreMissing);
     // A file deleted between listing and stat simply drops out of the fingerprint.
     if (info) hash.update(`${file}\0${info.size}\0${info.mtimeMs}\n`);
   }
@@ -40,24 +40,21 @@ export async function fingerprintSource(repoRoot: string, uri: string): Promise<
 export async function matchSourceFiles(repoRoot: string, uri: string): Promise<string[]> {
   const pattern = resolve(repoRoot, uri.replace(/^file:/, ''));
   if (!GLOB_CHARACTERS.test(pattern)) {
-    const info = await stat(pattern).catch(() => undefined);
+    const info = await stat(pattern).catch(ignoreMissing);
     return info?.isFile() ? [pattern] : [];
   }
   let base = dirname(pattern);
   while (GLOB_CHARACTERS.test(base)) base = dirname(base);
   const matcher = globToRegExp(relative(base, pattern).split(sep).join('/'));
-  let entries: string[];
-  try {
-    entries = await readdir(base, { recursive: true });
-  } catch {
-    return [];
-  }
+  // A folder that does not exist (yet) matches nothing; one that cannot be read is reported by the poller.
+  const entries = await readdir(base, { recursive: true }).catch(ignoreMissing);
+  if (!entries) return [];
   const matches: string[] = [];
   for (const entry of entries) {
     const path = entry.split(sep).join('/');
     if (!matcher.test(path)) continue;
     const file = join(base, entry);
-    if ((await stat(file).catch(() => undefined))?.isFile()) matches.push(file);
+    if ((await stat(file).catch(ignoreMissing))?.isFile()) matches.push(file);
   }
   return matches.sort();
 }
@@ -94,4 +91,10 @@ export function globToRegExp(glob: string): RegExp {
     }
   }
   return new RegExp(`^${source}$`);
+}
+
+/** `undefined` for a path that does not exist; every other error (a symlink loop, no permission) is real. */
+function ignoreMissing(error: unknown): undefined {
+  if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+  throw error;
 }

@@ -1,4 +1,4 @@
-import { UsageError } from '../diagnostics/errors.ts';
+import { NotFoundError } from '../diagnostics/errors.ts';
 import type { TaskGraph } from '../graph/index.ts';
 import type { Definitions } from '../model/index.ts';
 
@@ -14,13 +14,15 @@ export interface RunSelection {
 
 /**
  * The selected tasks plus, unless `downstream` is false, everything downstream of them, in
- * dependency order. Throws `UsageError` naming unknown tasks.
+ * dependency order. Throws `NotFoundError` naming unknown tasks.
  */
 export function selectTasks(definitions: Definitions, graph: TaskGraph, selection: RunSelection): string[] {
   const known = new Set(definitions.tasks.map((task) => task.name));
   const unknown = selection.tasks.filter((name) => !known.has(name));
   if (unknown.length > 0) {
-    throw new UsageError(`unknown task(s): ${unknown.join(', ')} (defined: ${[...known].sort().join(', ')})`);
+    throw new NotFoundError(
+      `unknown task(s): ${unknown.join(', ')} (defined: ${[...known].sort().join(', ')})`,
+    );
   }
   const selected = new Set(selection.all ? known : selection.tasks);
   if (selection.downstream !== false) {

@@ -525,7 +525,8 @@ function filterColumnsExpression(expression: unknown, columns: LineageColumn[]):
     try {
       const regex = new RegExp(pattern);
       return columns.filter((column) => column.name === '*' || regex.test(column.name));
-    } catch {
+    } catch (error) {
+      if (!(error instanceof SyntaxError)) throw error;
       return columns; // An RE2 pattern JavaScript cannot read: keep everything rather than guess.
     }
   }

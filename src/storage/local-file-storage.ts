@@ -64,7 +64,9 @@ export class LocalFileStorage implements Storage {
 async function removeIfEmpty(folder: string): Promise<void> {
   try {
     if ((await readdir(folder)).length === 0) await rmdir(folder);
-  } catch {
-    // Already gone, or filled again by a concurrent writer: both fine.
+  } catch (error) {
+    // Already gone, or filled again by a concurrent writer: both fine. Anything else is real.
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error;
   }
 }

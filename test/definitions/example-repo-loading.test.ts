@@ -320,11 +320,12 @@ describe('loading the SPEC example repo', () => {
       env: {
         TESSERA_CATALOG_URL: 'postgres://tessera@localhost:5432/catalog',
         TESSERA_STORAGE_URL: 'file:elsewhere/warehouse',
-        TESSERA_ENGINE: 'postgres://tessera@localhost:5432/engine',
+        TESSERA_ENGINE: 'duckdb',
       },
     });
+    assert.deepEqual(formatted(overridden.diagnostics), []);
     assert.equal(overridden.definitions.project.catalog, 'postgres://tessera@localhost:5432/catalog');
     assert.equal(overridden.definitions.project.storage, `file:${join(root, 'elsewhere/warehouse')}`);
-    assert.equal(overridden.definitions.project.engine, 'postgres://tessera@localhost:5432/engine');
+    assert.equal(overridden.definitions.project.engine, 'duckdb');
   });
 });
