@@ -93,4 +93,6 @@ export interface RecoveredRuns {
   /** Back in the queue, with the owner that died. */
   requeued: { run: Run; deadOwner: string }[];
   cancelled: Run[];
+  /** Runs of `tessera run` (no server) whose process died: recorded as failed. */
+  failed: Run[];
 }
