@@ -2,8 +2,10 @@
 // server stopped with runs queued, and tasks whose setup throws, with and without a server.
 import assert from 'node:assert/strict';
 import { rm, writeFile, mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
-import { test } from 'node:test';
+import { dirname, join, resolve } from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { test, type TestContext } from 'node:test';
 import type { Run } from '../../src/model/index.ts';
 import { tessera } from '../support/cli.ts';
 import {
@@ -15,6 +17,8 @@ import {
   waitFor,
   writeOrchestrationRepo,
 } from './orchestration-fixture.ts';
+
+const BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../bin/tessera.js');
 
 function overlap(a: Run, b: Run): boolean {
   const [aStart, aEnd] = [Date.parse(a.startedAt!), Date.parse(a.finishedAt!)];
@@ -51,6 +55,75 @@ test('two tessera run processes on the same task never run it at once: the secon
   assert.ok(runs.every((run) => run.status === 'succeeded'));
   assert.equal(overlap(runs[0]!, runs[1]!), false, `overlapping runs: ${JSON.stringify(runs)}`);
   assert.deepEqual(await store.listTaskLeases(), [], 'both leases released');
+});
+
+/** `tessera ARGS` as a child process the test can kill. */
+function spawnTessera(t: TestContext, args: string[]): ChildProcess {
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: 'ignore' });
+  t.after(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  return child;
+}
+
+test('a server does not start a task that a tessera run process is running; it runs it once that one ends', async (t) => {
+  const repo = await writeOrchestrationRepo({ sql: { build_low: SLOW_LOW_SQL } });
+  t.after(() => removeRepo(repo));
+  assert.equal((await tessera(['--repo', repo, 'apply'])).code, 0);
+  assert.equal((await tessera(['--repo', repo, 'run', '--all'])).code, 0);
+  const store = await openRepoCatalog(repo);
+  t.after(() => store.close());
+
+  const cli = tessera(['--repo', repo, 'run', 'build_low', '--no-downstream']);
+  const running = await waitFor('the CLI run of build_low to be running', async () => {
+    const [run] = await store.listRuns({ task: 'build_low', status: 'running' });
+    return run;
+  });
+  await startServer(t, repo);
+  const queued = await tessera(['--repo', repo, '--json', 'run', 'build_low', '--no-downstream', '--wait']);
+  assert.equal(queued.code, 0, queued.stderr);
+  assert.equal((await cli).code, 0);
+
+  const runs = await store.listRuns({ task: 'build_low' });
+  const cliRun = runs.find((run) => run.id === running.id)!;
+  const serverRun = runs.find((run) => run.id === (JSON.parse(queued.stdout) as Run[])[0]!.id)!;
+  assert.equal(cliRun.status, 'succeeded');
+  assert.equal(serverRun.status, 'succeeded');
+  assert.equal(overlap(cliRun, serverRun), false, JSON.stringify([cliRun, serverRun]));
+});
+
+test('a tessera run process killed mid-run: the next server start records its run failed and frees the task', async (t) => {
+  const repo = await writeOrchestrationRepo({ sql: { build_low: SLOW_LOW_SQL } });
+  t.after(() => removeRepo(repo));
+  assert.equal((await tessera(['--repo', repo, 'apply'])).code, 0);
+  assert.equal((await tessera(['--repo', repo, 'run', 'ingest_readings', '--no-downstream'])).code, 0);
+  const store = await openRepoCatalog(repo);
+  t.after(() => store.close());
+
+  const cli = spawnTessera(t, ['--repo', repo, 'run', 'build_low', '--no-downstream']);
+  const running = await waitFor('the CLI run of build_low to be running', async () => {
+    const [run] = await store.listRuns({ task: 'build_low', status: 'running' });
+    return run;
+  });
+  cli.kill('SIGKILL');
+  await new Promise((resolve) => cli.once('exit', resolve));
+  assert.equal((await store.getRun(running.id))?.status, 'running', 'left running by the dead process');
+
+  const server = await startServer(t, repo);
+  const failed = await waitFor(
+    `the dead run to be recorded failed (${server.log().slice(-2000)})`,
+    async () => {
+      const run = await store.getRun(running.id);
+      return run?.status === 'failed' ? run : undefined;
+    },
+  );
+  assert.match(failed.error ?? '', /the process running it \(.+:\d+:[0-9a-f]+\) died before the run ended/);
+  // The task is free again: the server's catch-up runs it.
+  await waitFor(
+    'build_low to publish',
+    async () => (await store.getCurrentVersion('mart.low')) !== undefined,
+    120_000,
+  );
 });
 
 test('stopping serve with runs queued leaves them queued and says so; a later tessera run supersedes them', async (t) => {
