@@ -4,7 +4,14 @@ import type { Run } from '../model/index.ts';
 import { newRunId } from '../runner/index.ts';
 import { RunReadiness } from './run-readiness.ts';
 import { TASK_LEASE_TTL_MS } from './task-lease.ts';
-import type { CancelOutcome, ClaimResult, RecoveredRuns, RunQueue, RunRequest } from './run-queue.ts';
+import type {
+  CancelOutcome,
+  ClaimResult,
+  HeartbeatOutcome,
+  RecoveredRuns,
+  RunQueue,
+  RunRequest,
+} from './run-queue.ts';
 
 /**
  * The run queue of `orchestrator: local`, kept in the catalog: a queued run is a `runs` row with
@@ -63,9 +70,12 @@ export class CatalogRunQueue implements RunQueue {
     return { claimed, nextDueAt };
   }
 
-  async heartbeat(owner: string, runIds: string[]): Promise<string[]> {
-    await this.store.renewTaskLeases(owner, runIds, this.leaseExpiry());
-    return this.store.heartbeatRuns(owner, runIds);
+  async heartbeat(owner: string, runIds: string[]): Promise<HeartbeatOutcome> {
+    const held = new Set(await this.store.renewTaskLeases(owner, runIds, this.leaseExpiry()));
+    return {
+      cancelRequested: await this.store.heartbeatRuns(owner, runIds),
+      leaseLost: runIds.filter((id) => !held.has(id)),
+    };
   }
 
   private leaseExpiry(): string {
