@@ -133,6 +133,21 @@ test('allow_empty: true lets replace publish an empty version', async () => {
   });
 });
 
+test("allow_empty with JSON that has no records publishes an empty version with the schema's columns", async () => {
+  const repo = await applied(repoWith('replace', 'allow_empty: true\n', '{ type: json, uri: items.json }'));
+  const [run] = await load(repo, { 'items.json': '[]\n' });
+  assert.equal(run!.status, 'succeeded', run!.error);
+  assert.equal(run!.rowsWritten, 0);
+  await inspect(repo, async (platform) => {
+    const result = await platform.query('select id, qty from ops.items');
+    assert.deepEqual(result.rows, []);
+    assert.deepEqual(
+      result.columns.map((column) => column.name),
+      ['id', 'qty'],
+    );
+  });
+});
+
 for (const mode of ['append', 'merge']) {
   test(`${mode} with an empty file ends skipped with the reason, publishes nothing and runs nothing downstream`, async () => {
     const repo = await applied(repoWith(mode));
