@@ -107,9 +107,17 @@ export async function runTask(context: RunContext, taskName: string, options: Ru
   // records the run as failed, never leaves it `running`.
   let session: EngineSession | undefined;
   try {
-    session = await setUp(task, `open an engine session`, () => context.engine.openSession());
-    const stagingFolder = await setUp(task, `create the staging folder of ${table.name}`, () =>
-      context.storage.createStagingFolder(table.name, run.id),
+    session = await setUp(
+      task,
+      'open an engine session',
+      "check the engine's settings in tessera.yaml and that the engine's files are writable",
+      () => context.engine.openSession(),
+    );
+    const stagingFolder = await setUp(
+      task,
+      `create the staging folder of ${table.name}`,
+      `check that the storage folder (${context.definitions.project.storage}) is a writable folder, with no file in the way`,
+      () => context.storage.createStagingFolder(table.name, run.id),
     );
     const staged =
       task.type === 'ingestion'
@@ -180,14 +188,14 @@ export async function runTask(context: RunContext, taskName: string, options: Ru
   return finishRun(context, log, run, {});
 }
 
-/** A setup step of a run; what it throws becomes a failure that says which step and for which task. */
-async function setUp<T>(task: TaskDef, step: string, action: () => Promise<T>): Promise<T> {
+/** A setup step of a run; what it throws becomes a failure that says which step failed and what to check. */
+async function setUp<T>(task: TaskDef, step: string, hint: string, action: () => Promise<T>): Promise<T> {
   try {
     return await action();
   } catch (error) {
     if (error instanceof TesseraError) throw error;
     throw new RunFailedError(
-      `task ${task.name}: cannot ${step}: ${errorText(error)}; check that the storage folder and the engine's settings in tessera.yaml are usable`,
+      `task ${task.name}: cannot ${step}: ${errorText(error)}; ${hint}`,
       { task: task.name, table: task.target },
       { cause: error },
     );
