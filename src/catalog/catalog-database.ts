@@ -23,6 +23,7 @@ export interface CatalogDatabase {
   read_leases: ReadLeasesRow;
   deferred_deletions: DeferredDeletionsRow;
   catalog_keys: CatalogKeysRow;
+  task_leases: TaskLeasesRow;
 }
 
 export interface TablesRow {
@@ -134,6 +135,15 @@ export interface ReadLeasesRow {
   /** Who reads, for people looking at the table: `host:pid`. */
   holder: string;
   files_json: string;
+  expires_at: string;
+}
+
+/** The run of a task that runs now, and who runs it (migration 0007_task_leases); see `TaskLease`. */
+export interface TaskLeasesRow {
+  task: string;
+  owner: string;
+  run_id: string;
+  acquired_at: string;
   expires_at: string;
 }
 

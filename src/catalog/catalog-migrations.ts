@@ -245,6 +245,22 @@ export const catalogMigrations: Record<string, Migration> = {
         .execute();
     },
   },
+
+  // Task leases: one run of a task at a time, whichever process runs it (`tessera run` without a
+  // server, or a server's dispatcher). A row per task that runs now; its holder renews the expiry.
+  '0007_task_leases': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('task_leases')
+        .ifNotExists()
+        .addColumn('task', 'text', (column) => column.primaryKey())
+        .addColumn('owner', 'text', (column) => column.notNull())
+        .addColumn('run_id', 'text', (column) => column.notNull())
+        .addColumn('acquired_at', 'text', (column) => column.notNull())
+        .addColumn('expires_at', 'text', (column) => column.notNull())
+        .execute();
+    },
+  },
 };
 
 /** Serves `catalogMigrations` to Kysely's `Migrator` from code (no migration folder to ship). */

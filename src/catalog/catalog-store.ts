@@ -80,6 +80,35 @@ export interface NewVersion extends Omit<Version, 'version' | 'publishedAt'> {
   fields?: FieldDef[];
 }
 
+/**
+ * A task's lease: the one run of the task that may execute now, anywhere. Taken before a run starts
+ * (by `tessera run` without a server, and by a server's claim), renewed by its holder's heartbeat,
+ * released when the run ends; once `expiresAt` has passed (its holder died) anyone may take it.
+ */
+export interface TaskLease {
+  task: string;
+  /** The process running it (`host:pid:nonce`). */
+  owner: string;
+  runId: string;
+  acquiredAt: string;
+  expiresAt: string;
+}
+
+/** What `acquireTaskLease` asks for. */
+export interface TaskLeaseRequest {
+  task: string;
+  owner: string;
+  runId: string;
+  expiresAt: string;
+  /** The time expiry is judged against (ISO-8601). Default: now. */
+  now?: string;
+  /** Take the lease even unexpired when this owner holds it (its process is known to be dead). */
+  replacing?: string;
+}
+
+/** What `acquireTaskLease` did: the lease is ours, or `holder` has it. */
+export type TaskLeaseOutcome = { acquired: true; lease: TaskLease } | { acquired: false; holder: TaskLease };
+
 /** Which runs `listRuns` returns; every criterion is optional. */
 export interface RunFilter {
   task?: string;
@@ -204,12 +233,15 @@ export interface CatalogStore {
   getQueuedRun(id: string): Promise<QueuedRun | undefined>;
   /**
    * Atomically (one claimer at a time, across processes) pick a run and start it: `choose` sees the
-   * active runs and names a `queued` one, or `undefined` for none. The chosen run becomes `running`,
+   * active runs and the tasks whose lease someone else holds unexpired, and names a `queued` one, or
+   * `undefined` for none. With `lease`, the chosen run's task lease is taken for it in the same
+   * transaction (until `expiresAt`); when another process took it first, nothing is claimed. The chosen run becomes `running`,
    * owned by `owner`, with `startedAt` and `heartbeatAt` now and no `finishedAt`. Returns it, or `undefined`.
    */
   claimRun(
     owner: string,
-    choose: (active: QueuedRun[]) => string | undefined,
+    choose: (active: QueuedRun[], leasedTasks: ReadonlySet<string>) => string | undefined,
+    lease?: { expiresAt: string },
   ): Promise<QueuedRun | undefined>;
   /**
    * Record that `owner` still works on these `running` runs (others are ignored). Returns the ids among
@@ -231,6 +263,21 @@ export interface CatalogStore {
   finishQueuedRun(id: string, status: 'skipped' | 'cancelled', error: string): Promise<boolean>;
   /** Ask the owner of a `running` run to cancel it. Returns false when the run is not running. */
   requestRunCancel(id: string): Promise<boolean>;
+
+  // ---- task leases: one run of a task at a time, across processes ----------------------------
+
+  /**
+   * Take the task's lease for `runId`, atomically across processes: it is taken when no one holds it,
+   * when its holder's lease expired (at `now`), when `replacing` holds it, or when the same owner
+   * already holds it for the same run (idempotent). Otherwise returns the current holder.
+   */
+  acquireTaskLease(request: TaskLeaseRequest): Promise<TaskLeaseOutcome>;
+  /** Move the expiry of `owner`'s leases of these runs. Returns the run ids whose lease it still held. */
+  renewTaskLeases(owner: string, runIds: string[], expiresAt: string): Promise<string[]>;
+  /** End `owner`'s lease of this run, if it still holds it. Returns whether it did. */
+  releaseTaskLease(runId: string, owner: string): Promise<boolean>;
+  /** Every lease, expired ones included, by task name. */
+  listTaskLeases(): Promise<TaskLease[]>;
 
   /** A task's orchestration state; `undefined` when none was ever recorded. */
   getTaskState(task: string): Promise<TaskState | undefined>;

@@ -21,6 +21,7 @@ import type {
   QueryAuditRow,
   RunsRow,
   TablesRow,
+  TaskLeasesRow,
   TaskStatesRow,
   VersionsRow,
 } from './catalog-database.ts';
@@ -38,6 +39,9 @@ import type {
   AccessTokenRecord,
   ReadLease,
   ReadLeaseRequest,
+  TaskLease,
+  TaskLeaseOutcome,
+  TaskLeaseRequest,
 } from './catalog-store.ts';
 import type { QueryAuditEntry, QueryAuditFilter } from '../model/index.ts';
 import { toIsoTimestamp } from './iso-timestamp.ts';
@@ -533,34 +537,67 @@ export abstract class KyselyCatalogStore implements CatalogStore {
 
   async claimRun(
     owner: string,
-    choose: (active: QueuedRun[]) => string | undefined,
+    choose: (active: QueuedRun[], leasedTasks: ReadonlySet<string>) => string | undefined,
+    lease?: { expiresAt: string },
   ): Promise<QueuedRun | undefined> {
-    return this.db.transaction().execute(async (trx) => {
-      await this.lockRunQueue(trx);
-      const active = (await this.activeRuns(trx)).map(toQueuedRun);
-      const chosen = choose(active);
-      if (chosen === undefined) return undefined;
-      const candidate = active.find((entry) => entry.run.id === chosen);
-      if (candidate?.run.status !== 'queued') {
-        throw new Error(`claimRun: the chooser named ${chosen}, which is not a queued run`);
-      }
-      const now = new Date().toISOString();
-      await trx
-        .updateTable('runs')
-        .set({
-          status: 'running',
-          owner,
-          heartbeat_at: now,
-          started_at: now,
-          finished_at: null,
-          cancel_requested: 0,
-        })
-        .where('id', '=', chosen)
-        .where('status', '=', 'queued')
-        .execute();
-      const row = await trx.selectFrom('runs').selectAll().where('id', '=', chosen).executeTakeFirstOrThrow();
-      return toQueuedRun(row);
-    });
+    return this.db
+      .transaction()
+      .execute(async (trx) => {
+        await this.lockRunQueue(trx);
+        const active = (await this.activeRuns(trx)).map(toQueuedRun);
+        const now = new Date().toISOString();
+        const leased = await trx
+          .selectFrom('task_leases')
+          .select('task')
+          .where('owner', '!=', owner)
+          .where('expires_at', '>', now)
+          .execute();
+        const chosen = choose(active, new Set(leased.map((row) => row.task)));
+        if (chosen === undefined) return undefined;
+        const candidate = active.find((entry) => entry.run.id === chosen);
+        if (candidate?.run.status !== 'queued') {
+          throw new Error(`claimRun: the chooser named ${chosen}, which is not a queued run`);
+        }
+        if (lease) {
+          const outcome = await this.takeTaskLease(trx, {
+            task: candidate.run.task,
+            owner,
+            runId: chosen,
+            expiresAt: lease.expiresAt,
+            now,
+          });
+          // Another process took it since we looked (PostgreSQL; SQLite writers exclude each other).
+          if (!outcome.acquired) throw new LeaseTakenMeanwhile();
+        }
+        return this.startClaimed(trx, owner, chosen, now);
+      })
+      .catch((error: unknown) => {
+        if (error instanceof LeaseTakenMeanwhile) return undefined;
+        throw error;
+      });
+  }
+
+  private async startClaimed(
+    trx: CatalogTransaction,
+    owner: string,
+    chosen: string,
+    now: string,
+  ): Promise<QueuedRun> {
+    await trx
+      .updateTable('runs')
+      .set({
+        status: 'running',
+        owner,
+        heartbeat_at: now,
+        started_at: now,
+        finished_at: null,
+        cancel_requested: 0,
+      })
+      .where('id', '=', chosen)
+      .where('status', '=', 'queued')
+      .execute();
+    const row = await trx.selectFrom('runs').selectAll().where('id', '=', chosen).executeTakeFirstOrThrow();
+    return toQueuedRun(row);
   }
 
   async heartbeatRuns(owner: string, ids: string[]): Promise<string[]> {
@@ -623,6 +660,92 @@ export abstract class KyselyCatalogStore implements CatalogStore {
       .where('status', '=', 'running')
       .executeTakeFirst();
     return result.numUpdatedRows > 0n;
+  }
+
+  // ---- task leases ----------------------------------------------------------------------------
+
+  async acquireTaskLease(request: TaskLeaseRequest): Promise<TaskLeaseOutcome> {
+    return this.db.transaction().execute((trx) => this.takeTaskLease(trx, request));
+  }
+
+  /**
+   * One statement decides: an upsert whose update applies only when the lease is free to take, so two
+   * processes taking the same task at once never both get it (the second waits on the key, then
+   * finds the first one's unexpired lease). Then read back who holds it.
+   */
+  private async takeTaskLease(trx: CatalogTransaction, request: TaskLeaseRequest): Promise<TaskLeaseOutcome> {
+    const now = toIsoTimestamp(request.now ?? new Date().toISOString());
+    const values = {
+      task: request.task,
+      owner: request.owner,
+      run_id: request.runId,
+      acquired_at: now,
+      expires_at: toIsoTimestamp(request.expiresAt),
+    };
+    await trx
+      .insertInto('task_leases')
+      .values(values)
+      .onConflict((conflict) =>
+        conflict
+          .column('task')
+          .doUpdateSet({
+            owner: values.owner,
+            run_id: values.run_id,
+            acquired_at: values.acquired_at,
+            expires_at: values.expires_at,
+          })
+          .where((eb) =>
+            eb.or([
+              eb('task_leases.expires_at', '<=', now),
+              eb.and([
+                eb('task_leases.owner', '=', values.owner),
+                eb('task_leases.run_id', '=', values.run_id),
+              ]),
+              ...(request.replacing !== undefined ? [eb('task_leases.owner', '=', request.replacing)] : []),
+            ]),
+          ),
+      )
+      .execute();
+    const row = await trx
+      .selectFrom('task_leases')
+      .selectAll()
+      .where('task', '=', request.task)
+      .executeTakeFirstOrThrow();
+    const lease = toTaskLease(row);
+    return row.owner === values.owner && row.run_id === values.run_id
+      ? { acquired: true, lease }
+      : { acquired: false, holder: lease };
+  }
+
+  async renewTaskLeases(owner: string, runIds: string[], expiresAt: string): Promise<string[]> {
+    if (runIds.length === 0) return [];
+    await this.db
+      .updateTable('task_leases')
+      .set({ expires_at: toIsoTimestamp(expiresAt) })
+      .where('owner', '=', owner)
+      .where('run_id', 'in', runIds)
+      .execute();
+    const held = await this.db
+      .selectFrom('task_leases')
+      .select('run_id')
+      .where('owner', '=', owner)
+      .where('run_id', 'in', runIds)
+      .execute();
+    return held.map((row) => row.run_id).sort(compareText);
+  }
+
+  async releaseTaskLease(runId: string, owner: string): Promise<boolean> {
+    const result = await this.db
+      .deleteFrom('task_leases')
+      .where('run_id', '=', runId)
+      .where('owner', '=', owner)
+      .executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
+
+  async listTaskLeases(): Promise<TaskLease[]> {
+    const rows = await this.db.selectFrom('task_leases').selectAll().orderBy('task').execute();
+    return rows.map(toTaskLease);
   }
 
   private activeRuns(db: Kysely<CatalogDatabase>): Promise<Selectable<RunsRow>[]> {
@@ -1064,3 +1187,16 @@ function withoutUndefined<T extends object>(record: T): T {
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+function toTaskLease(row: Selectable<TaskLeasesRow>): TaskLease {
+  return {
+    task: row.task,
+    owner: row.owner,
+    runId: row.run_id,
+    acquiredAt: row.acquired_at,
+    expiresAt: row.expires_at,
+  };
+}
+
+/** Rolls a claim back: the chosen task's lease went to another process between the read and the take. */
+class LeaseTakenMeanwhile extends Error {}

@@ -17,7 +17,7 @@ import {
 } from '../orchestrator/index.ts';
 import { Platform } from '../platform.ts';
 import { globalOptions, print, withPlatform, type GlobalOptions } from './cli-context.ts';
-import { formatRuns } from './run-commands.ts';
+import { endedBadly, formatRuns } from './run-commands.ts';
 
 /** `serve`, `backfill`, `cancel`, `pause`, `resume`, `export airflow`. */
 export function registerOrchestrationCommands(program: Command): void {
@@ -52,7 +52,7 @@ export function registerOrchestrationCommands(program: Command): void {
       await withPlatform(options, async (platform) => {
         const runs = await platform.run(selection, logEcho(options));
         print(options, runs, () => formatRuns(runs));
-        if (runs.some((run) => run.status !== 'succeeded')) process.exitCode = 1;
+        if (runs.some(endedBadly)) process.exitCode = 1;
       });
     });
 
@@ -217,7 +217,7 @@ export async function runThroughServer(
       },
     );
     print(options, runs, () => formatRuns(runs));
-    if (runs.some((run) => run.status !== 'succeeded')) process.exitCode = 1;
+    if (runs.some(endedBadly)) process.exitCode = 1;
   });
   return true;
 }

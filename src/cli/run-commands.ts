@@ -41,7 +41,7 @@ export function registerRunCommands(program: Command): void {
               },
         );
         print(options, runs, () => formatRuns(runs));
-        if (runs.some((run) => run.status !== 'succeeded')) process.exitCode = 1;
+        if (runs.some(endedBadly)) process.exitCode = 1;
       });
     });
 
@@ -76,6 +76,14 @@ export function registerRunCommands(program: Command): void {
         );
       });
     });
+}
+
+/**
+ * A run that ended failed or cancelled. A skipped run is not one: it either had nothing new to do, or
+ * was skipped because of an upstream run that is itself in the list.
+ */
+export function endedBadly(run: Run): boolean {
+  return run.status === 'failed' || run.status === 'cancelled';
 }
 
 export function formatRuns(runs: Run[]): string {

@@ -283,6 +283,7 @@ export const taskDocumentSchema = strict({
   source: source.optional(),
   sql: z.string().min(1).optional(),
   mode: z.enum(['replace', 'append', 'merge']).default('replace'),
+  allow_empty: z.boolean().optional(),
   bad_rows: badRows.optional(),
   schedule: schedule.optional(),
   retries: strict({ attempts: z.int().min(1), backoff: duration.optional() }).optional(),
@@ -295,6 +296,8 @@ export const taskDocumentSchema = strict({
   ...(raw.source !== undefined ? { source: raw.source } : {}),
   ...(raw.sql !== undefined ? { sql: raw.sql } : {}),
   mode: raw.mode,
+  // Only when set, so catalogs applied before the field existed plan no change.
+  ...(raw.allow_empty ? { allowEmpty: true } : {}),
   badRows: raw.bad_rows ?? { action: 'fail', maxFraction: 0 },
   ...(raw.schedule !== undefined ? { schedule: raw.schedule } : {}),
   retries: { attempts: raw.retries?.attempts ?? 1, backoffMs: raw.retries?.backoff ?? 30_000 },

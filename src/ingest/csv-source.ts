@@ -17,6 +17,7 @@ export class CsvSource implements FileSource {
   readonly recordsMalformedRows = true;
   readonly multilineRecords = true;
   readonly castsWhileReading = true;
+  readonly holdsNoRecords = false;
   readonly headerLines: number;
 
   private constructor(

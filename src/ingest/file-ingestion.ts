@@ -2,7 +2,8 @@ import { mkdir, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { RunFailedError, TesseraError } from '../diagnostics/errors.ts';
 import { PRIVATE_DIRECTORY_MODE } from '../storage/index.ts';
-import { quoteLiteral, type EngineSession } from '../engines/engine.ts';
+import { quoteIdentifier, quoteLiteral, type EngineSession } from '../engines/engine.ts';
+import { sqlTypeOf } from './sql-type.ts';
 import type { TaskDef } from '../model/index.ts';
 import { describeBadRow } from './bad-row-message.ts';
 import { locateBadRows, type LocatedRows } from './bad-row-locator.ts';
@@ -56,6 +57,18 @@ export async function ingestFiles(request: IngestRequest): Promise<IngestResult>
   const source = await withReadErrors(task, firstLabel, () =>
     openSource(session, sourceType, files, options),
   );
+  if (source.holdsNoRecords) {
+    // Nothing to match columns against: an empty file with the schema's columns, and no rows.
+    await mkdir(dirname(outputFile), { recursive: true });
+    const writeRows =
+      request.writeRows ?? ((select: string, file: string) => copyToParquet(session, select, file));
+    const columns = fields.map(
+      (field) => `CAST(NULL AS ${sqlTypeOf(field.type)}) AS ${quoteIdentifier(field.name)}`,
+    );
+    await writeRows(`SELECT ${columns.join(', ')} WHERE false`, outputFile);
+    log.push(`${firstLabel}: no records`);
+    return { sourceFiles: files, unmatchedSourceColumns: [], log, rowCount: 0, badRowCount: 0, badRows: [] };
+  }
   const matching = matchColumns(
     task,
     fields,

@@ -41,6 +41,12 @@ export interface FileSource {
   readonly multilineRecords: boolean;
   /** Lines before the first record in each file (a CSV header); 0 for other formats. */
   readonly headerLines: number;
+  /**
+   * True when the files hold no record with any value, known before columns are matched: JSON that
+   * is `[]`, `{}`, objects without keys or nothing at all (the reader then finds no columns). A CSV
+   * with only its header is found empty by counting rows instead.
+   */
+  readonly holdsNoRecords: boolean;
   /** What positions in this file count. */
   positionKind(file: string): PositionKind;
   /**

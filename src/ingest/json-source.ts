@@ -28,6 +28,7 @@ export class JsonSource implements FileSource {
     private readonly format: string,
     private readonly arrays: Set<string>,
     private readonly options: ConformOptions,
+    readonly holdsNoRecords: boolean,
   ) {}
 
   static async open(
@@ -46,7 +47,14 @@ export class JsonSource implements FileSource {
       `DESCRIBE SELECT * FROM read_json(${fileList(files)}, format = ${quoteLiteral(format)})`,
     );
     const columns = described.rows.map((row) => ({ name: String(row.column_name), type: 'VARCHAR' }));
-    return new JsonSource(files, columns, format, arrays, options);
+    return new JsonSource(
+      files,
+      columns,
+      format,
+      arrays,
+      options,
+      await holdsNoRecords(session, files, format, described.rows),
+    );
   }
 
   positionKind(file: string): PositionKind {
@@ -67,6 +75,33 @@ export class JsonSource implements FileSource {
     if (options.locate) parts.push(`filename = ${quoteLiteral(FILE_COLUMN)}`);
     return `read_json(${parts.join(', ')})${scanAlias(this.columns, options.locate ?? false)}`;
   }
+}
+
+/**
+ * Whether the files hold no record with a value. When no record has a key, the reader describes one
+ * column `json` (typed JSON, or a MAP for empty objects); then count the records that are more than
+ * `{}`, `[]` or `null`.
+ */
+async function holdsNoRecords(
+  session: EngineSession,
+  files: string[],
+  format: string,
+  described: Record<string, unknown>[],
+): Promise<boolean> {
+  const [only] = described;
+  const type = String(only?.column_type ?? '');
+  if (
+    described.length !== 1 ||
+    only?.column_name !== 'json' ||
+    !(type === 'JSON' || type.startsWith('MAP('))
+  ) {
+    return false;
+  }
+  const result = await session.query(
+    `SELECT count(*) FILTER (WHERE r.json IS NOT NULL AND r.json::VARCHAR NOT IN ('{}', '[]', 'null')) AS n ` +
+      `FROM read_json(${fileList(files)}, format = ${quoteLiteral(format)}) AS r`,
+  );
+  return Number(result.rows[0]?.n ?? 0) === 0;
 }
 
 /** The first non-whitespace character of a file (after a byte-order mark), or '' when empty. */

@@ -15,6 +15,7 @@ export class ParquetSource implements FileSource {
   readonly recordsMalformedRows = false;
   readonly multilineRecords = false;
   readonly castsWhileReading = false;
+  readonly holdsNoRecords = false;
   readonly headerLines = 0;
 
   private constructor(

@@ -140,6 +140,11 @@ export interface TaskDef {
   sql?: string;
   sqlFile?: string;
   mode: 'replace' | 'append' | 'merge';
+  /**
+   * Whether an ingestion with `mode: replace` may publish an empty version when its source has no
+   * rows. Absent (false): the run fails and the current version stays.
+   */
+  allowEmpty?: boolean;
   badRows: BadRowsDef;
   schedule?: ScheduleDef;
   retries: { attempts: number; backoffMs: number };

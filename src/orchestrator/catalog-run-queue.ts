@@ -3,7 +3,15 @@ import type { TaskGraph } from '../graph/index.ts';
 import type { Run } from '../model/index.ts';
 import { newRunId } from '../runner/index.ts';
 import { RunReadiness } from './run-readiness.ts';
-import type { CancelOutcome, ClaimResult, RecoveredRuns, RunQueue, RunRequest } from './run-queue.ts';
+import { TASK_LEASE_TTL_MS } from './task-lease.ts';
+import type {
+  CancelOutcome,
+  ClaimResult,
+  HeartbeatOutcome,
+  RecoveredRuns,
+  RunQueue,
+  RunRequest,
+} from './run-queue.ts';
 
 /**
  * The run queue of `orchestrator: local`, kept in the catalog: a queued run is a `runs` row with
@@ -12,12 +20,15 @@ import type { CancelOutcome, ClaimResult, RecoveredRuns, RunQueue, RunRequest } 
  */
 export class CatalogRunQueue implements RunQueue {
   private readonly readiness: RunReadiness;
+  private readonly leaseTtlMs: number;
 
   constructor(
     private readonly store: CatalogStore,
     graph: TaskGraph,
+    options: { leaseTtlMs?: number } = {},
   ) {
     this.readiness = new RunReadiness(graph);
+    this.leaseTtlMs = options.leaseTtlMs ?? TASK_LEASE_TTL_MS;
   }
 
   async enqueue(request: RunRequest): Promise<EnqueueOutcome> {
@@ -44,36 +55,58 @@ export class CatalogRunQueue implements RunQueue {
     options: { busyTasks?: ReadonlySet<string>; now?: Date } = {},
   ): Promise<ClaimResult> {
     let nextDueAt: number | undefined;
-    const claimed = await this.store.claimRun(owner, (active) => {
-      const choice = this.readiness.choose(active, (options.now ?? new Date()).getTime(), options.busyTasks);
-      nextDueAt = choice.nextDueAt;
-      return choice.runId;
-    });
+    // The claim takes the task's lease too: a task that `tessera run` (or another server) runs
+    // now counts as running, so it is not claimed until its lease is released or lapses.
+    const claimed = await this.store.claimRun(
+      owner,
+      (active, leasedTasks) => {
+        const busy = new Set([...(options.busyTasks ?? []), ...leasedTasks]);
+        const choice = this.readiness.choose(active, (options.now ?? new Date()).getTime(), busy);
+        nextDueAt = choice.nextDueAt;
+        return choice.runId;
+      },
+      { expiresAt: this.leaseExpiry() },
+    );
     return { claimed, nextDueAt };
   }
 
-  heartbeat(owner: string, runIds: string[]): Promise<string[]> {
-    return this.store.heartbeatRuns(owner, runIds);
+  async heartbeat(owner: string, runIds: string[]): Promise<HeartbeatOutcome> {
+    const held = new Set(await this.store.renewTaskLeases(owner, runIds, this.leaseExpiry()));
+    return {
+      cancelRequested: await this.store.heartbeatRuns(owner, runIds),
+      leaseLost: runIds.filter((id) => !held.has(id)),
+    };
   }
 
-  retry(
+  private leaseExpiry(): string {
+    return new Date(Date.now() + this.leaseTtlMs).toISOString();
+  }
+
+  async retry(
     runId: string,
     owner: string,
     next: { attempt: number; notBefore: Date; error: string },
   ): Promise<boolean> {
-    return this.store.requeueRun(
+    const requeued = await this.store.requeueRun(
       runId,
       { attempt: next.attempt, notBefore: next.notBefore.toISOString(), error: next.error },
       owner,
     );
+    await this.store.releaseTaskLease(runId, owner);
+    return requeued;
   }
 
-  release(runId: string, owner?: string): Promise<boolean> {
-    return this.store.requeueRun(runId, {}, owner);
+  async release(runId: string, owner?: string): Promise<boolean> {
+    const entry = owner === undefined ? await this.store.getQueuedRun(runId) : undefined;
+    const requeued = await this.store.requeueRun(runId, {}, owner);
+    const holder = owner ?? entry?.queue.owner;
+    if (holder !== undefined) await this.store.releaseTaskLease(runId, holder);
+    return requeued;
   }
 
-  async complete(_runId: string, _owner: string): Promise<void> {
+  async complete(runId: string, owner: string): Promise<void> {
     // The runner already recorded the outcome on the run's row, which is the queue entry itself.
+    await this.store.releaseTaskLease(runId, owner);
   }
 
   async fail(runId: string, owner: string, error: string): Promise<void> {
@@ -126,10 +159,22 @@ export class CatalogRunQueue implements RunQueue {
     ownerAlive: (owner: string) => boolean;
     staleBefore: Date;
   }): Promise<RecoveredRuns> {
-    const recovered: RecoveredRuns = { requeued: [], cancelled: [] };
+    const recovered: RecoveredRuns = { requeued: [], cancelled: [], failed: [] };
+    const leases = new Map((await this.store.listTaskLeases()).map((lease) => [lease.runId, lease]));
     for (const { run, queue } of await this.store.listActiveRuns()) {
-      // Runs without an owner were started outside the queue (`tessera run` with no server): not ours to judge.
       const owner = queue.owner;
+      if (run.status === 'running' && owner === undefined) {
+        // Started outside the queue (`tessera run` with no server): judged by its task lease.
+        const lease = leases.get(run.id);
+        if (!lease || lease.owner === options.self) continue;
+        const expired = Date.parse(lease.expiresAt) < Date.now();
+        if (options.ownerAlive(lease.owner) && !expired) continue;
+        const error = `the process running it (${lease.owner}) died before the run ended`;
+        await this.store.updateRun(run.id, { status: 'failed', finishedAt: new Date().toISOString(), error });
+        await this.store.releaseTaskLease(run.id, lease.owner);
+        recovered.failed.push({ ...run, status: 'failed', error });
+        continue;
+      }
       if (run.status !== 'running' || owner === undefined || owner === options.self) continue;
       const silent =
         queue.heartbeatAt !== undefined && Date.parse(queue.heartbeatAt) < options.staleBefore.getTime();
@@ -144,6 +189,7 @@ export class CatalogRunQueue implements RunQueue {
         });
         recovered.cancelled.push({ ...run, status: 'cancelled', error });
       } else if (await this.store.requeueRun(run.id, {}, owner)) {
+        await this.store.releaseTaskLease(run.id, owner);
         await this.store.appendRunLog([
           {
             runId: run.id,

@@ -11,6 +11,7 @@ export type {
   CancelOutcome,
   ClaimResult,
   EnqueueOutcome,
+  HeartbeatOutcome,
   QueuedRun,
   RecoveredRuns,
   RunQueue,

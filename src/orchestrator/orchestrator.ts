@@ -89,7 +89,9 @@ export class Orchestrator {
     private readonly host: OrchestratorHost,
     private readonly options: OrchestratorOptions = {},
   ) {
-    this.queue = options.queue ?? new CatalogRunQueue(host.store, host.graph);
+    this.queue =
+      options.queue ??
+      new CatalogRunQueue(host.store, host.graph, { leaseTtlMs: options.staleAfterMs ?? 30_000 });
     this.paused = new PausedTasks(host.store);
     this.settings = {
       concurrency: options.concurrency ?? 2,
@@ -203,7 +205,30 @@ export class Orchestrator {
     const released = (await this.dispatcher?.stop(graceMs, !options.exitAfter)) ?? [];
     this.state = 'stopped';
     this.log(`orchestrator stopped${released.length > 0 ? `; requeued ${released.join(', ')}` : ''}`);
+    await this.reportLeftQueued();
     return released;
+  }
+
+  /** Runs still queued at stop stay queued in the catalog: say which, and what becomes of them. */
+  private async reportLeftQueued(): Promise<void> {
+    let queued: QueuedRun[];
+    try {
+      queued = (await this.queue.active()).filter((entry) => entry.run.status === 'queued');
+    } catch (error) {
+      this.log(`cannot list the runs left queued: ${error instanceof Error ? error.message : String(error)}`);
+      return;
+    }
+    if (queued.length === 0) return;
+    const listed = queued
+      .map(({ run, queue }) => {
+        const due = queue.notBefore ? `, due ${queue.notBefore}` : '';
+        return `${run.id} (${run.task}, ${run.trigger}, attempt ${run.attempt}${due})`;
+      })
+      .join(', ');
+    this.log(
+      `${queued.length} run${queued.length === 1 ? '' : 's'} left queued: ${listed}; they run when serve starts again ` +
+        '(`tessera runs --status queued` lists them; `tessera run TASK` without a server supersedes them)',
+    );
   }
 
   /** Queue a run (or merge it into the task's queued run) and look at the queue at once. */
@@ -249,7 +274,7 @@ export class Orchestrator {
   /** Requeue runs whose owner died: at start at once, then now and then (other hosts' workers). */
   private async recover(): Promise<void> {
     this.lastRecovery = Date.now();
-    const { requeued, cancelled } = await this.queue.recover({
+    const { requeued, cancelled, failed } = await this.queue.recover({
       self: this.owner.id,
       ownerAlive: ownerMayBeAlive,
       staleBefore: new Date(Date.now() - this.settings.staleAfterMs),
@@ -258,6 +283,7 @@ export class Orchestrator {
       this.log(`run ${run.id} of ${run.task} was running in ${deadOwner}, which died; queued again`);
     }
     for (const run of cancelled) this.log(`run ${run.id} of ${run.task}: ${run.error ?? 'cancelled'}`);
+    for (const run of failed) this.log(`run ${run.id} of ${run.task} failed: ${run.error ?? ''}`);
     if (requeued.length > 0) this.dispatcher?.wake();
   }
 

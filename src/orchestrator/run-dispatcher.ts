@@ -269,7 +269,22 @@ export class RunDispatcher {
       .map((execution) => execution.entry.run.id);
     if (ids.length === 0) return;
     try {
-      for (const id of await this.queue.heartbeat(this.owner.id, ids)) {
+      const { cancelRequested, leaseLost } = await this.queue.heartbeat(this.owner.id, ids);
+      for (const id of leaseLost) {
+        const execution = this.executions.get(id);
+        if (!execution || execution.published || execution.controller.signal.aborted) continue;
+        const { run } = execution.entry;
+        // Heartbeats failed for longer than the lease lasts, and another process took the task:
+        // stop before publishing rather than run the task twice at once.
+        execution.controller.abort(
+          new RunFailedError(
+            `run ${id} lost the lease of task ${run.task} (not renewed in time; another process took it over); stopped before publishing`,
+            { task: run.task, runId: id },
+          ),
+        );
+        this.hooks.log(`run ${id} of ${run.task}: lost the task lease; stopping`);
+      }
+      for (const id of cancelRequested) {
         const execution = this.executions.get(id);
         if (!execution || execution.cancelRequested || execution.published) continue;
         execution.cancelRequested = true;

@@ -56,8 +56,11 @@ export interface RunQueue {
    * still settling). Oldest first.
    */
   claimNext(owner: string, options?: { busyTasks?: ReadonlySet<string>; now?: Date }): Promise<ClaimResult>;
-  /** `owner` still works on these runs. Returns the ids among them whose cancellation was requested. */
-  heartbeat(owner: string, runIds: string[]): Promise<string[]>;
+  /**
+   * `owner` still works on these runs (renewing their task leases). Returns the ids among them whose
+   * cancellation was requested, and those whose task lease another process took over (they must stop).
+   */
+  heartbeat(owner: string, runIds: string[]): Promise<HeartbeatOutcome>;
   /** The attempt failed and another follows: queue the same run again as `attempt`, not before `notBefore`. */
   retry(
     runId: string,
@@ -88,9 +91,18 @@ export interface RunQueue {
   }): Promise<RecoveredRuns>;
 }
 
+/** What `heartbeat` found. */
+export interface HeartbeatOutcome {
+  cancelRequested: string[];
+  /** Runs whose task lease is no longer theirs (it lapsed and was taken over). */
+  leaseLost: string[];
+}
+
 /** What `recover` did. */
 export interface RecoveredRuns {
   /** Back in the queue, with the owner that died. */
   requeued: { run: Run; deadOwner: string }[];
   cancelled: Run[];
+  /** Runs of `tessera run` (no server) whose process died: recorded as failed. */
+  failed: Run[];
 }

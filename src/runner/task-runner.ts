@@ -33,6 +33,7 @@ import type {
 import type { RunContext } from './run-context.ts';
 import { newRunId } from './run-id.ts';
 import { RunCancelledError } from './run-cancelled-error.ts';
+import { RunSkippedError } from './run-skipped-error.ts';
 import { RunLogger } from './run-logger.ts';
 import { tableRelation, tableSelect } from './table-relation.ts';
 import { VersionFileWriter } from './version-file-writer.ts';
@@ -120,9 +121,22 @@ export async function runTask(context: RunContext, taskName: string, options: Ru
     });
   }
 
-  const session = await context.engine.openSession();
-  const stagingFolder = await context.storage.createStagingFolder(table.name, run.id);
+  // Setup (engine session, staging folder) happens inside the try: a setup that throws still
+  // records the run as failed, never leaves it `running`.
+  let session: EngineSession | undefined;
   try {
+    session = await setUp(
+      task,
+      'open an engine session',
+      "check the engine's settings in tessera.yaml and that the engine's files are writable",
+      () => context.engine.openSession(),
+    );
+    const stagingFolder = await setUp(
+      task,
+      `create the staging folder of ${table.name}`,
+      `check that the storage folder (${context.definitions.project.storage}) is a writable folder, with no file in the way`,
+      () => context.storage.createStagingFolder(table.name, run.id),
+    );
     const staged =
       task.type === 'ingestion'
         ? await stageIngestion({ context, session, task, table, stagingFolder, log })
@@ -168,16 +182,47 @@ export async function runTask(context: RunContext, taskName: string, options: Ru
       badRows: staged.badRows,
     } satisfies Partial<Run>);
   } catch (error) {
-    if (!(error instanceof TesseraError)) log.error(`unexpected error: ${(error as Error).stack ?? error}`);
     const message = error instanceof Error ? error.message : String(error);
-    log.error(message);
-    await context.storage.discardStaging(table.name, run.id);
-    const status = error instanceof RunCancelledError ? 'cancelled' : 'failed';
+    if (error instanceof RunSkippedError) {
+      log.info(message);
+    } else {
+      if (!(error instanceof TesseraError)) log.error(`unexpected error: ${(error as Error).stack ?? error}`);
+      log.error(message);
+    }
+    try {
+      await context.storage.discardStaging(table.name, run.id);
+    } catch (discardError) {
+      log.warn(`cannot delete the staging folder: ${errorText(discardError)}`);
+    }
+    const status =
+      error instanceof RunSkippedError
+        ? 'skipped'
+        : error instanceof RunCancelledError
+          ? 'cancelled'
+          : 'failed';
     Object.assign(run, { status, finishedAt: new Date().toISOString(), error: message });
   } finally {
-    session.close();
+    session?.close();
   }
   return finishRun(context, log, run, {});
+}
+
+/** A setup step of a run; what it throws becomes a failure that says which step failed and what to check. */
+async function setUp<T>(task: TaskDef, step: string, hint: string, action: () => Promise<T>): Promise<T> {
+  try {
+    return await action();
+  } catch (error) {
+    if (error instanceof TesseraError) throw error;
+    throw new RunFailedError(
+      `task ${task.name}: cannot ${step}: ${errorText(error)}; ${hint}`,
+      { task: task.name, table: task.target },
+      { cause: error },
+    );
+  }
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 async function notifyPublished(options: RunOptions, version: Version, log: RunLogger): Promise<void> {
@@ -271,6 +316,7 @@ async function stageIngestion(staging: Staging): Promise<StagedOutput> {
     await context.storage.commitFile(quarantineFile);
   }
   for (const line of result.log) log.info(scrub(line));
+  if (result.rowCount + result.badRowCount === 0) await refuseEmptySource(context, task, table);
   if (result.badRowCount > 0) {
     log.warn(
       scrub(
@@ -347,6 +393,30 @@ function agreeingMasks(
   previous: Readonly<Record<string, MaskKind>>,
 ): Record<string, MaskKind> {
   return Object.fromEntries(Object.entries(planned).filter(([field, mask]) => previous[field] === mask));
+}
+
+/**
+ * A source with no rows at all (a header-only CSV, an empty JSON array): `replace` would publish an
+ * empty table, so the run fails (the current version stays) unless the task sets `allow_empty`;
+ * for `append` and `merge` there is nothing new, and the run ends `skipped`.
+ */
+async function refuseEmptySource(context: RunContext, task: TaskDef, table: TableDef): Promise<void> {
+  const source = `source ${task.source?.uri ?? task.source?.type ?? '(none)'} of task ${task.name}`;
+  if (task.mode !== 'replace') {
+    throw new RunSkippedError(
+      `nothing new: the ${source} was empty (no rows); mode ${task.mode} has nothing to add to ${table.name}, so no version was published`,
+    );
+  }
+  if (task.allowEmpty) return;
+  const current = await context.store.getCurrentVersion(table.name);
+  const kept = current
+    ? `${table.name} version ${current.version} stays current`
+    : `${table.name} has no version yet`;
+  throw new RunFailedError(
+    `the ${source} was empty (no rows), and mode replace would replace ${table.name} with nothing; ${kept}. ` +
+      `If an empty table is expected, set allow_empty: true on task ${task.name} (${task.at.file})`,
+    { task: task.name, table: table.name },
+  );
 }
 
 /**

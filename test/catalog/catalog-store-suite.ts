@@ -10,6 +10,7 @@ import type {
   CatalogStore,
   DefinitionChanges,
   NewVersion,
+  TaskLeaseRequest,
 } from '../../src/catalog/catalog-store.ts';
 import { NotFoundError, TesseraError, UsageError } from '../../src/diagnostics/index.ts';
 import type { LineageEdge, QueryAuditEntry, Run, RunLogLine, TableDef } from '../../src/model/index.ts';
@@ -800,6 +801,143 @@ export function runCatalogStoreSuite(
             ['ingest_patients', 'abc'],
           ],
         );
+      });
+    });
+
+    describe('task leases', () => {
+      const at = (seconds: number) => new Date(Date.UTC(2026, 0, 1, 10, 0, seconds)).toISOString();
+      const request = (owner: string, runId: string, overrides: Partial<TaskLeaseRequest> = {}) => ({
+        task: 'ingest_patients',
+        owner,
+        runId,
+        now: at(0),
+        expiresAt: at(30),
+        ...overrides,
+      });
+
+      test('one holder per task: taken when free or expired, refused while held, idempotent for its holder', async () => {
+        const first = await store.acquireTaskLease(request('host:1:a', 'run-1'));
+        assert.deepEqual(first, {
+          acquired: true,
+          lease: {
+            task: 'ingest_patients',
+            owner: 'host:1:a',
+            runId: 'run-1',
+            acquiredAt: at(0),
+            expiresAt: at(30),
+          },
+        });
+        assert.equal((await store.acquireTaskLease(request('host:1:a', 'run-1'))).acquired, true, 'again');
+
+        const refused = await store.acquireTaskLease(request('host:2:b', 'run-2', { now: at(29) }));
+        assert.equal(refused.acquired, false);
+        assert.deepEqual(!refused.acquired && [refused.holder.owner, refused.holder.runId], [
+          'host:1:a',
+          'run-1',
+        ]);
+        const sameOwnerOtherRun = await store.acquireTaskLease(request('host:1:a', 'run-3', { now: at(1) }));
+        assert.equal(
+          sameOwnerOtherRun.acquired,
+          false,
+          'a second run of the task, even from the same process',
+        );
+
+        // Renewal moves the expiry; a lease of another owner or run is not renewed.
+        assert.deepEqual(await store.renewTaskLeases('host:1:a', ['run-1', 'run-9'], at(60)), ['run-1']);
+        assert.deepEqual(await store.renewTaskLeases('host:2:b', ['run-1'], at(90)), []);
+        assert.equal(
+          (await store.acquireTaskLease(request('host:2:b', 'run-2', { now: at(45) }))).acquired,
+          false,
+        );
+
+        // Expired (its holder stopped renewing): taken over; the old holder can neither renew nor release it.
+        const takeover = await store.acquireTaskLease(
+          request('host:2:b', 'run-2', { now: at(60), expiresAt: at(120) }),
+        );
+        assert.equal(takeover.acquired, true);
+        assert.deepEqual(await store.renewTaskLeases('host:1:a', ['run-1'], at(200)), []);
+        assert.equal(await store.releaseTaskLease('run-1', 'host:1:a'), false);
+
+        // A holder known to be dead is replaced before expiry.
+        const replaced = await store.acquireTaskLease(
+          request('host:3:c', 'run-4', { now: at(61), expiresAt: at(130), replacing: 'host:2:b' }),
+        );
+        assert.equal(replaced.acquired, true);
+        assert.deepEqual(
+          (await store.listTaskLeases()).map((lease) => [
+            lease.task,
+            lease.owner,
+            lease.runId,
+            lease.expiresAt,
+          ]),
+          [['ingest_patients', 'host:3:c', 'run-4', at(130)]],
+        );
+
+        assert.equal(await store.releaseTaskLease('run-4', 'host:3:c'), true);
+        assert.deepEqual(await store.listTaskLeases(), []);
+        assert.equal(
+          (await store.acquireTaskLease(request('host:1:a', 'run-5', { now: at(62) }))).acquired,
+          true,
+        );
+      });
+
+      test('concurrent takers of one task: exactly one gets it; other tasks are independent', async () => {
+        const now = new Date().toISOString();
+        const later = new Date(Date.now() + 60_000).toISOString();
+        const outcomes = await Promise.all(
+          Array.from({ length: 12 }, (_, index) =>
+            store.acquireTaskLease({
+              task: index < 10 ? 'build_summary' : `other_${index}`,
+              owner: `host:${index}:x`,
+              runId: `run-${index}`,
+              now,
+              expiresAt: later,
+            }),
+          ),
+        );
+        const winners = outcomes.slice(0, 10).filter((outcome) => outcome.acquired);
+        assert.equal(winners.length, 1);
+        const winner = winners[0]!.acquired ? winners[0]!.lease : undefined;
+        for (const outcome of outcomes.slice(0, 10)) {
+          const holder = outcome.acquired ? outcome.lease : outcome.holder;
+          assert.deepEqual(holder, winner, 'every loser is told who won');
+        }
+        assert.ok(outcomes.slice(10).every((outcome) => outcome.acquired));
+      });
+
+      test('claimRun with a lease skips tasks leased elsewhere and takes the lease with the claim', async () => {
+        const later = new Date(Date.now() + 60_000).toISOString();
+        await store.enqueueRun(run('l1', 'ingest_patients', '2026-01-01T10:00:00.000Z'), {});
+        await store.enqueueRun(run('l2', 'build_summary', '2026-01-01T10:00:01.000Z'), {});
+        await store.acquireTaskLease({
+          task: 'ingest_patients',
+          owner: 'cli:1:z',
+          runId: 'cli-run',
+          expiresAt: later,
+        });
+        let seen: string[] = [];
+        const claimed = await store.claimRun(
+          'server:2:y',
+          (active, leased) => {
+            seen = [...leased];
+            return active.find((entry) => entry.run.status === 'queued' && !leased.has(entry.run.task))?.run
+              .id;
+          },
+          { expiresAt: later },
+        );
+        assert.deepEqual(seen, ['ingest_patients']);
+        assert.equal(claimed?.run.id, 'l2');
+        const leases = await store.listTaskLeases();
+        assert.deepEqual(
+          leases.map((lease) => [lease.task, lease.owner, lease.runId]),
+          [
+            ['build_summary', 'server:2:y', 'l2'],
+            ['ingest_patients', 'cli:1:z', 'cli-run'],
+          ],
+        );
+        // A chooser that names a run whose task is leased elsewhere claims nothing: the run stays queued.
+        assert.equal(await store.claimRun('server:2:y', () => 'l1', { expiresAt: later }), undefined);
+        assert.equal((await store.getRun('l1'))?.status, 'queued');
       });
     });
 

@@ -37,6 +37,31 @@ mode: upsert
     assert.deepEqual(definitions.tasks, []);
   });
 
+  it('allow_empty is a boolean, kept on the task only when true', async () => {
+    const task = (name: string, allowEmpty: string) =>
+      `kind: task\nname: ${name}\ntype: ingestion\ntarget: a.b\nsource: { type: csv, uri: b.csv }\n${allowEmpty}\n`;
+    const root = await writeCatalogRepo({
+      'owners/a.yaml': OWNER_YAML,
+      'tables/b.yaml': 'kind: table\nname: a.b\nowner: clinical-data\n',
+      'tasks/t.yaml': [
+        task('yes_empty', 'allow_empty: true'),
+        task('no_empty', 'allow_empty: false'),
+        task('bad_empty', 'allow_empty: sometimes'),
+      ].join('---\n'),
+    });
+    const { diagnostics, definitions } = await loadDefinitions(root, { env: {} });
+    // (The shared target without a schema is reported too; only allow_empty matters here.)
+    assert.deepEqual(
+      formatted(diagnostics).filter((line) => line.includes('allow_empty')),
+      [
+        'tasks/t.yaml:20:14: error invalid-type: task bad_empty: `allow_empty` must be true or false, not a string',
+      ],
+    );
+    const byName = new Map(definitions.tasks.map((entry) => [entry.name, entry]));
+    assert.equal(byName.get('yes_empty')?.allowEmpty, true);
+    assert.equal('allowEmpty' in byName.get('no_empty')!, false);
+  });
+
   it('reports YAML syntax errors, missing and unknown kinds, non-map documents and duplicate names', async () => {
     const root = await writeCatalogRepo({
       'owners/a.yaml': OWNER_YAML,

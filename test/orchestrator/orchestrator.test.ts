@@ -278,6 +278,47 @@ describe('Orchestrator', () => {
     );
   });
 
+  test('a run whose task lease another process took over stops before publishing', async (t) => {
+    const setup = await setUp(t, { sql: { build_low: SLOW_LOW_SQL } });
+    const { orchestrator, store } = setup;
+    await orchestrator.start();
+    await orchestrator.enqueue({ task: 'ingest_readings', trigger: 'manual', downstream: false });
+    await orchestrator.whenIdle(60_000);
+    await orchestrator.enqueue({ task: 'build_low', trigger: 'manual', downstream: false });
+    const slow = await waitFor(
+      'build_low to be running',
+      async () => (await store.listRuns({ task: 'build_low', status: 'running' }))[0],
+      60_000,
+      20,
+    );
+    const [lease] = await store.listTaskLeases();
+    assert.deepEqual(
+      [lease?.task, lease?.owner, lease?.runId],
+      ['build_low', orchestrator.owner.id, slow.id],
+    );
+
+    // Another process takes the task over (as if this server's heartbeats had stopped reaching the catalog).
+    const takeover = await store.acquireTaskLease({
+      task: 'build_low',
+      owner: 'elsewhere:1:aa',
+      runId: 'other-run',
+      expiresAt: new Date(Date.now() + 60_000).toISOString(),
+      replacing: orchestrator.owner.id,
+    });
+    assert.equal(takeover.acquired, true);
+    await orchestrator.whenIdle(60_000);
+
+    const run = (await store.getRun(slow.id))!;
+    assert.equal(run.status, 'failed');
+    assert.match(run.error ?? '', /lost the lease of task build_low/);
+    assert.equal((await store.listVersions('mart.low')).length, 0, 'nothing published');
+    assert.deepEqual(
+      (await store.listTaskLeases()).map((held) => held.owner),
+      ['elsewhere:1:aa'],
+      "the other process's lease is left alone",
+    );
+  });
+
   test('cancel ends a queued run at once and stops a running one before it publishes; downstream is skipped', async (t) => {
     const setup = await setUp(t, { sql: { build_low: SLOW_LOW_SQL } });
     const { orchestrator, store } = setup;
