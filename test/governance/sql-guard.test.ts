@@ -196,11 +196,15 @@ describe('QueryGuard', () => {
     assert.deepEqual(clear, [{ d: createHash('md5').update('MRN-CA-0001').digest('hex') }]);
   });
 
-  test('a de-identified version stores keyed hashes: digests are refused over it too', async () => {
-    const base = warehouse.context();
+  test('a version that stores keyed hashes: digests are refused over it, even for a principal who unmasks', async () => {
+    const clinician: RoleDef = { ...ANALYST_ROLE, name: 'clinician', unmask: ['PHI'] };
+    const base = warehouse.context(BOB, [clinician]);
     const context: GuardContext = {
       ...base,
-      resolveRelation: async (request) => ({ ...(await base.resolveRelation(request))!, deidentified: true }),
+      resolveRelation: async (request) => ({
+        ...(await base.resolveRelation(request))!,
+        storedMasks: { mrn: 'HASH' },
+      }),
     };
     await assert.rejects(
       guardQuery('SELECT sha256(patient_id) FROM clinical.patients', context),
