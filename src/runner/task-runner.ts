@@ -186,8 +186,14 @@ export async function runTask(context: RunContext, taskName: string, options: Ru
     if (error instanceof RunSkippedError) {
       log.info(message);
     } else {
-      if (!(error instanceof TesseraError)) log.error(`unexpected error: ${(error as Error).stack ?? error}`);
-      log.error(message);
+      if (!(error instanceof TesseraError)) {
+        // A bug. Run logs are read by owners through `tessera logs`: they say so in one line and
+        // never carry a stack trace; TESSERA_DEBUG=1 prints it on this process's stderr.
+        log.error(`unexpected error, a bug in Tessera (TESSERA_DEBUG=1 prints its stack trace): ${message}`);
+        if (process.env.TESSERA_DEBUG === '1') console.error(error);
+      } else {
+        log.error(message);
+      }
     }
     try {
       await context.storage.discardStaging(table.name, run.id);
