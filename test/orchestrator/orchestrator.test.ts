@@ -421,7 +421,11 @@ describe('Orchestrator', () => {
     await orchestrator.stop();
 
     const every = await runsOf(store, 'ingest_every');
-    assert.ok(every.every((run) => run.trigger === 'schedule' && run.status === 'succeeded'));
+    assert.ok(every.every((run) => run.trigger === 'schedule'));
+    // A tick that lands as serve stops leaves its run queued (stop never drops queued work).
+    const ran = every.filter((run) => run.status !== 'queued');
+    assert.ok(ran.length >= 3 && ran.every((run) => run.status === 'succeeded'));
+    assert.ok(every.length - ran.length <= 1, 'at most the run queued as serve stopped is left queued');
     assert.ok(Date.parse(every[0]!.queuedAt) - startedAt < 5000, 'a task that never ran is due at once');
     for (let index = 1; index < every.length; index++) {
       const gap = Date.parse(every[index]!.queuedAt) - Date.parse(every[index - 1]!.queuedAt);
