@@ -146,6 +146,26 @@ describe('governance through the CLI on the healthcare example', () => {
     }
   });
 
+  test('claims and encounters follow their patients: an analyst reads only those of their state', async () => {
+    const sql = (table: string) =>
+      `select count(*) as n, count(distinct patient_id) as patients from clinical.${table}`;
+    const expected = async (table: string) =>
+      (
+        await query(
+          `select count(*) as n from clinical.${table} x
+           where x.patient_id in (select patient_id from clinical.patients where state = 'CA')`,
+        )
+      )[0]!.n;
+    for (const table of ['claims', 'encounters']) {
+      const [all] = await query(sql(table));
+      const [mine] = await query(sql(table), ANALYST);
+      assert.equal(mine!.n, await expected(table), `${table}: exactly those of CA patients`);
+      assert.ok(Number(mine!.n) > 0 && Number(mine!.n) < Number(all!.n), `${table}: some, not all`);
+    }
+    const summary = await query('select distinct state from analytics.patient_summary', ANALYST);
+    assert.deepEqual(summary, [{ state: 'CA' }], 'the reviewed summary keeps its declared filter');
+  });
+
   test('an analyst naming a denied column gets "column not found"', async () => {
     const denied = await cli(['query', 'select last_name from clinical.patients', '--as', ANALYST]);
     assert.equal(denied.code, 1);
