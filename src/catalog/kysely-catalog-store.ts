@@ -115,9 +115,9 @@ export abstract class KyselyCatalogStore implements CatalogStore {
       for (const { def, fields, newSchemaVersion } of changes.upsertTables) {
         await this.upsertTable(trx, def, fields, newSchemaVersion, now, changes.gitCommit);
       }
-      if (changes.removeTables.length > 0) {
-        await trx.deleteFrom('schema_versions').where('table_name', 'in', changes.removeTables).execute();
-        await trx.deleteFrom('tables').where('name', 'in', changes.removeTables).execute();
+      for (const names of batches(changes.removeTables, 1)) {
+        await trx.deleteFrom('schema_versions').where('table_name', 'in', names).execute();
+        await trx.deleteFrom('tables').where('name', 'in', names).execute();
       }
 
       for (const task of changes.upsertTasks) {
@@ -129,8 +129,8 @@ export abstract class KyselyCatalogStore implements CatalogStore {
           )
           .execute();
       }
-      if (changes.removeTasks.length > 0) {
-        await trx.deleteFrom('tasks').where('name', 'in', changes.removeTasks).execute();
+      for (const names of batches(changes.removeTasks, 1)) {
+        await trx.deleteFrom('tasks').where('name', 'in', names).execute();
       }
 
       // The repo is the source of truth for who owns and who may read: replace these wholesale.
@@ -143,11 +143,8 @@ export abstract class KyselyCatalogStore implements CatalogStore {
         ...changes.removeTasks,
         ...changes.lineage.map((edge) => edge.task),
       ]);
-      if (lineageTasks.size > 0) {
-        await trx
-          .deleteFrom('lineage_edges')
-          .where('task', 'in', [...lineageTasks])
-          .execute();
+      for (const tasks of batches([...lineageTasks], 1)) {
+        await trx.deleteFrom('lineage_edges').where('task', 'in', tasks).execute();
       }
       await this.insertLineage(trx, changes.lineage);
     });
@@ -221,17 +218,12 @@ export abstract class KyselyCatalogStore implements CatalogStore {
     now: string,
   ): Promise<void> {
     await trx.deleteFrom(table).execute();
-    if (definitions.length === 0) return;
-    await trx
-      .insertInto(table)
-      .values(
-        definitions.map((definition) => ({
-          name: definition.name,
-          definition_json: JSON.stringify(definition),
-          updated_at: now,
-        })),
-      )
-      .execute();
+    const rows = definitions.map((definition) => ({
+      name: definition.name,
+      definition_json: JSON.stringify(definition),
+      updated_at: now,
+    }));
+    for (const batch of batches(rows, 3)) await trx.insertInto(table).values(batch).execute();
   }
 
   async listTables(): Promise<TableRecord[]> {
@@ -472,7 +464,7 @@ export abstract class KyselyCatalogStore implements CatalogStore {
           message: line.message,
         };
       });
-      await trx.insertInto('run_logs').values(rows).execute();
+      for (const batch of batches(rows, 5)) await trx.insertInto('run_logs').values(batch).execute();
     });
   }
 
@@ -946,11 +938,16 @@ export abstract class KyselyCatalogStore implements CatalogStore {
 
   async deferFileDeletions(table: string, files: string[], at: string): Promise<void> {
     if (files.length === 0) return;
-    await this.db
-      .insertInto('deferred_deletions')
-      .values(files.map((file) => ({ file, table_name: table, deferred_at: toIsoTimestamp(at) })))
-      .onConflict((conflict) => conflict.column('file').doNothing())
-      .execute();
+    const rows = files.map((file) => ({ file, table_name: table, deferred_at: toIsoTimestamp(at) }));
+    await this.db.transaction().execute(async (trx) => {
+      for (const batch of batches(rows, 3)) {
+        await trx
+          .insertInto('deferred_deletions')
+          .values(batch)
+          .onConflict((conflict) => conflict.column('file').doNothing())
+          .execute();
+      }
+    });
   }
 
   async listDeferredDeletions(table: string): Promise<string[]> {
@@ -1025,20 +1022,29 @@ export abstract class KyselyCatalogStore implements CatalogStore {
   }
 
   private async insertLineage(trx: CatalogTransaction, edges: LineageEdge[]): Promise<void> {
-    if (edges.length === 0) return;
-    await trx
-      .insertInto('lineage_edges')
-      .values(
-        edges.map((edge) => ({
-          from_table: edge.fromTable,
-          from_column: edge.fromColumn ?? null,
-          to_table: edge.toTable,
-          to_column: edge.toColumn ?? null,
-          task: edge.task,
-        })),
-      )
-      .execute();
+    const rows = edges.map((edge) => ({
+      from_table: edge.fromTable,
+      from_column: edge.fromColumn ?? null,
+      to_table: edge.toTable,
+      to_column: edge.toColumn ?? null,
+      task: edge.task,
+    }));
+    for (const batch of batches(rows, 5)) await trx.insertInto('lineage_edges').values(batch).execute();
   }
+}
+
+/**
+ * Bound parameters one statement may carry. SQLite refuses a statement over its variable limit
+ * (32,766 in the SQLite better-sqlite3 ships, 999 in builds before 3.32) and PostgreSQL over 65,535,
+ * so every multi-row insert and every `in (...)` list goes in slices under this budget, inside the
+ * caller's transaction: a definitions repo of any size applies.
+ */
+export const MAX_STATEMENT_PARAMETERS = 9_990;
+
+/** `items` in slices of at most MAX_STATEMENT_PARAMETERS / `parametersPerItem` items. */
+function* batches<T>(items: readonly T[], parametersPerItem: number): Generator<T[]> {
+  const size = Math.max(1, Math.floor(MAX_STATEMENT_PARAMETERS / parametersPerItem));
+  for (let start = 0; start < items.length; start += size) yield items.slice(start, start + size);
 }
 
 // Sorting names here, not in SQL, gives one order whatever the database's collation (and NULL placement).

@@ -1110,6 +1110,31 @@ export function runCatalogStoreSuite(
         await store.applyDefinitions(changes({ upsertTasks: [buildSummary], lineage: tableLevel }));
         assert.deepEqual(await store.listLineage(), [...tableLevel, otherEdge]);
       });
+
+      test('one apply of more rows than a statement may bind stores them all, and removes them all', async () => {
+        // 14,000 edges × 5 columns = 70,000 parameters: past SQLite's 32,766 and PostgreSQL's 65,535.
+        const count = 14_000;
+        const tasks = Array.from({ length: count }, (_, index) =>
+          projectionTask(`build_${index}`, `mart.t${index}`, 'select 1 as one'),
+        );
+        const edges: LineageEdge[] = tasks.map((task, index) => ({
+          fromTable: `raw.t${index}`,
+          fromColumn: 'id',
+          toTable: task.target,
+          toColumn: 'id',
+          task: task.name,
+        }));
+        const owners = Array.from({ length: count }, (_, index) => ownerDef(`team_${index}`));
+        await store.applyDefinitions(changes({ upsertTasks: tasks, lineage: edges, owners }));
+        assert.equal((await store.listLineage()).length, count);
+        const applied = await store.readDefinitions();
+        assert.equal(applied.tasks.length, count);
+        assert.equal(applied.owners.length, count);
+
+        await store.applyDefinitions(changes({ removeTasks: tasks.map((task) => task.name) }));
+        assert.deepEqual(await store.listLineage(), []);
+        assert.deepEqual((await store.readDefinitions()).tasks, []);
+      });
     });
   });
 }
