@@ -61,7 +61,7 @@ const duckdbOnlyIn = {
 };
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'ui/dist/**', 'tmp/**', 'bench/.data/**'] },
+  { ignores: ['node_modules/**', 'dist/**', 'ui/dist/**', 'tmp/**', 'bench/.data/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { formatDiagnostic } from '../diagnostics/diagnostic.ts';
 import { UsageError } from '../diagnostics/errors.ts';
-import { Platform } from '../platform.ts';
+import type { Platform } from '../platform.ts';
 
 /** Global flags every command reads. */
 export interface GlobalOptions {
@@ -20,6 +20,8 @@ export async function withPlatform<T>(
   options: GlobalOptions,
   work: (platform: Platform) => Promise<T>,
 ): Promise<T> {
+  // Loaded on demand: `--help` and usage errors never pay for the platform's modules (DuckDB, Kysely…).
+  const { Platform } = await import('../platform.ts');
   const platform = await Platform.open({ repo: options.repo });
   try {
     return await work(platform);

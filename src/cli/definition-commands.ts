@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { formatDiagnostic, hasErrors } from '../diagnostics/diagnostic.ts';
 import { formatPlan } from '../catalog/plan.ts';
-import { checkRepo } from '../platform.ts';
 import { globalOptions, print, warnAboutHashKey, withPlatform } from './cli-context.ts';
 
 /** `validate`, `plan`, `apply`: the definitions and the catalog. */
@@ -11,6 +10,7 @@ export function registerDefinitionCommands(program: Command): void {
     .description('parse and lint the catalog repo; prints path:line:col: error CODE: message')
     .action(async (_options, command: Command) => {
       const options = globalOptions(command);
+      const { checkRepo } = await import('../platform.ts');
       const { diagnostics } = await checkRepo({ repo: options.repo });
       print(options, diagnostics, () =>
         diagnostics.length === 0 ? 'ok: no problems found' : diagnostics.map(formatDiagnostic).join('\n'),

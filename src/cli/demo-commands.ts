@@ -5,9 +5,6 @@ import { mkdir, rm } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { FileAccessError, UsageError } from '../diagnostics/errors.ts';
-import { DuckdbEngine } from '../engines/duckdb/duckdb-engine.ts';
-import { writeHealthcareExample } from '../example/healthcare-example.ts';
-import { Platform } from '../platform.ts';
 import { formatRows } from './output-format.ts';
 import { formatRuns } from './run-commands.ts';
 
@@ -54,6 +51,7 @@ export function registerDemoCommands(program: Command): void {
       console.log(`1. writing the healthcare example with ${rows} synthetic patients to ${flags.dir}`);
       await writeExample(target, rows);
 
+      const { Platform } = await import('../platform.ts');
       const platform = await Platform.open({ repo: target });
       try {
         console.log('2. tessera apply');
@@ -79,6 +77,10 @@ export function registerDemoCommands(program: Command): void {
 }
 
 async function writeExample(target: string, patients: number): Promise<void> {
+  const [{ DuckdbEngine }, { writeHealthcareExample }] = await Promise.all([
+    import('../engines/duckdb/duckdb-engine.ts'),
+    import('../example/healthcare-example.ts'),
+  ]);
   const engine = await DuckdbEngine.create();
   try {
     await mkdir(target, { recursive: true }).catch((error: unknown) => {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { parseDuration } from '../definitions/index.ts';
+import { parseDuration } from '../definitions/duration-parser.ts';
 import { UsageError } from '../diagnostics/errors.ts';
 import type { AccessTokenInfo, QueryAuditEntry } from '../governance/index.ts';
 import { globalOptions, positiveIntegerFlag, print, withPlatform } from './cli-context.ts';

@@ -1,21 +1,10 @@
 import { Option, type Command } from 'commander';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { CatalogRunQueue } from '../orchestrator/catalog-run-queue.ts';
-import { parseDuration } from '../definitions/index.ts';
+import { parseDuration } from '../definitions/duration-parser.ts';
 import { FileAccessError, NotFoundError, UsageError } from '../diagnostics/errors.ts';
-import {
-  enqueueSelection,
-  exportAirflowDags,
-  findRunningServer,
-  Orchestrator,
-  pauseTask,
-  resumeTask,
-  ServerFileService,
-  waitForRuns,
-  type RunSelection,
-} from '../orchestrator/index.ts';
-import { Platform } from '../platform.ts';
+import type { RunSelection } from '../orchestrator/index.ts';
+import type { Platform } from '../platform.ts';
 import { globalOptions, print, withPlatform, type GlobalOptions } from './cli-context.ts';
 import { endedBadly, formatRuns } from './run-commands.ts';
 
@@ -63,6 +52,7 @@ export function registerOrchestrationCommands(program: Command): void {
     .action(async (runId: string, _flags, command: Command) => {
       const options = globalOptions(command);
       await withPlatform(options, async (platform) => {
+        const { CatalogRunQueue } = await import('../orchestrator/catalog-run-queue.ts');
         const outcome = await new CatalogRunQueue(platform.store, platform.graph).cancel(
           runId,
           'cancelled by request',
@@ -88,6 +78,7 @@ export function registerOrchestrationCommands(program: Command): void {
     .action(async (task: string, _flags, command: Command) => {
       const options = globalOptions(command);
       await withPlatform(options, async (platform) => {
+        const { pauseTask } = await loadOrchestrator();
         const cancelled = await pauseTask(platform.store, platform.definitions, task);
         print(options, { task, paused: true, cancelled }, () =>
           [
@@ -105,6 +96,7 @@ export function registerOrchestrationCommands(program: Command): void {
     .action(async (task: string, _flags, command: Command) => {
       const options = globalOptions(command);
       await withPlatform(options, async (platform) => {
+        const { resumeTask } = await loadOrchestrator();
         await resumeTask(platform.store, platform.definitions, task);
         print(options, { task, paused: false }, () => `resumed ${task}`);
       });
@@ -141,6 +133,7 @@ export function registerOrchestrationCommands(program: Command): void {
           );
         }
         await withPlatform(options, async (platform) => {
+          const { exportAirflowDags } = await loadOrchestrator();
           const dags = exportAirflowDags(platform.definitions, platform.graph, {
             operator: flags.operator,
             image: flags.image,
@@ -186,8 +179,10 @@ export async function runThroughServer(
   selection: RunSelection,
   wait: boolean,
 ): Promise<boolean> {
+  const { findRunningServer, enqueueSelection, waitForRuns } = await loadOrchestrator();
   const server = await findRunningServer(options.repo);
   if (!server) return false;
+  const { CatalogRunQueue } = await import('../orchestrator/catalog-run-queue.ts');
   await withPlatform(options, async (platform) => {
     await requireApplied(platform);
     const queue = new CatalogRunQueue(platform.store, platform.graph);
@@ -234,12 +229,14 @@ interface ServeSettings {
  * (the runs left `running` are recovered by the next start, as after a crash).
  */
 async function serve(options: GlobalOptions, settings: ServeSettings): Promise<void> {
+  const { findRunningServer, Orchestrator, ServerFileService } = await loadOrchestrator();
   const running = await findRunningServer(options.repo);
   if (running) {
     throw new UsageError(
       `a server is already running on ${options.repo} (pid ${running.pid}, since ${running.startedAt}); stop it first`,
     );
   }
+  const { Platform } = await import('../platform.ts');
   const platform = await Platform.open({ repo: options.repo });
   let released: string[] = [];
   try {
@@ -276,6 +273,11 @@ async function serve(options: GlobalOptions, settings: ServeSettings): Promise<v
     await platform.store.close().catch(() => {});
     process.exit(0);
   }
+}
+
+/** The orchestrator's modules, loaded when a command needs them rather than at CLI start-up. */
+function loadOrchestrator(): Promise<typeof import('../orchestrator/index.ts')> {
+  return import('../orchestrator/index.ts');
 }
 
 /** Like `tessera run`: no work against a catalog that disagrees with the repo. */

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { DURATION_HINT, parseDuration } from '../definitions/index.ts';
+import { DURATION_HINT, parseDuration } from '../definitions/duration-parser.ts';
 import { UsageError } from '../diagnostics/errors.ts';
 import { globalOptions, withPlatform } from './cli-context.ts';
 import { formatRows, type OutputFormat } from './output-format.ts';
