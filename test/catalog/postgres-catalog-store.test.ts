@@ -8,6 +8,7 @@ import { UsageError } from '../../src/diagnostics/index.ts';
 import { requireService } from '../support/services.ts';
 import { runCatalogStoreSuite } from './catalog-store-suite.ts';
 import { changes, tableDef } from './definition-builders.ts';
+import { postgresSchemaTemplate } from './migrated-catalog-templates.ts';
 
 const url = process.env.TESSERA_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const address = new URL(url).host;
@@ -22,7 +23,10 @@ const postgres = await requireService(`PostgreSQL at ${address}`, async () => {
   }
 });
 
-/** Every store gets its own schema, so tests never see each other's rows; all are dropped at the end. */
+/**
+ * Every store gets its own schema, so tests never see each other's rows; all are dropped at the end.
+ * The suite's stores are copies of one migrated schema; the tests below migrate fresh schemas.
+ */
 const schemas: string[] = [];
 function freshSchema(): string {
   const schema = `tessera_test_${randomBytes(6).toString('hex')}`;
@@ -41,7 +45,12 @@ async function dropSchemas(): Promise<void> {
 }
 
 describe('PostgreSQL catalog store', { skip: postgres.skip }, () => {
-  runCatalogStoreSuite('PostgreSQL', () => openCatalogStore(`${url}?schema=${freshSchema()}`), dropSchemas);
+  const template = postgresSchemaTemplate(url);
+  runCatalogStoreSuite(
+    'PostgreSQL',
+    () => template.open(),
+    () => template.cleanup(),
+  );
 
   describe('PostgresCatalogStore', () => {
     after(dropSchemas);

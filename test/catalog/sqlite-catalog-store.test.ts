@@ -9,14 +9,14 @@ import { fileURLToPath } from 'node:url';
 import { openCatalogStore } from '../../src/catalog/open-catalog-store.ts';
 import { runCatalogStoreSuite } from './catalog-store-suite.ts';
 import { changes, tableDef } from './definition-builders.ts';
+import { sqliteFileTemplate } from './migrated-catalog-templates.ts';
 
-const workDir = mkdtempSync(join(tmpdir(), 'tessera-sqlite-catalog-'));
-let opened = 0;
-
+// Each test's catalog file is a copy of one migrated template; the tests below migrate fresh files.
+const template = sqliteFileTemplate(mkdtempSync(join(tmpdir(), 'tessera-sqlite-catalog-')));
 runCatalogStoreSuite(
   'SQLite file',
-  () => openCatalogStore(`sqlite:${join(workDir, `store-${++opened}`, 'catalog.db')}`),
-  async () => rmSync(workDir, { recursive: true, force: true }),
+  () => template.open(),
+  () => template.cleanup(),
 );
 
 runCatalogStoreSuite('SQLite in memory', () => openCatalogStore('sqlite::memory:'));
