@@ -160,30 +160,26 @@ export interface TaskState {
   updatedAt: string;
 }
 
-/**
- * The catalog: definitions as applied, versions, runs, lineage. One interface, two databases
- * (SQLite and PostgreSQL), one conformance suite (`test/catalog/catalog-store-suite.ts`).
- * Timestamps are stored and returned as ISO-8601 UTC with milliseconds (`2026-11-01T00:00:00.000Z`),
- * whatever ISO spelling was passed in; lists of definitions come back sorted by name.
- */
-export interface CatalogStore {
-  /** Create or upgrade the schema. Idempotent, and safe when several processes start at once. */
-  migrate(): Promise<void>;
-  /** Release the connection(s). The store is unusable afterwards. */
-  close(): Promise<void>;
-
+/** Definitions as applied: what `plan` diffs against and what `apply` writes. */
+export interface CatalogDefinitions {
   /** Everything last applied; what `planChanges` diffs the repo against. */
   readDefinitions(): Promise<AppliedDefinitions>;
   /** Write one apply atomically. */
   applyDefinitions(changes: DefinitionChanges): Promise<void>;
+}
 
+/** Registered tables and their recorded schema versions. */
+export interface CatalogTables {
   /** Registered tables, by name. */
   listTables(): Promise<TableRecord[]>;
   /** A registered table, or `undefined`. */
   getTable(name: string): Promise<TableRecord | undefined>;
   /** The table's recorded schema versions, oldest first. */
   listSchemaVersions(table: string): Promise<SchemaVersionRecord[]>;
+}
 
+/** Versions of tables: publication, reads (current, by number, as of a time) and retention. */
+export interface CatalogVersions {
   /**
    * Publish: in one transaction, number the version (previous + 1), record it and move the table's
    * current pointer to it. Idempotent on `runId`: publishing the same run twice returns the first version.
@@ -203,7 +199,10 @@ export interface CatalogStore {
    * Unknown numbers are ignored. Returns the removed versions so their files can be deleted.
    */
   deleteVersions(table: string, versions: number[]): Promise<Version[]>;
+}
 
+/** Runs as history, and their logs. */
+export interface CatalogRuns {
   /** Record a new run (its id must be new). */
   createRun(run: Run): Promise<void>;
   /**
@@ -219,9 +218,10 @@ export interface CatalogStore {
   appendRunLog(lines: RunLogLine[]): Promise<void>;
   /** A run's lines in append order. */
   readRunLog(runId: string): Promise<RunLogLine[]>;
+}
 
-  // ---- run queue: queued runs are `runs` rows with status `queued`, so they survive restarts ----
-
+/** The run queue: queued runs are `runs` rows with status `queued`, so they survive restarts. */
+export interface CatalogRunQueue {
   /**
    * Record a `queued` run with its queue state. With a `dedupeKey`, if a run with that key is still
    * `queued` (not claimed), nothing is inserted and that run is returned (`created: false`).
@@ -263,9 +263,10 @@ export interface CatalogStore {
   finishQueuedRun(id: string, status: 'skipped' | 'cancelled', error: string): Promise<boolean>;
   /** Ask the owner of a `running` run to cancel it. Returns false when the run is not running. */
   requestRunCancel(id: string): Promise<boolean>;
+}
 
-  // ---- task leases: one run of a task at a time, across processes ----------------------------
-
+/** Task leases: one run of a task at a time, across processes. */
+export interface CatalogTaskLeases {
   /**
    * Take the task's lease for `runId`, atomically across processes: it is taken when no one holds it,
    * when its holder's lease expired (at `now`), when `replacing` holds it, or when the same owner
@@ -278,7 +279,10 @@ export interface CatalogStore {
   releaseTaskLease(runId: string, owner: string): Promise<boolean>;
   /** Every lease, expired ones included, by task name. */
   listTaskLeases(): Promise<TaskLease[]>;
+}
 
+/** Orchestration state of tasks, kept across restarts (pauses, `source_change` fingerprints). */
+export interface CatalogTaskStates {
   /** A task's orchestration state; `undefined` when none was ever recorded. */
   getTaskState(task: string): Promise<TaskState | undefined>;
   /** Every recorded task state, by task name. */
@@ -288,9 +292,10 @@ export interface CatalogStore {
     task: string,
     patch: Partial<Pick<TaskState, 'pausedAt' | 'sourceFingerprint'>>,
   ): Promise<TaskState>;
+}
 
-  // ---- governance: access tokens and the query audit log ----------------------------------
-
+/** Access tokens, stored as their hashes. */
+export interface CatalogAccessTokens {
   /** Record a new access token (its id and hash are new). */
   createAccessToken(token: AccessTokenRecord): Promise<void>;
   /** The token with this hash (revoked and expired ones included), or `undefined`. */
@@ -299,11 +304,18 @@ export interface CatalogStore {
   listAccessTokens(): Promise<AccessTokenRecord[]>;
   /** Mark a token revoked; false when no token has this id. Revoking again keeps the first `revokedAt`. */
   revokeAccessToken(id: string, revokedAt: string): Promise<boolean>;
+}
+
+/** The query audit log: one entry per governed query. */
+export interface CatalogQueryAudit {
   /** Append one query audit entry. */
   recordQueryAudit(entry: QueryAuditEntry): Promise<void>;
   /** Audit entries newest first (by `at`, then id), optionally one principal's, at most `limit`. */
   listQueryAudit(filter?: QueryAuditFilter): Promise<QueryAuditEntry[]>;
+}
 
+/** Read leases: the files of resolved versions, held for a reader so retention leaves them. */
+export interface CatalogReadLeases {
   /**
    * Lease the files of `versions` for reading until `expiresAt` (renew for longer reads, release
    * when done): retention leaves leased files in place. In one transaction, the versions are
@@ -317,22 +329,60 @@ export interface CatalogStore {
   releaseReadLease(id: string): Promise<void>;
   /** The files held by leases that expire after `now` (ISO-8601). */
   leasedFiles(now: string): Promise<Set<string>>;
+}
+
+/** Files of removed versions that were leased, deleted by a later retention pass. */
+export interface CatalogDeferredDeletions {
   /** Record files of removed versions that retention must delete later (they were leased). Idempotent. */
   deferFileDeletions(table: string, files: string[], at: string): Promise<void>;
   /** The files deferred for `table`, oldest first. */
   listDeferredDeletions(table: string): Promise<string[]>;
   /** Forget deferred files (deleted now). */
   forgetDeferredDeletions(files: string[]): Promise<void>;
+}
 
+/** Secrets the catalog generated for itself. */
+export interface CatalogKeys {
   /**
    * The catalog's secret key named `name` (e.g. `hash`): 32 random bytes as 64 hex digits, generated
    * on the first call and the same on every later call, from any process on this catalog (the first
    * insert wins and every caller reads back the stored key). Never log it.
    */
   catalogKey(name: string): Promise<string>;
+}
 
+/** Lineage edges between tables and columns, per task. */
+export interface CatalogLineage {
   /** Every lineage edge (table-level edges have no columns). */
   listLineage(): Promise<LineageEdge[]>;
   /** Replace the lineage edges produced by one task (e.g. once a projection's columns are known). */
   replaceTaskLineage(task: string, edges: LineageEdge[]): Promise<void>;
+}
+
+/**
+ * The catalog: definitions as applied, versions, runs, lineage. One interface, two databases
+ * (SQLite and PostgreSQL), one conformance suite (`test/catalog/catalog-store-suite.ts`).
+ * Timestamps are stored and returned as ISO-8601 UTC with milliseconds (`2026-11-01T00:00:00.000Z`),
+ * whatever ISO spelling was passed in; lists of definitions come back sorted by name.
+ * Made of one interface per concern, so a caller can depend on just the part it uses.
+ */
+export interface CatalogStore
+  extends
+    CatalogDefinitions,
+    CatalogTables,
+    CatalogVersions,
+    CatalogRuns,
+    CatalogRunQueue,
+    CatalogTaskLeases,
+    CatalogTaskStates,
+    CatalogAccessTokens,
+    CatalogQueryAudit,
+    CatalogReadLeases,
+    CatalogDeferredDeletions,
+    CatalogKeys,
+    CatalogLineage {
+  /** Create or upgrade the schema. Idempotent, and safe when several processes start at once. */
+  migrate(): Promise<void>;
+  /** Release the connection(s). The store is unusable afterwards. */
+  close(): Promise<void>;
 }

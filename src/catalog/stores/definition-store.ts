@@ -1,0 +1,156 @@
+import type { Kysely } from 'kysely';
+import type { FieldDef, OwnerDef, PrincipalDef, RoleDef, TaskDef } from '../../model/index.ts';
+import type { CatalogDatabase } from '../catalog-database.ts';
+import type {
+  CatalogDefinitions,
+  AppliedDefinitions,
+  DefinitionChanges,
+  CatalogTables,
+} from '../catalog-store.ts';
+import type { CatalogConnection, CatalogTransaction } from './catalog-connection.ts';
+import { byName } from './catalog-rows.ts';
+import { batches } from './statement-batches.ts';
+import { insertLineage } from './lineage-store.ts';
+
+/** The tables holding definitions as JSON, one row per name. */
+type DefinitionTable = 'tasks' | 'owners' | 'roles' | 'principals';
+
+/** Definitions as applied: read back whole, written by one `apply` transaction. */
+export class KyselyDefinitionStore implements CatalogDefinitions {
+  private readonly db: Kysely<CatalogDatabase>;
+
+  constructor(
+    connection: CatalogConnection,
+    private readonly tables: CatalogTables,
+  ) {
+    this.db = connection.db;
+  }
+
+  async readDefinitions(): Promise<AppliedDefinitions> {
+    const [tables, tasks, owners, roles, principals] = await Promise.all([
+      this.tables.listTables(),
+      this.readDefinitionTable<TaskDef>('tasks'),
+      this.readDefinitionTable<OwnerDef>('owners'),
+      this.readDefinitionTable<RoleDef>('roles'),
+      this.readDefinitionTable<PrincipalDef>('principals'),
+    ]);
+    return { tables, tasks, owners, roles, principals };
+  }
+
+  async applyDefinitions(changes: DefinitionChanges): Promise<void> {
+    const now = new Date().toISOString();
+    await this.db.transaction().execute(async (trx) => {
+      for (const { def, fields, newSchemaVersion } of changes.upsertTables) {
+        await this.upsertTable(trx, def, fields, newSchemaVersion, now, changes.gitCommit);
+      }
+      for (const names of batches(changes.removeTables, 1)) {
+        await trx.deleteFrom('schema_versions').where('table_name', 'in', names).execute();
+        await trx.deleteFrom('tables').where('name', 'in', names).execute();
+      }
+
+      for (const task of changes.upsertTasks) {
+        await trx
+          .insertInto('tasks')
+          .values({ name: task.name, definition_json: JSON.stringify(task), updated_at: now })
+          .onConflict((conflict) =>
+            conflict.column('name').doUpdateSet({ definition_json: JSON.stringify(task), updated_at: now }),
+          )
+          .execute();
+      }
+      for (const names of batches(changes.removeTasks, 1)) {
+        await trx.deleteFrom('tasks').where('name', 'in', names).execute();
+      }
+
+      // The repo is the source of truth for who owns and who may read: replace these wholesale.
+      await this.replaceDefinitionTable(trx, 'owners', changes.owners, now);
+      await this.replaceDefinitionTable(trx, 'roles', changes.roles, now);
+      await this.replaceDefinitionTable(trx, 'principals', changes.principals, now);
+
+      const lineageTasks = new Set([
+        ...changes.upsertTasks.map((task) => task.name),
+        ...changes.removeTasks,
+        ...changes.lineage.map((edge) => edge.task),
+      ]);
+      for (const tasks of batches([...lineageTasks], 1)) {
+        await trx.deleteFrom('lineage_edges').where('task', 'in', tasks).execute();
+      }
+      await insertLineage(trx, changes.lineage);
+    });
+  }
+
+  private async upsertTable(
+    trx: CatalogTransaction,
+    def: DefinitionChanges['upsertTables'][number]['def'],
+    fields: FieldDef[],
+    newSchemaVersion: number | undefined,
+    now: string,
+    gitCommit: string | undefined,
+  ): Promise<void> {
+    const existing = await trx
+      .selectFrom('tables')
+      .select('schema_version')
+      .where('name', '=', def.name)
+      .executeTakeFirst();
+    const definition = {
+      owner: def.owner,
+      description: def.description ?? null,
+      definition_json: JSON.stringify(def),
+      updated_at: now,
+    };
+    const schema =
+      newSchemaVersion !== undefined
+        ? { schema_version: newSchemaVersion, fields_json: JSON.stringify(fields) }
+        : undefined;
+    if (existing) {
+      await trx
+        .updateTable('tables')
+        .set({ ...definition, ...schema })
+        .where('name', '=', def.name)
+        .execute();
+    } else {
+      await trx
+        .insertInto('tables')
+        .values({
+          name: def.name,
+          ...definition,
+          schema_version: def.schemaVersion,
+          fields_json: JSON.stringify(fields),
+          current_version: null,
+          ...schema,
+        })
+        .execute();
+    }
+    if (newSchemaVersion !== undefined) {
+      await trx
+        .insertInto('schema_versions')
+        .values({
+          table_name: def.name,
+          schema_version: newSchemaVersion,
+          fields_json: JSON.stringify(fields),
+          applied_at: now,
+          git_commit: gitCommit ?? null,
+        })
+        .execute();
+    }
+  }
+
+  private async readDefinitionTable<T>(table: DefinitionTable): Promise<T[]> {
+    const rows = await this.db.selectFrom(table).select(['name', 'definition_json']).execute();
+    return rows.sort(byName).map((row) => JSON.parse(row.definition_json) as T);
+  }
+
+  private async replaceDefinitionTable(
+    trx: CatalogTransaction,
+    table: DefinitionTable,
+    definitions: { name: string }[],
+    now: string,
+  ): Promise<void> {
+    await trx.deleteFrom(table).execute();
+    const rows = definitions.map((definition) => ({
+      name: definition.name,
+      definition_json: JSON.stringify(definition),
+      updated_at: now,
+    }));
+    for (const batch of batches(rows, 3)) await trx.insertInto(table).values(batch).execute();
+  }
+}
