@@ -1,8 +1,9 @@
 /**
  * Fresh, migrated catalogs for the store suite without migrating each one: the migrations run once
- * into a template, and every test gets its own copy of it (a file copy for SQLite, a schema cloned
- * table by table for PostgreSQL). Each copy is a separate catalog, so tests stay isolated; the tests
- * that check migrating itself open fresh, unmigrated catalogs instead.
+ * into a template, and every test gets an empty migrated catalog of its own (a copy of the template
+ * file for SQLite; for PostgreSQL a schema a closed store left, emptied, or a clone of the template
+ * schema). Stores open at once never share a catalog, so tests stay isolated; the tests that check
+ * migrating itself open fresh, unmigrated catalogs instead.
  */
 import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,7 +11,10 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { CatalogStore } from '../../src/catalog/catalog-store.ts';
 import { openCatalogStore } from '../../src/catalog/open-catalog-store.ts';
-import { PostgresCatalogStore } from '../../src/catalog/postgres-catalog-store.ts';
+import {
+  PostgresCatalogStore,
+  type PostgresCatalogStoreOptions,
+} from '../../src/catalog/postgres-catalog-store.ts';
 import { SqliteCatalogStore } from '../../src/catalog/sqlite-catalog-store.ts';
 
 /** Opens copies of one migrated template; `cleanup` removes the template and every copy. */
@@ -43,22 +47,30 @@ export function sqliteFileTemplate(dir: string): CatalogTemplate {
 }
 
 /**
- * PostgreSQL catalogs in fresh schemas of the database at `url`: a template schema is migrated on
- * the first `open()`; each store's schema is then created in one statement with every template
- * table copied by `LIKE … INCLUDING ALL` (columns, defaults, constraints, indexes) and the
- * migrator's bookkeeping rows, so the copy counts as migrated. The catalog has no foreign keys and
- * no sequences, which `LIKE` would not carry over.
+ * PostgreSQL catalogs in schemas of the database at `url`. A template schema is migrated on the first
+ * `open()`. A store's schema is one a closed store left, emptied (`DELETE` from every catalog table
+ * but the migrator's bookkeeping; cheaper than `TRUNCATE`, which makes new files, on tables this
+ * small), or else a new one created in one statement with every template table copied by
+ * `LIKE … INCLUDING ALL` (columns, defaults, constraints, indexes) and the bookkeeping rows, so it
+ * counts as migrated. The catalog has no foreign keys and no sequences, which `LIKE` would not carry
+ * over and emptying would not reset. Stores open at once never share a schema.
  */
 export function postgresSchemaTemplate(url: string): CatalogTemplate {
   const schemas: string[] = [];
+  const closed: string[] = [];
   const newSchema = (): string => {
     const schema = `tessera_test_${randomBytes(6).toString('hex')}`;
     schemas.push(schema);
     return schema;
   };
-  let prepared: Promise<{ client: pg.Client; cloneSql: (schema: string) => string }> | undefined;
+  interface Template {
+    client: pg.Client;
+    cloneSql: (schema: string) => string;
+    emptySql: (schema: string) => string;
+  }
+  let prepared: Promise<Template> | undefined;
 
-  async function prepare(): Promise<{ client: pg.Client; cloneSql: (schema: string) => string }> {
+  async function prepare(): Promise<Template> {
     const template = newSchema();
     await (await openCatalogStore(`${url}?schema=${template}`)).close();
     const client = new pg.Client({ connectionString: url });
@@ -69,9 +81,11 @@ export function postgresSchemaTemplate(url: string): CatalogTemplate {
     );
     const tables = rows.map((row) => row.table_name);
     const bookkeeping = tables.filter((table) => table.startsWith('kysely_migration'));
-    if (!tables.includes('versions') || bookkeeping.length === 0) {
+    const catalogTables = tables.filter((table) => !bookkeeping.includes(table));
+    if (!catalogTables.includes('versions') || bookkeeping.length === 0) {
       throw new Error(`the template catalog schema ${template} lacks tables: ${tables.join(', ')}`);
     }
+    // Several statements, no parameters: one round trip, one implicit transaction.
     const cloneSql = (schema: string): string =>
       [
         `create schema "${schema}"`,
@@ -82,21 +96,28 @@ export function postgresSchemaTemplate(url: string): CatalogTemplate {
           (table) => `insert into "${schema}"."${table}" select * from "${template}"."${table}"`,
         ),
       ].join(';\n');
-    return { client, cloneSql };
+    const emptySql = (schema: string): string =>
+      catalogTables.map((table) => `delete from "${schema}"."${table}"`).join(';\n');
+    return { client, cloneSql, emptySql };
   }
 
   return {
     async open() {
       prepared ??= prepare();
-      const { client, cloneSql } = await prepared;
-      const schema = newSchema();
-      // Several statements, no parameters: one round trip, one implicit transaction.
-      await client.query(cloneSql(schema));
-      return new PostgresCatalogStore({ url, schema });
+      const { client, cloneSql, emptySql } = await prepared;
+      let schema = closed.pop();
+      if (schema !== undefined) await client.query(emptySql(schema));
+      else {
+        schema = newSchema();
+        await client.query(cloneSql(schema));
+      }
+      const reusable = schema;
+      return new RecyclingPostgresCatalogStore({ url, schema }, () => closed.push(reusable));
     },
     async cleanup() {
       const client = prepared ? (await prepared).client : undefined;
       prepared = undefined;
+      closed.splice(0);
       const dropped = schemas.splice(0);
       if (dropped.length === 0) {
         await client?.end();
@@ -113,4 +134,19 @@ export function postgresSchemaTemplate(url: string): CatalogTemplate {
       }
     },
   };
+}
+
+/** Hands its schema back for the next store once closed (its connections are gone then). */
+class RecyclingPostgresCatalogStore extends PostgresCatalogStore {
+  constructor(
+    options: PostgresCatalogStoreOptions,
+    private readonly onClosed: () => void,
+  ) {
+    super(options);
+  }
+
+  override async close(): Promise<void> {
+    await super.close();
+    this.onClosed();
+  }
 }
