@@ -142,6 +142,17 @@ export function runCatalogStoreSuite(
         assert.equal(await store.getTable('clinical.nobody'), undefined);
       });
 
+      test('applying a changed task replaces its definition and keeps the other tasks', async () => {
+        await registerSampleTables();
+        const changed = projectionTask(
+          'build_summary',
+          'analytics.summary',
+          'select count(*) as patients, max(age) as oldest from clinical.patients',
+        );
+        await store.applyDefinitions(changes({ upsertTasks: [changed] }));
+        assert.deepEqual((await store.readDefinitions()).tasks, [changed, ingestPatients]);
+      });
+
       test('a new table records its first schema version with the git commit; an inferred one records none', async () => {
         await registerSampleTables();
         const history = await store.listSchemaVersions('clinical.patients');

@@ -48,12 +48,20 @@ export class KyselyDefinitionStore implements CatalogDefinitions {
         await trx.deleteFrom('tables').where('name', 'in', names).execute();
       }
 
-      for (const task of changes.upsertTasks) {
+      // One row per name (the last given wins, as one upsert per task did): a multi-row upsert may
+      // not touch a row twice.
+      const taskRows = [...new Map(changes.upsertTasks.map((task) => [task.name, task])).values()].map(
+        (task) => ({ name: task.name, definition_json: JSON.stringify(task), updated_at: now }),
+      );
+      for (const batch of batches(taskRows, 3)) {
         await trx
           .insertInto('tasks')
-          .values({ name: task.name, definition_json: JSON.stringify(task), updated_at: now })
+          .values(batch)
           .onConflict((conflict) =>
-            conflict.column('name').doUpdateSet({ definition_json: JSON.stringify(task), updated_at: now }),
+            conflict.column('name').doUpdateSet((eb) => ({
+              definition_json: eb.ref('excluded.definition_json'),
+              updated_at: eb.ref('excluded.updated_at'),
+            })),
           )
           .execute();
       }
