@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { FieldDef, OwnerDef, PrincipalDef, RoleDef, TaskDef } from '../../model/index.ts';
+import type { OwnerDef, PrincipalDef, RoleDef, TaskDef } from '../../model/index.ts';
 import type { CatalogDatabase } from '../catalog-database.ts';
 import type {
   CatalogDefinitions,
@@ -40,9 +40,7 @@ export class KyselyDefinitionStore implements CatalogDefinitions {
   async applyDefinitions(changes: DefinitionChanges): Promise<void> {
     const now = new Date().toISOString();
     await this.db.transaction().execute(async (trx) => {
-      for (const { def, fields, newSchemaVersion } of changes.upsertTables) {
-        await this.upsertTable(trx, def, fields, newSchemaVersion, now, changes.gitCommit);
-      }
+      await this.upsertTables(trx, changes.upsertTables, now, changes.gitCommit);
       for (const names of batches(changes.removeTables, 1)) {
         await trx.deleteFrom('schema_versions').where('table_name', 'in', names).execute();
         await trx.deleteFrom('tables').where('name', 'in', names).execute();
@@ -86,59 +84,69 @@ export class KyselyDefinitionStore implements CatalogDefinitions {
     });
   }
 
-  private async upsertTable(
+  /**
+   * Insert or update tables in multi-row upserts, no statement per table. Rows with a new schema
+   * version also overwrite `schema_version` and `fields_json` when the table exists; the others keep
+   * them (a new table starts at `def.schemaVersion`). One entry per table name: the last given wins.
+   */
+  private async upsertTables(
     trx: CatalogTransaction,
-    def: DefinitionChanges['upsertTables'][number]['def'],
-    fields: FieldDef[],
-    newSchemaVersion: number | undefined,
+    upserts: DefinitionChanges['upsertTables'],
     now: string,
     gitCommit: string | undefined,
   ): Promise<void> {
-    const existing = await trx
-      .selectFrom('tables')
-      .select('schema_version')
-      .where('name', '=', def.name)
-      .executeTakeFirst();
-    const definition = {
+    const unique = [...new Map(upserts.map((upsert) => [upsert.def.name, upsert])).values()];
+    const row = ({ def, fields, newSchemaVersion }: (typeof upserts)[number]) => ({
+      name: def.name,
       owner: def.owner,
       description: def.description ?? null,
       definition_json: JSON.stringify(def),
       updated_at: now,
-    };
-    const schema =
-      newSchemaVersion !== undefined
-        ? { schema_version: newSchemaVersion, fields_json: JSON.stringify(fields) }
-        : undefined;
-    if (existing) {
-      await trx
-        .updateTable('tables')
-        .set({ ...definition, ...schema })
-        .where('name', '=', def.name)
-        .execute();
-    } else {
+      schema_version: newSchemaVersion ?? def.schemaVersion,
+      fields_json: JSON.stringify(fields),
+      current_version: null,
+    });
+    const keepSchema = unique.filter((upsert) => upsert.newSchemaVersion === undefined).map(row);
+    const newSchema = unique.filter((upsert) => upsert.newSchemaVersion !== undefined);
+    for (const batch of batches(keepSchema, 8)) {
       await trx
         .insertInto('tables')
-        .values({
-          name: def.name,
-          ...definition,
-          schema_version: def.schemaVersion,
-          fields_json: JSON.stringify(fields),
-          current_version: null,
-          ...schema,
-        })
+        .values(batch)
+        .onConflict((conflict) =>
+          conflict.column('name').doUpdateSet((eb) => ({
+            owner: eb.ref('excluded.owner'),
+            description: eb.ref('excluded.description'),
+            definition_json: eb.ref('excluded.definition_json'),
+            updated_at: eb.ref('excluded.updated_at'),
+          })),
+        )
         .execute();
     }
-    if (newSchemaVersion !== undefined) {
+    for (const batch of batches(newSchema.map(row), 8)) {
       await trx
-        .insertInto('schema_versions')
-        .values({
-          table_name: def.name,
-          schema_version: newSchemaVersion,
-          fields_json: JSON.stringify(fields),
-          applied_at: now,
-          git_commit: gitCommit ?? null,
-        })
+        .insertInto('tables')
+        .values(batch)
+        .onConflict((conflict) =>
+          conflict.column('name').doUpdateSet((eb) => ({
+            owner: eb.ref('excluded.owner'),
+            description: eb.ref('excluded.description'),
+            definition_json: eb.ref('excluded.definition_json'),
+            updated_at: eb.ref('excluded.updated_at'),
+            schema_version: eb.ref('excluded.schema_version'),
+            fields_json: eb.ref('excluded.fields_json'),
+          })),
+        )
         .execute();
+    }
+    const schemaVersions = newSchema.map(({ def, fields, newSchemaVersion }) => ({
+      table_name: def.name,
+      schema_version: newSchemaVersion!,
+      fields_json: JSON.stringify(fields),
+      applied_at: now,
+      git_commit: gitCommit ?? null,
+    }));
+    for (const batch of batches(schemaVersions, 5)) {
+      await trx.insertInto('schema_versions').values(batch).execute();
     }
   }
 
