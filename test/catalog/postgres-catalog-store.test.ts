@@ -25,7 +25,8 @@ const postgres = await requireService(`PostgreSQL at ${address}`, async () => {
 
 /**
  * Every store gets its own schema, so tests never see each other's rows; all are dropped at the end.
- * The suite's stores are copies of one migrated schema; the tests below migrate fresh schemas.
+ * The suite's stores get empty migrated schemas made from one migrated template (a closed store's
+ * schema emptied, or a clone); the tests below migrate fresh schemas.
  */
 const schemas: string[] = [];
 function freshSchema(): string {
