@@ -22,7 +22,11 @@ export class TaskGraph {
       if (!this.producers.has(task.target)) this.producers.set(task.target, task.name);
       const reads = [...new Set(task.reads)].sort(compare);
       this.upstream.set(task.name, reads);
-      for (const table of reads) this.consumers.set(table, [...(this.consumers.get(table) ?? []), task.name]);
+      for (const table of reads) {
+        const consumers = this.consumers.get(table);
+        if (consumers) consumers.push(task.name);
+        else this.consumers.set(table, [task.name]);
+      }
     }
     this.taskOrder = topologicalSort([...this.targets.keys()], (task) => this.upstreamTasksOf(task));
     this.tableOrder = topologicalSort(this.tableNames, (table) => {
