@@ -126,8 +126,9 @@ export function planChanges(
     }
     return changes;
   });
+  const declaredTables = new Map(definitions.tables.map((table) => [table.name, table]));
   for (const name of tables.added) {
-    const def = definitions.tables.find((table) => table.name === name)!;
+    const def = declaredTables.get(name)!;
     if (!def.schema) continue; // An inferred projection target gets its fields from its first run.
     schemaChanges.push({
       table: name,
