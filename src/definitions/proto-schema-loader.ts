@@ -48,12 +48,13 @@ export class ProtoSchemaLoader {
   constructor(private readonly repoRoot: string) {}
 
   /**
-   * The schema a table's `schema:` names, or undefined (with a diagnostic at `at` when the
-   * reference itself is wrong: malformed, missing file, unknown message).
+   * The schema a table's `schema:` names, or undefined (with a diagnostic at `locate()` when the
+   * reference itself is wrong: malformed, missing file, unknown message). `locate` is called only
+   * then, so a valid reference never needs the YAML's positions.
    */
   resolve(
     schemaRef: string,
-    at: SourceLocation,
+    locate: () => SourceLocation,
     label: string,
   ): { schema?: SchemaDef; diagnostics: Diagnostic[] } {
     const match = /^([^#]+\.proto)#\.?([A-Za-z_][\w.]*)$/.exec(schemaRef.trim());
@@ -61,7 +62,7 @@ export class ProtoSchemaLoader {
       return failure(
         'invalid-schema-ref',
         `${label}: \`schema\` must be \`path/to/file.proto#package.Message\` (e.g. \`schemas/clinical.proto#clinical.Patient\`)`,
-        at,
+        locate(),
       );
     }
     const [, path, messageName] = match as unknown as [string, string, string];
@@ -70,7 +71,7 @@ export class ProtoSchemaLoader {
       return failure(
         'missing-file',
         `${label}: schema file \`${path}\` does not exist (paths are relative to the repo)`,
-        at,
+        locate(),
       );
     }
     const key = `${absolutePath}#${messageName}`;
@@ -88,7 +89,7 @@ export class ProtoSchemaLoader {
       return failure(
         'unknown-message',
         `${label}: \`${path}\` defines no message \`${messageName}\`${messages.length ? `; it defines ${messages.map((name) => `\`${name}\``).join(', ')}` : ''}`,
-        at,
+        locate(),
       );
     }
     const fields = this.mapper.mapMessage(found);

@@ -74,6 +74,22 @@ function rememberSerialization(sql: string, serialized: string): void {
   serializedCacheCharacters += size;
 }
 
+/**
+ * The serialized AST of `sql` if it is in the parse cache, without parsing: a caller that keeps
+ * parses across processes (the definitions cache) saves it. Opaque text, for `primeParse` only.
+ */
+export function cachedParse(sql: string): string | undefined {
+  return serializedCache.get(sql);
+}
+
+/**
+ * Put a parse saved by `cachedParse` (from the same Tessera and DuckDB) back in the parse cache,
+ * so `parseSql(sql)` needs no parser. The caller vouches that it is intact (a checksum).
+ */
+export function primeParse(sql: string, serialized: string): void {
+  rememberSerialization(sql, serialized);
+}
+
 async function serialize(sql: string): Promise<string> {
   const cached = cachedSerialization(sql);
   if (cached !== undefined) return cached;

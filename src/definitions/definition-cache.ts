@@ -1,0 +1,207 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { readdirSync, statSync } from 'node:fs';
+import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { cachedParse, primeParse } from '../sql/index.ts';
+import type { ValidatedFile } from './catalog-document-parser.ts';
+
+/** The cache's place in a catalog repo: inside the state folder, which is the user's alone. */
+export const DEFINITION_CACHE_FILE = '.tessera/cache/definitions.json';
+
+const FORMAT = 'tessera-definitions-cache';
+/** Raise when what is cached changes shape; the code fingerprint covers changes of meaning. */
+const VERSION = 1;
+
+interface CacheHeader {
+  format: string;
+  version: number;
+  /** The code that produced the entries (see `codeFingerprint`); another code never trusts them. */
+  fingerprint: string;
+  /** SHA-256 of the body, hex: a torn or edited file is ignored. */
+  checksum: string;
+}
+
+interface CacheBody {
+  /** Per YAML file, by hash of its path and text: what it yields on its own. */
+  yaml: Record<string, ValidatedFile>;
+  /** Serialized ASTs (see `cachedParse`), by hash of the SQL text. */
+  sql: Record<string, string>;
+}
+
+/**
+ * What validating a repo learned, kept between runs in `.tessera/cache/definitions.json` (mode
+ * 0600) and keyed by content: each YAML file's validation (by its path and text) and each
+ * projection's parse (by its SQL). A warm run re-validates and re-parses only what changed, then
+ * runs the checks across files as usual. A missing, corrupt, foreign or outdated cache is
+ * ignored and rebuilt, never trusted. Each save keeps only the entries this run used.
+ */
+export class DefinitionCache {
+  private readonly usedFiles = new Map<string, ValidatedFile>();
+  private readonly usedParses = new Map<string, string>();
+  private added = false;
+
+  private constructor(
+    private readonly path: string | undefined,
+    private readonly fingerprint: string,
+    private readonly stored: CacheBody,
+  ) {}
+
+  /** The repo's cache; empty when there is none or it cannot be trusted. */
+  static async open(repoRoot: string): Promise<DefinitionCache> {
+    const path = join(repoRoot, DEFINITION_CACHE_FILE);
+    const fingerprint = codeFingerprint();
+    return new DefinitionCache(path, fingerprint, await readBody(path, fingerprint));
+  }
+
+  /** A cache that remembers nothing and saves nothing. */
+  static disabled(): DefinitionCache {
+    return new DefinitionCache(undefined, '', emptyBody());
+  }
+
+  /** The validation of `file` with exactly this text, when cached. */
+  validatedFile(file: string, text: string): ValidatedFile | undefined {
+    if (!this.path || !isCacheable(text)) return undefined;
+    const key = hash(`${file}\0${text}`);
+    const hit = Object.hasOwn(this.stored.yaml, key) ? this.stored.yaml[key] : undefined;
+    if (hit) this.usedFiles.set(key, hit);
+    return hit;
+  }
+
+  /** Keep a file's validation. Files that use `${VARIABLES}` are never kept: they depend on the environment. */
+  rememberFile(file: string, text: string, validated: ValidatedFile): void {
+    if (!this.path || !isCacheable(text) || validated.secrets.length > 0) return;
+    const { documents, diagnostics } = validated;
+    this.usedFiles.set(hash(`${file}\0${text}`), structuredClone({ documents, diagnostics, secrets: [] }));
+    this.added = true;
+  }
+
+  /** Put the cached parses of these SQL texts in the parser's cache, so they are not parsed again. */
+  primeParses(sqls: Iterable<string>): void {
+    if (!this.path) return;
+    for (const sql of sqls) {
+      const key = hash(sql);
+      const serialized = Object.hasOwn(this.stored.sql, key) ? this.stored.sql[key] : undefined;
+      if (typeof serialized !== 'string') continue;
+      primeParse(sql, serialized);
+      this.usedParses.set(key, serialized);
+    }
+  }
+
+  /** Keep the parses of these SQL texts (those the parser's cache holds now). */
+  rememberParses(sqls: Iterable<string>): void {
+    if (!this.path) return;
+    for (const sql of sqls) {
+      const key = hash(sql);
+      if (this.usedParses.has(key)) continue;
+      const serialized = cachedParse(sql);
+      if (serialized === undefined) continue;
+      this.usedParses.set(key, serialized);
+      this.added = true;
+    }
+  }
+
+  /**
+   * Write what this run used, when it differs from what was read. Best effort: a state folder
+   * that cannot be written (read-only checkout, full disk) only means the next run is cold.
+   */
+  async save(): Promise<void> {
+    if (!this.path) return;
+    const unchanged =
+      !this.added &&
+      this.usedFiles.size === Object.keys(this.stored.yaml).length &&
+      this.usedParses.size === Object.keys(this.stored.sql).length;
+    if (unchanged) return;
+    const body = JSON.stringify({
+      yaml: Object.fromEntries(this.usedFiles),
+      sql: Object.fromEntries(this.usedParses),
+    } satisfies CacheBody);
+    const header: CacheHeader = {
+      format: FORMAT,
+      version: VERSION,
+      fingerprint: this.fingerprint,
+      checksum: hash(body),
+    };
+    const folder = join(this.path, '..');
+    const temporary = `${this.path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    try {
+      await mkdir(folder, { recursive: true, mode: 0o700 });
+      await chmod(folder, 0o700);
+      await writeFile(temporary, `${JSON.stringify(header)}\n${body}`, { mode: 0o600, flag: 'wx' });
+      await rename(temporary, this.path);
+    } catch (error) {
+      await rm(temporary, { force: true }).catch(() => {});
+      if (typeof (error as NodeJS.ErrnoException).code !== 'string') throw error;
+    }
+  }
+}
+
+function emptyBody(): CacheBody {
+  return { yaml: {}, sql: {} };
+}
+
+/** The stored body when the file is there, intact, and written by this code; otherwise empty. */
+async function readBody(path: string, fingerprint: string): Promise<CacheBody> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    return emptyBody();
+  }
+  const newline = text.indexOf('\n');
+  if (newline < 0) return emptyBody();
+  const body = text.slice(newline + 1);
+  try {
+    const header = JSON.parse(text.slice(0, newline)) as Partial<CacheHeader> | null;
+    if (
+      header?.format !== FORMAT ||
+      header.version !== VERSION ||
+      header.fingerprint !== fingerprint ||
+      header.checksum !== hash(body)
+    ) {
+      return emptyBody();
+    }
+    const parsed = JSON.parse(body) as Partial<CacheBody> | null;
+    if (!isRecord(parsed?.yaml) || !isRecord(parsed.sql)) return emptyBody();
+    return { yaml: parsed.yaml, sql: parsed.sql };
+  } catch {
+    return emptyBody();
+  }
+}
+
+function isRecord<T>(value: unknown): value is Record<string, T> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** Text that may hold `${VARIABLE}` is validated every time: its result depends on the environment. */
+function isCacheable(text: string): boolean {
+  return !text.includes('${');
+}
+
+function hash(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+let fingerprintOnce: string | undefined;
+
+/**
+ * Which code validates and parses: Tessera's definitions, sql and model modules (name, size and
+ * modification time of each file) and the DuckDB parser's version. Any change of either makes
+ * every entry a stranger.
+ */
+function codeFingerprint(): string {
+  if (fingerprintOnce !== undefined) return fingerprintOnce;
+  const digest = createHash('sha256').update(`${FORMAT} ${VERSION}\n`);
+  const require = createRequire(import.meta.url);
+  digest.update(`duckdb ${(require('@duckdb/node-api/package.json') as { version: string }).version}\n`);
+  for (const folder of ['.', '../sql', '../model']) {
+    const path = fileURLToPath(new URL(folder, import.meta.url));
+    for (const name of readdirSync(path).sort()) {
+      const stats = statSync(join(path, name));
+      if (stats.isFile()) digest.update(`${folder}/${name} ${stats.size} ${stats.mtimeMs}\n`);
+    }
+  }
+  fingerprintOnce = digest.digest('hex');
+  return fingerprintOnce;
+}
