@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cachedParse, primeParse } from '../sql/index.ts';
 import type { ValidatedFile } from './catalog-document-parser.ts';
+import type { ProtoFileOutcome, ProtoOutcomeCache } from './proto-schema-loader.ts';
 
 /** The cache's place in a catalog repo: inside the state folder, which is the user's alone. */
 export const DEFINITION_CACHE_FILE = '.tessera/cache/definitions.json';
@@ -28,18 +29,21 @@ interface CacheBody {
   yaml: Record<string, ValidatedFile>;
   /** Serialized ASTs (see `cachedParse`), by hash of the SQL text. */
   sql: Record<string, string>;
+  /** Per .proto file, by hash of its content and its imports': the schemas resolved from it. */
+  protos: Record<string, ProtoFileOutcome>;
 }
 
 /**
  * What validating a repo learned, kept between runs in `.tessera/cache/definitions.json` (mode
- * 0600) and keyed by content: each YAML file's validation (by its path and text) and each
- * projection's parse (by its SQL). A warm run re-validates and re-parses only what changed, then
+ * 0600) and keyed by content: each YAML file's validation (by its path and text), each
+ * projection's parse (by its SQL) and the schemas of each .proto file (by its text and its imports'). A warm run re-validates and re-parses only what changed, then
  * runs the checks across files as usual. A missing, corrupt, foreign or outdated cache is
  * ignored and rebuilt, never trusted. Each save keeps only the entries this run used.
  */
-export class DefinitionCache {
+export class DefinitionCache implements ProtoOutcomeCache {
   private readonly usedFiles = new Map<string, ValidatedFile>();
   private readonly usedParses = new Map<string, string>();
+  private readonly usedProtos = new Map<string, ProtoFileOutcome>();
   private added = false;
 
   private constructor(
@@ -77,6 +81,21 @@ export class DefinitionCache {
     this.added = true;
   }
 
+  /** The outcome of resolving into a .proto file whose content and imports hash to `key`, when cached. */
+  get(key: string): ProtoFileOutcome | undefined {
+    if (!this.path) return undefined;
+    const hit = Object.hasOwn(this.stored.protos, key) ? this.stored.protos[key] : undefined;
+    if (hit) this.usedProtos.set(key, hit);
+    return hit;
+  }
+
+  /** Keep (or update) the outcome for a .proto file. */
+  set(key: string, outcome: ProtoFileOutcome): void {
+    if (!this.path) return;
+    this.usedProtos.set(key, outcome);
+    this.added = true;
+  }
+
   /** Put the cached parses of these SQL texts in the parser's cache, so they are not parsed again. */
   primeParses(sqls: Iterable<string>): void {
     if (!this.path) return;
@@ -111,11 +130,13 @@ export class DefinitionCache {
     const unchanged =
       !this.added &&
       this.usedFiles.size === Object.keys(this.stored.yaml).length &&
-      this.usedParses.size === Object.keys(this.stored.sql).length;
+      this.usedParses.size === Object.keys(this.stored.sql).length &&
+      this.usedProtos.size === Object.keys(this.stored.protos).length;
     if (unchanged) return;
     const body = JSON.stringify({
       yaml: Object.fromEntries(this.usedFiles),
       sql: Object.fromEntries(this.usedParses),
+      protos: Object.fromEntries(this.usedProtos),
     } satisfies CacheBody);
     const header: CacheHeader = {
       format: FORMAT,
@@ -138,7 +159,7 @@ export class DefinitionCache {
 }
 
 function emptyBody(): CacheBody {
-  return { yaml: {}, sql: {} };
+  return { yaml: {}, sql: {}, protos: {} };
 }
 
 /** The stored body when the file is there, intact, and written by this code; otherwise empty. */
@@ -163,8 +184,8 @@ async function readBody(path: string, fingerprint: string): Promise<CacheBody> {
       return emptyBody();
     }
     const parsed = JSON.parse(body) as Partial<CacheBody> | null;
-    if (!isRecord(parsed?.yaml) || !isRecord(parsed.sql)) return emptyBody();
-    return { yaml: parsed.yaml, sql: parsed.sql };
+    if (!isRecord(parsed?.yaml) || !isRecord(parsed.sql) || !isRecord(parsed.protos)) return emptyBody();
+    return { yaml: parsed.yaml, sql: parsed.sql, protos: parsed.protos };
   } catch {
     return emptyBody();
   }

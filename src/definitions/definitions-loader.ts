@@ -66,7 +66,7 @@ export async function loadDefinitions(
   diagnostics.push(...parser.diagnostics);
   const { catalog } = parser;
 
-  const protoLoader = new ProtoSchemaLoader(repoRoot);
+  const protoLoader = new ProtoSchemaLoader(repoRoot, cache);
   for (const table of catalog.tables) {
     if (table.def.schemaRef === undefined) continue;
     const resolved = protoLoader.resolve(

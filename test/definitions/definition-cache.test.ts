@@ -121,6 +121,43 @@ describe('definitions cache', () => {
     assert.equal(fixed.definitions.tasks.find((task) => task.name === 'build_totals')?.sql, TOTALS_SQL);
   });
 
+  it('a .proto file is read again when it or a file it imports changes', async () => {
+    const root = await cleanRepo();
+    await writeFile(
+      join(root, 'schemas/shop.proto'),
+      PROTO.replace('package shop;', 'package shop;\nimport "money.proto";').replace(
+        'double amount = 2;',
+        'Money amount = 2;',
+      ),
+    );
+    await writeFile(
+      join(root, 'schemas/money.proto'),
+      'syntax = "proto3";\npackage shop;\nmessage Money {\n  double value = 1;\n}\n',
+    );
+    const columns = async () => {
+      const loaded = await loadDefinitions(root);
+      assert.deepEqual(formatted(loaded.diagnostics), []);
+      const orders = loaded.definitions.tables.find((table) => table.name === 'raw.orders');
+      const amount = orders?.schema?.fields.find((field) => field.name === 'amount');
+      return amount?.type.kind === 'struct' ? amount.type.fields.map((field) => field.name) : [];
+    };
+    assert.deepEqual(await columns(), ['value']);
+    // Only the imported file changes: the importing file's schema must follow.
+    await writeFile(
+      join(root, 'schemas/money.proto'),
+      'syntax = "proto3";\npackage shop;\nmessage Money {\n  double value = 1;\n  string currency = 2;\n}\n',
+    );
+    assert.deepEqual(await columns(), ['value', 'currency']);
+    await writeFile(
+      join(root, 'schemas/money.proto'),
+      'syntax = "proto3";\npackage shop;\nmessage Money {\n  double value = 1\n}\n',
+    );
+    assert.deepEqual(
+      (await loadDefinitions(root)).diagnostics.map(({ code, at }) => `${at.file}:${at.line} ${code}`),
+      ['schemas/money.proto:5 proto-parse'],
+    );
+  });
+
   it('a corrupt cache is ignored and rebuilt, never trusted', async () => {
     const root = await cleanRepo();
     await loadDefinitions(root);
