@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cachedParse, primeParse } from '../sql/index.ts';
 import type { ValidatedFile } from './catalog-document-parser.ts';
+import { rememberAnalysis, rememberedAnalysis, type SelectAnalysis } from './sql-reference-analyzer.ts';
 import type { ProtoFileOutcome, ProtoOutcomeCache } from './proto-schema-loader.ts';
 
 /** The cache's place in a catalog repo: inside the state folder, which is the user's alone. */
@@ -24,11 +25,16 @@ interface CacheHeader {
   checksum: string;
 }
 
+interface CachedSql {
+  ast: string;
+  analysis: SelectAnalysis;
+}
+
 interface CacheBody {
   /** Per YAML file, by hash of its path and text: what it yields on its own. */
   yaml: Record<string, ValidatedFile>;
-  /** Serialized ASTs (see `cachedParse`), by hash of the SQL text. */
-  sql: Record<string, string>;
+  /** Per projection SQL, by hash of its text: its serialized AST (see `cachedParse`) and what it reads. */
+  sql: Record<string, CachedSql>;
   /** Per .proto file, by hash of its content and its imports': the schemas resolved from it. */
   protos: Record<string, ProtoFileOutcome>;
 }
@@ -42,7 +48,7 @@ interface CacheBody {
  */
 export class DefinitionCache implements ProtoOutcomeCache {
   private readonly usedFiles = new Map<string, ValidatedFile>();
-  private readonly usedParses = new Map<string, string>();
+  private readonly usedParses = new Map<string, CachedSql>();
   private readonly usedProtos = new Map<string, ProtoFileOutcome>();
   private added = false;
 
@@ -96,27 +102,29 @@ export class DefinitionCache implements ProtoOutcomeCache {
     this.added = true;
   }
 
-  /** Put the cached parses of these SQL texts in the parser's cache, so they are not parsed again. */
+  /** Put the cached parses and analyses of these SQL texts back, so they are not parsed again. */
   primeParses(sqls: Iterable<string>): void {
     if (!this.path) return;
     for (const sql of sqls) {
       const key = hash(sql);
-      const serialized = Object.hasOwn(this.stored.sql, key) ? this.stored.sql[key] : undefined;
-      if (typeof serialized !== 'string') continue;
-      primeParse(sql, serialized);
-      this.usedParses.set(key, serialized);
+      const cached = Object.hasOwn(this.stored.sql, key) ? this.stored.sql[key] : undefined;
+      if (typeof cached?.ast !== 'string' || !Array.isArray(cached.analysis?.tables)) continue;
+      primeParse(sql, cached.ast);
+      rememberAnalysis(sql, cached.analysis);
+      this.usedParses.set(key, cached);
     }
   }
 
-  /** Keep the parses of these SQL texts (those the parser's cache holds now). */
+  /** Keep the parses and analyses of these SQL texts (those made in this process). */
   rememberParses(sqls: Iterable<string>): void {
     if (!this.path) return;
     for (const sql of sqls) {
       const key = hash(sql);
       if (this.usedParses.has(key)) continue;
-      const serialized = cachedParse(sql);
-      if (serialized === undefined) continue;
-      this.usedParses.set(key, serialized);
+      const ast = cachedParse(sql);
+      const analysis = rememberedAnalysis(sql);
+      if (ast === undefined || analysis === undefined) continue;
+      this.usedParses.set(key, { ast, analysis });
       this.added = true;
     }
   }
