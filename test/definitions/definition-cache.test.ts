@@ -78,6 +78,7 @@ describe('definitions cache', () => {
     assert.deepEqual(warm.diagnostics, uncached.diagnostics);
     assert.deepEqual(warm.definitions, uncached.definitions);
     assert.equal((await stat(join(root, CACHE))).mode & 0o777, 0o600);
+    assert.equal((await stat(join(root, '.tessera/cache/parses.json'))).mode & 0o777, 0o600);
     assert.equal((await stat(join(root, '.tessera/cache'))).mode & 0o777, 0o700);
   });
 
