@@ -288,6 +288,8 @@ const ROLE_PROPERTY_LABELS: Record<string, string> = {
 function describePropertyChanges(before: object, after: object, labels: Record<string, string>): string[] {
   const old = canonicalDefinition(before) as Record<string, unknown>;
   const next = canonicalDefinition(after) as Record<string, unknown>;
+  // Most definitions are unchanged: one comparison instead of one per property.
+  if (JSON.stringify(old) === JSON.stringify(next)) return [];
   const keys = [...new Set([...Object.keys(old), ...Object.keys(next)])];
   const changes: string[] = [];
   for (const key of keys) {
