@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import type { Diagnostic } from '../diagnostics/index.ts';
 import type { OwnerDef, PrincipalDef, RoleDef, SourceLocation, TableDef, TaskDef } from '../model/index.ts';
@@ -127,7 +127,8 @@ export class CatalogDocumentParser {
         continue;
       }
       const document = documentAt(item.index);
-      const def = structuredClone(item.def);
+      // Defs are plain JSON data (the cache stores them so); a JSON copy is faster than structuredClone.
+      const def = JSON.parse(JSON.stringify(item.def)) as object;
       switch (kind) {
         case 'table':
           this.catalog.tables.push({ def: def as TableDef, document });
@@ -158,14 +159,13 @@ export class CatalogDocumentParser {
     this.addValidatedFile(validated, (index) => new LazyYamlDocument(file, () => parse()[index]!));
   }
 
-  /** Read every projection's `.sql` file (in parallel): `TaskDef.sql` gets its text, `sqlFile` its path. */
-  async readSqlFiles(): Promise<void> {
-    const pending = this.pendingSqlFiles.splice(0);
-    await Promise.all(
-      pending.map(async (task) => {
-        task.def = await this.readSqlFile(task.def, task.document);
-      }),
-    );
+  /**
+   * Read every projection's `.sql` file: `TaskDef.sql` gets its text, `sqlFile` its path. One
+   * synchronous read after another: thousands of small files cost a tenth of the CPU of as many
+   * promise-based reads in parallel (measured on 4,000, from the page cache).
+   */
+  readSqlFiles(): void {
+    for (const task of this.pendingSqlFiles.splice(0)) task.def = this.readSqlFile(task.def, task.document);
   }
 
   private validateDocument(document: YamlDocument, index: number, file: ValidatedFile): ValidatedDocument {
@@ -240,13 +240,12 @@ export class CatalogDocumentParser {
   }
 
   /** A projection whose `sql` is a path ending in `.sql` gets the file's text; `sqlFile` keeps the path. */
-  private async readSqlFile(task: TaskDef, document: LocatableDocument): Promise<TaskDef> {
+  private readSqlFile(task: TaskDef, document: LocatableDocument): TaskDef {
     if (task.type !== 'projection' || task.sql === undefined || !SQL_FILE.test(task.sql.trim())) return task;
     const absolutePath = resolve(this.repoRoot, task.sql.trim());
     const sqlFile = relative(this.repoRoot, absolutePath).split(sep).join('/');
     const { sql: _path, ...rest } = task;
-    const text =
-      sqlFile.startsWith('..') || isAbsolute(sqlFile) ? undefined : await readTextFile(absolutePath);
+    const text = sqlFile.startsWith('..') || isAbsolute(sqlFile) ? undefined : readTextFile(absolutePath);
     if (text === undefined) {
       this.report(
         'missing-file',
@@ -358,9 +357,9 @@ function withoutKeys(
 }
 
 /** A file's text, or undefined when it does not exist (or is not a file). */
-async function readTextFile(path: string): Promise<string | undefined> {
+function readTextFile(path: string): string | undefined {
   try {
-    return await readFile(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'EISDIR' || code === 'ENOTDIR') return undefined;

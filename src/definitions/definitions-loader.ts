@@ -62,7 +62,7 @@ export async function loadDefinitions(
     cache.rememberFile(file, text, validated);
     parser.addValidatedFile(validated, (position) => validated.parsed[position]!);
   });
-  await parser.readSqlFiles();
+  parser.readSqlFiles();
   diagnostics.push(...parser.diagnostics);
   const { catalog } = parser;
 
