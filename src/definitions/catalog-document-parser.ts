@@ -206,7 +206,8 @@ export class CatalogDocumentParser {
       );
       return { index };
     }
-    const name = typeof raw.name === 'string' ? raw.name : undefined;
+    // An empty name is no name: it is reported by the schema, and never counted as a duplicate.
+    const name = typeof raw.name === 'string' && raw.name !== '' ? raw.name : undefined;
     const label = name ? `${kind} ${name}` : kind;
     const shapeProblems = kind === 'task' ? checkTaskShape(raw, document, label, report) : 0;
     let parsed = documentSchemas[kind].safeParse(raw);
