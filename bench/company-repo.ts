@@ -1,7 +1,7 @@
 // A catalog repo at the scale of a company, generated: `chains` ingestion tables, each feeding a
 // chain of four projections. chains = 1,000 gives 5,000 tables and 5,000 tasks. Deterministic (the
 // same files for the same arguments) and fast: plain strings written with node:fs.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
 /** Projections per chain: each reads the table before it. */
@@ -32,8 +32,11 @@ export function companyRepoShape(chains: number): CompanyRepoShape {
   };
 }
 
-/** The repo's files, by path relative to its root. */
-export function companyRepoFiles(chains: number, name = 'company'): Map<string, string> {
+/**
+ * The repo's files, by path relative to its root. A `variant` other than 0 adds a comment to every
+ * SQL file: the same repo with different SQL text, so nothing parsed for another variant is reused.
+ */
+export function companyRepoFiles(chains: number, name = 'company', variant = 0): Map<string, string> {
   const files = new Map<string, string>();
   files.set(
     'tessera.yaml',
@@ -86,7 +89,7 @@ sql: ${sqlFile}
 `);
         files.set(
           sqlFile,
-          `select ${PROJECTED_COLUMNS.join(', ')}\nfrom ${upstream}\nwhere amount >= ${step}\n`,
+          `${variant ? `-- variant ${variant}\n` : ''}select ${PROJECTED_COLUMNS.join(', ')}\nfrom ${upstream}\nwhere amount >= ${step}\n`,
         );
         upstream = target;
       }
@@ -102,13 +105,26 @@ sql: ${sqlFile}
   return files;
 }
 
-/** Write the repo of `chains` chains into `root` (created if missing). */
-export async function writeCompanyRepo(root: string, chains: number): Promise<CompanyRepoShape> {
-  const files = companyRepoFiles(chains);
+/** Write the repo of `chains` chains into `root` (created if missing); see `companyRepoFiles` for `variant`. */
+export async function writeCompanyRepo(root: string, chains: number, variant = 0): Promise<CompanyRepoShape> {
+  const files = companyRepoFiles(chains, 'company', variant);
   const folders = new Set([...files.keys()].map((path) => dirname(join(root, path))));
   for (const folder of folders) await mkdir(folder, { recursive: true });
   await Promise.all([...files].map(([path, text]) => writeFile(join(root, path), text)));
   return companyRepoShape(chains);
+}
+
+/** The file `changeOneFile` edits: the tables of the first domain. */
+export const CHANGED_FILE = 'tables/d000.yaml';
+
+/** Edit one table's description in one YAML file, as a user's next commit would. */
+export async function changeOneFile(root: string, edit: number): Promise<void> {
+  const path = join(root, CHANGED_FILE);
+  const text = await readFile(path, 'utf8');
+  await writeFile(
+    path,
+    text.replace(/^description: Step 1 of chain 0\..*$/m, `description: Step 1 of chain 0. Edit ${edit}.`),
+  );
 }
 
 function pad(value: number, width: number): string {

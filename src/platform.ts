@@ -236,10 +236,10 @@ export class Platform {
   /** Table-level edges for every task, and column-level edges where a projection's inputs are known. */
   async lineage(): Promise<LineageEdge[]> {
     const edges: LineageEdge[] = [];
-    const columnsOf = (table: string) =>
-      this.definitions.tables
-        .find((candidate) => candidate.name === table)
-        ?.schema?.fields.map((field) => field.name);
+    const columns = new Map(
+      this.definitions.tables.map((table) => [table.name, table.schema?.fields.map((field) => field.name)]),
+    );
+    const columnsOf = (table: string) => columns.get(table);
     for (const task of this.definitions.tasks) {
       for (const upstream of this.graph.upstreamTables(task.name)) {
         edges.push({ fromTable: upstream, toTable: task.target, task: task.name });

@@ -126,8 +126,9 @@ export function planChanges(
     }
     return changes;
   });
+  const declaredTables = new Map(definitions.tables.map((table) => [table.name, table]));
   for (const name of tables.added) {
-    const def = definitions.tables.find((table) => table.name === name)!;
+    const def = declaredTables.get(name)!;
     if (!def.schema) continue; // An inferred projection target gets its fields from its first run.
     schemaChanges.push({
       table: name,
@@ -287,6 +288,8 @@ const ROLE_PROPERTY_LABELS: Record<string, string> = {
 function describePropertyChanges(before: object, after: object, labels: Record<string, string>): string[] {
   const old = canonicalDefinition(before) as Record<string, unknown>;
   const next = canonicalDefinition(after) as Record<string, unknown>;
+  // Most definitions are unchanged: one comparison instead of one per property.
+  if (JSON.stringify(old) === JSON.stringify(next)) return [];
   const keys = [...new Set([...Object.keys(old), ...Object.keys(next)])];
   const changes: string[] = [];
   for (const key of keys) {

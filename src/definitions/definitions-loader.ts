@@ -4,6 +4,7 @@ import { FileAccessError, UsageError, type Diagnostic } from '../diagnostics/ind
 import type { Definitions, FieldDef } from '../model/index.ts';
 import { CatalogDocumentParser } from './catalog-document-parser.ts';
 import { lintCrossReferences } from './cross-reference-linter.ts';
+import { DefinitionCache } from './definition-cache.ts';
 import { findDefinitionFiles } from './definition-file-finder.ts';
 import type { SecretValue } from './env-interpolator.ts';
 import { HIPAA_SAFE_HARBOR, lintHipaaSafeHarbor } from './hipaa-safe-harbor-profile.ts';
@@ -17,6 +18,11 @@ export interface LoadDefinitionsOptions {
   env?: Record<string, string | undefined>;
   /** Dev mode tolerates a missing `governance.hash_key` (a warning instead of an error). Default false. */
   devMode?: boolean;
+  /**
+   * Keep each YAML file's validation and each projection's parse in `.tessera/cache/` (keyed by
+   * content), so the next load re-validates only what changed. Default true.
+   */
+  cache?: boolean;
 }
 
 export interface LoadedDefinitions {
@@ -44,19 +50,28 @@ export async function loadDefinitions(
   const settings = loadProjectSettings(repoRoot, env, devMode);
   const diagnostics: Diagnostic[] = [...settings.diagnostics];
 
+  const cache = options.cache === false ? DefinitionCache.disabled() : await DefinitionCache.open(repoRoot);
   const parser = new CatalogDocumentParser(repoRoot, env);
-  for (const file of await findDefinitionFiles(repoRoot)) {
-    parser.addFile(file, await readFile(join(repoRoot, file), 'utf8'));
-  }
+  const files = await findDefinitionFiles(repoRoot);
+  const texts = await Promise.all(files.map((file) => readFile(join(repoRoot, file), 'utf8')));
+  files.forEach((file, index) => {
+    const text = texts[index]!;
+    const cached = cache.validatedFile(file, text);
+    if (cached) return parser.addCachedFile(file, text, cached);
+    const validated = parser.validateFile(file, text);
+    cache.rememberFile(file, text, validated);
+    parser.addValidatedFile(validated, (position) => validated.parsed[position]!);
+  });
+  parser.readSqlFiles();
   diagnostics.push(...parser.diagnostics);
   const { catalog } = parser;
 
-  const protoLoader = new ProtoSchemaLoader(repoRoot);
+  const protoLoader = new ProtoSchemaLoader(repoRoot, cache);
   for (const table of catalog.tables) {
     if (table.def.schemaRef === undefined) continue;
     const resolved = protoLoader.resolve(
       table.def.schemaRef,
-      table.document.locate(['schema']),
+      () => table.document.locate(['schema']),
       `table ${table.def.name}`,
     );
     diagnostics.push(...resolved.diagnostics);
@@ -70,7 +85,11 @@ export async function loadDefinitions(
   diagnostics.push(...protoLoader.diagnostics);
 
   diagnostics.push(...lintCrossReferences(catalog));
+  const projectionSql = catalog.tasks.flatMap((task) => (task.def.sql === undefined ? [] : [task.def.sql]));
+  cache.primeParses(projectionSql);
   const sql = await lintSqlReferences(catalog);
+  cache.rememberParses(projectionSql);
+  await cache.save();
   diagnostics.push(...sql.diagnostics);
   diagnostics.push(...lintTaskCycles(catalog, sql.sqlTables));
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
@@ -27,6 +28,21 @@ if (!bundled['google/protobuf/descriptor.proto']) {
   protobuf.common('google/protobuf/descriptor.proto', require('protobufjs/google/protobuf/descriptor.json'));
 }
 
+/** What resolving references into one .proto file (with its imports) found: plain data, cacheable. */
+export interface ProtoFileOutcome {
+  /** By message name: its schema, or why it has none (the message follows the table's label). */
+  messages: Record<string, { schema?: SchemaDef; failure?: { code: string; message: string } }>;
+  /** Problems in the file and its imports (syntax, imports, types, annotations). */
+  diagnostics: Diagnostic[];
+}
+
+/** Where outcomes are kept between runs, keyed by the content of a file and of everything it imports. */
+export interface ProtoOutcomeCache {
+  get(key: string): ProtoFileOutcome | undefined;
+  /** Called again whenever the outcome grows (another message of the file was resolved). */
+  set(key: string, outcome: ProtoFileOutcome): void;
+}
+
 interface LoadedFile {
   /** Absent when the file or one of its imports did not parse or resolve. */
   root?: protobuf.Root;
@@ -38,22 +54,34 @@ interface LoadedFile {
  * in `diagnostics`, however many tables use it.
  */
 export class ProtoSchemaLoader {
-  /** Problems found in .proto files (syntax, imports, types, annotations), each reported once. */
-  readonly diagnostics: Diagnostic[] = [];
+  /** Problems found while parsing and mapping in this run; `diagnostics` adds the cached ones. */
+  private readonly found: Diagnostic[] = [];
   private readonly files = new Map<string, LoadedFile>();
   private readonly locators = new Map<string, ProtoSourceLocator>();
-  private readonly schemas = new Map<string, SchemaDef | undefined>();
+  private readonly outcomes = new Map<string, { key: string; outcome: ProtoFileOutcome }>();
+  private readonly textHashes = new Map<string, string | undefined>();
+  /** `file#message` references already reported as wrong: one mistake, one diagnostic. */
+  private readonly reportedFailures = new Set<string>();
   private readonly mapper = new ProtoFieldMapper((object) => this.locatorFor(object));
 
-  constructor(private readonly repoRoot: string) {}
+  constructor(
+    private readonly repoRoot: string,
+    private readonly cache?: ProtoOutcomeCache,
+  ) {}
+
+  /** Problems found in .proto files (syntax, imports, types, annotations), each reported once. */
+  get diagnostics(): Diagnostic[] {
+    return [...this.outcomes.values()].flatMap(({ outcome }) => outcome.diagnostics);
+  }
 
   /**
-   * The schema a table's `schema:` names, or undefined (with a diagnostic at `at` when the
-   * reference itself is wrong: malformed, missing file, unknown message).
+   * The schema a table's `schema:` names, or undefined (with a diagnostic at `locate()` when the
+   * reference itself is wrong: malformed, missing file, unknown message). `locate` is called only
+   * then, so a valid reference never needs the YAML's positions.
    */
   resolve(
     schemaRef: string,
-    at: SourceLocation,
+    locate: () => SourceLocation,
     label: string,
   ): { schema?: SchemaDef; diagnostics: Diagnostic[] } {
     const match = /^([^#]+\.proto)#\.?([A-Za-z_][\w.]*)$/.exec(schemaRef.trim());
@@ -61,7 +89,7 @@ export class ProtoSchemaLoader {
       return failure(
         'invalid-schema-ref',
         `${label}: \`schema\` must be \`path/to/file.proto#package.Message\` (e.g. \`schemas/clinical.proto#clinical.Patient\`)`,
-        at,
+        locate(),
       );
     }
     const [, path, messageName] = match as unknown as [string, string, string];
@@ -70,37 +98,103 @@ export class ProtoSchemaLoader {
       return failure(
         'missing-file',
         `${label}: schema file \`${path}\` does not exist (paths are relative to the repo)`,
-        at,
+        locate(),
       );
     }
-    const key = `${absolutePath}#${messageName}`;
-    if (this.schemas.has(key)) return { ...optional(this.schemas.get(key)), diagnostics: [] };
-
-    const { root } = this.load(absolutePath);
-    if (!root) {
-      this.schemas.set(key, undefined);
-      return { diagnostics: [] };
+    const file = this.outcomeOf(absolutePath);
+    let result = Object.hasOwn(file.outcome.messages, messageName)
+      ? file.outcome.messages[messageName]
+      : undefined;
+    if (!result) {
+      const before = this.found.length;
+      result = this.resolveMessage(absolutePath, path, messageName);
+      file.outcome.messages[messageName] = result;
+      file.outcome.diagnostics.push(...this.found.slice(before));
+      this.cache?.set(file.key, file.outcome);
     }
+    if (result.failure) {
+      const reference = `${absolutePath}#${messageName}`;
+      if (this.reportedFailures.has(reference)) return { diagnostics: [] };
+      this.reportedFailures.add(reference);
+      return failure(result.failure.code, `${label}: ${result.failure.message}`, locate());
+    }
+    return { ...optional(result.schema), diagnostics: [] };
+  }
+
+  /** The outcome for one file: from the cache when the file and its imports are unchanged. */
+  private outcomeOf(absolutePath: string): { key: string; outcome: ProtoFileOutcome } {
+    const known = this.outcomes.get(absolutePath);
+    if (known) return known;
+    const key = this.dependencyKey(absolutePath);
+    const file = { key, outcome: this.cache?.get(key) ?? { messages: {}, diagnostics: [] } };
+    this.outcomes.set(absolutePath, file);
+    return file;
+  }
+
+  /**
+   * A hash of everything resolving into `entryPath` reads: the file, and through its imports (found
+   * as the parser would resolve them) every other file, with its content; an import that resolves
+   * nowhere counts too, so creating the missing file changes the key.
+   */
+  private dependencyKey(entryPath: string): string {
+    const digest = createHash('sha256');
+    const seen = new Set<string>();
+    const visit = (path: string): void => {
+      if (seen.has(path)) return;
+      seen.add(path);
+      let text: string;
+      try {
+        text = readFileSync(path, 'utf8');
+      } catch {
+        digest.update(`${path} unreadable\n`);
+        return;
+      }
+      let textHash = this.textHashes.get(path);
+      if (textHash === undefined) {
+        textHash = createHash('sha256').update(text).digest('hex');
+        this.textHashes.set(path, textHash);
+      }
+      digest.update(`${path} ${textHash}\n`);
+      for (const [, target] of text.matchAll(/\bimport\s+(?:weak\s+|public\s+)?"([^"]*)"/g)) {
+        if (bundled[target!] && !SHIPPED_IMPORTS.has(target!)) {
+          digest.update(`import ${target} bundled\n`);
+          continue;
+        }
+        const imported = this.resolveImport(path, target!);
+        digest.update(`import ${target} ${imported ?? 'missing'}\n`);
+        if (imported) visit(imported);
+      }
+    };
+    visit(entryPath);
+    return digest.digest('hex');
+  }
+
+  private resolveMessage(
+    absolutePath: string,
+    path: string,
+    messageName: string,
+  ): ProtoFileOutcome['messages'][string] {
+    const { root } = this.load(absolutePath);
+    if (!root) return {};
     const found = safeLookup(root, messageName);
     if (!(found instanceof protobuf.Type)) {
-      this.schemas.set(key, undefined);
       const messages = root.nestedArray.length ? listMessages(root, absolutePath) : [];
-      return failure(
-        'unknown-message',
-        `${label}: \`${path}\` defines no message \`${messageName}\`${messages.length ? `; it defines ${messages.map((name) => `\`${name}\``).join(', ')}` : ''}`,
-        at,
-      );
+      return {
+        failure: {
+          code: 'unknown-message',
+          message: `\`${path}\` defines no message \`${messageName}\`${messages.length ? `; it defines ${messages.map((name) => `\`${name}\``).join(', ')}` : ''}`,
+        },
+      };
     }
     const fields = this.mapper.mapMessage(found);
-    this.diagnostics.push(...this.mapper.diagnostics.splice(0));
+    this.found.push(...this.mapper.diagnostics.splice(0));
     const schema: SchemaDef = {
       message: found.fullName.replace(/^\./, ''),
       file: this.displayPath(found.filename ?? absolutePath),
       ...(found.comment ? { description: found.comment.trim() } : {}),
       fields,
     };
-    this.schemas.set(key, schema);
-    return { schema, diagnostics: [] };
+    return { schema };
   }
 
   private load(entryPath: string): LoadedFile {
@@ -146,7 +240,7 @@ export class ProtoSchemaLoader {
       }
       const importPath = this.resolveImport(path, target);
       if (!importPath) {
-        this.diagnostics.push({
+        this.found.push({
           code: 'proto-import',
           severity: 'error',
           message: `import "${target}" not found; imports resolve against the importing file's folder, then the repo root (tessera/options.proto and google/type/date.proto are built in)`,
@@ -176,7 +270,7 @@ export class ProtoSchemaLoader {
     const at = line
       ? locator.onLine(line, token)
       : ((duplicate ? locator.token(duplicate, 2) : undefined) ?? locator.onLine(1));
-    this.diagnostics.push({
+    this.found.push({
       code: 'proto-parse',
       severity: 'error',
       message: `proto does not parse: ${message}`,
@@ -193,7 +287,7 @@ export class ProtoSchemaLoader {
     const at =
       (missing ? locator.token(missing) : undefined) ?? (owner ? locator.message(owner) : locator.onLine(1));
     const message = error.message.replace(/^no such Type or Enum/, 'unknown type');
-    this.diagnostics.push({
+    this.found.push({
       code: 'proto-parse',
       severity: 'error',
       message: `proto does not resolve: ${message}; define it or import the file that does`,

@@ -14,6 +14,32 @@ export interface SelectAnalysis {
  * the tables it reads; never throws for bad SQL: the problem comes back in `error`.
  */
 export async function analyzeSelect(sql: string): Promise<SelectAnalysis> {
+  const known = analyses.get(sql);
+  if (known) return { ...known, tables: [...known.tables] };
+  const analysis = await analyzeUncached(sql);
+  rememberAnalysis(sql, analysis);
+  return { ...analysis, tables: [...analysis.tables] };
+}
+
+/**
+ * Analyses by SQL text (pure): the lint, the task graph and the next run (through the definitions
+ * cache) all ask about the same projections. Bounded in entries; each holds a few table names.
+ */
+const analyses = new Map<string, SelectAnalysis>();
+const ANALYSES_LIMIT = 50_000;
+
+/** The analysis of `sql` if already made, without parsing. */
+export function rememberedAnalysis(sql: string): SelectAnalysis | undefined {
+  return analyses.get(sql);
+}
+
+/** Keep an analysis (made by `analyzeSelect`, here or in an earlier run of the same code). */
+export function rememberAnalysis(sql: string, analysis: SelectAnalysis): void {
+  if (analyses.size >= ANALYSES_LIMIT) analyses.delete(analyses.keys().next().value!);
+  analyses.set(sql, analysis);
+}
+
+async function analyzeUncached(sql: string): Promise<SelectAnalysis> {
   try {
     const statements = await parseSql(sql);
     if (statements.length !== 1) {

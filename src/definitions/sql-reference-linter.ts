@@ -4,7 +4,7 @@ import type { ParsedCatalog } from './catalog-document-parser.ts';
 import { didYouMean } from './name-suggester.ts';
 import { analyzeSelect } from './sql-reference-analyzer.ts';
 import { matchesTableGlob } from './table-glob-matcher.ts';
-import type { YamlDocument } from './yaml-document.ts';
+import type { LocatableDocument } from './yaml-document.ts';
 
 /**
  * Parses every projection's SQL and every row filter with DuckDB's parser: SQL that does not
@@ -172,7 +172,7 @@ function tableNamePattern(table: string): RegExp {
   return new RegExp(`(?<![\\w."])${parts.join('\\s*\\.\\s*')}(?![\\w"])`, 'i');
 }
 
-function sqlLocation(task: TaskDef, document: YamlDocument, pattern?: RegExp): SourceLocation {
+function sqlLocation(task: TaskDef, document: LocatableDocument, pattern?: RegExp): SourceLocation {
   if (task.sqlFile !== undefined) {
     const text = task.sql ?? '';
     const offset = pattern ? text.search(pattern) : -1;

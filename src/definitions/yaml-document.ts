@@ -13,11 +13,53 @@ export function formatYamlPath(path: readonly PathSegment[]): string {
   );
 }
 
+/** What checks after parsing need of a document: its data and where its keys and values are. */
+export interface LocatableDocument {
+  /** The file, relative to the catalog repo, with `/` separators. */
+  readonly file: string;
+  /** The document as plain JS data, after `${ENV}` interpolation. */
+  readonly data: unknown;
+  /** See `YamlDocument.locate`. */
+  locate(path: readonly PathSegment[], part?: 'key' | 'value'): SourceLocation;
+  /** See `YamlDocument.locateInValue`. */
+  locateInValue(path: readonly PathSegment[], pattern: RegExp): SourceLocation | undefined;
+}
+
+/**
+ * A document whose YAML is parsed only when something asks for a position or its data: a file
+ * validated from the cache is never parsed again unless a diagnostic points into it.
+ */
+export class LazyYamlDocument implements LocatableDocument {
+  private parsed: YamlDocument | undefined;
+
+  constructor(
+    readonly file: string,
+    private readonly parse: () => YamlDocument,
+  ) {}
+
+  private get document(): YamlDocument {
+    this.parsed ??= this.parse();
+    return this.parsed;
+  }
+
+  get data(): unknown {
+    return this.document.data;
+  }
+
+  locate(path: readonly PathSegment[], part: 'key' | 'value' = 'value'): SourceLocation {
+    return this.document.locate(path, part);
+  }
+
+  locateInValue(path: readonly PathSegment[], pattern: RegExp): SourceLocation | undefined {
+    return this.document.locateInValue(path, pattern);
+  }
+}
+
 /**
  * One YAML document of a catalog-repo file, with its data (after `${ENV}` interpolation)
  * and the source positions needed to point diagnostics at the offending key or value.
  */
-export class YamlDocument {
+export class YamlDocument implements LocatableDocument {
   constructor(
     /** The file, relative to the catalog repo, with `/` separators. */
     readonly file: string,

@@ -12,8 +12,9 @@ export class TaskGraph {
   private readonly upstream = new Map<string, string[]>();
   private readonly producers = new Map<string, string>();
   private readonly consumers = new Map<string, string[]>();
-  private readonly taskOrder: string[];
-  private readonly tableOrder: string[];
+  // Orders are computed on first use: a cycle check needs neither.
+  private taskOrderOnce: string[] | undefined;
+  private tableOrderOnce: string[] | undefined;
 
   private constructor(tasks: readonly { name: string; target: string; reads: readonly string[] }[]) {
     for (const task of [...tasks].sort((a, b) => compare(a.name, b.name))) {
@@ -22,13 +23,25 @@ export class TaskGraph {
       if (!this.producers.has(task.target)) this.producers.set(task.target, task.name);
       const reads = [...new Set(task.reads)].sort(compare);
       this.upstream.set(task.name, reads);
-      for (const table of reads) this.consumers.set(table, [...(this.consumers.get(table) ?? []), task.name]);
+      for (const table of reads) {
+        const consumers = this.consumers.get(table);
+        if (consumers) consumers.push(task.name);
+        else this.consumers.set(table, [task.name]);
+      }
     }
-    this.taskOrder = topologicalSort([...this.targets.keys()], (task) => this.upstreamTasksOf(task));
-    this.tableOrder = topologicalSort(this.tableNames, (table) => {
+  }
+
+  private get taskOrder(): string[] {
+    this.taskOrderOnce ??= topologicalSort([...this.targets.keys()], (task) => this.upstreamTasksOf(task));
+    return this.taskOrderOnce;
+  }
+
+  private get tableOrder(): string[] {
+    this.tableOrderOnce ??= topologicalSort(this.tableNames, (table) => {
       const producer = this.producers.get(table);
-      return producer ? this.upstreamTables(producer) : [];
+      return producer ? (this.upstream.get(producer) ?? []) : [];
     });
+    return this.tableOrderOnce;
   }
 
   /**
@@ -125,7 +138,7 @@ export class TaskGraph {
   }
 
   private upstreamTasksOf(task: string): string[] {
-    return this.upstreamTables(task).flatMap((table) => {
+    return (this.upstream.get(task) ?? []).flatMap((table) => {
       const producer = this.producers.get(table);
       return producer ? [producer] : [];
     });
@@ -133,7 +146,7 @@ export class TaskGraph {
 
   private downstreamTasksOf(task: string): string[] {
     const target = this.targets.get(task);
-    return target ? this.consumersOf(target) : [];
+    return (target && this.consumers.get(target)) || [];
   }
 }
 

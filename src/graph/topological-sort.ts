@@ -13,7 +13,10 @@ export function topologicalSort(
   const successors = new Map<string, string[]>();
   for (const node of known) {
     for (const predecessor of new Set(predecessorsOf(node))) {
-      if (known.has(predecessor)) successors.set(predecessor, [...(successors.get(predecessor) ?? []), node]);
+      if (!known.has(predecessor)) continue;
+      const list = successors.get(predecessor);
+      if (list) list.push(node);
+      else successors.set(predecessor, [node]);
     }
   }
   const components = stronglyConnectedComponents([...known], (node) => successors.get(node) ?? []).map(
@@ -35,14 +38,15 @@ export function topologicalSort(
     }
   }
   const key = (component: number) => components[component]![0]!;
-  const ready = components.map((_, position) => position).filter((position) => waitingOn[position] === 0);
-  ready.sort((a, b) => compare(key(a), key(b)));
+  const ready = new MinHeap<number>((a, b) => compare(key(a), key(b)));
+  components.forEach((_, position) => {
+    if (waitingOn[position] === 0) ready.push(position);
+  });
   const order: string[] = [];
-  while (ready.length > 0) {
-    const component = ready.shift()!;
+  for (let component = ready.pop(); component !== undefined; component = ready.pop()) {
     order.push(...components[component]!);
     for (const next of componentSuccessors[component]!) {
-      if (--waitingOn[next]! === 0) insertSorted(ready, next, key);
+      if (--waitingOn[next]! === 0) ready.push(next);
     }
   }
   return order;
@@ -52,13 +56,40 @@ function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function insertSorted(list: number[], item: number, key: (item: number) => string): void {
-  let low = 0;
-  let high = list.length;
-  while (low < high) {
-    const middle = (low + high) >> 1;
-    if (compare(key(list[middle]!), key(item)) < 0) low = middle + 1;
-    else high = middle;
+/** A binary heap: the ready set of Kahn's algorithm in O(log n) per step, whatever the graph's width. */
+class MinHeap<T> {
+  private readonly items: T[] = [];
+
+  constructor(private readonly order: (a: T, b: T) => number) {}
+
+  push(item: T): void {
+    const items = this.items;
+    let index = items.push(item) - 1;
+    while (index > 0) {
+      const parent = (index - 1) >> 1;
+      if (this.order(items[parent]!, item) <= 0) break;
+      items[index] = items[parent]!;
+      index = parent;
+    }
+    items[index] = item;
   }
-  list.splice(low, 0, item);
+
+  pop(): T | undefined {
+    const items = this.items;
+    const top = items[0];
+    const last = items.pop();
+    if (items.length === 0 || last === undefined) return top;
+    let index = 0;
+    for (;;) {
+      const left = 2 * index + 1;
+      if (left >= items.length) break;
+      const right = left + 1;
+      const child = right < items.length && this.order(items[right]!, items[left]!) < 0 ? right : left;
+      if (this.order(last, items[child]!) <= 0) break;
+      items[index] = items[child]!;
+      index = child;
+    }
+    items[index] = last;
+    return top;
+  }
 }

@@ -34,8 +34,45 @@ export type ColumnsOf = (table: string) => string[] | undefined;
  * with source `{t, '*'}`.
  */
 export async function columnLineage(sql: string, columnsOf: ColumnsOf): Promise<OutputColumnLineage[]> {
+  const known = lineages.get(sql);
+  if (known?.asked.every(([table, columns]) => sameColumns(columnsOf(table), columns))) {
+    return copyOutputs(known.outputs);
+  }
+  const asked = new Map<string, string[] | undefined>();
+  const recording: ColumnsOf = (table) => {
+    const columns = columnsOf(table);
+    if (!asked.has(table)) asked.set(table, columns && [...columns]);
+    return columns;
+  };
   const statement = await parseSingleStatement(sql);
-  return columnLineageOfNode(statement.node, columnsOf);
+  const outputs = await columnLineageOfNode(statement.node, recording);
+  if (lineages.size >= LINEAGES_LIMIT) lineages.delete(lineages.keys().next().value!);
+  lineages.set(sql, { asked: [...asked], outputs: copyOutputs(outputs) });
+  return outputs;
+}
+
+/**
+ * Lineage by SQL text, with the columns it asked `columnsOf` about: the same query over tables with
+ * the same columns has the same lineage (plan, its review of declassifications and row filters,
+ * and apply each ask about every projection). Bounded in entries.
+ */
+const lineages = new Map<
+  string,
+  { asked: [string, string[] | undefined][]; outputs: OutputColumnLineage[] }
+>();
+const LINEAGES_LIMIT = 20_000;
+
+function sameColumns(a: readonly string[] | undefined, b: readonly string[] | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return a.length === b.length && a.every((column, index) => column === b[index]);
+}
+
+function copyOutputs(outputs: readonly OutputColumnLineage[]): OutputColumnLineage[] {
+  return outputs.map(({ name, sources, direct }) => ({
+    name,
+    sources: sources.map((source) => ({ ...source })),
+    direct,
+  }));
 }
 
 /** `columnLineage` over an already parsed statement's root node. */

@@ -44,15 +44,54 @@ function withParser<T>(work: (parser: Parser) => Promise<T>): Promise<T> {
   return result;
 }
 
-/** Serialized ASTs by SQL text (parsing is pure): secure relations and row filters repeat on every query. */
+/**
+ * Serialized ASTs by SQL text (parsing is pure): secure relations and row filters repeat on every
+ * query, and a catalog repo's projections are parsed by several passes (lint, graph, lineage).
+ * Least recently used first (a Map keeps insertion order; a hit moves the entry to the end).
+ */
 const serializedCache = new Map<string, string>();
-/** Bounds on the cache, in entries and in characters held (a secure relation lists every file of a version). */
-const SERIALIZED_CACHE_LIMIT = 1000;
+/** The bound on the cache, in characters held (SQL and AST), whatever the entry count. */
 const SERIALIZED_CACHE_CHARACTERS = 32_000_000;
 let serializedCacheCharacters = 0;
 
-async function serialize(sql: string): Promise<string> {
+function cachedSerialization(sql: string): string | undefined {
   const cached = serializedCache.get(sql);
+  if (cached === undefined) return undefined;
+  serializedCache.delete(sql);
+  serializedCache.set(sql, cached);
+  return cached;
+}
+
+function rememberSerialization(sql: string, serialized: string): void {
+  const size = sql.length + serialized.length;
+  if (size > SERIALIZED_CACHE_CHARACTERS || serializedCache.has(sql)) return;
+  for (const [oldest, text] of serializedCache) {
+    if (serializedCacheCharacters + size <= SERIALIZED_CACHE_CHARACTERS) break;
+    serializedCache.delete(oldest);
+    serializedCacheCharacters -= oldest.length + text.length;
+  }
+  serializedCache.set(sql, serialized);
+  serializedCacheCharacters += size;
+}
+
+/**
+ * The serialized AST of `sql` if it is in the parse cache, without parsing: a caller that keeps
+ * parses across processes (the definitions cache) saves it. Opaque text, for `primeParse` only.
+ */
+export function cachedParse(sql: string): string | undefined {
+  return serializedCache.get(sql);
+}
+
+/**
+ * Put a parse saved by `cachedParse` (from the same Tessera and DuckDB) back in the parse cache,
+ * so `parseSql(sql)` needs no parser. The caller vouches that it is intact (a checksum).
+ */
+export function primeParse(sql: string, serialized: string): void {
+  rememberSerialization(sql, serialized);
+}
+
+async function serialize(sql: string): Promise<string> {
+  const cached = cachedSerialization(sql);
   if (cached !== undefined) return cached;
   const text = await withParser(async ({ serialize }) => {
     serialize.bindVarchar(1, sql);
@@ -64,18 +103,7 @@ async function serialize(sql: string): Promise<string> {
   const protectedText = protectNumbers(
     text.replaceAll('"query_location":18446744073709551615', '"query_location":0'),
   );
-  const size = sql.length + protectedText.length;
-  if (
-    serializedCache.size >= SERIALIZED_CACHE_LIMIT ||
-    serializedCacheCharacters + size > SERIALIZED_CACHE_CHARACTERS
-  ) {
-    serializedCache.clear();
-    serializedCacheCharacters = 0;
-  }
-  if (size <= SERIALIZED_CACHE_CHARACTERS) {
-    serializedCache.set(sql, protectedText);
-    serializedCacheCharacters += size;
-  }
+  rememberSerialization(sql, protectedText);
   return protectedText;
 }
 

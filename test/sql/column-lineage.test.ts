@@ -232,6 +232,24 @@ describe('columnLineage', () => {
     assert.equal(column!.name, '(CAST(ssn AS INTEGER) + 1)');
   });
 
+  test('the same query over tables whose columns changed gets the new lineage, and callers may edit what they get', async () => {
+    const sql = 'SELECT * FROM shop.orders';
+    const before = await columnLineage(sql, (table) => (table === 'shop.orders' ? ['id'] : undefined));
+    assert.deepEqual(before.map(describeColumn), ['id <- shop.orders.id [direct]']);
+    before[0]!.sources.push({ table: 'edited', column: 'by the caller' });
+    const again = await columnLineage(sql, (table) => (table === 'shop.orders' ? ['id'] : undefined));
+    assert.deepEqual(again.map(describeColumn), ['id <- shop.orders.id [direct]']);
+    const after = await columnLineage(sql, (table) =>
+      table === 'shop.orders' ? ['id', 'total'] : undefined,
+    );
+    assert.deepEqual(after.map(describeColumn), [
+      'id <- shop.orders.id [direct]',
+      'total <- shop.orders.total [direct]',
+    ]);
+    const unknown = await columnLineage(sql, () => undefined);
+    assert.deepEqual(unknown.map(describeColumn), ['* <- shop.orders.*']);
+  });
+
   test('more than one statement is refused', async () => {
     await assert.rejects(columnLineage('SELECT 1; SELECT 2', columnsOf), QueryError);
   });
