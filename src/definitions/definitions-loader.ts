@@ -1,13 +1,13 @@
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { FileAccessError, UsageError, type Diagnostic } from '../diagnostics/index.ts';
+import type { Diagnostic } from '../diagnostics/index.ts';
 import type { Definitions, FieldDef } from '../model/index.ts';
 import { CatalogDocumentParser } from './catalog-document-parser.ts';
 import { lintCrossReferences } from './cross-reference-linter.ts';
 import { findDefinitionFiles } from './definition-file-finder.ts';
 import type { SecretValue } from './env-interpolator.ts';
 import { HIPAA_SAFE_HARBOR, lintHipaaSafeHarbor } from './hipaa-safe-harbor-profile.ts';
-import { loadProjectSettings, PROJECT_FILE } from './project-settings-loader.ts';
+import { loadProjectSettings, PROJECT_FILE, requireRepoFolder } from './project-settings-loader.ts';
 import { ProtoSchemaLoader } from './proto-schema-loader.ts';
 import { lintSqlReferences } from './sql-reference-linter.ts';
 import { lintTaskCycles } from './task-cycle-linter.ts';
@@ -128,21 +128,4 @@ function sortAndDeduplicate(diagnostics: Diagnostic[]): Diagnostic[] {
         a.at.line - b.at.line ||
         a.at.column - b.at.column,
     );
-}
-
-/** The repo must be a folder: a missing path or a file is a usage error naming it, not a crash. */
-async function requireRepoFolder(root: string): Promise<void> {
-  const hint = 'pass --repo with the folder that holds tessera.yaml, or create one with `tessera init DIR`';
-  let isFolder: boolean;
-  try {
-    isFolder = (await stat(root)).isDirectory();
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new UsageError(`the catalog repo ${root} does not exist; ${hint}`);
-    if (code === 'ENOTDIR') throw new UsageError(`the catalog repo ${root} is not a folder; ${hint}`);
-    throw new FileAccessError(`cannot read the catalog repo ${root}: ${(error as Error).message}`, {
-      cause: error,
-    });
-  }
-  if (!isFolder) throw new UsageError(`the catalog repo ${root} is a file, not a folder; ${hint}`);
 }

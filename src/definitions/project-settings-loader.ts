@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { basename, isAbsolute, resolve } from 'node:path';
-import type { Diagnostic } from '../diagnostics/index.ts';
+import { FileAccessError, UsageError, type Diagnostic } from '../diagnostics/index.ts';
 import type { ProjectDef, SourceLocation } from '../model/index.ts';
 import { projectDocumentSchema } from './document-schemas.ts';
 import { parseDuration } from './duration-parser.ts';
@@ -201,4 +202,21 @@ function normalizeLocation(value: string, scheme: 'sqlite' | 'file', root: strin
 
 function isPostgresUrl(value: string): boolean {
   return /^postgres(ql)?:\/\//.test(value);
+}
+
+/** The repo must be a folder: a missing path or a file is a usage error naming it, not a crash. */
+export async function requireRepoFolder(root: string): Promise<void> {
+  const hint = 'pass --repo with the folder that holds tessera.yaml, or create one with `tessera init DIR`';
+  let isFolder: boolean;
+  try {
+    isFolder = (await stat(root)).isDirectory();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new UsageError(`the catalog repo ${root} does not exist; ${hint}`);
+    if (code === 'ENOTDIR') throw new UsageError(`the catalog repo ${root} is not a folder; ${hint}`);
+    throw new FileAccessError(`cannot read the catalog repo ${root}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  if (!isFolder) throw new UsageError(`the catalog repo ${root} is a file, not a folder; ${hint}`);
 }
