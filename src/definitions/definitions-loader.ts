@@ -2,6 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Diagnostic } from '../diagnostics/index.ts';
 import type { Definitions, FieldDef } from '../model/index.ts';
+import { projectDocumentSchema } from './document-schemas.ts';
+import { diagnosticsFromZodIssues } from './zod-issue-mapper.ts';
 import { CatalogDocumentParser } from './catalog-document-parser.ts';
 import { lintCrossReferences } from './cross-reference-linter.ts';
 import { findDefinitionFiles } from './definition-file-finder.ts';
@@ -41,7 +43,10 @@ export async function loadDefinitions(
   await requireRepoFolder(repoRoot);
   const env = options.env ?? process.env;
   const devMode = options.devMode ?? false;
-  const settings = loadProjectSettings(repoRoot, env, devMode);
+  const settings = loadProjectSettings(repoRoot, env, devMode, (raw, document) => {
+    const parsed = projectDocumentSchema.safeParse(raw);
+    return parsed.success ? [] : diagnosticsFromZodIssues(parsed.error.issues, document, PROJECT_FILE);
+  });
   const diagnostics: Diagnostic[] = [...settings.diagnostics];
 
   const parser = new CatalogDocumentParser(repoRoot, env);
