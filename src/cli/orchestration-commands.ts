@@ -3,7 +3,7 @@ import { parseDuration } from '../definitions/duration-parser.ts';
 import { UsageError } from '../diagnostics/errors.ts';
 import type { RunLogLine } from '../model/index.ts';
 import type { RunSelection } from '../orchestrator/index.ts';
-import type { Platform } from '../platform.ts';
+import type { Platform, ServerHandle } from '../platform.ts';
 import { globalOptions, print, withPlatform, type GlobalOptions } from './cli-context.ts';
 import { endedBadly, formatRuns } from './run-commands.ts';
 
@@ -202,7 +202,7 @@ interface ServeSettings {
 async function serve(options: GlobalOptions, settings: ServeSettings): Promise<void> {
   const { Platform } = await import('../platform.ts');
   const platform = await Platform.open({ repo: options.repo });
-  let server: Awaited<ReturnType<Platform['serve']>>;
+  let server: ServerHandle;
   try {
     server = await platform.serve({
       concurrency: settings.concurrency,
