@@ -1,11 +1,10 @@
 import { Option, type Command } from 'commander';
 import { parseDuration } from '../definitions/duration-parser.ts';
 import { UsageError } from '../diagnostics/errors.ts';
-import type { RunLogLine } from '../model/index.ts';
 import type { RunSelection } from '../orchestrator/index.ts';
-import type { Platform, ServerHandle } from '../platform.ts';
+import type { ServerHandle } from '../platform.ts';
 import { globalOptions, print, withPlatform, type GlobalOptions } from './cli-context.ts';
-import { endedBadly, formatRuns } from './run-commands.ts';
+import { runOrQueue } from './run-commands.ts';
 
 /** `serve`, `backfill`, `cancel`, `pause`, `resume`, `export airflow`. */
 export function registerOrchestrationCommands(program: Command): void {
@@ -143,49 +142,6 @@ export function registerOrchestrationCommands(program: Command): void {
         });
       },
     );
-}
-
-/**
- * Run a selection here, or queue it on the repo's running server (which owns execution), and print
- * the runs; exit code 1 when one ended badly. `echo`: which log lines of local runs reach stderr.
- */
-export async function runOrQueue(
-  platform: Platform,
-  options: GlobalOptions,
-  selection: RunSelection,
-  wait: boolean,
-  echo: 'warn' | 'not-info',
-): Promise<void> {
-  const quiet = options.json;
-  const outcome = await platform.runOrQueue(selection, {
-    wait,
-    onLog: quiet
-      ? undefined
-      : (line: RunLogLine) => {
-          if (echo === 'warn' ? line.level === 'warn' : line.level !== 'info') {
-            console.error(`  ${line.level}: ${line.message}`);
-          }
-        },
-    onQueued: (runs, server) => {
-      if (wait && !quiet)
-        console.error(`queued ${runs.length} run(s) on the server (pid ${server.pid}); waiting`);
-    },
-    onRunChange: quiet
-      ? undefined
-      : (run) =>
-          console.error(`  ${run.task}: ${run.status}${run.attempt > 1 ? ` (attempt ${run.attempt})` : ''}`),
-  });
-  const { runs, server } = outcome;
-  if (server && !outcome.ended) {
-    print(options, runs, () =>
-      [`queued on the server (pid ${server.pid}); follow with \`tessera runs\`:`, formatRuns(runs)].join(
-        '\n',
-      ),
-    );
-    return;
-  }
-  print(options, runs, () => formatRuns(runs));
-  if (runs.some(endedBadly)) process.exitCode = 1;
 }
 
 interface ServeSettings {

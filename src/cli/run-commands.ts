@@ -1,8 +1,11 @@
 import { Option, type Command } from 'commander';
 import { UsageError } from '../diagnostics/errors.ts';
-import type { Run, RunStatus } from '../model/index.ts';
+import type { Run, RunLogLine, RunStatus } from '../model/index.ts';
+import type { RunSelection } from '../orchestrator/index.ts';
+import type { Platform } from '../platform.ts';
 import {
   globalOptions,
+  type GlobalOptions,
   positiveIntegerFlag,
   print,
   warnAboutHashKey,
@@ -10,7 +13,6 @@ import {
   withPlatform,
 } from './cli-context.ts';
 import { textTable } from './output-format.ts';
-import { runOrQueue } from './orchestration-commands.ts';
 
 interface RunFlags {
   all?: boolean;
@@ -97,4 +99,47 @@ export function formatRuns(runs: Run[]): string {
   );
   const failures = runs.filter((run) => run.error).map((run) => `${run.task} (${run.status}): ${run.error}`);
   return failures.length === 0 ? table : `${table}\n\n${failures.join('\n')}`;
+}
+
+/**
+ * Run a selection here, or queue it on the repo's running server (which owns execution), and print
+ * the runs; exit code 1 when one ended badly. `echo`: which log lines of local runs reach stderr.
+ */
+export async function runOrQueue(
+  platform: Platform,
+  options: GlobalOptions,
+  selection: RunSelection,
+  wait: boolean,
+  echo: 'warn' | 'not-info',
+): Promise<void> {
+  const quiet = options.json;
+  const outcome = await platform.runOrQueue(selection, {
+    wait,
+    onLog: quiet
+      ? undefined
+      : (line: RunLogLine) => {
+          if (echo === 'warn' ? line.level === 'warn' : line.level !== 'info') {
+            console.error(`  ${line.level}: ${line.message}`);
+          }
+        },
+    onQueued: (runs, server) => {
+      if (wait && !quiet)
+        console.error(`queued ${runs.length} run(s) on the server (pid ${server.pid}); waiting`);
+    },
+    onRunChange: quiet
+      ? undefined
+      : (run) =>
+          console.error(`  ${run.task}: ${run.status}${run.attempt > 1 ? ` (attempt ${run.attempt})` : ''}`),
+  });
+  const { runs, server } = outcome;
+  if (server && !outcome.ended) {
+    print(options, runs, () =>
+      [`queued on the server (pid ${server.pid}); follow with \`tessera runs\`:`, formatRuns(runs)].join(
+        '\n',
+      ),
+    );
+    return;
+  }
+  print(options, runs, () => formatRuns(runs));
+  if (runs.some(endedBadly)) process.exitCode = 1;
 }
