@@ -1,8 +1,12 @@
 // Read-only catalog commands (`tables`, `show`, `versions`, `lineage`) open the catalog alone: they
 // answer from what was applied while the repo's definitions have errors, which commands that change
-// or run anything still refuse.
+// or run anything still refuse. And they start light: only tessera.yaml and the catalog store.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { tessera, writeFiles, writeRepo } from '../support/cli.ts';
 
 const repoFiles = {
@@ -88,4 +92,47 @@ test('a read-only command on an unknown table is not_found, and a broken tessera
   const tables = await tessera(['tables'], { cwd: repo });
   assert.equal(tables.code, 2, tables.stdout);
   assert.match(tables.stderr, /`catalog` must be `sqlite:PATH`/);
+});
+
+/** What `tessera tables` must not load: the whole platform, the definitions loader, engines, zod, pg. */
+const NOT_FOR_READING = [
+  /\/src\/platform\.ts$/,
+  /\/src\/definitions\/definitions-loader\.ts$/,
+  /\/src\/(orchestrator|runner|engines|read-path|governance|sql)\//,
+  /\/node_modules\/(@duckdb|zod|pg|protobufjs)\//,
+];
+
+test('tables loads the catalog store alone: not the platform, the definitions, an engine, zod or pg', async () => {
+  const repo = await writeRepo(repoFiles);
+  assert.equal((await tessera(['apply'], { cwd: repo })).code, 0);
+  const folder = await mkdtemp(join(tmpdir(), 'tessera-tables-modules-'));
+  const log = join(folder, 'modules.log');
+  await writeFile(
+    join(folder, 'hooks.mjs'),
+    `import { appendFileSync } from 'node:fs';
+export async function resolve(specifier, context, next) {
+  const result = await next(specifier, context);
+  appendFileSync(${JSON.stringify(log)}, result.url + '\\n');
+  return result;
+}`,
+  );
+  await writeFile(
+    join(folder, 'record.mjs'),
+    `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(folder, 'hooks.mjs')).href)});\n`,
+  );
+  const result = await tessera(['tables'], {
+    cwd: repo,
+    env: { NODE_OPTIONS: `--import=${join(folder, 'record.mjs')}` },
+  });
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /ops\.items/);
+  const modules = (await readFile(log, 'utf8')).split('\n').filter((url) => url !== '');
+  assert.ok(
+    modules.some((url) => url.endsWith('/src/platform/catalog-browser.ts')),
+    'the hook saw the catalog browser load (else this test proves nothing)',
+  );
+  assert.deepEqual(
+    [...new Set(modules.filter((url) => NOT_FOR_READING.some((pattern) => pattern.test(url))))],
+    [],
+  );
 });
