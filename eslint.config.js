@@ -27,13 +27,27 @@ const ALLOWED_IMPORTS = {
     'governance',
   ],
   orchestrator: ['model', 'diagnostics', 'graph', 'catalog', 'engines', 'runner', 'definitions'],
+  // The governed read path; only platform.ts imports it. Its one orchestrator import (durations
+  // spelled the repo's way) is allowed below.
+  'read-path': ['model', 'diagnostics', 'catalog', 'storage', 'engines', 'governance', 'runner'],
+};
+/** Single files a folder may import from a layer it may not otherwise import. */
+const ALLOWED_FILES = {
+  'read-path': ['**/orchestrator/duration-text.ts'],
 };
 const DUCKDB_ONLY_IN_ENGINE = {
   name: '@duckdb/node-api',
   message: 'Only engines/duckdb and sql/ may import DuckDB.',
 };
 
-const LAYERS = [...Object.keys(ALLOWED_IMPORTS), 'notify', 'sync', 'server', 'cli', 'example'];
+const LAYERS = [...Object.keys(ALLOWED_IMPORTS), 'notify', 'sync', 'server', 'cli', 'example', 'platform'];
+
+/** The composition root: no layer imports it (src/platform.ts, and src/platform/ beside it). */
+const PLATFORM_IS_THE_ROOT = {
+  group: ['**/platform.ts', '**/platform.js'],
+  message:
+    'only the faces (cli/, server/) import platform.ts, the composition root (see docs/architecture.md)',
+};
 
 const layerRules = Object.entries(ALLOWED_IMPORTS).map(([folder, allowed]) => ({
   files: [`src/${folder}/**/*.ts`],
@@ -43,14 +57,114 @@ const layerRules = Object.entries(ALLOWED_IMPORTS).map(([folder, allowed]) => ({
       {
         // Repeated here: a file's no-restricted-imports setting replaces, not extends, an earlier one.
         paths: folder === 'engines' || folder === 'sql' ? [] : [DUCKDB_ONLY_IN_ENGINE],
-        patterns: LAYERS.filter((name) => name !== folder && !allowed.includes(name)).map((name) => ({
-          group: [`**/${name}/*`, `**/${name}/**`],
-          message: `${folder}/ may not import ${name}/ (see docs/architecture.md)`,
-        })),
+        patterns: [
+          ...LAYERS.filter((name) => name !== folder && !allowed.includes(name)).map((name) => ({
+            group: [
+              `**/${name}/*`,
+              `**/${name}/**`,
+              ...(ALLOWED_FILES[folder] ?? [])
+                .filter((file) => file.includes(`/${name}/`))
+                .map((file) => `!${file}`),
+            ],
+            message: `${folder}/ may not import ${name}/ (see docs/architecture.md)`,
+          })),
+          PLATFORM_IS_THE_ROOT,
+        ],
       },
     ],
   },
 }));
+
+/**
+ * The CLI is a face: it parses flags, calls `Platform` (platform.ts, or `CatalogBrowser` for
+ * read-only commands) and prints. Types come from anywhere; values only from diagnostics/, model/,
+ * the platform and a few pure helpers (duration parser, plan and type formatters) — never an
+ * engine, the orchestrator, the runner, the read path or the platform's internals.
+ */
+const CLI_MAY_NOT_REACH = [
+  'engines',
+  'orchestrator',
+  'runner',
+  'ingest',
+  'quality',
+  'sql',
+  'graph',
+  'storage',
+  'read-path',
+  'governance',
+  'catalog',
+  'definitions',
+  'notify',
+  'sync',
+  'server',
+  'example',
+];
+const CLI_MAY_USE = [
+  '**/catalog/schema-diff.ts',
+  '**/catalog/plan.ts',
+  '**/definitions/duration-parser.ts',
+  '**/platform/catalog-browser.ts',
+];
+const PLATFORM_INTERNALS = {
+  group: ['**/platform/internals.ts', '**/platform/internals.js'],
+  message: "cli/ may not reach the platform's internals (store, storage, engine); add a Platform method",
+};
+const cliLayer = {
+  files: ['src/cli/**/*.ts'],
+  rules: {
+    'no-restricted-imports': 'off',
+    '@typescript-eslint/no-restricted-imports': [
+      'error',
+      {
+        paths: [
+          DUCKDB_ONLY_IN_ENGINE,
+          { name: 'kysely', message: 'cli/ reaches the catalog through Platform' },
+        ],
+        patterns: [
+          {
+            group: [
+              ...CLI_MAY_NOT_REACH.flatMap((name) => [`**/${name}/*`, `**/${name}/**`]),
+              ...CLI_MAY_USE.map((file) => `!${file}`),
+            ],
+            allowTypeImports: true,
+            message:
+              'cli/ calls Platform; it imports only types from the other layers (see src/cli/README.md)',
+          },
+          PLATFORM_INTERNALS,
+        ],
+      },
+    ],
+    // `await import(...)` escapes no-restricted-imports: the lazily loaded modules are checked here.
+    'no-restricted-syntax': [
+      'error',
+      {
+        selector: `ImportExpression[source.value=/\\.\\.\\x2F(${CLI_MAY_NOT_REACH.join('|')})\\x2F/]`,
+        message: 'cli/ loads only the platform lazily (see src/cli/README.md)',
+      },
+      {
+        selector: 'ImportExpression[source.value=/\\x2Fplatform\\x2Finternals/]',
+        message: PLATFORM_INTERNALS.message,
+      },
+    ],
+  },
+};
+
+/** platform.ts (and src/platform/) compose every layer but never a face. */
+const platformLayer = {
+  files: ['src/platform.ts', 'src/platform/**/*.ts'],
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      {
+        paths: [DUCKDB_ONLY_IN_ENGINE],
+        patterns: ['cli', 'server'].map((name) => ({
+          group: [`**/${name}/*`, `**/${name}/**`],
+          message: `the platform may not import ${name}/, a face of it (see docs/architecture.md)`,
+        })),
+      },
+    ],
+  },
+};
 
 const duckdbOnlyIn = {
   files: ['src/**/*.ts'],
@@ -70,4 +184,6 @@ export default tseslint.config(
   },
   duckdbOnlyIn,
   ...layerRules,
+  platformLayer,
+  cliLayer,
 );

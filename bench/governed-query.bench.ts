@@ -14,6 +14,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { quoteLiteral, type EngineSession } from '../src/engines/engine.ts';
 import { Platform } from '../src/platform.ts';
+import { internalsOf } from '../src/platform/internals.ts';
 import { parquetRelation } from '../src/runner/index.ts';
 import { measure, median, type Timing } from './timing.ts';
 
@@ -123,7 +124,7 @@ export default async function (): Promise<void> {
   if (!existsSync(join(repo, '.ready'))) await generate(repo);
 
   const platform = await Platform.open({ repo, env: { ...process.env, TESSERA_HASH_KEY: HASH_KEY } });
-  const session = await (await platform.engine()).openSession();
+  const session = await (await internalsOf(platform).engine()).openSession();
   try {
     for (const [label, query] of Object.entries(QUERIES)) await compare(platform, session, label, query);
   } finally {
@@ -187,10 +188,10 @@ async function compare(
 /** The same query on the same files, with the row filter and without anything else of governance. */
 async function rawQuery(platform: Platform, query: string): Promise<string> {
   const relation = async (table: string) => {
-    const version = await platform.store.getCurrentVersion(table);
+    const version = await internalsOf(platform).store.getCurrentVersion(table);
     if (!version)
       throw new Error(`${table} has no version: delete ${platform.definitions.project.root} and rerun`);
-    return parquetRelation(platform.storage, version.files);
+    return parquetRelation(internalsOf(platform).storage, version.files);
   };
   return query
     .replace(
@@ -210,7 +211,7 @@ async function generate(repo: string): Promise<void> {
   const started = performance.now();
   const platform = await Platform.open({ repo, env: { ...process.env, TESSERA_HASH_KEY: HASH_KEY } });
   try {
-    const session = await (await platform.engine()).openSession();
+    const session = await (await internalsOf(platform).engine()).openSession();
     try {
       await writeSources(session, join(repo, 'data'));
     } finally {

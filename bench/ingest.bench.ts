@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { quoteLiteral, type EngineSession } from '../src/engines/engine.ts';
 import { Platform } from '../src/platform.ts';
+import { internalsOf } from '../src/platform/internals.ts';
 import { measure, median, type Timing } from './timing.ts';
 
 const ROWS = 5_000_000;
@@ -76,7 +77,7 @@ export default async function (): Promise<void> {
     await writeFile(join(repo, path), content);
   }
   const platform = await Platform.open({ repo });
-  const session = await (await platform.engine()).openSession();
+  const session = await (await internalsOf(platform).engine()).openSession();
   try {
     const csv = join(repo, 'patients.csv');
     await generatePatients(session, csv);

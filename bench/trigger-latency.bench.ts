@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Orchestrator } from '../src/orchestrator/index.ts';
 import { Platform } from '../src/platform.ts';
+import { internalsOf } from '../src/platform/internals.ts';
 import { runTask } from '../src/runner/index.ts';
 
 const CHAIN = Number(process.env.TRIGGER_BENCH_CHAIN ?? 200);
@@ -18,7 +19,7 @@ export default async function (): Promise<void> {
     const platform = await Platform.open({ repo });
     try {
       await platform.apply();
-      const context = await platform.runContext();
+      const context = await internalsOf(platform).runContext();
       // Data for the baseline: the root and the first link, run directly.
       await runTask(context, 'ingest_t_0');
       await runTask(context, 'build_t_1');
@@ -51,7 +52,7 @@ export default async function (): Promise<void> {
 
 /** One wave down the whole chain; returns publication → dependent start, per link (ms). */
 async function measureChain(platform: Platform, debounceMs: number): Promise<number[]> {
-  const orchestrator = new Orchestrator(platform, { schedules: false, debounceMs });
+  const orchestrator = new Orchestrator(internalsOf(platform), { schedules: false, debounceMs });
   const publishedAt = new Map<string, number>();
   const startedAt = new Map<string, number>();
   orchestrator.on((event) => {

@@ -3,8 +3,8 @@
  * and offers the operations every interface (CLI, HTTP, pgwire) shares.
  */
 import { execFile } from 'node:child_process';
-import { chmod } from 'node:fs/promises';
-import { join } from 'node:path';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { openCatalogStore } from './catalog/open-catalog-store.ts';
 import type { CatalogStore } from './catalog/catalog-store.ts';
@@ -19,27 +19,38 @@ import {
   type LoadedDefinitions,
   type SecretValue,
 } from './definitions/index.ts';
-import { DefinitionError, UsageError } from './diagnostics/errors.ts';
+import { DefinitionError, FileAccessError, NotFoundError, UsageError } from './diagnostics/errors.ts';
 import { hasErrors, type Diagnostic } from './diagnostics/diagnostic.ts';
 import { DuckdbEngine } from './engines/duckdb/duckdb-engine.ts';
 import type { Engine } from './engines/engine.ts';
 import type { TaskGraph } from './graph/index.ts';
-import type { CheckResult, Definitions, LineageEdge, Run, RunLogLine, Version } from './model/index.ts';
-import { runInOrder, type RunSelection } from './orchestrator/index.ts';
+import type {
+  CheckResult,
+  Definitions,
+  LineageEdge,
+  QueryAuditEntry,
+  QueryAuditFilter,
+  Run,
+  RunLogLine,
+  Version,
+} from './model/index.ts';
+import type { AirflowDag, AirflowExportOptions, CancelOutcome, RunSelection } from './orchestrator/index.ts';
+import { runInOrder } from './orchestrator/run-in-order.ts';
 import { checkCurrentVersion, type RunContext } from './runner/index.ts';
 import { columnLineage } from './sql/index.ts';
 import { validationProblems } from './quality/index.ts';
-import { QueryService, type GovernedResult, type QueryOptions } from './query-service.ts';
+import { QueryService, type GovernedResult, type QueryOptions } from './read-path/query-service.ts';
 import {
   findDeclassifications,
   projectHashKey,
   inheritRowFilters,
   TokenService,
-  type QueryAuditEntry,
-  type QueryAuditFilter,
   type RowFilterLineage,
 } from './governance/index.ts';
 import { openStorage, PRIVATE_DIRECTORY_MODE, type Storage } from './storage/index.ts';
+import { CatalogBrowser } from './platform/catalog-browser.ts';
+import { writeExample } from './platform/example-writer.ts';
+import { internalsOf, registerPlatformInternals } from './platform/internals.ts';
 
 export interface PlatformOptions {
   /** The catalog repo. */
@@ -86,42 +97,110 @@ export async function checkRepo(options: PlatformOptions): Promise<LoadedDefinit
   return { definitions, diagnostics, secrets };
 }
 
+/** `runOrQueue`'s answer: where the runs went, and the runs (ended, unless queued without waiting). */
+export interface RunOutcome {
+  /** Set when a `tessera serve` on the repo took the runs: its process id. */
+  server?: { pid: number };
+  /** False only for runs queued on a server without waiting: they may still be queued or running. */
+  ended: boolean;
+  runs: Run[];
+}
+
+/** Progress of `runOrQueue`; every callback is optional. */
+export interface RunOrQueueOptions {
+  /** With a server running: wait for the queued runs to end. Default: false. */
+  wait?: boolean;
+  /** Log lines of runs executed in this process. */
+  onLog?: (line: RunLogLine) => void;
+  /** With a server running: the runs were queued there. */
+  onQueued?: (runs: Run[], server: { pid: number }) => void;
+  /** While waiting on a server: a queued run changed state. */
+  onRunChange?: (run: Run) => void;
+}
+
+/** `tessera serve`'s settings. */
+export interface ServeSettings {
+  /** Runs at once. */
+  concurrency: number;
+  /** How long a triggered run waits for more triggers to merge. */
+  debounceMs: number;
+  /** Server log lines. Default: none. */
+  log?: (message: string) => void;
+}
+
+/** A running `serve`. */
+export interface ServerHandle {
+  /**
+   * Stop: running runs may finish for `graceMs`, what still runs is requeued for the next start,
+   * and the platform is closed. `abandoned` means the engine may still be inside a statement of a
+   * requeued run: the process should exit rather than wait for it.
+   */
+  stop(graceMs: number): Promise<{ abandoned: boolean }>;
+}
+
+/** One Airflow DAG file `exportAirflow` wrote. */
+export interface WrittenDag extends Omit<AirflowDag, 'content' | 'fileName'> {
+  /** Absolute path of the file written. */
+  file: string;
+}
+
 export class Platform {
-  private engineInstance?: Promise<Engine>;
-  private rowFilterLineageOnce?: Promise<RowFilterLineage>;
-  private readonly queries: QueryService;
+  #engine?: Promise<Engine>;
+  #rowFilterLineage?: Promise<RowFilterLineage>;
+  readonly #queries: QueryService;
+  readonly #store: CatalogStore;
+  readonly #storage: Storage;
+  readonly #graph: TaskGraph;
+  readonly #catalog: CatalogBrowser;
+  readonly #secrets: SecretValue[];
   /** API and pgwire tokens: create, verify, list, revoke. */
   readonly tokens: TokenService;
   /** The project's hash key; an ES private field, so inspecting or serializing the platform never shows it. */
   readonly #hashKey: string;
 
   private constructor(
+    /** The repo's definitions, `${VAR}`s interpolated. */
     readonly definitions: Definitions,
+    /** Warnings found while loading (errors stop `open`). */
     readonly diagnostics: Diagnostic[],
-    readonly store: CatalogStore,
-    readonly storage: Storage,
-    readonly graph: TaskGraph,
+    store: CatalogStore,
+    storage: Storage,
+    graph: TaskGraph,
+    /** The repo's Git commit, recorded on every version; `undefined` outside Git. */
     readonly gitCommit: string | undefined,
-    private readonly secrets: SecretValue[],
+    secrets: SecretValue[],
     devMode: boolean,
     hashKey: string,
   ) {
+    this.#store = store;
+    this.#storage = storage;
+    this.#graph = graph;
+    this.#secrets = secrets;
     this.#hashKey = hashKey;
+    this.#catalog = CatalogBrowser.over(store);
     this.tokens = new TokenService(store, {
       isDeclaredPrincipal: (name) => definitions.principals.some((principal) => principal.name === name),
     });
-    this.queries = new QueryService(definitions, store, storage, () => this.engine(), {
+    this.#queries = new QueryService(definitions, store, storage, () => this.#engineOnce(), {
       devMode,
       tokens: this.tokens,
       hashKey,
       rowFilterLineage: () => this.rowFilterLineage(),
     });
+    registerPlatformInternals(this, {
+      definitions,
+      graph,
+      store,
+      storage,
+      engine: () => this.#engineOnce(),
+      runContext: (onLog) => this.#runContext(onLog),
+    });
   }
 
   /** How row filters follow rows into derived tables: computed once, on first use, from the definitions. */
   rowFilterLineage(): Promise<RowFilterLineage> {
-    this.rowFilterLineageOnce ??= inheritRowFilters(this.definitions);
-    return this.rowFilterLineageOnce;
+    this.#rowFilterLineage ??= inheritRowFilters(this.definitions);
+    return this.#rowFilterLineage;
   }
 
   /**
@@ -129,7 +208,7 @@ export class Platform {
    * guarded, rewritten for the principal's access, run in a sandboxed session, and audited.
    */
   query(sql: string, options: QueryOptions = {}): Promise<GovernedResult> {
-    return this.queries.query(sql, options);
+    return this.#queries.query(sql, options);
   }
 
   /** The principal a token acts as, or `undefined` when it is unknown, expired or revoked (for servers). */
@@ -139,7 +218,12 @@ export class Platform {
 
   /** The query audit log, newest first. */
   auditLog(filter: QueryAuditFilter = {}): Promise<QueryAuditEntry[]> {
-    return this.store.listQueryAudit(filter);
+    return this.#catalog.auditLog(filter);
+  }
+
+  /** Read-only catalog questions (tables, versions, lineage, runs, logs) over this platform's catalog. */
+  get catalog(): CatalogBrowser {
+    return this.#catalog;
   }
 
   /** Load and check the repo's definitions (throws `DefinitionError` listing every problem), then open the catalog and storage. */
@@ -170,10 +254,15 @@ export class Platform {
     );
   }
 
+  /** Write the healthcare example catalog repo with `patients` synthetic patients to `target`. */
+  static writeExample(target: string, patients: number): Promise<void> {
+    return writeExample(target, patients);
+  }
+
   /** The engine, started on first use. */
-  engine(): Promise<Engine> {
-    this.engineInstance ??= DuckdbEngine.create();
-    return this.engineInstance;
+  #engineOnce(): Promise<Engine> {
+    this.#engine ??= DuckdbEngine.create();
+    return this.#engine;
   }
 
   /**
@@ -181,13 +270,14 @@ export class Platform {
    * secrets are never persisted (runs use the interpolated `definitions`).
    */
   get storableDefinitions(): Definitions {
-    return redactSecrets(this.definitions, this.secrets);
+    return redactSecrets(this.definitions, this.#secrets);
   }
 
+  /** What `apply` would change in the catalog. */
   async plan(): Promise<Plan> {
-    const applied = await this.store.readDefinitions();
+    const applied = await this.#store.readDefinitions();
     return planChanges(this.storableDefinitions, applied, {
-      downstreamTables: (table) => this.graph.downstreamTables(table),
+      downstreamTables: (table) => this.#graph.downstreamTables(table),
       declassifications: await findDeclassifications(this.definitions),
       rowFiltersToReview: (await this.rowFilterLineage()).findings.map(
         ({ table, upstream, filter, columns }) => ({ table, upstream, filter, columns }),
@@ -198,7 +288,7 @@ export class Platform {
   /** Register the definitions in the catalog. Idempotent; refuses breaking schema changes without a version bump. */
   async apply(): Promise<Plan> {
     const plan = await this.plan();
-    await applyDefinitions(this.store, this.storableDefinitions, plan, {
+    await applyDefinitions(this.#store, this.storableDefinitions, plan, {
       lineage: await this.lineage(),
       gitCommit: this.gitCommit,
     });
@@ -207,30 +297,139 @@ export class Platform {
 
   /** Run tasks now, in this process, in dependency order. Requires the definitions to be applied. */
   async run(selection: RunSelection, onLog?: (line: RunLogLine) => void): Promise<Run[]> {
-    const plan = await this.plan();
-    if (!plan.isEmpty) {
-      throw new UsageError(
-        'the catalog repo has changes that are not applied yet; review them with `tessera plan` and register them with `tessera apply`',
+    await this.#requireApplied();
+    return runInOrder(await this.#runContext(onLog), this.#graph, selection);
+  }
+
+  /**
+   * Run tasks, or, when a `tessera serve` runs on the repo, queue them there (it owns execution)
+   * and with `wait` follow them until they end. Requires the definitions to be applied.
+   */
+  async runOrQueue(selection: RunSelection, options: RunOrQueueOptions = {}): Promise<RunOutcome> {
+    const { findRunningServer, enqueueSelection, waitForRuns, CatalogRunQueue } =
+      await import('./orchestrator/index.ts');
+    const server = await findRunningServer(this.definitions.project.root);
+    if (!server) return { ended: true, runs: await this.run(selection, options.onLog) };
+    await this.#requireApplied();
+    const queue = new CatalogRunQueue(this.#store, this.#graph);
+    const queued = await enqueueSelection(queue, this.definitions, this.#graph, selection);
+    const at = { pid: server.pid };
+    options.onQueued?.(
+      queued.map((entry) => entry.run),
+      at,
+    );
+    if (!options.wait) return { server: at, ended: false, runs: queued.map((entry) => entry.run) };
+    const runs = await waitForRuns(
+      this.#store,
+      this.definitions,
+      queued.map((entry) => entry.run.id),
+      { onChange: options.onRunChange },
+    );
+    return { server: at, ended: true, runs };
+  }
+
+  /** Cancel a queued run, or ask a running one's server to stop it; `NotFoundError` for an unknown run. */
+  async cancelRun(
+    runId: string,
+    reason = 'cancelled by request',
+  ): Promise<{ outcome: CancelOutcome; run: Run }> {
+    const { CatalogRunQueue } = await import('./orchestrator/catalog-run-queue.ts');
+    const outcome = await new CatalogRunQueue(this.#store, this.#graph).cancel(runId, reason);
+    const run = outcome === 'not-found' ? undefined : await this.#store.getRun(runId);
+    if (!run) throw new NotFoundError(`run ${runId} not found; \`tessera runs\` lists the runs`);
+    return { outcome, run };
+  }
+
+  /** Stop triggering and scheduling a task (persisted); returns its queued runs, now cancelled. */
+  async pauseTask(task: string): Promise<Run[]> {
+    const { pauseTask } = await import('./orchestrator/index.ts');
+    return pauseTask(this.#store, this.definitions, task);
+  }
+
+  /** Trigger and schedule a paused task again. */
+  async resumeTask(task: string): Promise<void> {
+    const { resumeTask } = await import('./orchestrator/index.ts');
+    await resumeTask(this.#store, this.definitions, task);
+  }
+
+  /** Write one Airflow DAG file per connected part of the task graph into `out` (created if missing). */
+  async exportAirflow(out: string, options: AirflowExportOptions): Promise<WrittenDag[]> {
+    const { exportAirflowDags } = await import('./orchestrator/index.ts');
+    const dags = exportAirflowDags(this.definitions, this.#graph, options);
+    const folder = resolve(out);
+    try {
+      await mkdir(folder, { recursive: true });
+      for (const dag of dags) await writeFile(join(folder, dag.fileName), dag.content);
+    } catch (error) {
+      throw new FileAccessError(
+        `cannot write the DAG files to --out ${folder}: ${(error as Error).message}; choose a folder you can write to`,
+        { cause: error },
       );
     }
-    return runInOrder(await this.runContext(onLog), this.graph, selection);
+    return dags.map(({ fileName, content: _content, ...dag }) => ({ file: join(folder, fileName), ...dag }));
+  }
+
+  /**
+   * Start the scheduler, the trigger loop and the run queue on this repo (one server per repo:
+   * `UsageError` when another runs). Requires the definitions to be applied.
+   */
+  async serve(settings: ServeSettings): Promise<ServerHandle> {
+    const { findRunningServer, Orchestrator, ServerFileService } = await import('./orchestrator/index.ts');
+    const repo = this.definitions.project.root;
+    const running = await findRunningServer(repo);
+    if (running) {
+      throw new UsageError(
+        `a server is already running on ${repo} (pid ${running.pid}, since ${running.startedAt}); stop it first`,
+      );
+    }
+    await this.#requireApplied();
+    const orchestrator = new Orchestrator(internalsOf(this), {
+      concurrency: settings.concurrency,
+      debounceMs: settings.debounceMs,
+      log: settings.log,
+    });
+    orchestrator.use(new ServerFileService(repo));
+    await orchestrator.start();
+    return {
+      stop: async (graceMs) => {
+        let released: string[] = [];
+        try {
+          released = await orchestrator.stop(graceMs, { exitAfter: true });
+        } finally {
+          if (released.length === 0) await this.close();
+        }
+        if (released.length === 0) return { abandoned: false };
+        // The engine may still be inside a statement of a requeued run: do not wait for it.
+        await this.#store.close().catch(() => {});
+        return { abandoned: true };
+      },
+    };
   }
 
   /** Run a table's validations against its current version; publishes nothing. */
   async check(table: string): Promise<{ version: Version; checks: CheckResult[] }> {
-    return checkCurrentVersion(await this.runContext(), table);
+    return checkCurrentVersion(await this.#runContext(), table);
   }
 
-  async runContext(onLog?: (line: RunLogLine) => void): Promise<RunContext> {
+  async #runContext(onLog?: (line: RunLogLine) => void): Promise<RunContext> {
     return {
       definitions: this.definitions,
-      store: this.store,
-      storage: this.storage,
-      engine: await this.engine(),
+      store: this.#store,
+      storage: this.#storage,
+      engine: await this.#engineOnce(),
       hashKey: this.#hashKey,
       gitCommit: this.gitCommit,
       onLog,
     };
+  }
+
+  /** Like `tessera run`: no work against a catalog that disagrees with the repo. */
+  async #requireApplied(): Promise<void> {
+    if (!(await this.plan()).isEmpty) {
+      throw new UsageError(
+        'the catalog repo has changes that are not applied yet; review them with `tessera plan` and register them with `tessera apply`',
+      );
+    }
   }
 
   /** Table-level edges for every task, and column-level edges where a projection's inputs are known. */
@@ -241,7 +440,7 @@ export class Platform {
     );
     const columnsOf = (table: string) => columns.get(table);
     for (const task of this.definitions.tasks) {
-      for (const upstream of this.graph.upstreamTables(task.name)) {
+      for (const upstream of this.#graph.upstreamTables(task.name)) {
         edges.push({ fromTable: upstream, toTable: task.target, task: task.name });
       }
       if (task.type !== 'projection' || !task.sql) continue;
@@ -260,9 +459,10 @@ export class Platform {
     return edges;
   }
 
+  /** Close the catalog store and the engine (if it started). */
   async close(): Promise<void> {
-    await this.store.close();
-    if (this.engineInstance) await (await this.engineInstance).close();
+    await this.#store.close();
+    if (this.#engine) await (await this.#engine).close();
   }
 }
 

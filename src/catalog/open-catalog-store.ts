@@ -2,8 +2,6 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { FileAccessError, TesseraError, UsageError } from '../diagnostics/index.ts';
 import type { CatalogStore } from './catalog-store.ts';
-import { PostgresCatalogStore } from './postgres-catalog-store.ts';
-import { SqliteCatalogStore } from './sqlite-catalog-store.ts';
 
 /**
  * Open and migrate the catalog a URL names: `sqlite:/abs/path.db` (parent folders are created, private; a
@@ -11,7 +9,7 @@ import { SqliteCatalogStore } from './sqlite-catalog-store.ts';
  * `postgres://…` / `postgresql://…` with an optional `?schema=name` to keep the catalog in its own schema.
  */
 export async function openCatalogStore(url: string): Promise<CatalogStore> {
-  const store = createCatalogStore(url);
+  const store = await createCatalogStore(url);
   try {
     await store.migrate();
   } catch (error) {
@@ -25,8 +23,10 @@ export async function openCatalogStore(url: string): Promise<CatalogStore> {
   return store;
 }
 
-function createCatalogStore(url: string): CatalogStore {
+/** Only the store the URL names is loaded: a SQLite catalog never loads pg, nor PostgreSQL better-sqlite3. */
+async function createCatalogStore(url: string): Promise<CatalogStore> {
   if (url.startsWith('sqlite:')) {
+    const { SqliteCatalogStore } = await import('./sqlite-catalog-store.ts');
     let path = url.slice('sqlite:'.length);
     if (path === ':memory:') return new SqliteCatalogStore({ path });
     // `sqlite:///abs/path.db` is the spelling other tools use for an absolute path.
@@ -54,6 +54,7 @@ function createCatalogStore(url: string): CatalogStore {
     const schema = parsed.searchParams.get('schema') ?? undefined;
     // `schema` is ours, not libpq's: pg must not see it.
     parsed.searchParams.delete('schema');
+    const { PostgresCatalogStore } = await import('./postgres-catalog-store.ts');
     return new PostgresCatalogStore({ url: parsed.toString(), schema });
   }
   throw unsupportedUrl(url);

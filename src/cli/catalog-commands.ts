@@ -1,9 +1,7 @@
 import type { Command } from 'commander';
 import { describeType } from '../catalog/schema-diff.ts';
-import { NotFoundError } from '../diagnostics/errors.ts';
 import type { CheckResult, LineageEdge, TableRecord, Version } from '../model/index.ts';
-import type { Platform } from '../platform.ts';
-import { globalOptions, print, withPlatform } from './cli-context.ts';
+import { globalOptions, print, withCatalog, withPlatform } from './cli-context.ts';
 import { textTable } from './output-format.ts';
 
 /** Discovery: `tables`, `show`, `versions`, `lineage`. */
@@ -14,11 +12,8 @@ export function registerCatalogCommands(program: Command): void {
     .option('--search <text>', 'only tables whose name, description, owner or columns contain this')
     .action(async (flags: { search?: string }, command: Command) => {
       const options = globalOptions(command);
-      await withPlatform(options, async (platform) => {
-        const needle = flags.search?.toLowerCase();
-        const tables = (await platform.store.listTables()).filter(
-          (table) => !needle || searchText(table).includes(needle),
-        );
+      await withCatalog(options, async (catalog) => {
+        const tables = await catalog.tables(flags.search);
         print(options, tables, () =>
           textTable(
             ['table', 'owner', 'version', 'description'],
@@ -39,9 +34,8 @@ export function registerCatalogCommands(program: Command): void {
     .argument('<table>')
     .action(async (name: string, _flags, command: Command) => {
       const options = globalOptions(command);
-      await withPlatform(options, async (platform) => {
-        const table = await requireTable(platform, name);
-        const current = await platform.store.getCurrentVersion(name);
+      await withCatalog(options, async (catalog) => {
+        const { table, current } = await catalog.table(name);
         print(options, { ...table, current }, () => formatTable(table, current));
       });
     });
@@ -73,9 +67,8 @@ export function registerCatalogCommands(program: Command): void {
     .argument('<table>')
     .action(async (name: string, _flags, command: Command) => {
       const options = globalOptions(command);
-      await withPlatform(options, async (platform) => {
-        await requireTable(platform, name);
-        const versions = await platform.store.listVersions(name);
+      await withCatalog(options, async (catalog) => {
+        const versions = await catalog.versions(name);
         print(options, versions, () =>
           textTable(
             ['version', 'published', 'rows', 'bytes', 'schema', 'run', 'upstream', 'checks'],
@@ -108,14 +101,11 @@ export function registerCatalogCommands(program: Command): void {
         command: Command,
       ) => {
         const options = globalOptions(command);
-        await withPlatform(options, async (platform) => {
-          await requireTable(platform, name);
-          const edges = await platform.store.listLineage();
+        await withCatalog(options, async (catalog) => {
+          const lineage = await catalog.lineage(name, flags);
+          const { upstream, downstream } = lineage;
           const both = !flags.upstream && !flags.downstream;
-          const upstream = flags.upstream || both ? walk(edges, name, 'up', flags.columns ?? false) : [];
-          const downstream =
-            flags.downstream || both ? walk(edges, name, 'down', flags.columns ?? false) : [];
-          print(options, { table: name, upstream, downstream }, () =>
+          print(options, lineage, () =>
             [
               ...(flags.upstream || both ? ['upstream:', ...formatEdges(upstream)] : []),
               ...(flags.downstream || both ? ['downstream:', ...formatEdges(downstream)] : []),
@@ -124,47 +114,6 @@ export function registerCatalogCommands(program: Command): void {
         });
       },
     );
-}
-
-async function requireTable(platform: Platform, name: string): Promise<TableRecord> {
-  const table = await platform.store.getTable(name);
-  if (!table) throw new NotFoundError(`table ${name} not found in the catalog (see \`tessera tables\`)`);
-  return table;
-}
-
-function searchText(table: TableRecord): string {
-  return [table.name, table.owner, table.description ?? '', ...table.fields.map((field) => field.name)]
-    .join(' ')
-    .toLowerCase();
-}
-
-/** Transitive edges from a table, upstream or downstream; table-level unless columns are asked for. */
-function walk(
-  edges: LineageEdge[],
-  table: string,
-  direction: 'up' | 'down',
-  columns: boolean,
-): LineageEdge[] {
-  const relevant = edges.filter((edge) =>
-    columns ? edge.fromColumn !== undefined : edge.fromColumn === undefined,
-  );
-  const result: LineageEdge[] = [];
-  const seen = new Set<string>([table]);
-  const queue = [table];
-  while (queue.length > 0) {
-    const current = queue.shift()!;
-    for (const edge of relevant) {
-      const [near, far] =
-        direction === 'up' ? [edge.toTable, edge.fromTable] : [edge.fromTable, edge.toTable];
-      if (near !== current) continue;
-      result.push(edge);
-      if (!seen.has(far)) {
-        seen.add(far);
-        queue.push(far);
-      }
-    }
-  }
-  return result;
 }
 
 function formatEdges(edges: LineageEdge[]): string[] {

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { formatDiagnostic } from '../diagnostics/diagnostic.ts';
 import { UsageError } from '../diagnostics/errors.ts';
 import type { Platform } from '../platform.ts';
+import type { CatalogBrowser } from '../platform/catalog-browser.ts';
 
 /** Global flags every command reads. */
 export interface GlobalOptions {
@@ -27,6 +28,23 @@ export async function withPlatform<T>(
     return await work(platform);
   } finally {
     await platform.close();
+  }
+}
+
+/**
+ * Open the catalog alone for a read-only command (`tables`, `show`, `runs`…) and always close it:
+ * only `tessera.yaml` is read, so these start fast and answer while the repo has errors elsewhere.
+ */
+export async function withCatalog<T>(
+  options: GlobalOptions,
+  work: (catalog: CatalogBrowser) => Promise<T>,
+): Promise<T> {
+  const { CatalogBrowser } = await import('../platform/catalog-browser.ts');
+  const catalog = await CatalogBrowser.open({ repo: options.repo });
+  try {
+    return await work(catalog);
+  } finally {
+    await catalog.close();
   }
 }
 

@@ -1,9 +1,7 @@
 import type { Command } from 'commander';
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { FileAccessError, UsageError } from '../diagnostics/errors.ts';
 import { formatRows } from './output-format.ts';
 import { formatRuns } from './run-commands.ts';
@@ -31,7 +29,8 @@ export function registerDemoCommands(program: Command): void {
         throw new UsageError(`unknown example ${flags.example}; available: healthcare`);
       const target = resolve(dir);
       if (existsSync(target)) throw new UsageError(`${dir} already exists; choose a new folder`);
-      await writeExample(target, parseRows(flags.rows));
+      const { Platform } = await import('../platform.ts');
+      await Platform.writeExample(target, parseRows(flags.rows));
       console.log(
         `wrote the healthcare example catalog repo to ${dir}\nnext: cd ${dir} && tessera validate && tessera apply && tessera run --all`,
       );
@@ -49,9 +48,8 @@ export function registerDemoCommands(program: Command): void {
         throw cannotWrite(target, error);
       });
       console.log(`1. writing the healthcare example with ${rows} synthetic patients to ${flags.dir}`);
-      await writeExample(target, rows);
-
       const { Platform } = await import('../platform.ts');
+      await Platform.writeExample(target, rows);
       const platform = await Platform.open({ repo: target });
       try {
         console.log('2. tessera apply');
@@ -74,41 +72,6 @@ export function registerDemoCommands(program: Command): void {
         await platform.close();
       }
     });
-}
-
-async function writeExample(target: string, patients: number): Promise<void> {
-  const [{ DuckdbEngine }, { writeHealthcareExample }] = await Promise.all([
-    import('../engines/duckdb/duckdb-engine.ts'),
-    import('../example/healthcare-example.ts'),
-  ]);
-  const engine = await DuckdbEngine.create();
-  try {
-    await mkdir(target, { recursive: true }).catch((error: unknown) => {
-      throw cannotWrite(target, error);
-    });
-    await writeHealthcareExample(target, engine, { patients });
-  } finally {
-    await engine.close();
-  }
-  // A Git repository, so every version records the commit of the definitions that produced it.
-  const git = promisify(execFile);
-  try {
-    await git('git', ['init', '-q', target]);
-    await git('git', ['-C', target, 'add', '-A']);
-    await git('git', [
-      '-C',
-      target,
-      '-c',
-      'user.name=Tessera',
-      '-c',
-      'user.email=demo@tessera.invalid',
-      'commit',
-      '-qm',
-      'Example catalog',
-    ]);
-  } catch {
-    // Git is optional for the example: without it versions simply record no commit.
-  }
 }
 
 function cannotWrite(target: string, error: unknown): FileAccessError {

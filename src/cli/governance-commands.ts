@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { parseDuration } from '../definitions/duration-parser.ts';
 import { UsageError } from '../diagnostics/errors.ts';
 import type { AccessTokenInfo, QueryAuditEntry } from '../governance/index.ts';
-import { globalOptions, positiveIntegerFlag, print, withPlatform } from './cli-context.ts';
+import { globalOptions, positiveIntegerFlag, print, withCatalog, withPlatform } from './cli-context.ts';
 import { textTable } from './output-format.ts';
 
 /** How long a token lives when `--expires-in` is not given. */
@@ -72,8 +72,8 @@ export function registerGovernanceCommands(program: Command): void {
     .action(async (flags: { principal?: string; limit: string }, command: Command) => {
       const options = globalOptions(command);
       const limit = positiveIntegerFlag('--limit', flags.limit);
-      await withPlatform(options, async (platform) => {
-        const entries = await platform.auditLog({ principal: flags.principal, limit });
+      await withCatalog(options, async (catalog) => {
+        const entries = await catalog.auditLog({ principal: flags.principal, limit });
         print(options, entries, () => formatAudit(entries));
       });
     });

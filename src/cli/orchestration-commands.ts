@@ -1,12 +1,10 @@
 import { Option, type Command } from 'commander';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
 import { parseDuration } from '../definitions/duration-parser.ts';
-import { FileAccessError, NotFoundError, UsageError } from '../diagnostics/errors.ts';
+import { UsageError } from '../diagnostics/errors.ts';
 import type { RunSelection } from '../orchestrator/index.ts';
-import type { Platform } from '../platform.ts';
+import type { ServerHandle } from '../platform.ts';
 import { globalOptions, print, withPlatform, type GlobalOptions } from './cli-context.ts';
-import { endedBadly, formatRuns } from './run-commands.ts';
+import { runOrQueue } from './run-commands.ts';
 
 /** `serve`, `backfill`, `cancel`, `pause`, `resume`, `export airflow`. */
 export function registerOrchestrationCommands(program: Command): void {
@@ -37,12 +35,9 @@ export function registerOrchestrationCommands(program: Command): void {
     .action(async (task: string, flags: { wait?: boolean }, command: Command) => {
       const options = globalOptions(command);
       const selection: RunSelection = { tasks: [task], downstream: true, trigger: 'backfill' };
-      if (await runThroughServer(options, selection, flags.wait ?? false)) return;
-      await withPlatform(options, async (platform) => {
-        const runs = await platform.run(selection, logEcho(options));
-        print(options, runs, () => formatRuns(runs));
-        if (runs.some(endedBadly)) process.exitCode = 1;
-      });
+      await withPlatform(options, (platform) =>
+        runOrQueue(platform, options, selection, flags.wait ?? false, 'not-info'),
+      );
     });
 
   program
@@ -52,15 +47,7 @@ export function registerOrchestrationCommands(program: Command): void {
     .action(async (runId: string, _flags, command: Command) => {
       const options = globalOptions(command);
       await withPlatform(options, async (platform) => {
-        const { CatalogRunQueue } = await import('../orchestrator/catalog-run-queue.ts');
-        const outcome = await new CatalogRunQueue(platform.store, platform.graph).cancel(
-          runId,
-          'cancelled by request',
-        );
-        if (outcome === 'not-found') {
-          throw new NotFoundError(`run ${runId} not found; \`tessera runs\` lists the runs`);
-        }
-        const run = (await platform.store.getRun(runId))!;
+        const { outcome, run } = await platform.cancelRun(runId);
         print(options, { outcome, run }, () => {
           if (outcome === 'cancelled') return `run ${runId} of ${run.task} cancelled`;
           if (outcome === 'requested') {
@@ -78,8 +65,7 @@ export function registerOrchestrationCommands(program: Command): void {
     .action(async (task: string, _flags, command: Command) => {
       const options = globalOptions(command);
       await withPlatform(options, async (platform) => {
-        const { pauseTask } = await loadOrchestrator();
-        const cancelled = await pauseTask(platform.store, platform.definitions, task);
+        const cancelled = await platform.pauseTask(task);
         print(options, { task, paused: true, cancelled }, () =>
           [
             `paused ${task}`,
@@ -96,8 +82,7 @@ export function registerOrchestrationCommands(program: Command): void {
     .action(async (task: string, _flags, command: Command) => {
       const options = globalOptions(command);
       await withPlatform(options, async (platform) => {
-        const { resumeTask } = await loadOrchestrator();
-        await resumeTask(platform.store, platform.definitions, task);
+        await platform.resumeTask(task);
         print(options, { task, paused: false }, () => `resumed ${task}`);
       });
     });
@@ -133,28 +118,17 @@ export function registerOrchestrationCommands(program: Command): void {
           );
         }
         await withPlatform(options, async (platform) => {
-          const { exportAirflowDags } = await loadOrchestrator();
-          const dags = exportAirflowDags(platform.definitions, platform.graph, {
+          const dags = await platform.exportAirflow(flags.out, {
             operator: flags.operator,
             image: flags.image,
             namespace: flags.namespace,
             repoPath: flags.repoPath,
             tesseraCommand: flags.tesseraCommand,
           });
-          const out = resolve(flags.out);
-          try {
-            await mkdir(out, { recursive: true });
-            for (const dag of dags) await writeFile(join(out, dag.fileName), dag.content);
-          } catch (error) {
-            throw new FileAccessError(
-              `cannot write the DAG files to --out ${out}: ${(error as Error).message}; choose a folder you can write to`,
-              { cause: error },
-            );
-          }
           for (const dag of dags)
             for (const warning of dag.warnings) console.error(`warning: ${dag.dagId}: ${warning}`);
-          const summary = dags.map(({ fileName, dagId, tasks, edges, schedule }) => ({
-            file: join(out, fileName),
+          const summary = dags.map(({ file, dagId, tasks, edges, schedule }) => ({
+            file,
             dagId,
             tasks,
             edges,
@@ -170,53 +144,6 @@ export function registerOrchestrationCommands(program: Command): void {
     );
 }
 
-/**
- * With a server running on the repo, queue the selection through the catalog instead of running it
- * here, and with `wait` poll the runs until they end. Returns false (nothing done) when no server runs.
- */
-export async function runThroughServer(
-  options: GlobalOptions,
-  selection: RunSelection,
-  wait: boolean,
-): Promise<boolean> {
-  const { findRunningServer, enqueueSelection, waitForRuns } = await loadOrchestrator();
-  const server = await findRunningServer(options.repo);
-  if (!server) return false;
-  const { CatalogRunQueue } = await import('../orchestrator/catalog-run-queue.ts');
-  await withPlatform(options, async (platform) => {
-    await requireApplied(platform);
-    const queue = new CatalogRunQueue(platform.store, platform.graph);
-    const queued = await enqueueSelection(queue, platform.definitions, platform.graph, selection);
-    if (!wait) {
-      const runs = queued.map((entry) => entry.run);
-      print(options, runs, () =>
-        [`queued on the server (pid ${server.pid}); follow with \`tessera runs\`:`, formatRuns(runs)].join(
-          '\n',
-        ),
-      );
-      return;
-    }
-    if (!options.json)
-      console.error(`queued ${queued.length} run(s) on the server (pid ${server.pid}); waiting`);
-    const runs = await waitForRuns(
-      platform.store,
-      platform.definitions,
-      queued.map((entry) => entry.run.id),
-      {
-        onChange: (run) => {
-          if (!options.json)
-            console.error(
-              `  ${run.task}: ${run.status}${run.attempt > 1 ? ` (attempt ${run.attempt})` : ''}`,
-            );
-        },
-      },
-    );
-    print(options, runs, () => formatRuns(runs));
-    if (runs.some(endedBadly)) process.exitCode = 1;
-  });
-  return true;
-}
-
 interface ServeSettings {
   concurrency: number;
   debounceMs: number;
@@ -229,76 +156,40 @@ interface ServeSettings {
  * (the runs left `running` are recovered by the next start, as after a crash).
  */
 async function serve(options: GlobalOptions, settings: ServeSettings): Promise<void> {
-  const { findRunningServer, Orchestrator, ServerFileService } = await loadOrchestrator();
-  const running = await findRunningServer(options.repo);
-  if (running) {
-    throw new UsageError(
-      `a server is already running on ${options.repo} (pid ${running.pid}, since ${running.startedAt}); stop it first`,
-    );
-  }
   const { Platform } = await import('../platform.ts');
   const platform = await Platform.open({ repo: options.repo });
-  let released: string[] = [];
+  let server: ServerHandle;
   try {
-    await requireApplied(platform);
-    const orchestrator = new Orchestrator(platform, {
+    server = await platform.serve({
       concurrency: settings.concurrency,
       debounceMs: settings.debounceMs,
       log: (message) => console.error(`${new Date().toISOString()} ${message}`),
     });
-    orchestrator.use(new ServerFileService(options.repo));
-    const stopSignal = new Promise<NodeJS.Signals>((resolveSignal) => {
-      const onSignal = (signal: NodeJS.Signals): void => {
-        process.once('SIGINT', () => process.exit(130));
-        process.once('SIGTERM', () => process.exit(143));
-        resolveSignal(signal);
-      };
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
-    });
-    await orchestrator.start();
+  } catch (error) {
+    await platform.close();
+    throw error;
+  }
+  const signal = await new Promise<NodeJS.Signals>((resolveSignal) => {
+    const onSignal = (received: NodeJS.Signals): void => {
+      process.once('SIGINT', () => process.exit(130));
+      process.once('SIGTERM', () => process.exit(143));
+      resolveSignal(received);
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
     console.log(
       `serving ${platform.definitions.project.name} from ${options.repo} (pid ${process.pid}, concurrency ${settings.concurrency}); stop with Ctrl-C`,
     );
-    const signal = await stopSignal;
-    console.error(
-      `${new Date().toISOString()} ${signal}: stopping; running runs may finish for ${settings.graceMs} ms`,
-    );
-    released = await orchestrator.stop(settings.graceMs, { exitAfter: true });
-  } finally {
-    if (released.length === 0) await platform.close();
-  }
-  if (released.length > 0) {
-    // The engine may still be inside a statement of a requeued run: leave without waiting for it.
-    await platform.store.close().catch(() => {});
-    process.exit(0);
-  }
-}
-
-/** The orchestrator's modules, loaded when a command needs them rather than at CLI start-up. */
-function loadOrchestrator(): Promise<typeof import('../orchestrator/index.ts')> {
-  return import('../orchestrator/index.ts');
-}
-
-/** Like `tessera run`: no work against a catalog that disagrees with the repo. */
-async function requireApplied(platform: Platform): Promise<void> {
-  if (!(await platform.plan()).isEmpty) {
-    throw new UsageError(
-      'the catalog repo has changes that are not applied yet; review them with `tessera plan` and register them with `tessera apply`',
-    );
-  }
+  });
+  console.error(
+    `${new Date().toISOString()} ${signal}: stopping; running runs may finish for ${settings.graceMs} ms`,
+  );
+  const { abandoned } = await server.stop(settings.graceMs);
+  if (abandoned) process.exit(0);
 }
 
 function durationFlag(flag: string, text: string, allowZero: boolean): number {
   const ms = text.trim() === '0' && allowZero ? 0 : parseDuration(text);
   if (ms === undefined) throw new UsageError(`${flag} takes a duration like 10ms, 30s or 2m, got ${text}`);
   return ms;
-}
-
-function logEcho(options: GlobalOptions): ((line: { level: string; message: string }) => void) | undefined {
-  return options.json
-    ? undefined
-    : (line) => {
-        if (line.level !== 'info') console.error(`  ${line.level}: ${line.message}`);
-      };
 }

@@ -1,9 +1,18 @@
 import { Option, type Command } from 'commander';
-import { NotFoundError, UsageError } from '../diagnostics/errors.ts';
-import type { Run, RunStatus } from '../model/index.ts';
-import { globalOptions, positiveIntegerFlag, print, warnAboutHashKey, withPlatform } from './cli-context.ts';
+import { UsageError } from '../diagnostics/errors.ts';
+import type { Run, RunLogLine, RunStatus } from '../model/index.ts';
+import type { RunSelection } from '../orchestrator/index.ts';
+import type { Platform } from '../platform.ts';
+import {
+  globalOptions,
+  type GlobalOptions,
+  positiveIntegerFlag,
+  print,
+  warnAboutHashKey,
+  withCatalog,
+  withPlatform,
+} from './cli-context.ts';
 import { textTable } from './output-format.ts';
-import { runThroughServer } from './orchestration-commands.ts';
 
 interface RunFlags {
   all?: boolean;
@@ -28,20 +37,9 @@ export function registerRunCommands(program: Command): void {
         throw new UsageError('name at least one task, or pass --all');
       }
       const selection = { tasks, all: flags.all, downstream: flags.downstream };
-      // A running server owns execution: queue the runs there instead of running them beside it.
-      if (await runThroughServer(options, selection, flags.wait ?? false)) return;
       await withPlatform(options, async (platform) => {
         warnAboutHashKey(platform);
-        const runs = await platform.run(
-          { tasks, all: flags.all, downstream: flags.downstream },
-          options.json
-            ? undefined
-            : (line) => {
-                if (line.level === 'warn') console.error(`  ${line.level}: ${line.message}`);
-              },
-        );
-        print(options, runs, () => formatRuns(runs));
-        if (runs.some(endedBadly)) process.exitCode = 1;
+        await runOrQueue(platform, options, selection, flags.wait ?? false, 'warn');
       });
     });
 
@@ -54,8 +52,8 @@ export function registerRunCommands(program: Command): void {
     .action(async (flags: { task?: string; status?: Run['status']; limit: string }, command: Command) => {
       const options = globalOptions(command);
       const limit = positiveIntegerFlag('--limit', flags.limit);
-      await withPlatform(options, async (platform) => {
-        const runs = await platform.store.listRuns({ task: flags.task, status: flags.status, limit });
+      await withCatalog(options, async (catalog) => {
+        const runs = await catalog.runs({ task: flags.task, status: flags.status, limit });
         print(options, runs, () => formatRuns(runs));
       });
     });
@@ -66,11 +64,8 @@ export function registerRunCommands(program: Command): void {
     .argument('<run>', 'run id')
     .action(async (runId: string, _flags, command: Command) => {
       const options = globalOptions(command);
-      await withPlatform(options, async (platform) => {
-        const lines = await platform.store.readRunLog(runId);
-        if (lines.length === 0 && !(await platform.store.getRun(runId))) {
-          throw new NotFoundError(`run ${runId} not found; \`tessera runs\` lists the runs`);
-        }
+      await withCatalog(options, async (catalog) => {
+        const lines = await catalog.runLog(runId);
         print(options, lines, () =>
           lines.map((line) => `${line.at} ${line.level.padEnd(5)} ${line.message}`).join('\n'),
         );
@@ -104,4 +99,47 @@ export function formatRuns(runs: Run[]): string {
   );
   const failures = runs.filter((run) => run.error).map((run) => `${run.task} (${run.status}): ${run.error}`);
   return failures.length === 0 ? table : `${table}\n\n${failures.join('\n')}`;
+}
+
+/**
+ * Run a selection here, or queue it on the repo's running server (which owns execution), and print
+ * the runs; exit code 1 when one ended badly. `echo`: which log lines of local runs reach stderr.
+ */
+export async function runOrQueue(
+  platform: Platform,
+  options: GlobalOptions,
+  selection: RunSelection,
+  wait: boolean,
+  echo: 'warn' | 'not-info',
+): Promise<void> {
+  const quiet = options.json;
+  const outcome = await platform.runOrQueue(selection, {
+    wait,
+    onLog: quiet
+      ? undefined
+      : (line: RunLogLine) => {
+          if (echo === 'warn' ? line.level === 'warn' : line.level !== 'info') {
+            console.error(`  ${line.level}: ${line.message}`);
+          }
+        },
+    onQueued: (runs, server) => {
+      if (wait && !quiet)
+        console.error(`queued ${runs.length} run(s) on the server (pid ${server.pid}); waiting`);
+    },
+    onRunChange: quiet
+      ? undefined
+      : (run) =>
+          console.error(`  ${run.task}: ${run.status}${run.attempt > 1 ? ` (attempt ${run.attempt})` : ''}`),
+  });
+  const { runs, server } = outcome;
+  if (server && !outcome.ended) {
+    print(options, runs, () =>
+      [`queued on the server (pid ${server.pid}); follow with \`tessera runs\`:`, formatRuns(runs)].join(
+        '\n',
+      ),
+    );
+    return;
+  }
+  print(options, runs, () => formatRuns(runs));
+  if (runs.some(endedBadly)) process.exitCode = 1;
 }

@@ -1,14 +1,16 @@
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { FileAccessError, UsageError, type Diagnostic } from '../diagnostics/index.ts';
+import type { Diagnostic } from '../diagnostics/index.ts';
 import type { Definitions, FieldDef } from '../model/index.ts';
+import { projectDocumentSchema } from './document-schemas.ts';
+import { diagnosticsFromZodIssues } from './zod-issue-mapper.ts';
 import { CatalogDocumentParser } from './catalog-document-parser.ts';
 import { lintCrossReferences } from './cross-reference-linter.ts';
 import { DefinitionCache } from './definition-cache.ts';
 import { findDefinitionFiles } from './definition-file-finder.ts';
 import type { SecretValue } from './env-interpolator.ts';
 import { HIPAA_SAFE_HARBOR, lintHipaaSafeHarbor } from './hipaa-safe-harbor-profile.ts';
-import { loadProjectSettings, PROJECT_FILE } from './project-settings-loader.ts';
+import { loadProjectSettings, PROJECT_FILE, requireRepoFolder } from './project-settings-loader.ts';
 import { ProtoSchemaLoader } from './proto-schema-loader.ts';
 import { lintSqlReferences } from './sql-reference-linter.ts';
 import { lintTaskCycles } from './task-cycle-linter.ts';
@@ -47,7 +49,10 @@ export async function loadDefinitions(
   await requireRepoFolder(repoRoot);
   const env = options.env ?? process.env;
   const devMode = options.devMode ?? false;
-  const settings = loadProjectSettings(repoRoot, env, devMode);
+  const settings = loadProjectSettings(repoRoot, env, devMode, (raw, document) => {
+    const parsed = projectDocumentSchema.safeParse(raw);
+    return parsed.success ? [] : diagnosticsFromZodIssues(parsed.error.issues, document, PROJECT_FILE);
+  });
   const diagnostics: Diagnostic[] = [...settings.diagnostics];
 
   const cache = options.cache === false ? DefinitionCache.disabled() : await DefinitionCache.open(repoRoot);
@@ -147,21 +152,4 @@ function sortAndDeduplicate(diagnostics: Diagnostic[]): Diagnostic[] {
         a.at.line - b.at.line ||
         a.at.column - b.at.column,
     );
-}
-
-/** The repo must be a folder: a missing path or a file is a usage error naming it, not a crash. */
-async function requireRepoFolder(root: string): Promise<void> {
-  const hint = 'pass --repo with the folder that holds tessera.yaml, or create one with `tessera init DIR`';
-  let isFolder: boolean;
-  try {
-    isFolder = (await stat(root)).isDirectory();
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new UsageError(`the catalog repo ${root} does not exist; ${hint}`);
-    if (code === 'ENOTDIR') throw new UsageError(`the catalog repo ${root} is not a folder; ${hint}`);
-    throw new FileAccessError(`cannot read the catalog repo ${root}: ${(error as Error).message}`, {
-      cause: error,
-    });
-  }
-  if (!isFolder) throw new UsageError(`the catalog repo ${root} is a file, not a folder; ${hint}`);
 }

@@ -1,13 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { basename, isAbsolute, resolve } from 'node:path';
-import type { Diagnostic } from '../diagnostics/index.ts';
+import { FileAccessError, UsageError, type Diagnostic } from '../diagnostics/index.ts';
 import type { ProjectDef, SourceLocation } from '../model/index.ts';
-import { projectDocumentSchema } from './document-schemas.ts';
 import { parseDuration } from './duration-parser.ts';
 import { interpolateEnv, type SecretValue } from './env-interpolator.ts';
 import { readYamlFile } from './yaml-file-reader.ts';
 import { formatYamlPath, type YamlDocument } from './yaml-document.ts';
-import { diagnosticsFromZodIssues } from './zod-issue-mapper.ts';
 
 /** The project settings file at the root of a catalog repo. */
 export const PROJECT_FILE = 'tessera.yaml';
@@ -23,14 +22,20 @@ export interface ProjectSettings {
   hashKeyVariableMissing: boolean;
 }
 
+/** Problems with the shape of the settings document (unknown keys, wrong types), each located. */
+export type ProjectShapeCheck = (raw: Record<string, unknown>, document: YamlDocument) => Diagnostic[];
+
 /**
  * Read `tessera.yaml` (optional: defaults apply without it), apply the TESSERA_CATALOG_URL,
  * TESSERA_STORAGE_URL and TESSERA_ENGINE overrides, and make `sqlite:`/`file:` paths absolute.
+ * `checkShape` (the loader passes the zod document schema) reports shape problems; without it only
+ * the values read here are checked, so a reader that needs the catalog URL alone stays light.
  */
 export function loadProjectSettings(
   root: string,
   env: Readonly<Record<string, string | undefined>>,
   devMode: boolean,
+  checkShape?: ProjectShapeCheck,
 ): ProjectSettings {
   const diagnostics: Diagnostic[] = [];
   const secrets: SecretValue[] = [];
@@ -78,13 +83,8 @@ export function loadProjectSettings(
       });
     } else {
       raw = data as Record<string, unknown>;
-      const parsed = projectDocumentSchema.safeParse(raw);
-      if (!parsed.success) {
-        const shapeDiagnostics = diagnosticsFromZodIssues(parsed.error.issues, document, PROJECT_FILE);
-        diagnostics.push(
-          ...shapeDiagnostics.filter((item) => !unset.has(`${item.at.line}:${item.at.column}`)),
-        );
-      }
+      const shapeDiagnostics = checkShape?.(raw, document) ?? [];
+      diagnostics.push(...shapeDiagnostics.filter((item) => !unset.has(`${item.at.line}:${item.at.column}`)));
     }
   }
 
@@ -201,4 +201,21 @@ function normalizeLocation(value: string, scheme: 'sqlite' | 'file', root: strin
 
 function isPostgresUrl(value: string): boolean {
   return /^postgres(ql)?:\/\//.test(value);
+}
+
+/** The repo must be a folder: a missing path or a file is a usage error naming it, not a crash. */
+export async function requireRepoFolder(root: string): Promise<void> {
+  const hint = 'pass --repo with the folder that holds tessera.yaml, or create one with `tessera init DIR`';
+  let isFolder: boolean;
+  try {
+    isFolder = (await stat(root)).isDirectory();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new UsageError(`the catalog repo ${root} does not exist; ${hint}`);
+    if (code === 'ENOTDIR') throw new UsageError(`the catalog repo ${root} is not a folder; ${hint}`);
+    throw new FileAccessError(`cannot read the catalog repo ${root}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  if (!isFolder) throw new UsageError(`the catalog repo ${root} is a file, not a folder; ${hint}`);
 }

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { writeCompanyRepo } from '../../bench/company-repo.ts';
 import { Platform } from '../../src/platform.ts';
+import { internalsOf } from '../../src/platform/internals.ts';
 
 const CHAINS = 1_000;
 const repo = mkdtempSync(join(tmpdir(), 'tessera-company-repo-'));
@@ -19,10 +20,10 @@ test('apply registers 5,000 tables and their lineage in one go, and a second app
   try {
     const first = await platform.apply();
     assert.equal(first.isEmpty, false);
-    const applied = await platform.store.readDefinitions();
+    const applied = await internalsOf(platform).store.readDefinitions();
     assert.equal(applied.tables.length, 5_000);
     assert.equal(applied.tasks.length, 5_000);
-    const edges = await platform.store.listLineage();
+    const edges = await internalsOf(platform).store.listLineage();
     assert.equal(edges.length, shape.lineageEdges);
     assert.equal(edges.filter((edge) => edge.fromColumn === undefined).length, CHAINS * 4);
     assert.ok(
@@ -38,8 +39,8 @@ test('apply registers 5,000 tables and their lineage in one go, and a second app
 
     const second = await platform.apply();
     assert.equal(second.isEmpty, true, 'a second apply has nothing to do');
-    assert.deepEqual(await platform.store.readDefinitions(), applied);
-    assert.equal((await platform.store.listLineage()).length, shape.lineageEdges);
+    assert.deepEqual(await internalsOf(platform).store.readDefinitions(), applied);
+    assert.equal((await internalsOf(platform).store.listLineage()).length, shape.lineageEdges);
   } finally {
     await platform.close();
   }

@@ -8,6 +8,7 @@ import { readdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { QueryError } from '../../src/diagnostics/errors.ts';
 import { Platform } from '../../src/platform.ts';
+import { internalsOf } from '../../src/platform/internals.ts';
 import { TEAM_OWNER, personSchema } from '../support/person-schema.ts';
 import { writeFiles, writeRepo } from '../support/cli.ts';
 
@@ -142,11 +143,11 @@ describe('governed storage', async () => {
         ['person_id', 'ssn', 'name', 'birth_date', 'state'],
         'the hash column is not a column of the table, not even for the administrator',
       );
-      const session = await (await platform.engine()).openSession();
+      const session = await (await internalsOf(platform).engine()).openSession();
       try {
-        const version = (await platform.store.getCurrentVersion('people.raw'))!;
+        const version = (await internalsOf(platform).store.getCurrentVersion('people.raw'))!;
         const stored = await session.query(
-          `SELECT ssn__hash FROM read_parquet('${platform.storage.localPath(version.files[0]!)}') ORDER BY person_id`,
+          `SELECT ssn__hash FROM read_parquet('${internalsOf(platform).storage.localPath(version.files[0]!)}') ORDER BY person_id`,
         );
         assert.equal(stored.rows[0]!.ssn__hash, hmac('111-11-1111', KEY_A));
       } finally {
@@ -160,7 +161,7 @@ describe('governed storage', async () => {
   test('an inferred projection inherits HASH, gets its own hash column, and never reads its input’s', async () => {
     const platform = await open(KEY_A);
     try {
-      const copy = (await platform.store.getTable('people.copy'))!;
+      const copy = (await internalsOf(platform).store.getTable('people.copy'))!;
       assert.deepEqual(
         copy.fields.map((field) => `${field.name}:${field.mask ?? ''}`),
         ['person_id:', 'ssn:HASH', 'name:REDACT', 'birth_date:DATE_YEAR', 'state:'],
@@ -176,12 +177,12 @@ describe('governed storage', async () => {
   test('each stored hash comes with its digest halves, and a join on two hashed columns compares them', async () => {
     const platform = await open(KEY_A);
     try {
-      const version = (await platform.store.getCurrentVersion('people.raw'))!;
-      const session = await (await platform.engine()).openSession();
+      const version = (await internalsOf(platform).store.getCurrentVersion('people.raw'))!;
+      const session = await (await internalsOf(platform).engine()).openSession();
       try {
         const stored = await session.query(
           `SELECT typeof(ssn__hash_hi) AS type, replace(ssn__hash_hi::VARCHAR, '-', '') || replace(ssn__hash_lo::VARCHAR, '-', '') AS digest
-           FROM read_parquet('${platform.storage.localPath(version.files[0]!)}') ORDER BY person_id LIMIT 1`,
+           FROM read_parquet('${internalsOf(platform).storage.localPath(version.files[0]!)}') ORDER BY person_id LIMIT 1`,
         );
         // Exactly the digest's 256 bits, as two UUIDs (Parquet's 16-byte type).
         assert.deepEqual(stored.rows[0], { type: 'UUID', digest: hmac('111-11-1111', KEY_A) });
@@ -242,10 +243,10 @@ describe('governed storage', async () => {
     // What the run's staging folder holds when its version file is committed: for a merge, the
     // incoming rows are still there beside the merged file.
     const staged: string[] = [];
-    const storage = platform.storage as { commitFile(path: string): Promise<string> };
+    const storage = internalsOf(platform).storage as { commitFile(path: string): Promise<string> };
     const commit = storage.commitFile.bind(storage);
     storage.commitFile = async (path) => {
-      const session = await (await platform.engine()).openSession();
+      const session = await (await internalsOf(platform).engine()).openSession();
       try {
         for (const name of (await readdir(dirname(path))).filter((file) => file.endsWith('.parquet'))) {
           const rows = await session.query(`SELECT * FROM read_parquet('${join(dirname(path), name)}')`);
@@ -284,10 +285,12 @@ describe('governed storage', async () => {
         }
       }
       for (const [table, rows] of Object.entries(expected)) {
-        const session = await (await platform.engine()).openSession();
+        const session = await (await internalsOf(platform).engine()).openSession();
         try {
-          const version = (await platform.store.getCurrentVersion(table))!;
-          const files = version.files.map((file) => `'${platform.storage.localPath(file)}'`).join(', ');
+          const version = (await internalsOf(platform).store.getCurrentVersion(table))!;
+          const files = version.files
+            .map((file) => `'${internalsOf(platform).storage.localPath(file)}'`)
+            .join(', ');
           const stored = await session.query(
             `SELECT * FROM read_parquet([${files}]) ORDER BY person_id, state`,
           );
@@ -359,8 +362,8 @@ describe('governed storage', async () => {
   test('an engine failure is audited as failed, without the storage path it names', async () => {
     const platform = await open(KEY_A);
     try {
-      const version = (await platform.store.getCurrentVersion('people.copy'))!;
-      await rm(platform.storage.localPath(version.files[0]!));
+      const version = (await internalsOf(platform).store.getCurrentVersion('people.copy'))!;
+      await rm(internalsOf(platform).storage.localPath(version.files[0]!));
       const failure = await platform
         .query('select * from people.copy', asAna)
         .catch((error: unknown) => error);

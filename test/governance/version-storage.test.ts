@@ -10,6 +10,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Platform } from '../../src/platform.ts';
+import { internalsOf } from '../../src/platform/internals.ts';
 import { TEAM_OWNER, personSchema } from '../support/person-schema.ts';
 import { writeFiles, writeRepo } from '../support/cli.ts';
 
@@ -142,7 +143,7 @@ describe('masking follows how each version was written', async () => {
   test('a version written raw records no stored mask', async () => {
     await withPlatform(async (platform) => {
       for (const table of Object.values(MODES)) {
-        assert.deepEqual((await platform.store.getVersion(table, 1))?.storedMasks, {}, table);
+        assert.deepEqual((await internalsOf(platform).store.getVersion(table, 1))?.storedMasks, {}, table);
       }
     });
   });
@@ -189,14 +190,20 @@ describe('masking follows how each version was written', async () => {
         assert.equal(rows.length, 2, table);
       }
       const masked = { ssn: 'HASH', name: 'REDACT', birth_date: 'DATE_YEAR' };
-      assert.deepEqual((await platform.store.getCurrentVersion(MODES.replace))?.storedMasks, masked);
-      assert.deepEqual((await platform.store.getCurrentVersion(MODES.merge))?.storedMasks, masked);
+      assert.deepEqual(
+        (await internalsOf(platform).store.getCurrentVersion(MODES.replace))?.storedMasks,
+        masked,
+      );
+      assert.deepEqual(
+        (await internalsOf(platform).store.getCurrentVersion(MODES.merge))?.storedMasks,
+        masked,
+      );
       // The append's earlier file holds raw values: the version is recorded raw, so read masked.
-      assert.deepEqual((await platform.store.getCurrentVersion(MODES.append))?.storedMasks, {});
+      assert.deepEqual((await internalsOf(platform).store.getCurrentVersion(MODES.append))?.storedMasks, {});
       for (const table of Object.values(MODES)) {
         assertNoRawValue(
           `${table}'s recorded checks`,
-          (await platform.store.getCurrentVersion(table))?.checks,
+          (await internalsOf(platform).store.getCurrentVersion(table))?.checks,
         );
       }
 
@@ -253,7 +260,11 @@ describe('masking follows how each version was written', async () => {
         ],
       );
       for (const table of Object.values(MODES)) {
-        assert.deepEqual((await platform.store.getCurrentVersion(table))?.storedMasks, {}, table);
+        assert.deepEqual(
+          (await internalsOf(platform).store.getCurrentVersion(table))?.storedMasks,
+          {},
+          table,
+        );
       }
       const merged = await readAsAna(
         platform,
@@ -296,7 +307,7 @@ describe('a version published before versions recorded their storage', async () 
     assert.equal(run?.status, 'succeeded', run?.error);
     const reopened = await open();
     try {
-      const version = await reopened.store.getCurrentVersion(MODES.replace);
+      const version = await internalsOf(reopened).store.getCurrentVersion(MODES.replace);
       assert.equal(version?.storedMasks, undefined);
       const sql = `select ssn, name, cast(birth_date as varchar) as birth_date, zip from ${MODES.replace}`;
       const ana = await reopened.query(sql, asAna);

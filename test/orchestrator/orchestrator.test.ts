@@ -16,6 +16,7 @@ import {
 } from '../../src/orchestrator/index.ts';
 import { runTask } from '../../src/runner/index.ts';
 import type { Platform } from '../../src/platform.ts';
+import { internalsOf } from '../../src/platform/internals.ts';
 import {
   openAppliedPlatform,
   PROJECTIONS,
@@ -41,7 +42,7 @@ async function setUp(
 ): Promise<Setup> {
   const repo = await writeOrchestrationRepo(repoOptions);
   const platform = await openAppliedPlatform(repo);
-  const orchestrator = new Orchestrator(platform, {
+  const orchestrator = new Orchestrator(internalsOf(platform), {
     heartbeatMs: 100,
     pollMs: 50,
     schedules: false,
@@ -52,7 +53,7 @@ async function setUp(
     await platform.close();
     await removeRepo(repo);
   });
-  return { repo, platform, store: platform.store, orchestrator };
+  return { repo, platform, store: internalsOf(platform).store, orchestrator };
 }
 
 async function runsOf(store: CatalogStore, task: string): Promise<Run[]> {
@@ -375,7 +376,7 @@ describe('Orchestrator', () => {
       log.join('\n'),
     );
 
-    const next = new Orchestrator(platform, { heartbeatMs: 100, pollMs: 50, schedules: false });
+    const next = new Orchestrator(internalsOf(platform), { heartbeatMs: 100, pollMs: 50, schedules: false });
     t.after(() => next.stop(10_000));
     await next.start();
     await next.whenIdle(120_000);
@@ -449,10 +450,15 @@ describe('Orchestrator', () => {
     const { orchestrator, store, platform } = setup;
     await orchestrator.start();
     await firstWave(setup);
-    const queued = await enqueueSelection(orchestrator.queue, platform.definitions, platform.graph, {
-      tasks: ['build_high'],
-      trigger: 'backfill',
-    });
+    const queued = await enqueueSelection(
+      orchestrator.queue,
+      platform.definitions,
+      internalsOf(platform).graph,
+      {
+        tasks: ['build_high'],
+        trigger: 'backfill',
+      },
+    );
     assert.deepEqual(
       queued.map((entry) => entry.run.task),
       ['build_high', 'build_spread'],
@@ -480,7 +486,7 @@ describe('Orchestrator', () => {
     const { queued } = await orchestrator.queue.enqueue({ task: 'ingest_readings', trigger: 'schedule' });
     const deadOwner = `${hostname()}:2147483646:deadbeef`;
     await orchestrator.queue.claimNext(deadOwner);
-    await runTask(await platform.runContext(), 'ingest_readings', { runId: queued.run.id });
+    await runTask(await internalsOf(platform).runContext(), 'ingest_readings', { runId: queued.run.id });
     await store.updateRun(queued.run.id, { status: 'running', finishedAt: undefined, published: undefined });
 
     await orchestrator.start();
@@ -511,9 +517,13 @@ describe('Orchestrator', () => {
     await firstWave(setup);
     await orchestrator.stop();
     // Published while no server ran: nothing was triggered.
-    await runTask(await platform.runContext(), 'ingest_readings', { trigger: 'manual' });
+    await runTask(await internalsOf(platform).runContext(), 'ingest_readings', { trigger: 'manual' });
 
-    const restarted = new Orchestrator(platform, { heartbeatMs: 100, pollMs: 50, schedules: false });
+    const restarted = new Orchestrator(internalsOf(platform), {
+      heartbeatMs: 100,
+      pollMs: 50,
+      schedules: false,
+    });
     t.after(() => restarted.stop(10_000));
     await restarted.start();
     await restarted.whenIdle(60_000);

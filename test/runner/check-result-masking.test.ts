@@ -6,6 +6,7 @@ import { rm } from 'node:fs/promises';
 import { after, describe, test } from 'node:test';
 import type { CheckResult } from '../../src/model/index.ts';
 import { Platform } from '../../src/platform.ts';
+import { internalsOf } from '../../src/platform/internals.ts';
 import { TEAM_OWNER, personSchema } from '../support/person-schema.ts';
 import { writeRepo } from '../support/cli.ts';
 
@@ -67,7 +68,7 @@ describe('validation results of a table with sensitive fields', async () => {
 
   test('are recorded with sensitive values masked, counts and clear columns as they are', async () => {
     assert.equal(run?.status, 'succeeded', run?.error);
-    const version = (await platform.store.getCurrentVersion('people.persons'))!;
+    const version = (await internalsOf(platform).store.getCurrentVersion('people.persons'))!;
     const checks = byExpectation(version.checks);
 
     const regex = checks.expect_column_values_to_match_regex!;
@@ -93,7 +94,9 @@ describe('validation results of a table with sensitive fields', async () => {
     assert.equal(projection?.task, 'build_ssn_numbers');
     assert.equal(projection?.status, 'failed');
     assert.match(projection?.error ?? '', /^task build_ssn_numbers: Conversion Error: .*'…'/);
-    const log = (await platform.store.readRunLog(projection!.id)).map((line) => line.message).join('\n');
+    const log = (await internalsOf(platform).store.readRunLog(projection!.id))
+      .map((line) => line.message)
+      .join('\n');
     for (const text of [projection!.error!, log]) {
       assert.ok(!text.includes('111-11-1111') && !text.includes('222222222'), text);
     }
@@ -116,7 +119,7 @@ test('a table stored de-identified records the stored values, not masked twice',
     await platform.apply();
     const [run] = await platform.run({ tasks: [], all: true });
     assert.equal(run?.status, 'succeeded', run?.error);
-    const version = (await platform.store.getCurrentVersion('people.persons'))!;
+    const version = (await internalsOf(platform).store.getCurrentVersion('people.persons'))!;
     const min = version.checks.find((check) => check.expectation === 'expect_column_min_to_be_between');
     assert.equal(min?.observedValue, '1936-01-01');
     const regex = version.checks.find((check) => check.expectation === 'expect_column_values_to_match_regex');
@@ -142,7 +145,7 @@ ${warn('expect_column_pair_values_to_be_equal: { column_A: ssn, column_B: state 
   try {
     await platform.apply();
     await platform.run({ tasks: ['ingest_persons'] });
-    const version = (await platform.store.getCurrentVersion('people.persons'))!;
+    const version = (await internalsOf(platform).store.getCurrentVersion('people.persons'))!;
     const pair = version.checks.find(
       (check) => check.expectation === 'expect_column_pair_values_to_be_equal',
     );

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { Platform } from '../../src/platform.ts';
+import { internalsOf } from '../../src/platform/internals.ts';
 import type { Run } from '../../src/model/index.ts';
 import { tessera, writeFiles, writeRepo } from '../support/cli.ts';
 
@@ -89,14 +90,14 @@ test('replace with a header-only CSV fails saying the source was empty; the prev
   assert.equal(downstream!.status, 'skipped');
 
   await inspect(repo, async (platform) => {
-    assert.equal((await platform.store.getCurrentVersion('ops.items'))?.version, 1);
-    assert.equal((await platform.store.listVersions('ops.items')).length, 1);
+    assert.equal((await internalsOf(platform).store.getCurrentVersion('ops.items'))?.version, 1);
+    assert.equal((await internalsOf(platform).store.listVersions('ops.items')).length, 1);
     assert.deepEqual((await platform.query('select id, qty from ops.items order by id')).rows, [
       { id: 'a', qty: 1 },
       { id: 'b', qty: 2 },
     ]);
     assert.equal(
-      existsSync(platform.storage.localPath(`ops/items/${run!.id}`)),
+      existsSync(internalsOf(platform).storage.localPath(`ops/items/${run!.id}`)),
       false,
       'nothing staged remains',
     );
@@ -115,7 +116,10 @@ for (const [what, json] of [
       run!.error ?? '',
       /source items\.json of task load_items was empty.*ops\.items has no version yet/,
     );
-    assert.equal(await inspect(repo, (platform) => platform.store.getCurrentVersion('ops.items')), undefined);
+    assert.equal(
+      await inspect(repo, (platform) => internalsOf(platform).store.getCurrentVersion('ops.items')),
+      undefined,
+    );
   });
 }
 
@@ -159,9 +163,9 @@ for (const mode of ['append', 'merge']) {
     assert.equal(downstream!.status, 'skipped');
     assert.match(downstream!.error ?? '', /upstream task load_items/);
     await inspect(repo, async (platform) => {
-      assert.equal((await platform.store.listVersions('ops.items')).length, 1);
-      assert.equal((await platform.store.listVersions('ops.totals')).length, 1);
-      assert.equal((await platform.store.getRun(run!.id))?.status, 'skipped');
+      assert.equal((await internalsOf(platform).store.listVersions('ops.items')).length, 1);
+      assert.equal((await internalsOf(platform).store.listVersions('ops.totals')).length, 1);
+      assert.equal((await internalsOf(platform).store.getRun(run!.id))?.status, 'skipped');
       assert.deepEqual((await platform.query('select id, qty from ops.items')).rows, [{ id: 'a', qty: 1 }]);
     });
   });

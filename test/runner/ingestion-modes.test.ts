@@ -6,6 +6,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HeldReadLease } from '../../src/catalog/index.ts';
 import { Platform } from '../../src/platform.ts';
+import { internalsOf } from '../../src/platform/internals.ts';
 import { writeFiles, writeRepo } from '../support/cli.ts';
 
 function repoWith(mode: string, extra = ''): Record<string, string> {
@@ -76,7 +77,7 @@ test('append adds rows to the previous version without rewriting its files', asy
     { id: 'c', qty: 3 },
   ]);
   const platform = await Platform.open({ repo });
-  const [second, first] = await platform.store.listVersions('ops.items');
+  const [second, first] = await internalsOf(platform).store.listVersions('ops.items');
   await platform.close();
   assert.deepEqual(
     second!.files.slice(0, first!.files.length),
@@ -104,7 +105,7 @@ test('a merge run quarantines beside its version file, and retention deletes its
     assert.equal((await load(repo, `id,qty\na,${qty}\nb,${qty}\nbad,lots\n`)).status, 'succeeded');
   }
   const platform = await Platform.open({ repo });
-  const versions = await platform.store.listVersions('ops.items');
+  const versions = await internalsOf(platform).store.listVersions('ops.items');
   const table = join(repo, '.tessera', 'warehouse', 'ops', 'items');
   await platform.close();
   const kept = versions.map((version) => version.files[0]!.split('/').slice(-2, -1)[0]!).sort();
@@ -125,12 +126,12 @@ test('retention keeps keep_versions versions and deletes only unreferenced files
   const repo = await applied(repoWith('replace'));
   for (const qty of [1, 2, 3]) assert.equal((await load(repo, `id,qty\na,${qty}\n`)).status, 'succeeded');
   const platform = await Platform.open({ repo });
-  const versions = await platform.store.listVersions('ops.items');
+  const versions = await internalsOf(platform).store.listVersions('ops.items');
   assert.deepEqual(
     versions.map((version) => version.version),
     [3, 2],
   );
-  const storage = platform.storage;
+  const storage = internalsOf(platform).storage;
   await platform.close();
   for (const version of versions)
     for (const file of version.files) assert.ok(existsSync(storage.localPath(file)));
@@ -144,35 +145,37 @@ test('retention leaves the files a reader elsewhere still reads, and deletes the
   // Another reader of the same catalog (as another process would be) holds version 1.
   const reader = await Platform.open({ repo });
   try {
-    const lease = await HeldReadLease.acquire(reader.store, [{ table: 'ops.items', version: 1 }]);
+    const lease = await HeldReadLease.acquire(internalsOf(reader).store, [
+      { table: 'ops.items', version: 1 },
+    ]);
     assert.ok(lease);
     const [file] = lease.files;
-    const path = reader.storage.localPath(file!);
+    const path = internalsOf(reader).storage.localPath(file!);
 
     assert.equal((await load(repo, 'id,qty\na,3\n')).status, 'succeeded');
     assert.deepEqual(
-      (await reader.store.listVersions('ops.items')).map((version) => version.version),
+      (await internalsOf(reader).store.listVersions('ops.items')).map((version) => version.version),
       [3, 2],
       'version 1 is no longer listed',
     );
     assert.ok(existsSync(path), 'but its file stays while it is read');
-    const session = await (await reader.engine()).openSession();
+    const session = await (await internalsOf(reader).engine()).openSession();
     try {
       assert.deepEqual((await session.query(`select qty from read_parquet('${path}')`)).rows, [{ qty: 1 }]);
     } finally {
       session.close();
     }
-    const [run] = await reader.store.listRuns({ limit: 1 });
-    const log = (await reader.store.readRunLog(run!.id)).map((line) => line.message).join('\n');
+    const [run] = await internalsOf(reader).store.listRuns({ limit: 1 });
+    const log = (await internalsOf(reader).store.readRunLog(run!.id)).map((line) => line.message).join('\n');
     assert.match(log, /1 file\(s\) still being read; deleted by a later run/);
-    assert.deepEqual(await reader.store.listDeferredDeletions('ops.items'), [file]);
+    assert.deepEqual(await internalsOf(reader).store.listDeferredDeletions('ops.items'), [file]);
 
     await lease.release();
-    const version2 = (await reader.store.getVersion('ops.items', 2))!;
+    const version2 = (await internalsOf(reader).store.getVersion('ops.items', 2))!;
     assert.equal((await load(repo, 'id,qty\na,4\n')).status, 'succeeded');
     assert.equal(existsSync(path), false, 'deleted by the next run once released');
-    assert.equal(existsSync(reader.storage.localPath(version2.files[0]!)), false);
-    assert.deepEqual(await reader.store.listDeferredDeletions('ops.items'), []);
+    assert.equal(existsSync(internalsOf(reader).storage.localPath(version2.files[0]!)), false);
+    assert.deepEqual(await internalsOf(reader).store.listDeferredDeletions('ops.items'), []);
   } finally {
     await reader.close();
   }
@@ -186,8 +189,8 @@ test('a failed error check publishes nothing, removes the staged files and names
   assert.match(run.error ?? '', /expect_column_values_to_be_between on qty/);
   assert.deepEqual(await rows(repo), [{ id: 'a', qty: 1 }]);
   const platform = await Platform.open({ repo });
-  const [failed] = await platform.store.listRuns({ status: 'failed' });
-  const staged = platform.storage.localPath(`ops/items/${failed!.id}`);
+  const [failed] = await internalsOf(platform).store.listRuns({ status: 'failed' });
+  const staged = internalsOf(platform).storage.localPath(`ops/items/${failed!.id}`);
   await platform.close();
   assert.equal(existsSync(staged), false, 'the failed run left no files behind');
 });
@@ -199,7 +202,7 @@ test('a warn check publishes and records the failure on the version', async () =
   const run = await load(repo, 'id,qty\na,500\n');
   assert.equal(run.status, 'succeeded');
   const platform = await Platform.open({ repo });
-  const current = await platform.store.getCurrentVersion('ops.items');
+  const current = await internalsOf(platform).store.getCurrentVersion('ops.items');
   await platform.close();
   const warned = current!.checks.find((check) => check.expectation === 'sql');
   assert.equal(warned?.success, false);
@@ -223,7 +226,7 @@ test('check runs the validations against the current version and publishes nothi
     const between = checks.find((check) => check.expectation === 'expect_column_values_to_be_between');
     assert.equal(between?.success, false);
     assert.equal(between?.unexpectedCount, 1);
-    assert.equal((await platform.store.listVersions('ops.items')).length, 1);
+    assert.equal((await internalsOf(platform).store.listVersions('ops.items')).length, 1);
   } finally {
     await platform.close();
   }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Platform } from '../../src/platform.ts';
+import { internalsOf } from '../../src/platform/internals.ts';
 import { runTask } from '../../src/runner/index.ts';
 import { writeRepo } from '../support/cli.ts';
 
@@ -26,7 +27,7 @@ test('a bug inside a run fails the run with a one-line log entry and no stack tr
   const platform = await Platform.open({ repo });
   try {
     await platform.apply();
-    const context = await platform.runContext();
+    const context = await internalsOf(platform).runContext();
     // The real local storage, broken the way a bug would break it: a plain Error, not a TesseraError.
     const storage = Object.create(context.storage) as typeof context.storage;
     storage.commitFile = () => Promise.reject(new Error('storage exploded'));
@@ -34,12 +35,16 @@ test('a bug inside a run fails the run with a one-line log entry and no stack tr
 
     assert.equal(run.status, 'failed');
     assert.match(run.error ?? '', /storage exploded/);
-    const log = await platform.store.readRunLog(run.id);
+    const log = await internalsOf(platform).store.readRunLog(run.id);
     const text = log.map((line) => line.message).join('\n');
     assert.match(text, /unexpected error, a bug in Tessera .*storage exploded/);
     assert.doesNotMatch(text, /\n\s+at /, 'no stack frame in the run log');
     assert.doesNotMatch(text, /task-runner\.ts/, 'no source location in the run log');
-    assert.equal(await platform.store.getCurrentVersion('ops.items'), undefined, 'nothing published');
+    assert.equal(
+      await internalsOf(platform).store.getCurrentVersion('ops.items'),
+      undefined,
+      'nothing published',
+    );
   } finally {
     await platform.close();
   }

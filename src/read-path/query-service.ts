@@ -3,11 +3,11 @@
  * dev mode, or the local administrator in dev mode), guard and rewrite the SQL through governance/,
  * run it in a sandboxed engine session, and audit the query whatever its outcome.
  */
-import type { CatalogStore } from './catalog/catalog-store.ts';
-import { leaseResolved } from './catalog/read-lease.ts';
-import { toIsoTimestamp } from './catalog/iso-timestamp.ts';
-import { QueryError, QueryTimeoutError, TesseraError, UsageError } from './diagnostics/errors.ts';
-import type { Engine, EngineSession, QueryResult } from './engines/engine.ts';
+import type { CatalogStore } from '../catalog/catalog-store.ts';
+import { leaseResolved } from '../catalog/read-lease.ts';
+import { toIsoTimestamp } from '../catalog/iso-timestamp.ts';
+import { QueryError, QueryTimeoutError, TesseraError, UsageError } from '../diagnostics/errors.ts';
+import type { Engine, EngineSession, QueryResult } from '../engines/engine.ts';
 import {
   HASH_KEY_VARIABLE,
   HASH_KEY_VARIABLE_SQL,
@@ -24,11 +24,11 @@ import {
   type ResolvedRelation,
   type RowFilterLineage,
   type TokenService,
-} from './governance/index.ts';
-import { DEFAULT_QUERY_TIMEOUT_MS, type Definitions, type VersionRef } from './model/index.ts';
-import { formatDuration } from './orchestrator/duration-text.ts';
-import { parquetRelation, readPrecomputedHashColumns, type PrecomputedHashes } from './runner/index.ts';
-import type { Storage } from './storage/index.ts';
+} from '../governance/index.ts';
+import { DEFAULT_QUERY_TIMEOUT_MS, type Definitions, type VersionRef } from '../model/index.ts';
+import { formatDuration } from '../orchestrator/duration-text.ts';
+import { parquetRelation, readPrecomputedHashColumns, type PrecomputedHashes } from '../runner/index.ts';
+import type { Storage } from '../storage/index.ts';
 
 /** The local developer at the CLI in dev mode: every table, column and row in clear. */
 export const LOCAL_ADMIN: AccessPrincipal = { name: 'local-admin', groups: [], attributes: {}, admin: true };
