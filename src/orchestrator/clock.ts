@@ -3,8 +3,9 @@ export type ClockTimer = object;
 
 /**
  * Where the orchestrator reads the time and arms its timers: the debounce window, retry backoff,
- * the moment a waiting run becomes due, `every` and cron schedules. `SYSTEM_CLOCK` by default; a
- * test passes a clock it advances by hand, so nothing waits on the wall clock.
+ * the moment a waiting run becomes due, `every` and cron schedules, polls, heartbeats, timeouts and
+ * the stop's grace period. `SYSTEM_CLOCK` by default; a test passes a clock it advances by hand, so
+ * nothing waits on the wall clock.
  */
 export interface Clock {
   /** Milliseconds since the epoch, as `Date.now()`. */

@@ -51,14 +51,6 @@ export interface RepoOptions {
 }
 
 /**
- * A projection that takes seconds whatever the number of cores: a recursive CTE advances one row per
- * step, single-threaded. Long enough to kill, cancel or stop the server while it computes.
- */
-export const SLOW_LOW_SQL =
-  'with recursive ticks(i) as (select 1 union all select i + 1 from ticks where i < 150000) ' +
-  'select min(value) as low, (select count(*) from ticks) as ticks from raw.readings';
-
-/**
  * A gate a projection stops at until the test opens it: the projection's SQL reads a named pipe,
  * and DuckDB waits for a writer. A run is thus "running" for exactly as long as the test needs,
  * with no timing to get right. `open()` lets every run through, now and later.
@@ -68,13 +60,16 @@ export interface Gate {
   readonly lowSql: string;
   /** Let the waiting run (if any) through and every later run pass at once. */
   open(): Promise<void>;
+  /** Close it again: the next run to reach it waits for the next `open()`. */
+  close(): Promise<void>;
 }
 
 /** A closed gate in a temporary folder (removed when the test ends). */
 export async function closedGate(t: TestContext): Promise<Gate> {
   const folder = await mkdtemp(join(tmpdir(), 'tessera-gate-'));
   const pipe = join(folder, 'gate.csv');
-  await promisify(execFile)('mkfifo', [pipe]);
+  const makePipe = () => promisify(execFile)('mkfifo', [pipe]);
+  await makePipe();
   const content = 'passed\nyes\n';
   let opened = false;
   const gate: Gate = {
@@ -95,6 +90,12 @@ export async function closedGate(t: TestContext): Promise<Gate> {
       } finally {
         await handle.close();
       }
+    },
+    async close() {
+      if (!opened) return;
+      await rm(pipe);
+      await makePipe();
+      opened = false;
     },
   };
   // A run still waiting when the test ends (it failed half-way) is let through, so nothing hangs.
