@@ -2,6 +2,7 @@ import type { CatalogStore, EnqueueOutcome, QueuedRun } from '../catalog/catalog
 import type { TaskGraph } from '../graph/index.ts';
 import type { Run } from '../model/index.ts';
 import { newRunId } from '../runner/index.ts';
+import { SYSTEM_CLOCK, type Clock } from './clock.ts';
 import { RunReadiness } from './run-readiness.ts';
 import { TASK_LEASE_TTL_MS } from './task-lease.ts';
 import type {
@@ -21,18 +22,28 @@ import type {
 export class CatalogRunQueue implements RunQueue {
   private readonly readiness: RunReadiness;
   private readonly leaseTtlMs: number;
+  private readonly clock: Clock;
 
+  /**
+   * `leaseTtlMs`: how long a claim's task lease lasts unless renewed (default `TASK_LEASE_TTL_MS`).
+   * `clock`: the time runs are queued, finished and leased at (default the system clock).
+   */
   constructor(
     private readonly store: CatalogStore,
     graph: TaskGraph,
-    options: { leaseTtlMs?: number } = {},
+    options: { leaseTtlMs?: number; clock?: Clock } = {},
   ) {
     this.readiness = new RunReadiness(graph);
     this.leaseTtlMs = options.leaseTtlMs ?? TASK_LEASE_TTL_MS;
+    this.clock = options.clock ?? SYSTEM_CLOCK;
+  }
+
+  private now(): Date {
+    return new Date(this.clock.now());
   }
 
   async enqueue(request: RunRequest): Promise<EnqueueOutcome> {
-    const now = new Date();
+    const now = this.now();
     const id = newRunId(now);
     const run: Run = {
       id,
@@ -61,7 +72,7 @@ export class CatalogRunQueue implements RunQueue {
       owner,
       (active, leasedTasks) => {
         const busy = new Set([...(options.busyTasks ?? []), ...leasedTasks]);
-        const choice = this.readiness.choose(active, (options.now ?? new Date()).getTime(), busy);
+        const choice = this.readiness.choose(active, (options.now ?? this.now()).getTime(), busy);
         nextDueAt = choice.nextDueAt;
         return choice.runId;
       },
@@ -79,7 +90,7 @@ export class CatalogRunQueue implements RunQueue {
   }
 
   private leaseExpiry(): string {
-    return new Date(Date.now() + this.leaseTtlMs).toISOString();
+    return new Date(this.clock.now() + this.leaseTtlMs).toISOString();
   }
 
   async retry(
@@ -112,7 +123,7 @@ export class CatalogRunQueue implements RunQueue {
   async fail(runId: string, owner: string, error: string): Promise<void> {
     const entry = await this.store.getQueuedRun(runId);
     if (entry?.run.status !== 'running' || entry.queue.owner !== owner) return;
-    await this.store.updateRun(runId, { status: 'failed', finishedAt: new Date().toISOString(), error });
+    await this.store.updateRun(runId, { status: 'failed', finishedAt: this.now().toISOString(), error });
   }
 
   async skip(task: string, reason: string, details: { trigger: string; wave?: string }): Promise<Run[]> {
@@ -124,7 +135,7 @@ export class CatalogRunQueue implements RunQueue {
       }
     }
     if (skipped.length > 0) return skipped;
-    const now = new Date().toISOString();
+    const now = this.now().toISOString();
     const run: Run = {
       id: newRunId(),
       task,
@@ -167,10 +178,10 @@ export class CatalogRunQueue implements RunQueue {
         // Started outside the queue (`tessera run` with no server): judged by its task lease.
         const lease = leases.get(run.id);
         if (!lease || lease.owner === options.self) continue;
-        const expired = Date.parse(lease.expiresAt) < Date.now();
+        const expired = Date.parse(lease.expiresAt) < this.clock.now();
         if (options.ownerAlive(lease.owner) && !expired) continue;
         const error = `the process running it (${lease.owner}) died before the run ended`;
-        await this.store.updateRun(run.id, { status: 'failed', finishedAt: new Date().toISOString(), error });
+        await this.store.updateRun(run.id, { status: 'failed', finishedAt: this.now().toISOString(), error });
         await this.store.releaseTaskLease(run.id, lease.owner);
         recovered.failed.push({ ...run, status: 'failed', error });
         continue;
@@ -184,7 +195,7 @@ export class CatalogRunQueue implements RunQueue {
         const error = `cancelled by request; ${message} before it stopped`;
         await this.store.updateRun(run.id, {
           status: 'cancelled',
-          finishedAt: new Date().toISOString(),
+          finishedAt: this.now().toISOString(),
           error,
         });
         recovered.cancelled.push({ ...run, status: 'cancelled', error });
@@ -193,7 +204,7 @@ export class CatalogRunQueue implements RunQueue {
         await this.store.appendRunLog([
           {
             runId: run.id,
-            at: new Date().toISOString(),
+            at: this.now().toISOString(),
             level: 'warn',
             message: `${message}; queued again as the same attempt`,
           },

@@ -3,6 +3,7 @@ import type { TaskGraph } from '../graph/index.ts';
 import type { Definitions, Run, RunLogLine, Version } from '../model/index.ts';
 import type { RunContext } from '../runner/index.ts';
 import { CatalogRunQueue } from './catalog-run-queue.ts';
+import { every, SYSTEM_CLOCK, type Clock } from './clock.ts';
 import { formatDuration } from './duration-text.ts';
 import { PausedTasks } from './paused-tasks.ts';
 import { RunDispatcher } from './run-dispatcher.ts';
@@ -38,6 +39,11 @@ export interface OrchestratorOptions {
   queue?: RunQueue;
   /** Server log lines. Default: none. */
   log?: (message: string) => void;
+  /**
+   * The time and every timer: debounce, backoff, schedules, polls, heartbeats, timeouts, grace.
+   * Default: `SYSTEM_CLOCK`. Tests pass a clock they advance by hand.
+   */
+  clock?: Clock;
 }
 
 /** What happened, for services that watch (UI, SLA monitor) and for measurements. */
@@ -75,11 +81,12 @@ export class Orchestrator {
   private readonly listeners = new Set<(event: OrchestratorEvent) => void>();
   private readonly services: OrchestratorService[] = [];
   private readonly startedServices: OrchestratorService[] = [];
-  private readonly settings: Required<Omit<OrchestratorOptions, 'queue' | 'log'>>;
+  private readonly settings: Required<Omit<OrchestratorOptions, 'queue' | 'log' | 'clock'>>;
+  private readonly clock: Clock;
   private dispatcher?: RunDispatcher;
   private triggers?: TriggerLoop;
-  private clock?: ScheduleClock;
-  private maintenanceTimer?: NodeJS.Timeout;
+  private schedules?: ScheduleClock;
+  private stopMaintenance?: () => void;
   private lastRecovery = 0;
   /** A maintenance pass is running (passes never overlap). */
   private maintaining = false;
@@ -89,9 +96,13 @@ export class Orchestrator {
     private readonly host: OrchestratorHost,
     private readonly options: OrchestratorOptions = {},
   ) {
+    this.clock = options.clock ?? SYSTEM_CLOCK;
     this.queue =
       options.queue ??
-      new CatalogRunQueue(host.store, host.graph, { leaseTtlMs: options.staleAfterMs ?? 30_000 });
+      new CatalogRunQueue(host.store, host.graph, {
+        leaseTtlMs: options.staleAfterMs ?? 30_000,
+        clock: this.clock,
+      });
     this.paused = new PausedTasks(host.store);
     this.settings = {
       concurrency: options.concurrency ?? 2,
@@ -147,6 +158,7 @@ export class Orchestrator {
         log: (message) => this.log(message),
       },
       this.settings.debounceMs,
+      this.clock,
     );
     this.dispatcher = new RunDispatcher(
       this.queue,
@@ -164,18 +176,25 @@ export class Orchestrator {
         concurrency: this.settings.concurrency,
         heartbeatMs: this.settings.heartbeatMs,
         pollMs: this.settings.pollMs,
+        clock: this.clock,
       },
     );
     await this.catchUp();
     this.dispatcher.start();
     if (this.settings.schedules) {
-      this.clock = new ScheduleClock(definitions, store, this.paused, {
-        fire: async (task, trigger) => void (await this.enqueue({ task: task.name, trigger })),
-        log: (message) => this.log(message),
-      });
-      await this.clock.start();
+      this.schedules = new ScheduleClock(
+        definitions,
+        store,
+        this.paused,
+        {
+          fire: async (task, trigger) => void (await this.enqueue({ task: task.name, trigger })),
+          log: (message) => this.log(message),
+        },
+        this.clock,
+      );
+      await this.schedules.start();
     }
-    this.maintenanceTimer = setInterval(() => void this.maintain(), Math.max(this.settings.pollMs, 250));
+    this.stopMaintenance = every(this.clock, Math.max(this.settings.pollMs, 250), () => void this.maintain());
     for (const service of this.services) {
       await service.start(this);
       this.startedServices.push(service);
@@ -200,8 +219,8 @@ export class Orchestrator {
         .stop()
         .catch((error: unknown) => this.log(`service ${service.name} failed to stop: ${String(error)}`));
     }
-    clearInterval(this.maintenanceTimer);
-    this.clock?.stop();
+    this.stopMaintenance?.();
+    this.schedules?.stop();
     const released = (await this.dispatcher?.stop(graceMs, !options.exitAfter)) ?? [];
     this.state = 'stopped';
     this.log(`orchestrator stopped${released.length > 0 ? `; requeued ${released.join(', ')}` : ''}`);
@@ -240,7 +259,8 @@ export class Orchestrator {
 
   /**
    * Resolves once nothing is queued or running (including runs waiting for a retry); rejects after
-   * `timeoutMs`. For tests, benchmarks and scripted use.
+   * `timeoutMs` of wall-clock time (whatever the orchestrator's clock). For tests, benchmarks and
+   * scripted use.
    */
   async whenIdle(timeoutMs = 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
@@ -273,11 +293,11 @@ export class Orchestrator {
 
   /** Requeue runs whose owner died: at start at once, then now and then (other hosts' workers). */
   private async recover(): Promise<void> {
-    this.lastRecovery = Date.now();
+    this.lastRecovery = this.clock.now();
     const { requeued, cancelled, failed } = await this.queue.recover({
       self: this.owner.id,
       ownerAlive: ownerMayBeAlive,
-      staleBefore: new Date(Date.now() - this.settings.staleAfterMs),
+      staleBefore: new Date(this.clock.now() - this.settings.staleAfterMs),
     });
     for (const { run, deadOwner } of requeued) {
       this.log(`run ${run.id} of ${run.task} was running in ${deadOwner}, which died; queued again`);
@@ -303,7 +323,7 @@ export class Orchestrator {
       ({ task }) => !this.paused.isPaused(task),
     );
     if (stale.length === 0) return;
-    const wave = `catch-up-${this.owner.id}-${Date.now()}`;
+    const wave = `catch-up-${this.owner.id}-${this.clock.now()}`;
     for (const { task, trigger } of stale) await this.queue.enqueue({ task, trigger, wave });
     this.log(`catching up: ${stale.map(({ task, trigger }) => `${task} (${trigger})`).join(', ')}`);
     this.dispatcher?.wake();
@@ -319,7 +339,7 @@ export class Orchestrator {
         this.log(`resumed: ${resumed.join(', ')}`);
         await this.catchUp(resumed);
       }
-      if (Date.now() - this.lastRecovery >= this.settings.staleAfterMs / 2) await this.recover();
+      if (this.clock.now() - this.lastRecovery >= this.settings.staleAfterMs / 2) await this.recover();
     } catch (error) {
       this.log(`maintenance failed: ${error instanceof Error ? error.message : String(error)}`);
     } finally {

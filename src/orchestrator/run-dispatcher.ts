@@ -3,6 +3,7 @@ import { RunFailedError } from '../diagnostics/errors.ts';
 import type { Definitions, Run, RunLogLine, TaskDef, Version } from '../model/index.ts';
 import { RunCancelledError, runTask, type RunContext } from '../runner/index.ts';
 import { AbortableEngine } from './abortable-engine.ts';
+import { every, type Clock, type ClockTimer } from './clock.ts';
 import { detachableStore } from './detachable-store.ts';
 import { formatDuration } from './duration-text.ts';
 import type { RunOwner } from './run-owner.ts';
@@ -16,6 +17,8 @@ export interface RunDispatcherOptions {
   heartbeatMs: number;
   /** How often the queue is looked at without a wake-up (runs queued by other processes). */
   pollMs: number;
+  /** The time and the timers: backoff, due runs, polls, heartbeats, timeouts, the stop's grace period. */
+  clock: Clock;
 }
 
 /** What the dispatcher tells its orchestrator. */
@@ -56,9 +59,9 @@ export class RunDispatcher {
   private accepting = false;
   private pumping = false;
   private pumpAgain = false;
-  private dueTimer?: NodeJS.Timeout;
-  private pollTimer?: NodeJS.Timeout;
-  private heartbeatTimer?: NodeJS.Timeout;
+  private dueTimer?: ClockTimer;
+  private stopPolling?: () => void;
+  private stopHeartbeats?: () => void;
 
   constructor(
     private readonly queue: RunQueue,
@@ -78,8 +81,9 @@ export class RunDispatcher {
   /** Start claiming: at once, at every wake-up and poll, and when a waiting run becomes due. */
   start(): void {
     this.accepting = true;
-    this.pollTimer = setInterval(() => this.wake(), this.options.pollMs);
-    this.heartbeatTimer = setInterval(() => void this.beat(), this.options.heartbeatMs);
+    const { clock } = this.options;
+    this.stopPolling = every(clock, this.options.pollMs, () => this.wake());
+    this.stopHeartbeats = every(clock, this.options.heartbeatMs, () => void this.beat());
     this.wake();
   }
 
@@ -101,15 +105,16 @@ export class RunDispatcher {
    */
   async stop(graceMs: number, awaitReleased: boolean): Promise<string[]> {
     this.accepting = false;
-    clearInterval(this.pollTimer);
-    clearTimeout(this.dueTimer);
-    let timer: NodeJS.Timeout | undefined;
-    const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+    const { clock } = this.options;
+    this.stopPolling?.();
+    clock.clearTimeout(this.dueTimer);
+    let timer: ClockTimer | undefined;
+    const grace = new Promise<void>((resolve) => (timer = clock.setTimeout(resolve, graceMs)));
     await Promise.race([
       Promise.allSettled([...this.executions.values()].map((execution) => execution.done)),
       grace,
     ]);
-    clearTimeout(timer);
+    clock.clearTimeout(timer);
     const released: string[] = [];
     const unwinding = [...this.executions.values()];
     for (const execution of unwinding) {
@@ -132,7 +137,7 @@ export class RunDispatcher {
         );
       }
     }
-    clearInterval(this.heartbeatTimer);
+    this.stopHeartbeats?.();
     if (awaitReleased) await Promise.allSettled(unwinding.map((execution) => execution.done));
     return released;
   }
@@ -145,6 +150,7 @@ export class RunDispatcher {
         while (this.accepting && this.executions.size < this.options.concurrency) {
           const { claimed, nextDueAt } = await this.queue.claimNext(this.owner.id, {
             busyTasks: this.busyTasks,
+            now: new Date(this.options.clock.now()),
           });
           this.scheduleDue(nextDueAt);
           if (!claimed) break;
@@ -160,9 +166,10 @@ export class RunDispatcher {
   }
 
   private scheduleDue(nextDueAt: number | undefined): void {
-    clearTimeout(this.dueTimer);
+    const { clock } = this.options;
+    clock.clearTimeout(this.dueTimer);
     if (nextDueAt === undefined || !this.accepting) return;
-    this.dueTimer = setTimeout(() => this.wake(), Math.max(0, nextDueAt - Date.now()) + 1);
+    this.dueTimer = clock.setTimeout(() => this.wake(), Math.max(0, nextDueAt - clock.now()) + 1);
   }
 
   private execute(entry: QueuedRun): void {
@@ -194,7 +201,7 @@ export class RunDispatcher {
     const task = this.definitions.tasks.find((candidate) => candidate.name === run.task);
     const timer =
       task?.timeoutMs !== undefined
-        ? setTimeout(() => void this.timeOut(execution, task), task.timeoutMs)
+        ? this.options.clock.setTimeout(() => void this.timeOut(execution, task), task.timeoutMs)
         : undefined;
     let result: Run;
     try {
@@ -217,9 +224,9 @@ export class RunDispatcher {
       // The runner throws only when it cannot even start (e.g. the task is no longer defined).
       const message = errorMessage(error);
       if (!execution.abandoned) await this.queue.fail(run.id, this.owner.id, message);
-      result = { ...run, status: 'failed', error: message, finishedAt: new Date().toISOString() };
+      result = { ...run, status: 'failed', error: message, finishedAt: this.now().toISOString() };
     } finally {
-      clearTimeout(timer);
+      this.options.clock.clearTimeout(timer);
     }
     if (execution.abandoned) return;
 
@@ -230,7 +237,7 @@ export class RunDispatcher {
       run.attempt < task.retries.attempts
     ) {
       const delayMs = task.retries.backoffMs * 2 ** (run.attempt - 1);
-      const decidedAt = new Date();
+      const decidedAt = this.now();
       const next = {
         attempt: run.attempt + 1,
         notBefore: new Date(decidedAt.getTime() + delayMs),
@@ -261,6 +268,10 @@ export class RunDispatcher {
     );
     // On the last attempt, say so at once rather than when the engine's current statement returns.
     if (run.attempt >= task.retries.attempts) await this.queue.fail(run.id, this.owner.id, message);
+  }
+
+  private now(): Date {
+    return new Date(this.options.clock.now());
   }
 
   private async beat(): Promise<void> {
@@ -304,7 +315,7 @@ export class RunDispatcher {
     runId: string,
     level: RunLogLine['level'],
     message: string,
-    at = new Date(),
+    at = this.now(),
   ): Promise<void> {
     await this.logStore
       .appendRunLog([{ runId, at: at.toISOString(), level, message }])

@@ -1,6 +1,7 @@
 import { Cron } from 'croner';
 import type { CatalogStore } from '../catalog/catalog-store.ts';
 import type { Definitions, TaskDef } from '../model/index.ts';
+import type { Clock, ClockTimer } from './clock.ts';
 import { formatDuration } from './duration-text.ts';
 import type { PausedTasks } from './paused-tasks.ts';
 import { fingerprintSource, isWatchableUri } from './source-fingerprint.ts';
@@ -26,10 +27,10 @@ export interface ScheduleClockHooks {
  *   changed while the server was down, or if the task was never fired by a server; no matching
  *   file never fires (the run could only fail).
  * Paused tasks are skipped; a `source_change` change seen while paused fires after `resume`.
+ * Every time is read from, and every wait armed on, the given `Clock`.
  */
 export class ScheduleClock {
-  private readonly timers = new Set<NodeJS.Timeout>();
-  private readonly crons: Cron[] = [];
+  private readonly timers = new Set<ClockTimer>();
   private stopped = false;
 
   constructor(
@@ -37,6 +38,7 @@ export class ScheduleClock {
     private readonly store: CatalogStore,
     private readonly pausedTasks: PausedTasks,
     private readonly hooks: ScheduleClockHooks,
+    private readonly clock: Clock,
   ) {}
 
   /** Arm every schedule; resolves after the first `source_change` polls (which may fire). */
@@ -46,13 +48,7 @@ export class ScheduleClock {
       const schedule = task.schedule;
       if (!schedule || task.type !== 'ingestion') continue;
       if (schedule.kind === 'cron') {
-        this.crons.push(
-          new Cron(
-            schedule.expression,
-            { timezone: 'UTC', protect: true },
-            () => void this.fire(task, 'schedule'),
-          ),
-        );
+        this.armCron(task, new Cron(schedule.expression, { timezone: 'UTC' }));
       } else if (schedule.kind === 'every') {
         await this.armEvery(task, schedule.intervalMs);
       } else {
@@ -65,21 +61,33 @@ export class ScheduleClock {
   /** Disarm every schedule; nothing fires afterwards. */
   stop(): void {
     this.stopped = true;
-    for (const cron of this.crons) cron.stop();
-    for (const timer of this.timers) clearTimeout(timer);
+    for (const timer of this.timers) this.clock.clearTimeout(timer);
     this.timers.clear();
+  }
+
+  /** Fire on each tick of `cron` from now on; a tick that passes while a fire is enqueuing is skipped. */
+  private armCron(task: TaskDef, cron: Cron): void {
+    const armNext = (): void => {
+      const next = cron.nextRun(new Date(this.clock.now()));
+      if (!next) return;
+      this.after(next.getTime() - this.clock.now(), async () => {
+        await this.fire(task, 'schedule');
+        armNext();
+      });
+    };
+    armNext();
   }
 
   private async armEvery(task: TaskDef, intervalMs: number): Promise<void> {
     const [last] = await this.store.listRuns({ task: task.name, limit: 1 });
-    const dueAt = last ? Date.parse(last.queuedAt) + intervalMs : Date.now();
+    const dueAt = last ? Date.parse(last.queuedAt) + intervalMs : this.clock.now();
     // Each run is due one interval after the previous one was queued, as across a restart: runs are
     // never closer than the interval, and ticks missed while asleep are not fired in a burst.
     const tick = async (): Promise<void> => {
       await this.fire(task, 'schedule');
       this.after(intervalMs, tick);
     };
-    this.after(dueAt - Date.now(), tick);
+    this.after(dueAt - this.clock.now(), tick);
   }
 
   private async watchSource(task: TaskDef, pollMs: number): Promise<void> {
@@ -129,7 +137,7 @@ export class ScheduleClock {
 
   private after(delayMs: number, callback: () => Promise<void>): void {
     if (this.stopped) return;
-    const timer = setTimeout(
+    const timer = this.clock.setTimeout(
       () => {
         this.timers.delete(timer);
         if (!this.stopped) void callback();

@@ -1,6 +1,7 @@
 import type { CatalogStore, QueuedRun } from '../catalog/catalog-store.ts';
 import type { TaskGraph } from '../graph/index.ts';
 import type { Run, Version } from '../model/index.ts';
+import type { Clock } from './clock.ts';
 import type { PausedTasks } from './paused-tasks.ts';
 import type { RunQueue } from './run-queue.ts';
 
@@ -33,6 +34,7 @@ export class TriggerLoop {
     private readonly pausedTasks: PausedTasks,
     private readonly hooks: TriggerLoopHooks,
     private readonly debounceMs: number,
+    private readonly clock: Clock,
   ) {}
 
   /** `entry` published `version`: enqueue the tasks that read it. Awaited before the run is recorded as ended. */
@@ -40,7 +42,7 @@ export class TriggerLoop {
     if (!entry.queue.downstream) return;
     const wave = entry.queue.wave ?? entry.run.id;
     const trigger = `upstream:${version.table}@${version.version}`;
-    const notBefore = this.debounceMs > 0 ? new Date(Date.now() + this.debounceMs) : undefined;
+    const notBefore = this.debounceMs > 0 ? new Date(this.clock.now() + this.debounceMs) : undefined;
     for (const task of this.graph.consumersOf(version.table)) {
       if (this.pausedTasks.isPaused(task)) {
         this.hooks.log(`not triggering ${task} on ${trigger}: the task is paused`);
@@ -58,7 +60,7 @@ export class TriggerLoop {
         await this.logStore.appendRunLog([
           {
             runId: queued.run.id,
-            at: new Date().toISOString(),
+            at: new Date(this.clock.now()).toISOString(),
             level: 'info',
             message: `also triggered by ${trigger}`,
           },

@@ -7,10 +7,12 @@ import { createHmac } from 'node:crypto';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { openCatalogStore } from '../../src/catalog/open-catalog-store.ts';
 import { DuckdbEngine } from '../../src/engines/duckdb/duckdb-engine.ts';
 import { quoteLiteral } from '../../src/engines/engine.ts';
-import { tessera, writeFiles, writeRepo, type CliResult } from '../support/cli.ts';
+import { TokenService } from '../../src/governance/token-service.ts';
+import { writeFiles, writeRepo, type CliResult } from '../support/cli.ts';
+import { tesseraInProcess } from '../support/in-process-cli.ts';
 
 const HASH_KEY = 'governance-test-key';
 const ROTATED_KEY = 'governance-test-key-rotated';
@@ -80,7 +82,7 @@ row_filters: { analytics.person_keys: "true" }
 describe('governance through the CLI on the healthcare example', () => {
   let repo: string;
   const cli = (args: string[], env: Record<string, string> = {}): Promise<CliResult> =>
-    tessera(args, { cwd: repo, env: { TESSERA_HASH_KEY: HASH_KEY, TESSERA_TOKEN: '', ...env } });
+    tesseraInProcess(args, { cwd: repo, env: { TESSERA_HASH_KEY: HASH_KEY, TESSERA_TOKEN: '', ...env } });
   const query = async (
     sql: string,
     as?: string,
@@ -93,7 +95,7 @@ describe('governance through the CLI on the healthcare example', () => {
 
   before(async () => {
     repo = join(await mkdtemp(join(tmpdir(), 'tessera-governance-')), 'clinical');
-    const init = await tessera(['init', repo, '--example', 'healthcare', '--rows', '500']);
+    const init = await tesseraInProcess(['init', repo, '--example', 'healthcare', '--rows', '500']);
     assert.equal(init.code, 0, init.stderr);
     const patients = await readFile(join(repo, 'data/patients.csv'), 'utf8');
     await writeFiles(repo, {
@@ -245,8 +247,21 @@ describe('governance through the CLI on the healthcare example', () => {
     assert.equal((await cli(['token', 'revoke', 'no-such-id'])).code, 2);
 
     const shortLived = await cli(['--json', 'token', 'create', '--principal', ANALYST, '--expires-in', '1s']);
-    const expiring = (JSON.parse(shortLived.stdout) as { token: string }).token;
-    await sleep(1200);
+    const lifetime = JSON.parse(shortLived.stdout) as { createdAt: string; expiresAt: string };
+    assert.equal(Date.parse(lifetime.expiresAt) - Date.parse(lifetime.createdAt), 1000);
+    // A one-second token made two seconds ago, by a token service whose clock says so: expired,
+    // without waiting for it.
+    const store = await openCatalogStore(`sqlite:${join(repo, '.tessera', 'catalog.db')}`);
+    let expiring: string;
+    try {
+      const earlier = new TokenService(store, {
+        isDeclaredPrincipal: () => true,
+        now: () => new Date(Date.now() - 2000),
+      });
+      expiring = (await earlier.create(ANALYST, 1000)).token;
+    } finally {
+      await store.close();
+    }
     const expired = await cli(['query', 'select 1 as one', '--token', expiring]);
     assert.equal(expired.code, 1);
     assert.match(expired.stderr, /token is not valid/);
@@ -466,15 +481,15 @@ test('TESSERA_MODE=production: the CLI is nobody until a token says who, and the
       'name: prod\ngovernance:\n  profile: hipaa-safe-harbor\n  hash_key: ${TESSERA_HASH_KEY}\n',
   });
   const production = { TESSERA_MODE: 'production' };
-  const validate = await tessera(['validate'], { cwd: repo, env: production });
+  const validate = await tesseraInProcess(['validate'], { cwd: repo, env: production });
   assert.equal(validate.code, 2);
   assert.match(validate.stdout, /TESSERA_HASH_KEY/);
-  const dev = await tessera(['validate'], { cwd: repo });
+  const dev = await tesseraInProcess(['validate'], { cwd: repo });
   assert.equal(dev.code, 0, 'dev mode only warns');
 
   const keyed = { ...production, TESSERA_HASH_KEY: 'a-production-key' };
-  assert.equal((await tessera(['apply'], { cwd: repo, env: keyed })).code, 0);
-  const anonymous = await tessera(['query', 'select 1 as one'], { cwd: repo, env: keyed });
+  assert.equal((await tesseraInProcess(['apply'], { cwd: repo, env: keyed })).code, 0);
+  const anonymous = await tesseraInProcess(['query', 'select 1 as one'], { cwd: repo, env: keyed });
   assert.notEqual(anonymous.code, 0);
   assert.match(anonymous.stderr, /token/i);
 });

@@ -4,20 +4,21 @@ import assert from 'node:assert/strict';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { tessera, writeFiles, writeRepo } from '../support/cli.ts';
+import { writeFiles, writeRepo } from '../support/cli.ts';
+import { tesseraInProcess } from '../support/in-process-cli.ts';
 
 test('the healthcare example validates, applies, runs and answers queries', async () => {
   const repo = join(await mkdtemp(join(tmpdir(), 'tessera-example-')), 'clinical');
-  const init = await tessera(['init', repo, '--example', 'healthcare', '--rows', '600']);
+  const init = await tesseraInProcess(['init', repo, '--example', 'healthcare', '--rows', '600']);
   assert.equal(init.code, 0, init.stderr);
 
-  const validate = await tessera(['validate'], { cwd: repo });
+  const validate = await tesseraInProcess(['validate'], { cwd: repo });
   assert.equal(validate.code, 0, validate.stdout);
-  const plan = await tessera(['plan'], { cwd: repo });
+  const plan = await tesseraInProcess(['plan'], { cwd: repo });
   assert.match(plan.stdout, /\+ clinical\.patients/);
-  assert.equal((await tessera(['apply'], { cwd: repo })).code, 0);
+  assert.equal((await tesseraInProcess(['apply'], { cwd: repo })).code, 0);
 
-  const run = await tessera(['--json', 'run', '--all'], { cwd: repo });
+  const run = await tesseraInProcess(['--json', 'run', '--all'], { cwd: repo });
   assert.equal(run.code, 0, run.stdout + run.stderr);
   const runs = JSON.parse(run.stdout) as { task: string; status: string }[];
   assert.deepEqual(
@@ -28,7 +29,7 @@ test('the healthcare example validates, applies, runs and answers queries', asyn
   assert.ok(order.indexOf('ingest_patients') < order.indexOf('build_patient_summary'));
   assert.ok(order.indexOf('build_patient_summary') < order.indexOf('build_state_summary'));
 
-  const counts = await tessera(
+  const counts = await tesseraInProcess(
     [
       'query',
       'select (select count(*) from clinical.patients) as patients, (select sum(patients) from analytics.state_summary) as summarized',
@@ -41,14 +42,17 @@ test('the healthcare example validates, applies, runs and answers queries', asyn
   assert.equal(row!.patients, 600);
   assert.equal(row!.summarized, 600, 'every patient lands in the state summary');
 
-  const show = await tessera(['show', 'clinical.patients'], { cwd: repo });
+  const show = await tesseraInProcess(['show', 'clinical.patients'], { cwd: repo });
   assert.match(show.stdout, /ssn\s+VARCHAR\s+no\s+PHI\s+HASH\s+Social Security number\./);
-  const tables = await tessera(['tables', '--search', 'summary'], { cwd: repo });
+  const tables = await tesseraInProcess(['tables', '--search', 'summary'], { cwd: repo });
   assert.match(tables.stdout, /analytics\.patient_summary/);
   assert.doesNotMatch(tables.stdout, /clinical\.claims/);
-  const lineage = await tessera(['--json', 'lineage', 'analytics.state_summary', '--upstream', '--columns'], {
-    cwd: repo,
-  });
+  const lineage = await tesseraInProcess(
+    ['--json', 'lineage', 'analytics.state_summary', '--upstream', '--columns'],
+    {
+      cwd: repo,
+    },
+  );
   const edges = JSON.parse(lineage.stdout).upstream as {
     fromTable: string;
     fromColumn: string;
@@ -58,7 +62,7 @@ test('the healthcare example validates, applies, runs and answers queries', asyn
     edges.some((e) => e.fromTable === 'clinical.claims' && e.fromColumn === 'amount'),
     'lineage reaches claims.amount transitively',
   );
-  const versions = await tessera(['--json', 'versions', 'analytics.patient_summary'], { cwd: repo });
+  const versions = await tesseraInProcess(['--json', 'versions', 'analytics.patient_summary'], { cwd: repo });
   const [version] = JSON.parse(versions.stdout) as { upstream: { table: string; version: number }[] }[];
   assert.deepEqual(
     version!.upstream.map((ref) => ref.table),
@@ -77,7 +81,7 @@ test('validate reports every problem at once with path:line:col, and as JSON', a
       '  - expect_column_values_to_be_uniq: { column: id }\n' +
       '  - expect_column_values_to_be_between: { column: id, mostly: 2 }\n',
   });
-  const text = await tessera(['validate'], { cwd: repo });
+  const text = await tesseraInProcess(['validate'], { cwd: repo });
   assert.equal(text.code, 2);
   const lines = text.stdout.trim().split('\n');
   assert.ok(lines.length >= 4, text.stdout);
@@ -91,7 +95,7 @@ test('validate reports every problem at once with path:line:col, and as JSON', a
   );
   assert.match(text.stdout, /tables\/c\.yaml:6:5: error invalid-validation: .*mostly/);
 
-  const json = await tessera(['--json', 'validate'], { cwd: repo });
+  const json = await tesseraInProcess(['--json', 'validate'], { cwd: repo });
   assert.equal(json.code, 2);
   const diagnostics = JSON.parse(json.stdout) as { code: string; at: { file: string; line: number } }[];
   assert.ok(
@@ -99,6 +103,6 @@ test('validate reports every problem at once with path:line:col, and as JSON', a
   );
 
   await writeFiles(repo, { 'tables/a.yaml': 'kind: table\nname: sales.orders\nowner: nobody\n' });
-  const commands = await tessera(['apply'], { cwd: repo });
+  const commands = await tesseraInProcess(['apply'], { cwd: repo });
   assert.equal(commands.code, 2, 'apply refuses a repo with errors');
 });

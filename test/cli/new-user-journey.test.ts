@@ -2,7 +2,8 @@
 // happens when the source data goes bad.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tessera, writeFiles, writeRepo } from '../support/cli.ts';
+import { writeFiles, writeRepo } from '../support/cli.ts';
+import { tesseraInProcess } from '../support/in-process-cli.ts';
 
 const repoFiles = {
   'tessera.yaml': 'name: lab-results\n',
@@ -54,26 +55,28 @@ sql: |
 
 test('validate, apply, run and query a repo of ones own', async () => {
   const repo = await writeRepo(repoFiles);
-  const validate = await tessera(['validate'], { cwd: repo });
+  const validate = await tesseraInProcess(['validate'], { cwd: repo });
   assert.equal(validate.code, 0, validate.stdout + validate.stderr);
 
-  const apply = await tessera(['apply'], { cwd: repo });
+  const apply = await tesseraInProcess(['apply'], { cwd: repo });
   assert.equal(apply.code, 0, apply.stderr);
   assert.match(apply.stdout, /lab\.results/);
-  const again = await tessera(['apply'], { cwd: repo });
+  const again = await tesseraInProcess(['apply'], { cwd: repo });
   assert.match(again.stdout, /nothing to apply/);
 
-  const run = await tessera(['run', 'load_results'], { cwd: repo });
+  const run = await tesseraInProcess(['run', 'load_results'], { cwd: repo });
   assert.equal(run.code, 0, run.stdout + run.stderr);
   assert.match(run.stdout, /build_daily/, 'the projection downstream runs too');
 
-  const daily = await tessera(['query', 'select * from lab.daily', '--format', 'json'], { cwd: repo });
+  const daily = await tesseraInProcess(['query', 'select * from lab.daily', '--format', 'json'], {
+    cwd: repo,
+  });
   assert.equal(daily.code, 0, daily.stderr);
   assert.deepEqual(JSON.parse(daily.stdout), [
     { day: '2026-03-01', samples: 2, mean_value: 5 },
     { day: '2026-03-02', samples: 1, mean_value: 7 },
   ]);
-  const results = await tessera(
+  const results = await tesseraInProcess(
     ['query', 'select sample_id, taken_at, flagged from lab.results order by 1', '--format', 'csv'],
     {
       cwd: repo,
@@ -87,13 +90,13 @@ test('validate, apply, run and query a repo of ones own', async () => {
 
 test('a bad source fails the run with file, line, column and value, and the previous version stays current', async () => {
   const repo = await writeRepo(repoFiles);
-  assert.equal((await tessera(['apply'], { cwd: repo })).code, 0);
-  assert.equal((await tessera(['run', '--all'], { cwd: repo })).code, 0);
+  assert.equal((await tesseraInProcess(['apply'], { cwd: repo })).code, 0);
+  assert.equal((await tesseraInProcess(['run', '--all'], { cwd: repo })).code, 0);
 
   await writeFiles(repo, {
     'incoming/results.csv': 'sample_id,taken_at,value,flagged\nS4,03.03.2026 10:00,1,no\nS5,yesterday,2,no\n',
   });
-  const badValue = await tessera(['run', 'load_results'], { cwd: repo });
+  const badValue = await tesseraInProcess(['run', 'load_results'], { cwd: repo });
   assert.equal(badValue.code, 1);
   const output = badValue.stdout + badValue.stderr;
   assert.match(output, /incoming\/results\.csv/);
@@ -107,14 +110,14 @@ test('a bad source fails the run with file, line, column and value, and the prev
   );
 
   await writeFiles(repo, { 'incoming/results.csv': 'sample_id,value,flagged\nS6,1,no\n' });
-  const missing = await tessera(['run', 'load_results'], { cwd: repo });
+  const missing = await tesseraInProcess(['run', 'load_results'], { cwd: repo });
   assert.equal(missing.code, 1);
   assert.match(
     missing.stdout + missing.stderr,
     /incoming\/results\.csv.*taken_at|taken_at.*incoming\/results\.csv/s,
   );
 
-  const current = await tessera(
+  const current = await tesseraInProcess(
     ['query', 'select sample_id from lab.results order by 1', '--format', 'csv'],
     { cwd: repo },
   );
@@ -123,9 +126,9 @@ test('a bad source fails the run with file, line, column and value, and the prev
     'sample_id\nS1\nS2\nS3',
     'the last good version is still what query returns',
   );
-  const versions = await tessera(['--json', 'versions', 'lab.results'], { cwd: repo });
+  const versions = await tesseraInProcess(['--json', 'versions', 'lab.results'], { cwd: repo });
   assert.equal(JSON.parse(versions.stdout).length, 1);
-  const runs = await tessera(['--json', 'runs', '--task', 'load_results'], { cwd: repo });
+  const runs = await tesseraInProcess(['--json', 'runs', '--task', 'load_results'], { cwd: repo });
   assert.deepEqual(
     JSON.parse(runs.stdout).map((run: { status: string }) => run.status),
     ['failed', 'failed', 'succeeded'],
@@ -134,25 +137,27 @@ test('a bad source fails the run with file, line, column and value, and the prev
 
 test('time travel reads an older version by number and by timestamp', async () => {
   const repo = await writeRepo(repoFiles);
-  await tessera(['apply'], { cwd: repo });
-  await tessera(['run', 'load_results', '--no-downstream'], { cwd: repo });
+  await tesseraInProcess(['apply'], { cwd: repo });
+  await tesseraInProcess(['run', 'load_results', '--no-downstream'], { cwd: repo });
   await writeFiles(repo, {
     'incoming/results.csv': 'sample_id,taken_at,value,flagged\nS9,05.03.2026 10:00,1,no\n',
   });
-  await tessera(['run', 'load_results', '--no-downstream'], { cwd: repo });
+  await tesseraInProcess(['run', 'load_results', '--no-downstream'], { cwd: repo });
 
-  const now = await tessera(['query', 'select sample_id from lab.results', '--format', 'csv'], { cwd: repo });
+  const now = await tesseraInProcess(['query', 'select sample_id from lab.results', '--format', 'csv'], {
+    cwd: repo,
+  });
   assert.equal(now.stdout.trim(), 'sample_id\nS9');
-  const first = await tessera(
+  const first = await tesseraInProcess(
     ['query', 'select count(*) as n from lab.results at (version => 1)', '--format', 'csv'],
     { cwd: repo },
   );
   assert.equal(first.stdout.trim(), 'n\n3');
   const versions = JSON.parse(
-    (await tessera(['--json', 'versions', 'lab.results'], { cwd: repo })).stdout,
+    (await tesseraInProcess(['--json', 'versions', 'lab.results'], { cwd: repo })).stdout,
   ) as { version: number; publishedAt: string }[];
   const firstPublished = versions.find((version) => version.version === 1)!.publishedAt;
-  const byTime = await tessera(
+  const byTime = await tesseraInProcess(
     [
       'query',
       `select count(*) as n from lab.results at (timestamp => timestamptz '${firstPublished}')`,

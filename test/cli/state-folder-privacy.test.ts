@@ -1,12 +1,10 @@
 // The state folder is the platform user's alone (directories 0700, files 0600) whatever the umask,
-// and the quarantine keeps no raw sensitive value. Through the real CLI, started under umask 022.
+// and the quarantine keeps no raw sensitive value. Through the CLI's commands, run under umask 022.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { readdir, rm, stat } from 'node:fs/promises';
-import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, relative } from 'node:path';
 import { DuckdbEngine } from '../../src/engines/duckdb/duckdb-engine.ts';
 import { quoteLiteral } from '../../src/engines/engine.ts';
 import type { Orchestrator } from '../../src/orchestrator/orchestrator.ts';
@@ -14,8 +12,8 @@ import { ServerFileService } from '../../src/orchestrator/server-file.ts';
 import { Platform } from '../../src/platform.ts';
 import { TEAM_OWNER } from '../support/person-schema.ts';
 import { writeRepo, type CliResult } from '../support/cli.ts';
+import { tesseraInProcess } from '../support/in-process-cli.ts';
 
-const BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../bin/tessera.js');
 const HASH_KEY = 'state-folder-test-key';
 const hmac = (value: string) => createHmac('sha256', HASH_KEY).update(value).digest('hex');
 
@@ -79,19 +77,17 @@ sql: select state, count(*) as people from people.raw group by state
   ].join('\n'),
 };
 
-/** `tessera ARGS` in a child shell whose umask is 022, as on most machines. */
-function tesseraUnderUmask022(repo: string, args: string[]): Promise<CliResult> {
-  return new Promise((resolvePromise) => {
-    execFile(
-      'sh',
-      ['-c', 'umask 022; exec "$0" "$@"', process.execPath, BIN, ...args],
-      { cwd: repo, env: { ...process.env, TESSERA_HASH_KEY: HASH_KEY, TESSERA_TOKEN: '' } },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-        resolvePromise({ code, stdout, stderr });
-      },
-    );
-  });
+/** `tessera ARGS` (its `main()`, in this process) under umask 022, as on most machines. */
+async function tesseraUnderUmask022(repo: string, args: string[]): Promise<CliResult> {
+  const previous = process.umask(0o022);
+  try {
+    return await tesseraInProcess(args, {
+      cwd: repo,
+      env: { TESSERA_HASH_KEY: HASH_KEY, TESSERA_TOKEN: '' },
+    });
+  } finally {
+    process.umask(previous);
+  }
 }
 
 /** Every entry below `folder`, with its permission bits. */

@@ -9,6 +9,7 @@ import Database from 'better-sqlite3';
 import { Platform } from '../../src/platform.ts';
 import { TEAM_OWNER, personSchema } from '../support/person-schema.ts';
 import { tessera, writeRepo, type CliResult } from '../support/cli.ts';
+import { tesseraInProcess } from '../support/in-process-cli.ts';
 
 /** The key dev mode used to hash with when `hash_key` was unset: public, in the source. */
 const OLD_PUBLIC_DEV_KEY = 'tessera-dev-mode-hash-key';
@@ -37,8 +38,11 @@ name: ${ANALYST}
 };
 
 /** Dev mode, with no hash key anywhere in the environment. */
-const cli = (repo: string, args: string[]): Promise<CliResult> =>
-  tessera(args, { cwd: repo, env: { TESSERA_HASH_KEY: '', TESSERA_MODE: '', TESSERA_TOKEN: '' } });
+const DEV_ENV = { TESSERA_HASH_KEY: '', TESSERA_MODE: '', TESSERA_TOKEN: '' };
+type Cli = (repo: string, args: string[]) => Promise<CliResult>;
+/** The CLI in this process (most checks) or as its own process (where processes must agree). */
+const cli: Cli = (repo, args) => tesseraInProcess(args, { cwd: repo, env: DEV_ENV });
+const cliProcess: Cli = (repo, args) => tessera(args, { cwd: repo, env: DEV_ENV });
 
 function storedKey(repo: string): string {
   const database = new Database(join(repo, '.tessera', 'catalog.db'), { readonly: true });
@@ -55,21 +59,18 @@ function storedKey(repo: string): string {
 describe('a catalog without governance.hash_key', () => {
   const repos: string[] = [];
   const outputs: CliResult[] = [];
-  const run = async (repo: string, args: string[]): Promise<CliResult> => {
-    const result = await cli(repo, args);
+  const run = async (repo: string, args: string[], runner = cli): Promise<CliResult> => {
+    const result = await runner(repo, args);
     outputs.push(result);
     assert.equal(result.code, 0, `tessera ${args.join(' ')}: ${result.stdout}${result.stderr}`);
     return result;
   };
-  const analystSsn = async (repo: string): Promise<string> => {
-    const result = await run(repo, [
-      'query',
-      `select ssn from people.raw where person_id = 'p1'`,
-      '--as',
-      ANALYST,
-      '--format',
-      'json',
-    ]);
+  const analystSsn = async (repo: string, runner = cli): Promise<string> => {
+    const result = await run(
+      repo,
+      ['query', `select ssn from people.raw where person_id = 'p1'`, '--as', ANALYST, '--format', 'json'],
+      runner,
+    );
     return String((JSON.parse(result.stdout) as { ssn: string }[])[0]!.ssn);
   };
 
@@ -112,7 +113,7 @@ describe('a catalog without governance.hash_key', () => {
 
   test('every process on one catalog hashes alike: the CLI processes and two Platform instances', async () => {
     const repo = repos[0]!;
-    const fromProcesses = await Promise.all([analystSsn(repo), analystSsn(repo)]);
+    const fromProcesses = await Promise.all([analystSsn(repo, cliProcess), analystSsn(repo, cliProcess)]);
     const platforms = [await Platform.open({ repo, env: {} }), await Platform.open({ repo, env: {} })];
     try {
       const fromPlatforms = await Promise.all(

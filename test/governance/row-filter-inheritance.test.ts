@@ -6,7 +6,8 @@ import { rm } from 'node:fs/promises';
 import { after, describe, test } from 'node:test';
 import { formatPlan } from '../../src/catalog/plan.ts';
 import { checkRepo, Platform } from '../../src/platform.ts';
-import { tessera, writeFiles, writeRepo } from '../support/cli.ts';
+import { writeFiles, writeRepo } from '../support/cli.ts';
+import { tesseraInProcess } from '../support/in-process-cli.ts';
 import { TEAM_OWNER } from '../support/person-schema.ts';
 
 const KEY = 'row-filter-inheritance-test-key';
@@ -202,7 +203,7 @@ describe('row filters follow the rows into derived tables', async () => {
       /! analytics\.tier_counts {2}← care\.members: state = principal_attr\('state'\) \(state not kept\); declare a row filter for analytics\.tier_counts in a role, possibly "true"/,
     );
     assert.doesNotMatch(text, /analytics\.members_by_state {2}←/);
-    const json = await tessera(['--json', 'plan'], { cwd: repo, env: { TESSERA_TOKEN: '' } });
+    const json = await tesseraInProcess(['--json', 'plan'], { cwd: repo, env: { TESSERA_TOKEN: '' } });
     assert.equal(json.code, 0, json.stderr);
     assert.deepEqual(
       (JSON.parse(json.stdout) as { rowFiltersToReview: unknown }).rowFiltersToReview,
@@ -216,7 +217,7 @@ describe('under the hipaa-safe-harbor profile', async () => {
   after(() => rm(repo, { recursive: true, force: true }));
 
   test('an aggregated-away filter is a validate error until a role declares a filter, possibly "true"', async () => {
-    const validate = await tessera(['validate'], { cwd: repo, env: { TESSERA_TOKEN: '' } });
+    const validate = await tesseraInProcess(['validate'], { cwd: repo, env: { TESSERA_TOKEN: '' } });
     assert.equal(validate.code, 2, validate.stdout + validate.stderr);
     const lines = validate.stdout.split('\n').filter((line) => line.includes('row-filter-not-inherited'));
     assert.equal(lines.length, 2, validate.stdout);

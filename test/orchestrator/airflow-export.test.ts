@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { describe, test } from 'node:test';
 import { buildTaskGraph, loadDefinitions } from '../../src/definitions/index.ts';
 import { exportAirflowDags } from '../../src/orchestrator/index.ts';
-import { tessera } from '../support/cli.ts';
+import { tesseraInProcess } from '../support/in-process-cli.ts';
 import { removeRepo, writeOrchestrationRepo } from './orchestration-fixture.ts';
 
 const run = promisify(execFile);
@@ -194,7 +194,7 @@ describe('tessera export airflow', () => {
       await rm(out, { recursive: true, force: true });
     });
 
-    const exported = await tessera(['--repo', repo, '--json', 'export', 'airflow', '--out', out]);
+    const exported = await tesseraInProcess(['--repo', repo, '--json', 'export', 'airflow', '--out', out]);
     assert.equal(exported.code, 0, exported.stderr);
     assert.match(
       exported.stderr,

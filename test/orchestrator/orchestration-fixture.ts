@@ -3,8 +3,10 @@
  * CSV file, a chain and a diamond of projections below it, and helpers to wait on the catalog and to
  * run `tessera serve` as a child process that is always killed when the test ends.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { rm } from 'node:fs/promises';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, open, rename, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { promisify } from 'node:util';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
@@ -49,12 +51,60 @@ export interface RepoOptions {
 }
 
 /**
- * A projection that takes seconds whatever the number of cores: a recursive CTE advances one row per
- * step, single-threaded. Long enough to kill, cancel or stop the server while it computes.
+ * A gate a projection stops at until the test opens it: the projection's SQL reads a named pipe,
+ * and DuckDB waits for a writer. A run is thus "running" for exactly as long as the test needs,
+ * with no timing to get right. `open()` lets every run through, now and later.
  */
-export const SLOW_LOW_SQL =
-  'with recursive ticks(i) as (select 1 union all select i + 1 from ticks where i < 150000) ' +
-  'select min(value) as low, (select count(*) from ticks) as ticks from raw.readings';
+export interface Gate {
+  /** The SQL of a `build_low` that waits at the gate (same output as the usual one, plus `passed`). */
+  readonly lowSql: string;
+  /** Let the waiting run (if any) through and every later run pass at once. */
+  open(): Promise<void>;
+  /** Close it again: the next run to reach it waits for the next `open()`. */
+  close(): Promise<void>;
+}
+
+/** A closed gate in a temporary folder (removed when the test ends). */
+export async function closedGate(t: TestContext): Promise<Gate> {
+  const folder = await mkdtemp(join(tmpdir(), 'tessera-gate-'));
+  const pipe = join(folder, 'gate.csv');
+  const makePipe = () => promisify(execFile)('mkfifo', [pipe]);
+  await makePipe();
+  const content = 'passed\nyes\n';
+  let opened = false;
+  const gate: Gate = {
+    lowSql:
+      'select min(value) as low, ' +
+      `(select count(*) from read_csv('${pipe}', header = true, columns = {'passed': 'VARCHAR'})) as passed ` +
+      'from raw.readings',
+    async open() {
+      if (opened) return;
+      opened = true;
+      // Read-write never blocks on a pipe (Linux): a reader already waiting gets the content and
+      // then end of file when this closes; one that comes later finds a plain file.
+      const handle = await open(pipe, 'r+');
+      try {
+        await handle.write(content);
+        await writeFile(`${pipe}.next`, content);
+        await rename(`${pipe}.next`, pipe);
+      } finally {
+        await handle.close();
+      }
+    },
+    async close() {
+      if (!opened) return;
+      await rm(pipe);
+      await makePipe();
+      opened = false;
+    },
+  };
+  // A run still waiting when the test ends (it failed half-way) is let through, so nothing hangs.
+  t.after(async () => {
+    await gate.open();
+    await rm(folder, { recursive: true, force: true });
+  });
+  return gate;
+}
 
 export const READINGS_CSV = 'id,day,value\nr1,1,10\nr2,1,20\nr3,2,5\n';
 

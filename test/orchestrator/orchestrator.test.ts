@@ -21,12 +21,13 @@ import {
   openAppliedPlatform,
   PROJECTIONS,
   READINGS_CSV,
-  SLOW_LOW_SQL,
+  closedGate,
   removeRepo,
   waitFor,
   writeOrchestrationRepo,
   type RepoOptions,
 } from './orchestration-fixture.ts';
+import { ManualClock } from '../support/manual-clock.ts';
 
 interface Setup {
   repo: string;
@@ -62,6 +63,32 @@ async function runsOf(store: CatalogStore, task: string): Promise<Run[]> {
 
 async function versionNumbers(store: CatalogStore, table: string): Promise<number[]> {
   return (await store.listVersions(table)).map((version) => version.version).reverse();
+}
+
+/**
+ * With a `ManualClock`: wait until nothing is queued or running, moving the clock to the next due
+ * time whenever every queued run is only waiting for it (a debounce window or a backoff).
+ */
+async function settle(orchestrator: Orchestrator, clock: ManualClock): Promise<void> {
+  await waitFor(
+    'the orchestrator to settle',
+    async () => {
+      const active = await orchestrator.queue.active();
+      if (active.length === 0)
+        return orchestrator.whenIdle(0).then(
+          () => true,
+          () => false,
+        );
+      const dueAt = active.map(({ run, queue }) =>
+        run.status === 'queued' && queue.notBefore ? Date.parse(queue.notBefore) : -Infinity,
+      );
+      const earliest = Math.min(...dueAt);
+      if (earliest > clock.now()) await clock.advance(earliest - clock.now());
+      return false;
+    },
+    60_000,
+    10,
+  );
 }
 
 /** Run the whole graph once from the root and wait until it settles. */
@@ -111,22 +138,29 @@ describe('Orchestrator', () => {
   });
 
   test('a burst of upstream publications within the debounce window makes one run', async (t) => {
-    const setup = await setUp(t, {}, { debounceMs: 1500 });
+    const clock = new ManualClock();
+    const setup = await setUp(t, {}, { debounceMs: 1500, clock });
     const { orchestrator, store } = setup;
     await orchestrator.start();
-    await firstWave(setup);
+    await orchestrator.enqueue({ task: 'ingest_readings', trigger: 'manual' });
+    await settle(orchestrator, clock);
 
     // Two separate requests: the second branch is only queued after the first one published, so
     // nothing but the debounce window keeps the join from starting in between.
     await orchestrator.enqueue({ task: 'build_high', trigger: 'manual' });
-    await waitFor(
-      'mart.high version 2',
-      async () => (await store.getCurrentVersion('mart.high'))?.version === 2,
-      30_000,
-      10,
-    );
+    const ended = async (task: string) =>
+      (await store.listRuns({ task })).filter((run) => run.status === 'succeeded').length === 2;
+    await waitFor('the second build_high run to end', () => ended('build_high'), 30_000, 10);
+    await clock.advance(1499);
     await orchestrator.enqueue({ task: 'build_low', trigger: 'manual' });
-    await orchestrator.whenIdle(60_000);
+    await waitFor('the second build_low run to end', () => ended('build_low'), 30_000, 10);
+    assert.deepEqual(
+      (await store.listRuns({ task: 'build_spread', status: 'queued' })).map((run) => run.trigger),
+      ['upstream:mart.high@2'],
+      'the join waits out its window, 1 ms short of it',
+    );
+    await clock.advance(1500);
+    await settle(orchestrator, clock);
 
     const spreadRuns = await runsOf(store, 'build_spread');
     assert.equal(spreadRuns.length, 2, 'one run for the first wave, one for the burst');
@@ -142,10 +176,12 @@ describe('Orchestrator', () => {
   });
 
   test('a failed attempt is retried after its backoff as the same run, and publishes once', async (t) => {
-    const setup = await setUp(t, {
-      withoutSource: true,
-      ingestExtra: 'retries: { attempts: 3, backoff: 1s }',
-    });
+    const clock = new ManualClock();
+    const setup = await setUp(
+      t,
+      { withoutSource: true, ingestExtra: 'retries: { attempts: 3, backoff: 1s }' },
+      { clock },
+    );
     const { orchestrator, store, repo } = setup;
     await orchestrator.start();
     const { queued } = await orchestrator.enqueue({
@@ -165,7 +201,11 @@ describe('Orchestrator', () => {
     );
     await mkdir(join(repo, 'data'), { recursive: true });
     await writeFile(join(repo, 'data', 'readings.csv'), READINGS_CSV);
-    await orchestrator.whenIdle(60_000);
+    await clock.advance(999);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal((await store.getRun(queued.run.id))?.status, 'queued', 'the retry waits for its backoff');
+    await clock.advance(1);
+    await settle(orchestrator, clock);
 
     const run = (await store.getRun(queued.run.id))!;
     assert.equal(run.status, 'succeeded');
@@ -181,10 +221,6 @@ describe('Orchestrator', () => {
     assert.ok(retryLine, log.map((line) => line.message).join('\n'));
     const secondStart = log.filter((line) => line.message.startsWith(`run ${run.id} of ingest_readings`))[1];
     assert.ok(secondStart, 'the second attempt logged its start');
-    assert.ok(
-      Date.parse(secondStart.at) - Date.parse(retryLine.at) >= 1000,
-      'the retry waited for its backoff',
-    );
     assert.equal(
       (await store.listRuns({ task: 'build_daily' })).length,
       0,
@@ -280,7 +316,9 @@ describe('Orchestrator', () => {
   });
 
   test('a run whose task lease another process took over stops before publishing', async (t) => {
-    const setup = await setUp(t, { sql: { build_low: SLOW_LOW_SQL } });
+    const gate = await closedGate(t);
+    const log: string[] = [];
+    const setup = await setUp(t, { sql: { build_low: gate.lowSql } }, { log: (line) => log.push(line) });
     const { orchestrator, store } = setup;
     await orchestrator.start();
     await orchestrator.enqueue({ task: 'ingest_readings', trigger: 'manual', downstream: false });
@@ -307,6 +345,10 @@ describe('Orchestrator', () => {
       replacing: orchestrator.owner.id,
     });
     assert.equal(takeover.acquired, true);
+    await waitFor('the heartbeat to see the lease lost', async () =>
+      log.some((line) => line.includes(`run ${slow.id} of build_low: lost the task lease; stopping`)),
+    );
+    await gate.open();
     await orchestrator.whenIdle(60_000);
 
     const run = (await store.getRun(slow.id))!;
@@ -321,7 +363,9 @@ describe('Orchestrator', () => {
   });
 
   test('cancel ends a queued run at once and stops a running one before it publishes; downstream is skipped', async (t) => {
-    const setup = await setUp(t, { sql: { build_low: SLOW_LOW_SQL } });
+    const gate = await closedGate(t);
+    const log: string[] = [];
+    const setup = await setUp(t, { sql: { build_low: gate.lowSql } }, { log: (line) => log.push(line) });
     const { orchestrator, store } = setup;
     const waiting = await orchestrator.queue.enqueue({ task: 'build_weekly', trigger: 'manual' });
     assert.equal(await orchestrator.queue.cancel(waiting.queued.run.id), 'cancelled');
@@ -338,6 +382,10 @@ describe('Orchestrator', () => {
       20,
     );
     assert.equal(await orchestrator.queue.cancel(slow.id), 'requested');
+    await waitFor('the heartbeat to pick up the cancellation', async () =>
+      log.some((line) => line.includes(`run ${slow.id} of build_low: cancellation requested; stopping`)),
+    );
+    await gate.open();
     await orchestrator.whenIdle(60_000);
 
     const run = (await store.getRun(slow.id))!;
@@ -354,7 +402,8 @@ describe('Orchestrator', () => {
   });
 
   test('stop gives a run still running after the grace period back to the queue; the next start publishes it once', async (t) => {
-    const setup = await setUp(t, { sql: { build_low: SLOW_LOW_SQL } });
+    const gate = await closedGate(t);
+    const setup = await setUp(t, { sql: { build_low: gate.lowSql } });
     const { orchestrator, store, platform } = setup;
     await orchestrator.start();
     await orchestrator.enqueue({ task: 'ingest_readings', trigger: 'manual' });
@@ -364,7 +413,16 @@ describe('Orchestrator', () => {
       60_000,
       20,
     );
-    const released = await orchestrator.stop(100);
+    // Stop waits for the requeued run's statement to end: it is let through once it is requeued.
+    const stopping = orchestrator.stop(100);
+    await waitFor(
+      'the run to be requeued',
+      async () => (await store.getRun(slow.id))?.status === 'queued',
+      60_000,
+      20,
+    );
+    await gate.open();
+    const released = await stopping;
     assert.ok(released.includes(slow.id), `released ${released.join(', ')}`);
     const requeued = (await store.getRun(slow.id))!;
     assert.equal(requeued.status, 'queued', 'its unwinding work did not overwrite the requeued run');
@@ -391,6 +449,9 @@ describe('Orchestrator', () => {
   test('schedules start the roots: `every` at once when never run, then each interval; cron on its ticks', async (t) => {
     const root = (name: string, table: string, schedule: string) =>
       `kind: task\nname: ${name}\ntype: ingestion\ntarget: ${table}\nsource: { type: csv, uri: data/readings.csv }\nschedule: ${schedule}\n`;
+    // A quarter second past a whole second: the first cron tick is 750 ms away.
+    const startedAt = Math.ceil(Date.now() / 1000) * 1000 + 250;
+    const clock = new ManualClock(startedAt);
     const setup = await setUp(
       t,
       {
@@ -402,41 +463,47 @@ describe('Orchestrator', () => {
           .map((table) => `kind: table\nname: ${table}\nowner: team\nschema: schemas/raw.proto#raw.Reading\n`)
           .join('---\n'),
       },
-      { schedules: true },
+      { schedules: true, clock },
     );
     const { orchestrator, store } = setup;
-    const startedAt = Date.now();
     await orchestrator.start();
-    await waitFor(
-      'three `every` runs',
-      async () => (await store.listVersions('raw.every')).length >= 3,
-      30_000,
-      50,
-    );
-    await waitFor(
-      'two cron ticks',
-      async () => (await store.listVersions('raw.cron')).length >= 2,
-      30_000,
-      50,
-    );
+    const published = async (table: string, count: number) =>
+      waitFor(
+        `${count} versions of ${table}`,
+        async () => (await store.listVersions(table)).length >= count,
+        30_000,
+        10,
+      );
+    // [time since start, `every` runs, cron runs] after each step. Each step waits for the runs its
+    // ticks queued, so every schedule is armed again before the clock moves on.
+    for (const [at, everyRuns, cronRuns] of [
+      [0, 1, 0],
+      [400, 2, 0],
+      [800, 3, 1],
+      [1200, 4, 1],
+      [1600, 5, 1],
+      [1800, 5, 2],
+    ] as const) {
+      await clock.advance(startedAt + at - clock.now());
+      await published('raw.every', everyRuns);
+      await published('raw.cron', cronRuns);
+    }
+    await settle(orchestrator, clock);
     await orchestrator.stop();
 
     const every = await runsOf(store, 'ingest_every');
-    assert.ok(every.every((run) => run.trigger === 'schedule'));
-    // A tick that lands as serve stops leaves its run queued (stop never drops queued work).
-    const ran = every.filter((run) => run.status !== 'queued');
-    assert.ok(ran.length >= 3 && ran.every((run) => run.status === 'succeeded'));
-    assert.ok(every.length - ran.length <= 1, 'at most the run queued as serve stopped is left queued');
-    assert.ok(Date.parse(every[0]!.queuedAt) - startedAt < 5000, 'a task that never ran is due at once');
-    for (let index = 1; index < every.length; index++) {
-      const gap = Date.parse(every[index]!.queuedAt) - Date.parse(every[index - 1]!.queuedAt);
-      assert.ok(gap >= 390, `runs ${index - 1} and ${index} are one interval apart (${gap} ms)`);
-    }
+    assert.ok(every.every((run) => run.trigger === 'schedule' && run.status === 'succeeded'));
+    assert.deepEqual(
+      every.map((run) => Date.parse(run.queuedAt) - startedAt),
+      [0, 400, 800, 1200, 1600],
+      'due at once when never run, then one interval apart',
+    );
     const cron = await runsOf(store, 'ingest_cron');
-    assert.ok(cron.every((run) => run.trigger === 'schedule'));
-    assert.ok(
-      cron.every((run) => Date.parse(run.queuedAt) % 1000 < 500),
-      `cron runs are queued on the second: ${cron.map((run) => run.queuedAt).join(', ')}`,
+    assert.ok(cron.every((run) => run.trigger === 'schedule' && run.status === 'succeeded'));
+    assert.deepEqual(
+      cron.map((run) => Date.parse(run.queuedAt) - startedAt),
+      [750, 1750],
+      'queued on the second',
     );
     assert.equal(
       (await store.listRuns({ task: 'ingest_readings' })).length,

@@ -1,5 +1,6 @@
 // Runs that fail safely, driven as users drive them: two `tessera run` processes on one task, a
-// server stopped with runs queued, and tasks whose setup throws, with and without a server.
+// server stopped with runs queued, and tasks whose setup throws, with and without a server. The
+// processes whose overlap is the point are real; set-up and the other commands run in-process.
 import assert from 'node:assert/strict';
 import { rm, writeFile, mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
@@ -7,12 +8,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { test, type TestContext } from 'node:test';
 import type { Run } from '../../src/model/index.ts';
-import { tessera } from '../support/cli.ts';
+import { tessera, type CliResult } from '../support/cli.ts';
+import { tesseraInProcess } from '../support/in-process-cli.ts';
 import {
+  closedGate,
   openRepoCatalog,
   READINGS_CSV,
   removeRepo,
-  SLOW_LOW_SQL,
   startServer,
   waitFor,
   writeOrchestrationRepo,
@@ -26,11 +28,28 @@ function overlap(a: Run, b: Run): boolean {
   return aStart < bEnd && bStart < aEnd;
 }
 
+/** `tessera ARGS` as a child process whose stderr the test can read while it runs. */
+function startTessera(t: TestContext, args: string[]): { stderr(): string; done: Promise<CliResult> } {
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  t.after(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const done = new Promise<CliResult>((resolveDone) =>
+    child.on('close', (code) => resolveDone({ code: code ?? 1, stdout, stderr })),
+  );
+  return { stderr: () => stderr, done };
+}
+
 test('two tessera run processes on the same task never run it at once: the second waits for the first', async (t) => {
-  const repo = await writeOrchestrationRepo({ sql: { build_low: SLOW_LOW_SQL } });
+  const gate = await closedGate(t);
+  const repo = await writeOrchestrationRepo({ sql: { build_low: gate.lowSql } });
   t.after(() => removeRepo(repo));
-  assert.equal((await tessera(['--repo', repo, 'apply'])).code, 0);
-  const ingest = await tessera(['--repo', repo, 'run', 'ingest_readings', '--no-downstream']);
+  assert.equal((await tesseraInProcess(['--repo', repo, 'apply'])).code, 0);
+  const ingest = await tesseraInProcess(['--repo', repo, 'run', 'ingest_readings', '--no-downstream']);
   assert.equal(ingest.code, 0, ingest.stderr);
   const store = await openRepoCatalog(repo);
   t.after(() => store.close());
@@ -41,8 +60,10 @@ test('two tessera run processes on the same task never run it at once: the secon
     async () => (await store.listRuns({ task: 'build_low', status: 'running' })).length > 0,
     60_000,
   );
-  const second = tessera(['--repo', repo, 'run', 'build_low', '--no-downstream']);
-  const [one, two] = await Promise.all([first, second]);
+  const second = startTessera(t, ['--repo', repo, 'run', 'build_low', '--no-downstream']);
+  await waitFor('the second process to wait', async () => second.stderr().includes('waiting for it to end'));
+  await gate.open();
+  const [one, two] = await Promise.all([first, second.done]);
   assert.equal(one.code, 0, one.stderr);
   assert.equal(two.code, 0, two.stderr);
   assert.match(
@@ -67,10 +88,13 @@ function spawnTessera(t: TestContext, args: string[]): ChildProcess {
 }
 
 test('a server does not start a task that a tessera run process is running; it runs it once that one ends', async (t) => {
-  const repo = await writeOrchestrationRepo({ sql: { build_low: SLOW_LOW_SQL } });
+  const gate = await closedGate(t);
+  const repo = await writeOrchestrationRepo({ sql: { build_low: gate.lowSql } });
   t.after(() => removeRepo(repo));
-  assert.equal((await tessera(['--repo', repo, 'apply'])).code, 0);
-  assert.equal((await tessera(['--repo', repo, 'run', '--all'])).code, 0);
+  assert.equal((await tesseraInProcess(['--repo', repo, 'apply'])).code, 0);
+  await gate.open();
+  assert.equal((await tesseraInProcess(['--repo', repo, 'run', '--all'])).code, 0);
+  await gate.close();
   const store = await openRepoCatalog(repo);
   t.after(() => store.close());
 
@@ -80,7 +104,21 @@ test('a server does not start a task that a tessera run process is running; it r
     return run;
   });
   await startServer(t, repo);
-  const queued = await tessera(['--repo', repo, '--json', 'run', 'build_low', '--no-downstream', '--wait']);
+  const waiting = tesseraInProcess([
+    '--repo',
+    repo,
+    '--json',
+    'run',
+    'build_low',
+    '--no-downstream',
+    '--wait',
+  ]);
+  await waitFor(
+    'the server to have a build_low run queued',
+    async () => (await store.listRuns({ task: 'build_low', status: 'queued' })).length > 0,
+  );
+  await gate.open();
+  const queued = await waiting;
   assert.equal(queued.code, 0, queued.stderr);
   assert.equal((await cli).code, 0);
 
@@ -93,10 +131,14 @@ test('a server does not start a task that a tessera run process is running; it r
 });
 
 test('a tessera run process killed mid-run: the next server start records its run failed and frees the task', async (t) => {
-  const repo = await writeOrchestrationRepo({ sql: { build_low: SLOW_LOW_SQL } });
+  const gate = await closedGate(t);
+  const repo = await writeOrchestrationRepo({ sql: { build_low: gate.lowSql } });
   t.after(() => removeRepo(repo));
-  assert.equal((await tessera(['--repo', repo, 'apply'])).code, 0);
-  assert.equal((await tessera(['--repo', repo, 'run', 'ingest_readings', '--no-downstream'])).code, 0);
+  assert.equal((await tesseraInProcess(['--repo', repo, 'apply'])).code, 0);
+  assert.equal(
+    (await tesseraInProcess(['--repo', repo, 'run', 'ingest_readings', '--no-downstream'])).code,
+    0,
+  );
   const store = await openRepoCatalog(repo);
   t.after(() => store.close());
 
@@ -110,6 +152,7 @@ test('a tessera run process killed mid-run: the next server start records its ru
   assert.equal((await store.getRun(running.id))?.status, 'running', 'left running by the dead process');
 
   const server = await startServer(t, repo);
+  await gate.open();
   const failed = await waitFor(
     `the dead run to be recorded failed (${server.log().slice(-2000)})`,
     async () => {
@@ -133,12 +176,12 @@ test('stopping serve with runs queued leaves them queued and says so; a later te
     ingestExtra: 'retries: { attempts: 2, backoff: 1h }',
   });
   t.after(() => removeRepo(repo));
-  assert.equal((await tessera(['--repo', repo, 'apply'])).code, 0);
+  assert.equal((await tesseraInProcess(['--repo', repo, 'apply'])).code, 0);
   const server = await startServer(t, repo);
   const store = await openRepoCatalog(repo);
   t.after(() => store.close());
 
-  const queued = await tessera(['--repo', repo, 'run', 'ingest_readings', '--no-downstream']);
+  const queued = await tesseraInProcess(['--repo', repo, 'run', 'ingest_readings', '--no-downstream']);
   assert.equal(queued.code, 0, queued.stderr);
   const retry = await waitFor(
     `the retry to be queued (${server.log().slice(-2000)})`,
@@ -158,12 +201,12 @@ test('stopping serve with runs queued leaves them queued and says so; a later te
     ),
   );
   assert.equal((await store.getRun(retry.id))?.status, 'queued');
-  const listed = await tessera(['--repo', repo, 'runs', '--status', 'queued']);
+  const listed = await tesseraInProcess(['--repo', repo, 'runs', '--status', 'queued']);
   assert.match(listed.stdout, new RegExp(`${retry.id} +ingest_readings +queued`));
 
   await mkdir(join(repo, 'data'), { recursive: true });
   await writeFile(join(repo, 'data', 'readings.csv'), READINGS_CSV);
-  const now = await tessera(['--repo', repo, 'run', 'ingest_readings', '--no-downstream']);
+  const now = await tesseraInProcess(['--repo', repo, 'run', 'ingest_readings', '--no-downstream']);
   assert.equal(now.code, 0, now.stderr);
   const [fresh] = await store.listRuns({ task: 'ingest_readings', status: 'succeeded' });
   assert.ok(fresh);
@@ -188,10 +231,10 @@ async function breakStaging(repo: string): Promise<string> {
 test('tessera run: a task whose staging folder cannot be created is recorded failed, its downstream skipped', async (t) => {
   const repo = await writeOrchestrationRepo();
   t.after(() => removeRepo(repo));
-  assert.equal((await tessera(['--repo', repo, 'apply'])).code, 0);
+  assert.equal((await tesseraInProcess(['--repo', repo, 'apply'])).code, 0);
   await breakStaging(repo);
 
-  const result = await tessera(['--repo', repo, '--json', 'run', 'ingest_readings']);
+  const result = await tesseraInProcess(['--repo', repo, '--json', 'run', 'ingest_readings']);
   assert.equal(result.code, 1, result.stderr);
   const runs = JSON.parse(result.stdout) as Run[];
   const ingest = runs.find((run) => run.task === 'ingest_readings')!;
@@ -217,13 +260,13 @@ test('tessera run: a task whose staging folder cannot be created is recorded fai
 test('tessera serve: a setup failure fails the run and skips downstream; the server keeps running runs', async (t) => {
   const repo = await writeOrchestrationRepo();
   t.after(() => removeRepo(repo));
-  assert.equal((await tessera(['--repo', repo, 'apply'])).code, 0);
+  assert.equal((await tesseraInProcess(['--repo', repo, 'apply'])).code, 0);
   const blocker = await breakStaging(repo);
   const server = await startServer(t, repo);
   const store = await openRepoCatalog(repo);
   t.after(() => store.close());
 
-  const first = await tessera(['--repo', repo, '--json', 'run', 'ingest_readings', '--wait']);
+  const first = await tesseraInProcess(['--repo', repo, '--json', 'run', 'ingest_readings', '--wait']);
   assert.equal(first.code, 1, first.stderr);
   const runs = JSON.parse(first.stdout) as Run[];
   const ingest = runs.find((run) => run.task === 'ingest_readings')!;
@@ -237,7 +280,7 @@ test('tessera serve: a setup failure fails the run and skips downstream; the ser
 
   // The scheduler is alive: once the folder can be created, the same server runs the wave.
   await rm(blocker);
-  const second = await tessera(['--repo', repo, '--json', 'run', 'ingest_readings', '--wait']);
+  const second = await tesseraInProcess(['--repo', repo, '--json', 'run', 'ingest_readings', '--wait']);
   assert.equal(second.code, 0, `${second.stderr}\n${server.log().slice(-3000)}`);
   assert.ok((JSON.parse(second.stdout) as Run[]).every((run) => run.status === 'succeeded'));
   assert.equal(server.child.exitCode, null, 'the server still runs');

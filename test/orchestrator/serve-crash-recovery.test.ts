@@ -2,23 +2,24 @@
 // the same run, and its table is published exactly once.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { tessera } from '../support/cli.ts';
+import { tesseraInProcess } from '../support/in-process-cli.ts';
 import {
+  closedGate,
   openRepoCatalog,
   removeRepo,
-  SLOW_LOW_SQL,
   startServer,
   waitFor,
   writeOrchestrationRepo,
 } from './orchestration-fixture.ts';
 
 test('a run interrupted by SIGKILL of the server is retried on restart and publishes exactly once', async (t) => {
+  const gate = await closedGate(t);
   const repo = await writeOrchestrationRepo({
     schedule: '{ on: source_change, poll: 200ms }',
-    sql: { build_low: SLOW_LOW_SQL },
+    sql: { build_low: gate.lowSql },
   });
   t.after(() => removeRepo(repo));
-  const apply = await tessera(['--repo', repo, 'apply']);
+  const apply = await tesseraInProcess(['--repo', repo, 'apply']);
   assert.equal(apply.code, 0, apply.stderr);
   const store = await openRepoCatalog(repo);
   t.after(() => store.close());
@@ -36,6 +37,7 @@ test('a run interrupted by SIGKILL of the server is retried on restart and publi
   assert.deepEqual(await store.listVersions('mart.low'), [], 'nothing was published');
 
   const second = await startServer(t, repo);
+  await gate.open();
   const finished = await waitFor(
     `the run to be retried (${second.log().slice(-2000)})`,
     async () => {

@@ -5,8 +5,8 @@ import { appendFile, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { CatalogStore } from '../../src/catalog/catalog-store.ts';
-import { serverFilePath, type ServerInfo } from '../../src/orchestrator/index.ts';
-import { tessera } from '../support/cli.ts';
+import { fingerprintSource, serverFilePath, type ServerInfo } from '../../src/orchestrator/index.ts';
+import { tesseraInProcess } from '../support/in-process-cli.ts';
 import {
   openRepoCatalog,
   PROJECTIONS,
@@ -35,7 +35,7 @@ async function idle(store: CatalogStore): Promise<boolean> {
 test('tessera serve: a source change flows down the chain and the diamond, every table publishing once per wave, in order', async (t) => {
   const repo = await writeOrchestrationRepo({ schedule: '{ on: source_change, poll: 200ms }' });
   t.after(() => removeRepo(repo));
-  const apply = await tessera(['--repo', repo, 'apply']);
+  const apply = await tesseraInProcess(['--repo', repo, 'apply']);
   assert.equal(apply.code, 0, apply.stderr);
   const server = await startServer(t, repo);
   const store = await openRepoCatalog(repo);
@@ -48,7 +48,9 @@ test('tessera serve: a source change flows down the chain and the diamond, every
   await appendFile(join(repo, 'data', 'readings.csv'), 'r4,3,7\n');
   await waitFor(`the second wave (${server.log().slice(-3000)})`, () => allAt(store, 2), 120_000);
   await waitFor('the second wave to settle', () => idle(store), 60_000);
-  await new Promise((resolve) => setTimeout(resolve, 1000)); // a few more polls: nothing else may fire
+  // Nothing else may fire: the fingerprint the server keeps is the source's as it now is.
+  const { fingerprint } = await fingerprintSource(repo, 'data/readings.csv');
+  assert.equal((await store.getTaskState('ingest_readings'))?.sourceFingerprint, fingerprint);
   assert.deepEqual(await currentVersions(store), Object.fromEntries(TABLES.map((table) => [table, 2])));
 
   for (const table of TABLES) {
@@ -98,14 +100,14 @@ test('tessera serve: a source change flows down the chain and the diamond, every
 test('tessera run against a running server queues the runs there; --wait follows them to the end', async (t) => {
   const repo = await writeOrchestrationRepo();
   t.after(() => removeRepo(repo));
-  const apply = await tessera(['--repo', repo, 'apply']);
+  const apply = await tesseraInProcess(['--repo', repo, 'apply']);
   assert.equal(apply.code, 0, apply.stderr);
   const server = await startServer(t, repo);
   const store = await openRepoCatalog(repo);
   t.after(() => store.close());
   const owner = (JSON.parse(await readFile(serverFilePath(repo), 'utf8')) as ServerInfo).owner;
 
-  const waited = await tessera(['--repo', repo, '--json', 'run', 'ingest_readings', '--wait']);
+  const waited = await tesseraInProcess(['--repo', repo, '--json', 'run', 'ingest_readings', '--wait']);
   assert.equal(waited.code, 0, waited.stderr + server.log());
   const runs = JSON.parse(waited.stdout) as { id: string; task: string; status: string }[];
   assert.deepEqual(
@@ -123,7 +125,7 @@ test('tessera run against a running server queues the runs there; --wait follows
     assert.equal((await store.getQueuedRun(run.id))?.queue.owner, owner, `${run.task} ran in the server`);
   }
 
-  const queued = await tessera(['--repo', repo, 'run', 'build_high', '--no-downstream']);
+  const queued = await tesseraInProcess(['--repo', repo, 'run', 'build_high', '--no-downstream']);
   assert.equal(queued.code, 0, queued.stderr);
   assert.match(queued.stdout, /queued on the server/);
   await waitFor(

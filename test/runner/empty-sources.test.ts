@@ -5,7 +5,8 @@ import { existsSync } from 'node:fs';
 import { Platform } from '../../src/platform.ts';
 import { internalsOf } from '../../src/platform/internals.ts';
 import type { Run } from '../../src/model/index.ts';
-import { tessera, writeFiles, writeRepo } from '../support/cli.ts';
+import { writeFiles, writeRepo } from '../support/cli.ts';
+import { tesseraInProcess } from '../support/in-process-cli.ts';
 
 function repoWith(
   mode: string,
@@ -174,13 +175,13 @@ for (const mode of ['append', 'merge']) {
 test('tessera run: nothing new is not a failure (exit 0); an empty replace is (exit 1)', async () => {
   const repo = await applied(repoWith('append'));
   await writeFiles(repo, { 'items.csv': 'id,qty\n' });
-  const skipped = await tessera(['--repo', repo, 'run', 'load_items']);
+  const skipped = await tesseraInProcess(['--repo', repo, 'run', 'load_items']);
   assert.equal(skipped.code, 0, skipped.stderr);
   assert.match(skipped.stdout, /load_items \(skipped\): nothing new/);
 
   await writeFiles(repo, repoWith('replace'));
-  assert.equal((await tessera(['--repo', repo, 'apply'])).code, 0);
-  const failed = await tessera(['--repo', repo, 'run', 'load_items']);
+  assert.equal((await tesseraInProcess(['--repo', repo, 'apply'])).code, 0);
+  const failed = await tesseraInProcess(['--repo', repo, 'run', 'load_items']);
   assert.equal(failed.code, 1);
   assert.match(failed.stdout, /was empty/);
 });
