@@ -16,22 +16,25 @@ import type { FieldDef, MaskKind } from '../model/index.ts';
  * - `store: deidentified`: every sensitive field is written masked (its mask, or REDACT when it has
  *   none), with the project's hash key for HASH. The version records it (`storedMasks`, see
  *   task-runner.ts for append and merge chains); readers see the stored value, not masked twice.
- * - Otherwise each HASH-masked field gets a precomputed keyed hash beside it, `<field>__hash`
- *   (HMAC-SHA256 hex, the same expression governance would compute). A governed read of the field
- *   reads that column instead of hashing every row. The key's fingerprint and the hash columns are
- *   recorded in the file's Parquet key-value metadata (`tessera.hash_key_fingerprint`,
- *   `tessera.hash_columns`): after a key rotation the fingerprints differ and readers compute the
- *   hash again rather than trust a hash made with the old key.
- * - Beside each such hash, the digest's two 128-bit halves as UUIDs (`<field>__hash_hi`,
- *   `<field>__hash_lo`, listed in `tessera.hash_digest_columns`): a governed join or distinct count
- *   on the masked field compares those instead of 64-character strings (`digest-comparisons.ts` in
- *   governance/).
+ * - Otherwise each HASH-masked field gets its precomputed keyed hash beside it (HMAC-SHA256, the
+ *   same digest governance would compute), stored as the digest's two 128-bit halves, each a UUID
+ *   (`<field>__hash_hi`, `<field>__hash_lo`; Parquet's 16-byte type). A governed read of the field
+ *   rebuilds the 64-digit hex from them (`digestHexSql`) instead of hashing every row, and a join or
+ *   distinct count on the masked field compares the halves themselves (`digest-comparisons.ts` in
+ *   governance/). The key's fingerprint and the columns are recorded in the file's Parquet key-value
+ *   metadata (`tessera.hash_key_fingerprint`, `tessera.hash_digest_columns`): after a key rotation
+ *   the fingerprints differ and readers compute the hash again rather than trust one made with the
+ *   old key.
+ * - Files written before the halves were the only form also hold the hex itself, `<field>__hash`,
+ *   listed in `tessera.hash_columns`; readers still use it there (`readPrecomputedHashColumns`).
+ *   Not writing it halves what a hashed file costs to write and read: 64 random characters per row,
+ *   uncompressible, against 32 bytes of halves.
  *
  * Platform-internal reads (projections, validations) select the table's fields by name
  * (`tableRelation`), so they never see the hash columns.
  */
 
-/** Suffix of a precomputed hash column: `ssn` → `ssn__hash`. */
+/** Suffix of the hex hash column files written before the halves alone were stored: `ssn` → `ssn__hash`. */
 export const HASH_COLUMN_SUFFIX = '__hash';
 /** Suffixes of the precomputed digest's halves: `ssn` → `ssn__hash_hi`, `ssn__hash_lo`. */
 const DIGEST_HALF_SUFFIXES = ['__hash_hi', '__hash_lo'] as const;
@@ -43,14 +46,6 @@ export const HASH_DIGEST_COLUMNS_METADATA = 'tessera.hash_digest_columns';
 
 /** Parquet compression of written versions, as ingestion writes them (see bench/ingest.bench.ts). */
 const COMPRESSION = 'zstd';
-/**
- * Parquet compression of files holding precomputed hashes. A hex digest is 64 random characters:
- * zstd halves it, but decoding it then is most of what a governed read costs beyond the raw read.
- * Measured on a join on the hashed SSN over 5M rows (bench/governed-query.bench.ts): 2.0x the raw
- * query with zstd, 1.4x with LZ4 (which barely shrinks random text), 1.13x uncompressed — and an
- * uncompressed file was only about 20% larger than the LZ4 one.
- */
-const HASHED_FILE_COMPRESSION = 'uncompressed';
 
 export interface VersionFileOptions {
   /** The table is declared `store: deidentified`. */
@@ -61,9 +56,7 @@ export interface VersionFileOptions {
 
 /** Writes one table's version files; see the module comment. */
 export class VersionFileWriter {
-  /** Field name → its precomputed hash column, for HASH-masked fields of a table stored raw. */
-  readonly hashColumns: Readonly<Record<string, string>>;
-  /** Field name → the columns holding its precomputed digest's halves (high, low). */
+  /** Field name → the columns holding its precomputed digest's halves (high, low), for HASH-masked fields of a table stored raw. */
   readonly digestColumns: Readonly<Record<string, readonly [string, string]>>;
   private readonly maskedFields: ReadonlyMap<string, MaskKind>;
 
@@ -72,22 +65,18 @@ export class VersionFileWriter {
     private readonly options: VersionFileOptions,
   ) {
     const names = new Set(fields.map((field) => field.name.toLowerCase()));
-    const hashColumns: Record<string, string> = {};
     const digestColumns: Record<string, readonly [string, string]> = {};
     const maskedFields = new Map<string, MaskKind>();
     for (const field of fields) {
       if (!field.sensitivity) continue;
       if (options.deidentified) maskedFields.set(field.name, field.mask ?? 'REDACT');
       else if (field.mask === 'HASH') {
-        const column = `${field.name}${HASH_COLUMN_SUFFIX}`;
         const halves = DIGEST_HALF_SUFFIXES.map((suffix) => `${field.name}${suffix}`) as [string, string];
         // A field already named like one of the added columns keeps its name; that one field is hashed at read time.
-        if ([column, ...halves].some((name) => names.has(name.toLowerCase()))) continue;
-        hashColumns[field.name] = column;
+        if (halves.some((name) => names.has(name.toLowerCase()))) continue;
         digestColumns[field.name] = halves;
       }
     }
-    this.hashColumns = hashColumns;
     this.digestColumns = digestColumns;
     this.maskedFields = maskedFields;
   }
@@ -103,7 +92,7 @@ export class VersionFileWriter {
 
   /** True when a file differs from the plain conformed rows: masked values or extra columns. */
   get transformsRows(): boolean {
-    return this.maskedFields.size > 0 || Object.keys(this.hashColumns).length > 0;
+    return this.maskedFields.size > 0 || Object.keys(this.digestColumns).length > 0;
   }
 
   /**
@@ -122,32 +111,27 @@ export class VersionFileWriter {
 
   /**
    * Write `rows` (a query giving every field's stored value, e.g. `storedValues(...)`) to `file`,
-   * adding the precomputed hash columns and their metadata. Returns the rows written.
+   * adding the precomputed digests' halves and their metadata. Returns the rows written.
    */
   async write(session: EngineSession, rows: string, file: string): Promise<number> {
-    const hashed = Object.entries(this.hashColumns);
+    const hashed = Object.entries(this.digestColumns);
     const fieldOf = (name: string) => this.fields.find((field) => field.name === name)!;
-    // The keyed hash is computed once, in the inner SELECT; its halves are derived from it.
+    // Each keyed hash is computed once, in the inner SELECT, as hex (the one form both halves
+    // derive from) under the high half's name, which no field has; only its halves are written.
     const withHashes = [
       '*',
-      ...hashed.map(([name, column]) => `${this.mask('HASH', fieldOf(name))} AS ${quoteIdentifier(column)}`),
+      ...hashed.map(([name, [high]]) => `${this.mask('HASH', fieldOf(name))} AS ${quoteIdentifier(high)}`),
     ];
     const columns = [
       ...this.fields.map((field) => quoteIdentifier(field.name)),
-      ...hashed.flatMap(([name, column]) => {
-        const halves = digestHalvesSql(quoteIdentifier(column));
-        const [high, low] = this.digestColumns[name]!;
-        return [
-          quoteIdentifier(column),
-          `${halves[0]} AS ${quoteIdentifier(high)}`,
-          `${halves[1]} AS ${quoteIdentifier(low)}`,
-        ];
+      ...hashed.flatMap(([, [high, low]]) => {
+        const halves = digestHalvesSql(quoteIdentifier(high));
+        return [`${halves[0]} AS ${quoteIdentifier(high)}`, `${halves[1]} AS ${quoteIdentifier(low)}`];
       }),
     ];
     const metadata =
       hashed.length > 0
         ? `, KV_METADATA {${quoteLiteral(HASH_KEY_FINGERPRINT_METADATA)}: ${quoteLiteral(hashKeyFingerprint(this.options.hashKey))}, ` +
-          `${quoteLiteral(HASH_COLUMNS_METADATA)}: ${quoteLiteral(JSON.stringify(this.hashColumns))}, ` +
           `${quoteLiteral(HASH_DIGEST_COLUMNS_METADATA)}: ${quoteLiteral(JSON.stringify(this.digestColumns))}}`
         : '';
     const needsKey = hashed.length > 0 || [...this.maskedFields.values()].includes('HASH');
@@ -155,7 +139,7 @@ export class VersionFileWriter {
     try {
       const result = await session.query(
         `COPY (SELECT ${columns.join(', ')} FROM (SELECT ${withHashes.join(', ')} FROM (${rows}))) TO ${quoteLiteral(file)} ` +
-          `(FORMAT parquet, COMPRESSION ${hashed.length > 0 ? HASHED_FILE_COMPRESSION : COMPRESSION}${metadata})`,
+          `(FORMAT parquet, COMPRESSION ${COMPRESSION}${metadata})`,
       );
       return Number(result.rows[0]?.Count ?? 0);
     } finally {
@@ -166,10 +150,7 @@ export class VersionFileWriter {
 
   /** Every column a file holds besides the table's fields. */
   get addedColumns(): string[] {
-    return Object.entries(this.hashColumns).flatMap(([name, column]) => [
-      column,
-      ...this.digestColumns[name]!,
-    ]);
+    return Object.values(this.digestColumns).flat();
   }
 
   private mask(mask: MaskKind, field: FieldDef): string {
@@ -181,9 +162,9 @@ export class VersionFileWriter {
 
 /** Precomputed hashes every file of a version holds, made with the current key. */
 export interface PrecomputedHashes {
-  /** Field name → its hash column (`ssn` → `ssn__hash`). */
+  /** Field name → its hex hash column (`ssn` → `ssn__hash`), which only files written before the halves alone were stored hold. */
   hashColumns: Record<string, string>;
-  /** Field name → its digest's halves (`ssn` → [`ssn__hash_hi`, `ssn__hash_lo`]); only fields in `hashColumns`. */
+  /** Field name → its digest's halves (`ssn` → [`ssn__hash_hi`, `ssn__hash_lo`]). */
   digestColumns: Record<string, readonly [string, string]>;
 }
 
@@ -191,7 +172,8 @@ export interface PrecomputedHashes {
  * The precomputed hash columns every one of `paths` holds, written with the key of fingerprint
  * `keyFingerprint`. A field is listed only when all files agree, so an append chain that crosses a
  * key rotation (or predates precomputed hashes, or digest halves) falls back to what every file
- * has: hashing at read time at worst. Reads only the files' footers.
+ * has: hashing at read time at worst. A chain whose older files hold the hex and the halves and
+ * newer ones the halves alone lists the halves only. Reads only the files' footers.
  */
 export async function readPrecomputedHashColumns(
   session: EngineSession,
@@ -221,11 +203,7 @@ export async function readPrecomputedHashColumns(
     hashColumns = hashColumns ? agreeing(hashColumns, fileHashes) : fileHashes;
     digestColumns = digestColumns ? agreeing(digestColumns, fileDigests) : fileDigests;
   }
-  const hashes = hashColumns ?? {};
-  const digests = Object.fromEntries(
-    Object.entries(digestColumns ?? {}).filter(([field]) => field in hashes),
-  );
-  return { hashColumns: hashes, digestColumns: digests };
+  return { hashColumns: hashColumns ?? {}, digestColumns: digestColumns ?? {} };
 }
 
 /** The entries of `common` that `file` holds with the same columns. */
