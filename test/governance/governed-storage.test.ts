@@ -213,6 +213,44 @@ describe('governed storage', async () => {
     }
   });
 
+  test('a reader who sees HASH reaches neither the stored halves nor anything but the hex', async () => {
+    const platform = await open(KEY_A);
+    try {
+      for (const column of ['ssn__hash_hi', 'ssn__hash_lo', 'ssn__hash']) {
+        await assert.rejects(
+          platform.query(`select ${column} from people.raw`, asAna),
+          /not found|does not have a column|Referenced column/i,
+          `${column} is not a column of the secure relation`,
+        );
+        // A join on the hashed column makes the guard compare the halves; naming them still fails.
+        await assert.rejects(
+          platform.query(`select r.${column} from people.raw r join people.copy c on c.ssn = r.ssn`, asAna),
+          /not found|does not have a column|Referenced column|not allowed/i,
+          `${column} stays out of reach when the halves are compared`,
+        );
+      }
+      const shown = await platform.query(
+        'select ssn, typeof(ssn) as type, length(ssn) as length from people.raw order by person_id',
+        asAna,
+      );
+      assert.deepEqual(
+        shown.rows.map((row) => [row.ssn, row.type, row.length]),
+        ['111-11-1111', '222-22-2222', '333-33-3333'].map((ssn) => [hmac(ssn, KEY_A), 'VARCHAR', 64]),
+        'the hex, as HASH shows it everywhere',
+      );
+      const all = await platform.query(
+        'select * from people.raw r join people.copy c on c.ssn = r.ssn',
+        asAna,
+      );
+      assert.ok(
+        all.columns.every((column) => !column.name.includes('__hash')),
+        '* lists the fields only, even with a digest join',
+      );
+    } finally {
+      await platform.close();
+    }
+  });
+
   test('a version written with the hex hash beside its halves reads the hex; appending a halves-only file rebuilds it for every file', async () => {
     const platform = await open(KEY_A);
     const session = await (await platform.engine()).openSession();
