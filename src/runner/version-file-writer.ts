@@ -46,6 +46,17 @@ export const HASH_DIGEST_COLUMNS_METADATA = 'tessera.hash_digest_columns';
 
 /** Parquet compression of written versions, as ingestion writes them (see bench/ingest.bench.ts). */
 const COMPRESSION = 'zstd';
+/** How many leading rows are sampled to tell whether a hashed field's values repeat. */
+const REPEAT_SAMPLE_ROWS = 100_000;
+/** Fewer sampled rows than this: hash per row (a small file costs little either way). */
+const REPEAT_SAMPLE_MINIMUM = 10_000;
+/** A field is hashed per distinct value when its sample has at most one distinct value per this many rows. */
+const REPEATS_PER_VALUE = 4;
+/**
+ * The rows to write are read again for the distinct values (only the hashed columns), not buffered:
+ * a materialized copy of every row would cost memory in proportion to the file.
+ */
+const SOURCE_MATERIALIZATION = 'NOT MATERIALIZED';
 
 export interface VersionFileOptions {
   /** The table is declared `store: deidentified`. */
@@ -116,19 +127,6 @@ export class VersionFileWriter {
   async write(session: EngineSession, rows: string, file: string): Promise<number> {
     const hashed = Object.entries(this.digestColumns);
     const fieldOf = (name: string) => this.fields.find((field) => field.name === name)!;
-    // Each keyed hash is computed once, in the inner SELECT, as hex (the one form both halves
-    // derive from) under the high half's name, which no field has; only its halves are written.
-    const withHashes = [
-      '*',
-      ...hashed.map(([name, [high]]) => `${this.mask('HASH', fieldOf(name))} AS ${quoteIdentifier(high)}`),
-    ];
-    const columns = [
-      ...this.fields.map((field) => quoteIdentifier(field.name)),
-      ...hashed.flatMap(([, [high, low]]) => {
-        const halves = digestHalvesSql(quoteIdentifier(high));
-        return [`${halves[0]} AS ${quoteIdentifier(high)}`, `${halves[1]} AS ${quoteIdentifier(low)}`];
-      }),
-    ];
     const metadata =
       hashed.length > 0
         ? `, KV_METADATA {${quoteLiteral(HASH_KEY_FINGERPRINT_METADATA)}: ${quoteLiteral(hashKeyFingerprint(this.options.hashKey))}, ` +
@@ -137,8 +135,40 @@ export class VersionFileWriter {
     const needsKey = hashed.length > 0 || [...this.maskedFields.values()].includes('HASH');
     if (needsKey) await session.run(setHashKeyVariableSql(this.options.hashKey));
     try {
+      const repeated = await this.repeatedValueFields(session, rows);
+      // Each keyed hash is computed once, as hex (the one form both halves derive from) under the
+      // high half's name, which no field has; only its halves are written. A field whose values
+      // repeat is hashed once per distinct value and joined back; any other, once per row.
+      const digests = repeated.map(
+        (name, index) =>
+          `${quoteIdentifier(`tessera_digests_${index}`)} AS (SELECT value, ${this.mask('HASH', fieldOf(name), 'value')} AS digest ` +
+          `FROM (SELECT DISTINCT ${quoteIdentifier(name)} AS value FROM tessera_rows) AS distinct_values)`,
+      );
+      const withHashes = [
+        'tessera_rows.*',
+        ...hashed.map(([name, [high]]) => {
+          const index = repeated.indexOf(name);
+          const digest =
+            index >= 0
+              ? `${quoteIdentifier(`tessera_digests_${index}`)}.digest`
+              : this.mask('HASH', fieldOf(name));
+          return `${digest} AS ${quoteIdentifier(high)}`;
+        }),
+      ];
+      const joins = repeated.map((name, index) => {
+        const digests = quoteIdentifier(`tessera_digests_${index}`);
+        return ` LEFT JOIN ${digests} ON ${digests}.value = tessera_rows.${quoteIdentifier(name)}`;
+      });
+      const columns = [
+        ...this.fields.map((field) => quoteIdentifier(field.name)),
+        ...hashed.flatMap(([, [high, low]]) => {
+          const halves = digestHalvesSql(quoteIdentifier(high));
+          return [`${halves[0]} AS ${quoteIdentifier(high)}`, `${halves[1]} AS ${quoteIdentifier(low)}`];
+        }),
+      ];
       const result = await session.query(
-        `COPY (SELECT ${columns.join(', ')} FROM (SELECT ${withHashes.join(', ')} FROM (${rows}))) TO ${quoteLiteral(file)} ` +
+        `COPY (WITH tessera_rows AS ${SOURCE_MATERIALIZATION} (${rows})${digests.map((cte) => `, ${cte}`).join('')} ` +
+          `SELECT ${columns.join(', ')} FROM (SELECT ${withHashes.join(', ')} FROM tessera_rows${joins.join('')})) TO ${quoteLiteral(file)} ` +
           `(FORMAT parquet, COMPRESSION ${COMPRESSION}${metadata})`,
       );
       return Number(result.rows[0]?.Count ?? 0);
@@ -148,13 +178,36 @@ export class VersionFileWriter {
     }
   }
 
+  /**
+   * The hashed text fields whose values repeat: in the first `REPEAT_SAMPLE_ROWS` rows, at most one
+   * distinct value per `REPEATS_PER_VALUE` rows. Hashing each distinct value once and joining the
+   * digests back then costs less than two SHA-256 passes per row (bench/keyed-hash.bench.ts). Only
+   * text: its equality is equality of the hashed text (a DOUBLE's 0.0 = -0.0 is not).
+   */
+  private async repeatedValueFields(session: EngineSession, rows: string): Promise<string[]> {
+    const candidates = Object.keys(this.digestColumns).filter((name) =>
+      isText(this.fields.find((field) => field.name === name)!),
+    );
+    if (candidates.length === 0) return [];
+    const counts = candidates.map((name, index) => `count(DISTINCT ${quoteIdentifier(name)}) AS d${index}`);
+    const sample = await session.query(
+      `SELECT count(*) AS sampled, ${counts.join(', ')} FROM (SELECT ${candidates.map(quoteIdentifier).join(', ')} FROM (${rows}) LIMIT ${REPEAT_SAMPLE_ROWS})`,
+    );
+    const row = sample.rows[0] ?? {};
+    const sampled = Number(row.sampled ?? 0);
+    if (sampled < REPEAT_SAMPLE_MINIMUM) return [];
+    return candidates.filter(
+      (_, index) => Number(row[`d${index}`] ?? sampled) * REPEATS_PER_VALUE <= sampled,
+    );
+  }
+
   /** Every column a file holds besides the table's fields. */
   get addedColumns(): string[] {
     return Object.values(this.digestColumns).flat();
   }
 
-  private mask(mask: MaskKind, field: FieldDef): string {
-    return maskExpression(mask, quoteIdentifier(field.name), field.type, {
+  private mask(mask: MaskKind, field: FieldDef, column = field.name): string {
+    return maskExpression(mask, quoteIdentifier(column), field.type, {
       hashKeySql: HASH_KEY_VARIABLE_SQL,
     });
   }
@@ -230,6 +283,10 @@ function parseColumnMap<T>(
   } catch {
     return {};
   }
+}
+
+function isText(field: FieldDef): boolean {
+  return field.type.kind === 'enum' || (field.type.kind === 'scalar' && field.type.sql === 'VARCHAR');
 }
 
 function isString(value: unknown): value is string {
