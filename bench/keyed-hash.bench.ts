@@ -27,7 +27,7 @@ import {
 } from '../src/governance/index.ts';
 import { measure, median, type Timing } from './timing.ts';
 
-const ROWS = Number(process.env.KEYED_HASH_BENCH_ROWS ?? 2_000_000);
+const ROWS = Number(process.env.KEYED_HASH_BENCH_ROWS ?? 500_000);
 const ROUNDS = Number(process.env.KEYED_HASH_BENCH_ROUNDS ?? 3);
 const KEY = 'keyed-hash-bench-key';
 const CHECKED_ROWS = 2_000;
