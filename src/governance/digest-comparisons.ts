@@ -26,7 +26,8 @@ import { expressionName } from './select-item-names.ts';
  *
  * So that the added columns never show up in an answer, a SELECT is left as it is when anything
  * in it could list a relation's columns wholesale: `*`, `COLUMNS(...)`, a relation named as a value
- * (`SELECT p`, `to_json(p)`), or a NATURAL join. Column references must be qualified with the
+ * (`SELECT p`, `to_json(p)`), or a NATURAL join; or when it names a half itself (`p.ssn__hash_hi`),
+ * which then fails to bind as it would without the rewrite. Column references must be qualified with the
  * relation's alias (`p.ssn`); an unqualified `ssn` keeps comparing text.
  */
 
@@ -218,14 +219,20 @@ function isDistinctCount(expression: AstNode): boolean {
 
 /**
  * True when something in the SELECT (its subqueries included) could list a relation's columns
- * without naming them: a star, `COLUMNS(...)`, or a relation's alias used as a value. The secure
- * relations' own SELECTs are ours and hold neither.
+ * without naming them: a star, `COLUMNS(...)`, or a relation's alias used as a value; or names one
+ * of the halves itself (`r.ssn__hash_hi`), which would bind once added. The secure relations' own
+ * SELECTs are ours and hold none of these.
  */
 function listsColumnsWholesale(
   node: AstNode,
   relations: ReadonlyMap<string, DigestRelation>,
   digestRelationOf: DigestRelationOf,
 ): boolean {
+  const halves = new Set(
+    [...relations.values()].flatMap((relation) =>
+      [...relation.digests.values()].flat().map((column) => column.toLowerCase()),
+    ),
+  );
   const visit = (value: unknown): boolean => {
     if (Array.isArray(value)) return value.some(visit);
     if (!isAstNode(value)) return false;
@@ -235,6 +242,7 @@ function listsColumnsWholesale(
       const names = value.column_names;
       if (Array.isArray(names) && names.length === 1 && relations.has(String(names[0]).toLowerCase()))
         return true;
+      if (Array.isArray(names) && names.some((name) => halves.has(String(name).toLowerCase()))) return true;
     }
     return Object.values(value).some(visit);
   };

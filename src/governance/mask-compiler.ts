@@ -144,6 +144,15 @@ export function digestHalvesSql(hexSql: string): [high: string, low: string] {
   return [`CAST(substr(${hexSql}, 1, 32) AS UUID)`, `CAST(substr(${hexSql}, 33, 32) AS UUID)`];
 }
 
+/**
+ * The HASH value (64 lowercase hex digits) whose halves are `highSql` and `lowSql`, the inverse of
+ * `digestHalvesSql`: a UUID's text is its 32 hex digits, lowercase, with four dashes. NULL in, NULL
+ * out. Storing the halves alone and rebuilding the hex on read costs less than storing both.
+ */
+export function digestHexSql(highSql: string, lowSql: string): string {
+  return `(replace(CAST(${highSql} AS VARCHAR), '-', '') || replace(CAST(${lowSql} AS VARCHAR), '-', ''))`;
+}
+
 /** The DuckDB spelling of a field type, for casts and typed NULLs. */
 export function fieldTypeSql(type: FieldType): string {
   switch (type.kind) {

@@ -24,7 +24,7 @@ import {
   deniedFunctionReason,
   isAllowedFunction,
 } from './function-allowlist.ts';
-import { fieldTypeSql, maskExpression, maskedType, type MaskContext } from './mask-compiler.ts';
+import { digestHexSql, fieldTypeSql, maskExpression, maskedType, type MaskContext } from './mask-compiler.ts';
 import { compileRowFilter } from './row-filter-compiler.ts';
 import { nameSelectItemsFromUserText } from './select-item-names.ts';
 import type { RowFilterLineage } from './row-filter-inheritance.ts';
@@ -44,15 +44,17 @@ export interface ResolvedRelation {
   /** The columns of that version, with sensitivity and mask. Columns not listed are never exposed. */
   fields: FieldDef[];
   /**
-   * Optional: columns holding a precomputed keyed hash of a HASH-masked column (`{ ssn: 'ssn__hash' }`),
-   * written with the same key when the version was published. HASH then reads the stored hash
-   * instead of computing HMAC per row (the cost the architecture notes measure).
+   * Optional: columns holding a precomputed keyed hash of a HASH-masked column as hex
+   * (`{ ssn: 'ssn__hash' }`), written with the same key when the version was published (versions
+   * written before the halves alone were stored). HASH then reads the stored hash instead of
+   * computing HMAC per row (the cost the architecture notes measure).
    */
   hashColumns?: Record<string, string>;
   /**
-   * Optional: for fields in `hashColumns`, the columns holding that hash's digest as two 128-bit
-   * halves (`{ ssn: ['ssn__hash_hi', 'ssn__hash_lo'] }`). Joins and distinct counts on the masked
-   * column then compare those instead of 64-character text (`digest-comparisons.ts`).
+   * Optional: columns holding a precomputed keyed hash of a HASH-masked column as its digest's two
+   * 128-bit halves (`{ ssn: ['ssn__hash_hi', 'ssn__hash_lo'] }`), written with the same key. HASH
+   * rebuilds the hex from them (`digestHexSql`) unless `hashColumns` names the hex itself; joins and
+   * distinct counts on the masked column compare the halves (`digest-comparisons.ts`).
    */
   digestColumns?: Record<string, readonly [string, string]>;
   /**
@@ -262,9 +264,12 @@ export class QueryGuard {
       const mask = stored !== undefined && (wanted === undefined || wanted === stored) ? undefined : wanted;
       const column = quoteIdentifier(field.name);
       let expression = column;
-      if (mask === 'HASH' && stored === undefined && relation.hashColumns?.[field.name]) {
-        expression = quoteIdentifier(relation.hashColumns[field.name]!);
-        const halves = relation.digestColumns?.[field.name];
+      const hexColumn = relation.hashColumns?.[field.name];
+      const halves = relation.digestColumns?.[field.name];
+      if (mask === 'HASH' && stored === undefined && (hexColumn || halves)) {
+        expression = hexColumn
+          ? quoteIdentifier(hexColumn)
+          : digestHexSql(quoteIdentifier(halves![0]), quoteIdentifier(halves![1]));
         if (halves) digests.set(field.name.toLowerCase(), halves);
       } else if (mask) {
         expression = this.maskedColumn(mask, field, stored, request.table, sql);

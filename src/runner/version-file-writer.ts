@@ -16,22 +16,25 @@ import type { FieldDef, MaskKind } from '../model/index.ts';
  * - `store: deidentified`: every sensitive field is written masked (its mask, or REDACT when it has
  *   none), with the project's hash key for HASH. The version records it (`storedMasks`, see
  *   task-runner.ts for append and merge chains); readers see the stored value, not masked twice.
- * - Otherwise each HASH-masked field gets a precomputed keyed hash beside it, `<field>__hash`
- *   (HMAC-SHA256 hex, the same expression governance would compute). A governed read of the field
- *   reads that column instead of hashing every row. The key's fingerprint and the hash columns are
- *   recorded in the file's Parquet key-value metadata (`tessera.hash_key_fingerprint`,
- *   `tessera.hash_columns`): after a key rotation the fingerprints differ and readers compute the
- *   hash again rather than trust a hash made with the old key.
- * - Beside each such hash, the digest's two 128-bit halves as UUIDs (`<field>__hash_hi`,
- *   `<field>__hash_lo`, listed in `tessera.hash_digest_columns`): a governed join or distinct count
- *   on the masked field compares those instead of 64-character strings (`digest-comparisons.ts` in
- *   governance/).
+ * - Otherwise each HASH-masked field gets its precomputed keyed hash beside it (HMAC-SHA256, the
+ *   same digest governance would compute), stored as the digest's two 128-bit halves, each a UUID
+ *   (`<field>__hash_hi`, `<field>__hash_lo`; Parquet's 16-byte type). A governed read of the field
+ *   rebuilds the 64-digit hex from them (`digestHexSql`) instead of hashing every row, and a join or
+ *   distinct count on the masked field compares the halves themselves (`digest-comparisons.ts` in
+ *   governance/). The key's fingerprint and the columns are recorded in the file's Parquet key-value
+ *   metadata (`tessera.hash_key_fingerprint`, `tessera.hash_digest_columns`): after a key rotation
+ *   the fingerprints differ and readers compute the hash again rather than trust one made with the
+ *   old key.
+ * - Files written before the halves were the only form also hold the hex itself, `<field>__hash`,
+ *   listed in `tessera.hash_columns`; readers still use it there (`readPrecomputedHashColumns`).
+ *   Not writing it halves what a hashed file costs to write and read: 64 random characters per row,
+ *   uncompressible, against 32 bytes of halves.
  *
  * Platform-internal reads (projections, validations) select the table's fields by name
  * (`tableRelation`), so they never see the hash columns.
  */
 
-/** Suffix of a precomputed hash column: `ssn` → `ssn__hash`. */
+/** Suffix of the hex hash column files written before the halves alone were stored: `ssn` → `ssn__hash`. */
 export const HASH_COLUMN_SUFFIX = '__hash';
 /** Suffixes of the precomputed digest's halves: `ssn` → `ssn__hash_hi`, `ssn__hash_lo`. */
 const DIGEST_HALF_SUFFIXES = ['__hash_hi', '__hash_lo'] as const;
@@ -43,14 +46,17 @@ export const HASH_DIGEST_COLUMNS_METADATA = 'tessera.hash_digest_columns';
 
 /** Parquet compression of written versions, as ingestion writes them (see bench/ingest.bench.ts). */
 const COMPRESSION = 'zstd';
+/** How many leading rows are sampled to tell whether a hashed field's values repeat. */
+const REPEAT_SAMPLE_ROWS = 100_000;
+/** Fewer sampled rows than this: hash per row (a small file costs little either way). */
+const REPEAT_SAMPLE_MINIMUM = 10_000;
+/** A field is hashed per distinct value when its sample has at most one distinct value per this many rows. */
+const REPEATS_PER_VALUE = 4;
 /**
- * Parquet compression of files holding precomputed hashes. A hex digest is 64 random characters:
- * zstd halves it, but decoding it then is most of what a governed read costs beyond the raw read.
- * Measured on a join on the hashed SSN over 5M rows (bench/governed-query.bench.ts): 2.0x the raw
- * query with zstd, 1.4x with LZ4 (which barely shrinks random text), 1.13x uncompressed — and an
- * uncompressed file was only about 20% larger than the LZ4 one.
+ * The rows to write are read again for the distinct values (only the hashed columns), not buffered:
+ * a materialized copy of every row would cost memory in proportion to the file.
  */
-const HASHED_FILE_COMPRESSION = 'uncompressed';
+const SOURCE_MATERIALIZATION = 'NOT MATERIALIZED';
 
 export interface VersionFileOptions {
   /** The table is declared `store: deidentified`. */
@@ -61,9 +67,7 @@ export interface VersionFileOptions {
 
 /** Writes one table's version files; see the module comment. */
 export class VersionFileWriter {
-  /** Field name → its precomputed hash column, for HASH-masked fields of a table stored raw. */
-  readonly hashColumns: Readonly<Record<string, string>>;
-  /** Field name → the columns holding its precomputed digest's halves (high, low). */
+  /** Field name → the columns holding its precomputed digest's halves (high, low), for HASH-masked fields of a table stored raw. */
   readonly digestColumns: Readonly<Record<string, readonly [string, string]>>;
   private readonly maskedFields: ReadonlyMap<string, MaskKind>;
 
@@ -72,22 +76,18 @@ export class VersionFileWriter {
     private readonly options: VersionFileOptions,
   ) {
     const names = new Set(fields.map((field) => field.name.toLowerCase()));
-    const hashColumns: Record<string, string> = {};
     const digestColumns: Record<string, readonly [string, string]> = {};
     const maskedFields = new Map<string, MaskKind>();
     for (const field of fields) {
       if (!field.sensitivity) continue;
       if (options.deidentified) maskedFields.set(field.name, field.mask ?? 'REDACT');
       else if (field.mask === 'HASH') {
-        const column = `${field.name}${HASH_COLUMN_SUFFIX}`;
         const halves = DIGEST_HALF_SUFFIXES.map((suffix) => `${field.name}${suffix}`) as [string, string];
         // A field already named like one of the added columns keeps its name; that one field is hashed at read time.
-        if ([column, ...halves].some((name) => names.has(name.toLowerCase()))) continue;
-        hashColumns[field.name] = column;
+        if (halves.some((name) => names.has(name.toLowerCase()))) continue;
         digestColumns[field.name] = halves;
       }
     }
-    this.hashColumns = hashColumns;
     this.digestColumns = digestColumns;
     this.maskedFields = maskedFields;
   }
@@ -103,7 +103,7 @@ export class VersionFileWriter {
 
   /** True when a file differs from the plain conformed rows: masked values or extra columns. */
   get transformsRows(): boolean {
-    return this.maskedFields.size > 0 || Object.keys(this.hashColumns).length > 0;
+    return this.maskedFields.size > 0 || Object.keys(this.digestColumns).length > 0;
   }
 
   /**
@@ -122,40 +122,54 @@ export class VersionFileWriter {
 
   /**
    * Write `rows` (a query giving every field's stored value, e.g. `storedValues(...)`) to `file`,
-   * adding the precomputed hash columns and their metadata. Returns the rows written.
+   * adding the precomputed digests' halves and their metadata. Returns the rows written.
    */
   async write(session: EngineSession, rows: string, file: string): Promise<number> {
-    const hashed = Object.entries(this.hashColumns);
+    const hashed = Object.entries(this.digestColumns);
     const fieldOf = (name: string) => this.fields.find((field) => field.name === name)!;
-    // The keyed hash is computed once, in the inner SELECT; its halves are derived from it.
-    const withHashes = [
-      '*',
-      ...hashed.map(([name, column]) => `${this.mask('HASH', fieldOf(name))} AS ${quoteIdentifier(column)}`),
-    ];
-    const columns = [
-      ...this.fields.map((field) => quoteIdentifier(field.name)),
-      ...hashed.flatMap(([name, column]) => {
-        const halves = digestHalvesSql(quoteIdentifier(column));
-        const [high, low] = this.digestColumns[name]!;
-        return [
-          quoteIdentifier(column),
-          `${halves[0]} AS ${quoteIdentifier(high)}`,
-          `${halves[1]} AS ${quoteIdentifier(low)}`,
-        ];
-      }),
-    ];
     const metadata =
       hashed.length > 0
         ? `, KV_METADATA {${quoteLiteral(HASH_KEY_FINGERPRINT_METADATA)}: ${quoteLiteral(hashKeyFingerprint(this.options.hashKey))}, ` +
-          `${quoteLiteral(HASH_COLUMNS_METADATA)}: ${quoteLiteral(JSON.stringify(this.hashColumns))}, ` +
           `${quoteLiteral(HASH_DIGEST_COLUMNS_METADATA)}: ${quoteLiteral(JSON.stringify(this.digestColumns))}}`
         : '';
     const needsKey = hashed.length > 0 || [...this.maskedFields.values()].includes('HASH');
     if (needsKey) await session.run(setHashKeyVariableSql(this.options.hashKey));
     try {
+      const repeated = await this.repeatedValueFields(session, rows);
+      // Each keyed hash is computed once, as hex (the one form both halves derive from) under the
+      // high half's name, which no field has; only its halves are written. A field whose values
+      // repeat is hashed once per distinct value and joined back; any other, once per row.
+      const digests = repeated.map(
+        (name, index) =>
+          `${quoteIdentifier(`tessera_digests_${index}`)} AS (SELECT value, ${this.mask('HASH', fieldOf(name), 'value')} AS digest ` +
+          `FROM (SELECT DISTINCT ${quoteIdentifier(name)} AS value FROM tessera_rows) AS distinct_values)`,
+      );
+      const withHashes = [
+        'tessera_rows.*',
+        ...hashed.map(([name, [high]]) => {
+          const index = repeated.indexOf(name);
+          const digest =
+            index >= 0
+              ? `${quoteIdentifier(`tessera_digests_${index}`)}.digest`
+              : this.mask('HASH', fieldOf(name));
+          return `${digest} AS ${quoteIdentifier(high)}`;
+        }),
+      ];
+      const joins = repeated.map((name, index) => {
+        const digests = quoteIdentifier(`tessera_digests_${index}`);
+        return ` LEFT JOIN ${digests} ON ${digests}.value = tessera_rows.${quoteIdentifier(name)}`;
+      });
+      const columns = [
+        ...this.fields.map((field) => quoteIdentifier(field.name)),
+        ...hashed.flatMap(([, [high, low]]) => {
+          const halves = digestHalvesSql(quoteIdentifier(high));
+          return [`${halves[0]} AS ${quoteIdentifier(high)}`, `${halves[1]} AS ${quoteIdentifier(low)}`];
+        }),
+      ];
       const result = await session.query(
-        `COPY (SELECT ${columns.join(', ')} FROM (SELECT ${withHashes.join(', ')} FROM (${rows}))) TO ${quoteLiteral(file)} ` +
-          `(FORMAT parquet, COMPRESSION ${hashed.length > 0 ? HASHED_FILE_COMPRESSION : COMPRESSION}${metadata})`,
+        `COPY (WITH tessera_rows AS ${SOURCE_MATERIALIZATION} (${rows})${digests.map((cte) => `, ${cte}`).join('')} ` +
+          `SELECT ${columns.join(', ')} FROM (SELECT ${withHashes.join(', ')} FROM tessera_rows${joins.join('')})) TO ${quoteLiteral(file)} ` +
+          `(FORMAT parquet, COMPRESSION ${COMPRESSION}${metadata})`,
       );
       return Number(result.rows[0]?.Count ?? 0);
     } finally {
@@ -164,16 +178,36 @@ export class VersionFileWriter {
     }
   }
 
-  /** Every column a file holds besides the table's fields. */
-  get addedColumns(): string[] {
-    return Object.entries(this.hashColumns).flatMap(([name, column]) => [
-      column,
-      ...this.digestColumns[name]!,
-    ]);
+  /**
+   * The hashed text fields whose values repeat: in the first `REPEAT_SAMPLE_ROWS` rows, at most one
+   * distinct value per `REPEATS_PER_VALUE` rows. Hashing each distinct value once and joining the
+   * digests back then costs less than two SHA-256 passes per row (bench/keyed-hash.bench.ts). Only
+   * text: its equality is equality of the hashed text (a DOUBLE's 0.0 = -0.0 is not).
+   */
+  private async repeatedValueFields(session: EngineSession, rows: string): Promise<string[]> {
+    const candidates = Object.keys(this.digestColumns).filter((name) =>
+      isText(this.fields.find((field) => field.name === name)!),
+    );
+    if (candidates.length === 0) return [];
+    const counts = candidates.map((name, index) => `count(DISTINCT ${quoteIdentifier(name)}) AS d${index}`);
+    const sample = await session.query(
+      `SELECT count(*) AS sampled, ${counts.join(', ')} FROM (SELECT ${candidates.map(quoteIdentifier).join(', ')} FROM (${rows}) LIMIT ${REPEAT_SAMPLE_ROWS})`,
+    );
+    const row = sample.rows[0] ?? {};
+    const sampled = Number(row.sampled ?? 0);
+    if (sampled < REPEAT_SAMPLE_MINIMUM) return [];
+    return candidates.filter(
+      (_, index) => Number(row[`d${index}`] ?? sampled) * REPEATS_PER_VALUE <= sampled,
+    );
   }
 
-  private mask(mask: MaskKind, field: FieldDef): string {
-    return maskExpression(mask, quoteIdentifier(field.name), field.type, {
+  /** Every column a file holds besides the table's fields. */
+  get addedColumns(): string[] {
+    return Object.values(this.digestColumns).flat();
+  }
+
+  private mask(mask: MaskKind, field: FieldDef, column = field.name): string {
+    return maskExpression(mask, quoteIdentifier(column), field.type, {
       hashKeySql: HASH_KEY_VARIABLE_SQL,
     });
   }
@@ -181,9 +215,9 @@ export class VersionFileWriter {
 
 /** Precomputed hashes every file of a version holds, made with the current key. */
 export interface PrecomputedHashes {
-  /** Field name → its hash column (`ssn` → `ssn__hash`). */
+  /** Field name → its hex hash column (`ssn` → `ssn__hash`), which only files written before the halves alone were stored hold. */
   hashColumns: Record<string, string>;
-  /** Field name → its digest's halves (`ssn` → [`ssn__hash_hi`, `ssn__hash_lo`]); only fields in `hashColumns`. */
+  /** Field name → its digest's halves (`ssn` → [`ssn__hash_hi`, `ssn__hash_lo`]). */
   digestColumns: Record<string, readonly [string, string]>;
 }
 
@@ -191,7 +225,8 @@ export interface PrecomputedHashes {
  * The precomputed hash columns every one of `paths` holds, written with the key of fingerprint
  * `keyFingerprint`. A field is listed only when all files agree, so an append chain that crosses a
  * key rotation (or predates precomputed hashes, or digest halves) falls back to what every file
- * has: hashing at read time at worst. Reads only the files' footers.
+ * has: hashing at read time at worst. A chain whose older files hold the hex and the halves and
+ * newer ones the halves alone lists the halves only. Reads only the files' footers.
  */
 export async function readPrecomputedHashColumns(
   session: EngineSession,
@@ -221,11 +256,7 @@ export async function readPrecomputedHashColumns(
     hashColumns = hashColumns ? agreeing(hashColumns, fileHashes) : fileHashes;
     digestColumns = digestColumns ? agreeing(digestColumns, fileDigests) : fileDigests;
   }
-  const hashes = hashColumns ?? {};
-  const digests = Object.fromEntries(
-    Object.entries(digestColumns ?? {}).filter(([field]) => field in hashes),
-  );
-  return { hashColumns: hashes, digestColumns: digests };
+  return { hashColumns: hashColumns ?? {}, digestColumns: digestColumns ?? {} };
 }
 
 /** The entries of `common` that `file` holds with the same columns. */
@@ -252,6 +283,10 @@ function parseColumnMap<T>(
   } catch {
     return {};
   }
+}
+
+function isText(field: FieldDef): boolean {
+  return field.type.kind === 'enum' || (field.type.kind === 'scalar' && field.type.sql === 'VARCHAR');
 }
 
 function isString(value: unknown): value is string {

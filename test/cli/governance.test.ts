@@ -410,7 +410,9 @@ describe('governance through the CLI on the healthcare example', () => {
         `SELECT decode(key) AS key, decode(value) AS value FROM parquet_kv_metadata(${quoteLiteral(`${folder}/*/part-0.parquet`)})`,
       );
       const byKey = Object.fromEntries(metadata.rows.map((row) => [row.key, row.value]));
-      assert.deepEqual(JSON.parse(String(byKey['tessera.hash_columns'])), { ssn: 'ssn__hash' });
+      assert.deepEqual(JSON.parse(String(byKey['tessera.hash_digest_columns'])), {
+        ssn: ['ssn__hash_hi', 'ssn__hash_lo'],
+      });
       assert.match(String(byKey['tessera.hash_key_fingerprint']), /^[0-9a-f]{8}$/);
     } finally {
       session.close();

@@ -4,7 +4,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { readdir, rm } from 'node:fs/promises';
+import { readdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { QueryError } from '../../src/diagnostics/errors.ts';
 import { Platform } from '../../src/platform.ts';
@@ -15,6 +15,9 @@ import { writeFiles, writeRepo } from '../support/cli.ts';
 const KEY_A = 'storage-test-key-a';
 const KEY_B = 'storage-test-key-b';
 const hmac = (value: string, key: string) => createHmac('sha256', key).update(value).digest('hex');
+/** HASH read from the stored digest halves, not computed per row. */
+const REBUILT_FROM_HALVES =
+  /CAST\(ssn__hash_hi AS VARCHAR\), '-', ''\) \|\| "replace"\(CAST\(ssn__hash_lo AS VARCHAR\), '-', ''\)\) AS ssn/;
 
 const PEOPLE_CSV = `person_id,ssn,name,birth_date,state
 p1,111-11-1111,Alicia,1980-05-17,CA
@@ -39,7 +42,7 @@ const repoFiles: Record<string, string> = {
   'tessera.yaml': 'name: storage-test\ngovernance:\n  hash_key: ${TESSERA_HASH_KEY}\n',
   'owners/team.yaml': TEAM_OWNER,
   'schemas/people.proto': personSchema(),
-  'tables/people.yaml': ['raw', 'appended', 'deid_replace', 'deid_append', 'deid_merge']
+  'tables/people.yaml': ['raw', 'appended', 'legacy', 'deid_replace', 'deid_append', 'deid_merge']
     .map(
       (name) => `kind: table
 name: people.${name}
@@ -66,6 +69,7 @@ store: deidentified
   'tasks/tasks.yaml': [
     ingestion('ingest_raw', 'people.raw', 'replace'),
     ingestion('ingest_appended', 'people.appended', 'append'),
+    ingestion('ingest_legacy', 'people.legacy', 'append'),
     ingestion('ingest_deid_replace', 'people.deid_replace', 'replace'),
     ingestion('ingest_deid_append', 'people.deid_append', 'append'),
     ingestion('ingest_deid_merge', 'people.deid_merge', 'merge'),
@@ -128,11 +132,11 @@ describe('governed storage', async () => {
     }
   });
 
-  test('a HASH field is stored with its keyed hash beside it, which governed reads use', async () => {
+  test('a HASH field is stored with its keyed hash beside it, as the digest halves governed reads rebuild it from', async () => {
     const platform = await open(KEY_A);
     try {
       const result = await platform.query('select person_id, ssn from people.raw order by person_id', asAna);
-      assert.match(result.guarded.sql, /ssn__hash AS ssn/);
+      assert.match(result.guarded.sql, REBUILT_FROM_HALVES);
       assert.deepEqual(
         result.rows.map((row) => row.ssn),
         ['111-11-1111', '222-22-2222', '333-33-3333'].map((ssn) => hmac(ssn, KEY_A)),
@@ -146,10 +150,13 @@ describe('governed storage', async () => {
       const session = await (await internalsOf(platform).engine()).openSession();
       try {
         const version = (await internalsOf(platform).store.getCurrentVersion('people.raw'))!;
-        const stored = await session.query(
-          `SELECT ssn__hash FROM read_parquet('${internalsOf(platform).storage.localPath(version.files[0]!)}') ORDER BY person_id`,
+        const file = internalsOf(platform).storage.localPath(version.files[0]!);
+        const stored = await session.query(`DESCRIBE SELECT * FROM read_parquet('${file}')`);
+        assert.deepEqual(
+          stored.rows.map((row) => row.column_name),
+          ['person_id', 'ssn', 'name', 'birth_date', 'state', 'ssn__hash_hi', 'ssn__hash_lo'],
+          'the halves alone: no 64-character hex column',
         );
-        assert.equal(stored.rows[0]!.ssn__hash, hmac('111-11-1111', KEY_A));
       } finally {
         session.close();
       }
@@ -167,7 +174,7 @@ describe('governed storage', async () => {
         ['person_id:', 'ssn:HASH', 'name:REDACT', 'birth_date:DATE_YEAR', 'state:'],
       );
       const result = await platform.query('select ssn from people.copy order by person_id limit 1', asAna);
-      assert.match(result.guarded.sql, /ssn__hash AS ssn/);
+      assert.match(result.guarded.sql, REBUILT_FROM_HALVES);
       assert.deepEqual(result.rows, [{ ssn: hmac('111-11-1111', KEY_A) }]);
     } finally {
       await platform.close();
@@ -207,6 +214,99 @@ describe('governed storage', async () => {
     }
   });
 
+  test('a reader who sees HASH reaches neither the stored halves nor anything but the hex', async () => {
+    const platform = await open(KEY_A);
+    try {
+      for (const column of ['ssn__hash_hi', 'ssn__hash_lo', 'ssn__hash']) {
+        await assert.rejects(
+          platform.query(`select ${column} from people.raw`, asAna),
+          /not found|does not have a column|Referenced column/i,
+          `${column} is not a column of the secure relation`,
+        );
+        // A join on the hashed column makes the guard compare the halves; naming them still fails.
+        await assert.rejects(
+          platform.query(`select r.${column} from people.raw r join people.copy c on c.ssn = r.ssn`, asAna),
+          /not found|does not have a column|Referenced column|not allowed/i,
+          `${column} stays out of reach when the halves are compared`,
+        );
+      }
+      const shown = await platform.query(
+        'select ssn, typeof(ssn) as type, length(ssn) as length from people.raw order by person_id',
+        asAna,
+      );
+      assert.deepEqual(
+        shown.rows.map((row) => [row.ssn, row.type, row.length]),
+        ['111-11-1111', '222-22-2222', '333-33-3333'].map((ssn) => [hmac(ssn, KEY_A), 'VARCHAR', 64]),
+        'the hex, as HASH shows it everywhere',
+      );
+      const all = await platform.query(
+        'select * from people.raw r join people.copy c on c.ssn = r.ssn',
+        asAna,
+      );
+      assert.ok(
+        all.columns.every((column) => !column.name.includes('__hash')),
+        '* lists the fields only, even with a digest join',
+      );
+    } finally {
+      await platform.close();
+    }
+  });
+
+  test('a version written with the hex hash beside its halves reads the hex; appending a halves-only file rebuilds it for every file', async () => {
+    const platform = await open(KEY_A);
+    const session = await (await internalsOf(platform).engine()).openSession();
+    try {
+      // Rewrite the first file as versions were written before the halves alone were stored: the
+      // hex column too, listed in `tessera.hash_columns`, with the same key's fingerprint.
+      const [first] = (await internalsOf(platform).store.getCurrentVersion('people.legacy'))!.files;
+      const file = internalsOf(platform).storage.localPath(first!);
+      const fingerprint = String(
+        (
+          await session.query(
+            `SELECT decode(value) AS value FROM parquet_kv_metadata('${file}') WHERE decode(key) = 'tessera.hash_key_fingerprint'`,
+          )
+        ).rows[0]!.value,
+      );
+      await session.run(
+        `COPY (SELECT person_id, ssn, name, birth_date, state, 'legacy:' || ssn AS ssn__hash, ssn__hash_hi, ssn__hash_lo FROM read_parquet('${file}')) ` +
+          `TO '${file}.old' (FORMAT parquet, KV_METADATA {'tessera.hash_key_fingerprint': '${fingerprint}', ` +
+          `'tessera.hash_columns': '{"ssn":"ssn__hash"}', 'tessera.hash_digest_columns': '{"ssn":["ssn__hash_hi","ssn__hash_lo"]}'})`,
+      );
+      await rename(`${file}.old`, file);
+
+      const legacy = await platform.query(
+        'select person_id, ssn from people.legacy order by person_id',
+        asAna,
+      );
+      assert.match(legacy.guarded.sql, /ssn__hash AS ssn/, 'the stored hex is read as it is');
+      assert.deepEqual(
+        legacy.rows.map((row) => row.ssn),
+        ['legacy:111-11-1111', 'legacy:222-22-2222', 'legacy:333-33-3333'],
+      );
+      const join = await platform.query(
+        'select count(*) as pairs from people.legacy l join people.raw r on r.ssn = l.ssn',
+        asAna,
+      );
+      assert.match(join.guarded.sql, /r\.ssn__hash_hi = l\.ssn__hash_hi|l\.ssn__hash_hi = r\.ssn__hash_hi/);
+      assert.deepEqual(join.rows, [{ pairs: 3 }], 'joins compare the halves, which every file holds');
+
+      const [appended] = await platform.run({ tasks: ['ingest_legacy'], downstream: false });
+      assert.equal(appended!.status, 'succeeded', appended!.error);
+      const mixed = await platform.query('select ssn from people.legacy order by person_id', asAna);
+      assert.match(mixed.guarded.sql, REBUILT_FROM_HALVES);
+      assert.deepEqual(
+        mixed.rows.map((row) => row.ssn),
+        ['111-11-1111', '111-11-1111', '222-22-2222', '222-22-2222', '333-33-3333', '333-33-3333'].map(
+          (ssn) => hmac(ssn, KEY_A),
+        ),
+        'the new file holds no hex column: both files are read through their halves',
+      );
+    } finally {
+      session.close();
+      await platform.close();
+    }
+  });
+
   test('after a key rotation the stored hashes are not trusted: HASH is computed with the current key', async () => {
     const rotated = await open(KEY_B);
     try {
@@ -230,7 +330,7 @@ describe('governed storage', async () => {
       // A replace writes the whole version with the new key: the stored hashes are used again.
       await rotated.run({ tasks: ['ingest_raw'], downstream: false });
       const rewritten = await rotated.query('select ssn from people.raw order by person_id limit 1', asAna);
-      assert.match(rewritten.guarded.sql, /ssn__hash AS ssn/);
+      assert.match(rewritten.guarded.sql, REBUILT_FROM_HALVES);
       assert.deepEqual(rewritten.rows, [{ ssn: hmac('111-11-1111', KEY_B) }]);
     } finally {
       await rotated.close();
