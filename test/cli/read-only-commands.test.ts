@@ -3,11 +3,8 @@
 // or run anything still refuse. And they start light: only tessera.yaml and the catalog store.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { tessera, writeFiles, writeRepo } from '../support/cli.ts';
+import { tesseraRecordingModules } from '../support/module-recording-cli.ts';
 
 const repoFiles = {
   'tessera.yaml': 'name: inventory\n',
@@ -105,28 +102,10 @@ const NOT_FOR_READING = [
 test('tables loads the catalog store alone: not the platform, the definitions, an engine, zod or pg', async () => {
   const repo = await writeRepo(repoFiles);
   assert.equal((await tessera(['apply'], { cwd: repo })).code, 0);
-  const folder = await mkdtemp(join(tmpdir(), 'tessera-tables-modules-'));
-  const log = join(folder, 'modules.log');
-  await writeFile(
-    join(folder, 'hooks.mjs'),
-    `import { appendFileSync } from 'node:fs';
-export async function resolve(specifier, context, next) {
-  const result = await next(specifier, context);
-  appendFileSync(${JSON.stringify(log)}, result.url + '\\n');
-  return result;
-}`,
-  );
-  await writeFile(
-    join(folder, 'record.mjs'),
-    `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(folder, 'hooks.mjs')).href)});\n`,
-  );
-  const result = await tessera(['tables'], {
-    cwd: repo,
-    env: { NODE_OPTIONS: `--import=${join(folder, 'record.mjs')}` },
-  });
+  const result = await tesseraRecordingModules(['tables'], { cwd: repo });
+  const modules = result.modules;
   assert.equal(result.code, 0, result.stderr);
   assert.match(result.stdout, /ops\.items/);
-  const modules = (await readFile(log, 'utf8')).split('\n').filter((url) => url !== '');
   assert.ok(
     modules.some((url) => url.endsWith('/src/platform/catalog-browser.ts')),
     'the hook saw the catalog browser load (else this test proves nothing)',

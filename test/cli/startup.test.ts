@@ -3,11 +3,10 @@
 // A module-resolution hook in the real `tessera` process records every module it loads.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { tessera, type CliResult } from '../support/cli.ts';
+import { tesseraRecordingModules } from '../support/module-recording-cli.ts';
 
 const HEAVY = [
   /\/src\/platform\.ts$/,
@@ -15,28 +14,6 @@ const HEAVY = [
   /\/src\/engines\/duckdb\//,
   /\/node_modules\/(@duckdb|kysely|protobufjs|pg|better-sqlite3|yaml|zod)\//,
 ];
-
-/** Run the CLI and return what it printed and the URLs of the modules it loaded. */
-async function tesseraRecordingModules(args: string[]): Promise<CliResult & { modules: string[] }> {
-  const folder = await mkdtemp(join(tmpdir(), 'tessera-startup-'));
-  const log = join(folder, 'modules.log');
-  await writeFile(
-    join(folder, 'hooks.mjs'),
-    `import { appendFileSync } from 'node:fs';
-export async function resolve(specifier, context, next) {
-  const result = await next(specifier, context);
-  appendFileSync(${JSON.stringify(log)}, result.url + '\\n');
-  return result;
-}`,
-  );
-  await writeFile(
-    join(folder, 'record.mjs'),
-    `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(folder, 'hooks.mjs')).href)});\n`,
-  );
-  const result = await tessera(args, { env: { NODE_OPTIONS: `--import=${join(folder, 'record.mjs')}` } });
-  const modules = (await readFile(log, 'utf8').catch(() => '')).split('\n').filter((url) => url !== '');
-  return { ...result, modules };
-}
 
 function heavyModules(modules: string[]): string[] {
   return [...new Set(modules.filter((url) => HEAVY.some((pattern) => pattern.test(url))))];

@@ -1,6 +1,6 @@
-import type { Kysely } from 'kysely';
+import type { Insertable, Kysely } from 'kysely';
 import type { OwnerDef, PrincipalDef, RoleDef, TaskDef } from '../../model/index.ts';
-import type { CatalogDatabase } from '../catalog-database.ts';
+import type { CatalogDatabase, TablesRow } from '../catalog-database.ts';
 import type {
   CatalogDefinitions,
   AppliedDefinitions,
@@ -108,36 +108,8 @@ export class KyselyDefinitionStore implements CatalogDefinitions {
     });
     const keepSchema = unique.filter((upsert) => upsert.newSchemaVersion === undefined).map(row);
     const newSchema = unique.filter((upsert) => upsert.newSchemaVersion !== undefined);
-    for (const batch of batches(keepSchema, 8)) {
-      await trx
-        .insertInto('tables')
-        .values(batch)
-        .onConflict((conflict) =>
-          conflict.column('name').doUpdateSet((eb) => ({
-            owner: eb.ref('excluded.owner'),
-            description: eb.ref('excluded.description'),
-            definition_json: eb.ref('excluded.definition_json'),
-            updated_at: eb.ref('excluded.updated_at'),
-          })),
-        )
-        .execute();
-    }
-    for (const batch of batches(newSchema.map(row), 8)) {
-      await trx
-        .insertInto('tables')
-        .values(batch)
-        .onConflict((conflict) =>
-          conflict.column('name').doUpdateSet((eb) => ({
-            owner: eb.ref('excluded.owner'),
-            description: eb.ref('excluded.description'),
-            definition_json: eb.ref('excluded.definition_json'),
-            updated_at: eb.ref('excluded.updated_at'),
-            schema_version: eb.ref('excluded.schema_version'),
-            fields_json: eb.ref('excluded.fields_json'),
-          })),
-        )
-        .execute();
-    }
+    await upsertTableRows(trx, keepSchema, false);
+    await upsertTableRows(trx, newSchema.map(row), true);
     const schemaVersions = newSchema.map(({ def, fields, newSchemaVersion }) => ({
       table_name: def.name,
       schema_version: newSchemaVersion!,
@@ -168,5 +140,36 @@ export class KyselyDefinitionStore implements CatalogDefinitions {
       updated_at: now,
     }));
     for (const batch of batches(rows, 3)) await trx.insertInto(table).values(batch).execute();
+  }
+}
+
+/**
+ * One multi-row upsert of table rows, sliced under the bind limits. `withSchema` also overwrites an
+ * existing table's `schema_version` and `fields_json`; otherwise they stay as they are.
+ */
+async function upsertTableRows(
+  trx: CatalogTransaction,
+  rows: Insertable<TablesRow>[],
+  withSchema: boolean,
+): Promise<void> {
+  for (const batch of batches(rows, 8)) {
+    await trx
+      .insertInto('tables')
+      .values(batch)
+      .onConflict((conflict) =>
+        conflict.column('name').doUpdateSet((eb) => ({
+          owner: eb.ref('excluded.owner'),
+          description: eb.ref('excluded.description'),
+          definition_json: eb.ref('excluded.definition_json'),
+          updated_at: eb.ref('excluded.updated_at'),
+          ...(withSchema
+            ? {
+                schema_version: eb.ref('excluded.schema_version'),
+                fields_json: eb.ref('excluded.fields_json'),
+              }
+            : {}),
+        })),
+      )
+      .execute();
   }
 }
