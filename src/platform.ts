@@ -44,6 +44,7 @@ import {
   findDeclassifications,
   projectHashKey,
   inheritRowFilters,
+  ProjectionLineage,
   TokenService,
   type RowFilterLineage,
 } from './governance/index.ts';
@@ -147,6 +148,7 @@ export interface WrittenDag extends Omit<AirflowDag, 'content' | 'fileName'> {
 export class Platform {
   #engine?: Promise<Engine>;
   #rowFilterLineage?: Promise<RowFilterLineage>;
+  #projectionLineage?: Promise<ProjectionLineage>;
   readonly #queries: QueryService;
   readonly #store: CatalogStore;
   readonly #storage: Storage;
@@ -199,8 +201,16 @@ export class Platform {
 
   /** How row filters follow rows into derived tables: computed once, on first use, from the definitions. */
   rowFilterLineage(): Promise<RowFilterLineage> {
-    this.#rowFilterLineage ??= inheritRowFilters(this.definitions);
+    this.#rowFilterLineage ??= this.#projectionLineageOnce().then((lineage) =>
+      inheritRowFilters(this.definitions, lineage),
+    );
     return this.#rowFilterLineage;
+  }
+
+  /** Column lineage of every projection, shared by the reviews of declassifications and row filters. */
+  #projectionLineageOnce(): Promise<ProjectionLineage> {
+    this.#projectionLineage ??= ProjectionLineage.of(this.definitions);
+    return this.#projectionLineage;
   }
 
   /**
@@ -278,7 +288,7 @@ export class Platform {
     const applied = await this.#store.readDefinitions();
     return planChanges(this.storableDefinitions, applied, {
       downstreamTables: (table) => this.#graph.downstreamTables(table),
-      declassifications: await findDeclassifications(this.definitions),
+      declassifications: await findDeclassifications(this.definitions, await this.#projectionLineageOnce()),
       rowFiltersToReview: (await this.rowFilterLineage()).findings.map(
         ({ table, upstream, filter, columns }) => ({ table, upstream, filter, columns }),
       ),

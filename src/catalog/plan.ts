@@ -286,10 +286,10 @@ const ROLE_PROPERTY_LABELS: Record<string, string> = {
 
 /** Property by property: `name: old → new` for short values, `name changed` for long or structured ones. */
 function describePropertyChanges(before: object, after: object, labels: Record<string, string>): string[] {
+  // Most definitions are unchanged: one comparison in place instead of one per property.
+  if (sameDefinition(before, after)) return [];
   const old = canonicalDefinition(before) as Record<string, unknown>;
   const next = canonicalDefinition(after) as Record<string, unknown>;
-  // Most definitions are unchanged: one comparison instead of one per property.
-  if (JSON.stringify(old) === JSON.stringify(next)) return [];
   const keys = [...new Set([...Object.keys(old), ...Object.keys(next)])];
   const changes: string[] = [];
   for (const key of keys) {

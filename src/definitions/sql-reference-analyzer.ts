@@ -1,5 +1,5 @@
 import { QueryError } from '../diagnostics/index.ts';
-import { parseSql, referencedTables } from '../sql/index.ts';
+import { parseSql, prepareParses, referencedTables } from '../sql/index.ts';
 
 /** The outcome of parsing one SELECT: the tables it reads, or why it does not parse. */
 export interface SelectAnalysis {
@@ -19,6 +19,14 @@ export async function analyzeSelect(sql: string): Promise<SelectAnalysis> {
   const analysis = await analyzeUncached(sql);
   rememberAnalysis(sql, analysis);
   return { ...analysis, tables: [...analysis.tables] };
+}
+
+/**
+ * Parse, in one call to the parser, every text among `sqls` not analyzed yet: the `analyzeSelect`
+ * of each that follows then finds its parse cached. Changes no answer, only how many calls parse.
+ */
+export async function prepareAnalyses(sqls: Iterable<string>): Promise<void> {
+  await prepareParses([...sqls].filter((sql) => !analyses.has(sql)));
 }
 
 /**

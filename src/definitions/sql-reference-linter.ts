@@ -2,7 +2,7 @@ import type { Diagnostic } from '../diagnostics/index.ts';
 import type { SourceLocation, TaskDef } from '../model/index.ts';
 import type { ParsedCatalog } from './catalog-document-parser.ts';
 import { didYouMean } from './name-suggester.ts';
-import { analyzeSelect } from './sql-reference-analyzer.ts';
+import { analyzeSelect, prepareAnalyses } from './sql-reference-analyzer.ts';
 import { matchesTableGlob } from './table-glob-matcher.ts';
 import type { LocatableDocument } from './yaml-document.ts';
 
@@ -19,6 +19,14 @@ export async function lintSqlReferences(
   const sqlTables = new Map<string, string[]>();
   const tables = new Set(catalog.tables.map((table) => table.def.name));
   const isKnownTable = (name: string) => tables.has(name) || catalog.brokenNames.table.has(name);
+  await prepareAnalyses([
+    ...catalog.tasks.flatMap(({ def: task }) =>
+      task.type === 'projection' && task.sql !== undefined ? [task.sql] : [],
+    ),
+    ...catalog.roles.flatMap(({ def: role }) =>
+      Object.values(role.rowFilters).map((predicate) => rowFilterQuery(predicate)),
+    ),
+  ]);
 
   for (const { def: task, document } of catalog.tasks) {
     if (task.type !== 'projection' || task.sql === undefined) continue;
@@ -49,7 +57,7 @@ export async function lintSqlReferences(
   for (const { def: role, document } of catalog.roles) {
     for (const [pattern, predicate] of Object.entries(role.rowFilters)) {
       const at = document.locate(['row_filters', pattern]);
-      const analysis = await analyzeSelect(`SELECT * FROM ${FILTERED_TABLE} WHERE ${predicate}`);
+      const analysis = await analyzeSelect(rowFilterQuery(predicate));
       if (analysis.error !== undefined || !analysis.tables.includes(FILTERED_TABLE)) {
         diagnostics.push({
           code: 'sql-parse',
@@ -185,4 +193,9 @@ function sqlLocation(task: TaskDef, document: LocatableDocument, pattern?: RegEx
 
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** The query a row filter is checked as: the predicate over a table no catalog declares. */
+function rowFilterQuery(predicate: string): string {
+  return `SELECT * FROM ${FILTERED_TABLE} WHERE ${predicate}`;
 }

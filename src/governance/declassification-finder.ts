@@ -28,10 +28,14 @@ interface SensitiveSource {
  *
  * Pure: parses SQL with the in-memory parser and reads nothing else. The sensitivity of an inferred
  * upstream table's column is derived as the runner derives it (the most sensitive of its sources),
- * transitively.
+ * transitively. `projectionLineage`, when given, is `ProjectionLineage.of(definitions)` computed
+ * once for several reviews.
  */
-export async function findDeclassifications(definitions: Definitions): Promise<DeclassificationFinding[]> {
-  const lineage = await ProjectionLineage.of(definitions);
+export async function findDeclassifications(
+  definitions: Definitions,
+  projectionLineage?: ProjectionLineage,
+): Promise<DeclassificationFinding[]> {
+  const lineage = projectionLineage ?? (await ProjectionLineage.of(definitions));
   const tracer = new SensitivityTracer(lineage);
   const findings: DeclassificationFinding[] = [];
   for (const table of definitions.tables) {

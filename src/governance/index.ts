@@ -9,3 +9,4 @@ export * from './token-service.ts';
 export * from './audit-log.ts';
 export * from './declassification-finder.ts';
 export * from './row-filter-inheritance.ts';
+export * from './projection-lineage.ts';

@@ -4,6 +4,7 @@ import {
   columnLineage,
   parseSingleStatement,
   referencedTables,
+  type AstNode,
   type OutputColumnLineage,
 } from '../sql/index.ts';
 
@@ -70,17 +71,14 @@ export class ProjectionLineage {
     const sql = this.producers.get(target);
     if (!sql || this.outputs.has(target) || visiting.has(target)) return;
     try {
-      const statement = await parseSingleStatement(sql);
-      const upstreams = [
-        ...new Set(referencedTables(statement.node).map((reference) => reference.name.toLowerCase())),
-      ];
+      const { upstreams, parsed } = await upstreamsOfSql(sql);
       // Inferred upstream tables first: their columns are what this projection's lineage resolves against.
       for (const upstream of upstreams) {
         if (!this.tables.get(upstream)?.schema) {
           await this.compute(upstream, new Set([...visiting, target]));
         }
       }
-      const outputs = await columnLineage(sql, (table) => this.columns.get(table));
+      const outputs = await columnLineage(sql, (table) => this.columns.get(table), parsed);
       this.outputs.set(target, outputs);
       this.upstreams.set(target, upstreams);
       if (!this.tables.get(target)?.schema && !outputs.some((output) => output.name === '*')) {
@@ -96,3 +94,25 @@ export class ProjectionLineage {
     }
   }
 }
+
+/**
+ * Every table `sql` reads (anywhere in it), lowercased, deduplicated, in order of appearance, and
+ * the statement when this call had to parse it (for `columnLineage`, which then needs no second
+ * parse); throws `QueryError` when it is not exactly one statement. Kept by SQL text (parsing is
+ * pure): a plan reviews declassifications and row filters over the same projections, and the read
+ * path asks again. Bounded in entries; each holds a few table names.
+ */
+async function upstreamsOfSql(sql: string): Promise<{ upstreams: string[]; parsed?: AstNode }> {
+  const known = upstreamsBySql.get(sql);
+  if (known) return { upstreams: [...known] };
+  const statement = await parseSingleStatement(sql);
+  const upstreams = [
+    ...new Set(referencedTables(statement.node).map((reference) => reference.name.toLowerCase())),
+  ];
+  if (upstreamsBySql.size >= UPSTREAMS_LIMIT) upstreamsBySql.delete(upstreamsBySql.keys().next().value!);
+  upstreamsBySql.set(sql, upstreams);
+  return { upstreams: [...upstreams], parsed: statement.node };
+}
+
+const upstreamsBySql = new Map<string, readonly string[]>();
+const UPSTREAMS_LIMIT = 50_000;

@@ -53,9 +53,14 @@ export interface RowFilterFinding {
  *
  * Which principals inherit what, and how it combines with the derived table's own roles, is
  * `resolveAccess`'s business. Pure: parses SQL with the in-memory parser and reads nothing else.
+ * `projectionLineage`, when given, is `ProjectionLineage.of(definitions)` computed once for several
+ * reviews.
  */
-export async function inheritRowFilters(definitions: Definitions): Promise<RowFilterLineage> {
-  const lineage = await ProjectionLineage.of(definitions);
+export async function inheritRowFilters(
+  definitions: Definitions,
+  projectionLineage?: ProjectionLineage,
+): Promise<RowFilterLineage> {
+  const lineage = projectionLineage ?? (await ProjectionLineage.of(definitions));
   const declaredOn = (table: string): string[] =>
     unique(
       definitions.roles.flatMap((role) =>

@@ -32,8 +32,15 @@ export type ColumnsOf = (table: string) => string[] | undefined;
  * `columnsOf` does not know is still attributed: `t.col` → `{t, col}`, an unqualified name that
  * matches no known column → every unknown table in scope, and `*` over it → one output named `*`
  * with source `{t, '*'}`.
+ *
+ * `parsed`, when given, is `sql`'s statement as `parseSingleStatement` returned it (a caller that
+ * already parsed it saves a second parse); it is read, not kept.
  */
-export async function columnLineage(sql: string, columnsOf: ColumnsOf): Promise<OutputColumnLineage[]> {
+export async function columnLineage(
+  sql: string,
+  columnsOf: ColumnsOf,
+  parsed?: AstNode,
+): Promise<OutputColumnLineage[]> {
   const known = lineages.get(sql);
   if (known?.asked.every(([table, columns]) => sameColumns(columnsOf(table), columns))) {
     return copyOutputs(known.outputs);
@@ -44,8 +51,7 @@ export async function columnLineage(sql: string, columnsOf: ColumnsOf): Promise<
     if (!asked.has(table)) asked.set(table, columns && [...columns]);
     return columns;
   };
-  const statement = await parseSingleStatement(sql);
-  const outputs = await columnLineageOfNode(statement.node, recording);
+  const outputs = await columnLineageOfNode(parsed ?? (await parseSingleStatement(sql)).node, recording);
   if (lineages.size >= LINEAGES_LIMIT) lineages.delete(lineages.keys().next().value!);
   lineages.set(sql, { asked: [...asked], outputs: copyOutputs(outputs) });
   return outputs;

@@ -1,4 +1,10 @@
-import { DuckDBInstance, type DuckDBPreparedStatement } from '@duckdb/node-api';
+import {
+  DuckDBInstance,
+  LIST,
+  VARCHAR,
+  type DuckDBListValue,
+  type DuckDBPreparedStatement,
+} from '@duckdb/node-api';
 import { QueryError } from '../diagnostics/errors.ts';
 import type { AstNode } from './ast-node.ts';
 import { firstNonQueryKeyword } from './statement-keywords.ts';
@@ -20,6 +26,7 @@ export interface ParsedStatement {
 
 interface Parser {
   serialize: DuckDBPreparedStatement;
+  serializeMany: DuckDBPreparedStatement;
   deserialize: DuckDBPreparedStatement;
 }
 
@@ -36,6 +43,9 @@ function withParser<T>(work: (parser: Parser) => Promise<T>): Promise<T> {
     const connection = await db.connect();
     return {
       serialize: await connection.prepare('SELECT json_serialize_sql($1::VARCHAR) AS ast'),
+      serializeMany: await connection.prepare(
+        'SELECT list_transform($1::VARCHAR[], sql -> json_serialize_sql(sql)::VARCHAR) AS asts',
+      ),
       deserialize: await connection.prepare('SELECT json_deserialize_sql($1::JSON) AS sql'),
     };
   });
@@ -90,6 +100,29 @@ export function primeParse(sql: string, serialized: string): void {
   rememberSerialization(sql, serialized);
 }
 
+/**
+ * Parse many SQL texts in one call to the parser and keep them in the parse cache, so that the
+ * `parseSql` of each that follows needs no parser: a catalog repo's thousands of projections cost
+ * one query instead of one each. Texts already cached are skipped. What is kept is exactly what
+ * `parseSql` would have kept (SQL that does not parse included: its document carries the error).
+ */
+export async function prepareParses(sqls: Iterable<string>): Promise<void> {
+  const missing = [...new Set(sqls)].filter((sql) => !serializedCache.has(sql));
+  for (let start = 0; start < missing.length; start += PREPARE_BATCH) {
+    const batch = missing.slice(start, start + PREPARE_BATCH);
+    const texts = await withParser(async ({ serializeMany }) => {
+      serializeMany.bindList(1, batch, LIST(VARCHAR));
+      const reader = await serializeMany.runAndReadAll();
+      return (reader.getRows()[0]![0] as DuckDBListValue).items.map(String);
+    });
+    if (texts.length !== batch.length) throw new Error('the parser answered a batch with a different count');
+    batch.forEach((sql, index) => rememberSerialization(sql, protectSerialization(texts[index]!)));
+  }
+}
+
+/** SQL texts per call of `prepareParses`: bounded so that one call never holds an unbounded result. */
+const PREPARE_BATCH = 1_000;
+
 async function serialize(sql: string): Promise<string> {
   const cached = cachedSerialization(sql);
   if (cached !== undefined) return cached;
@@ -98,13 +131,15 @@ async function serialize(sql: string): Promise<string> {
     const reader = await serialize.runAndReadAll();
     return String(reader.getRows()[0]![0]);
   });
-  // Nodes without a position carry uint64 max, which a JS number cannot hold exactly (and the
-  // deserializer then rejects); they carry no information, so zero them.
-  const protectedText = protectNumbers(
-    text.replaceAll('"query_location":18446744073709551615', '"query_location":0'),
-  );
+  const protectedText = protectSerialization(text);
   rememberSerialization(sql, protectedText);
   return protectedText;
+}
+
+function protectSerialization(text: string): string {
+  // Nodes without a position carry uint64 max, which a JS number cannot hold exactly (and the
+  // deserializer then rejects); they carry no information, so zero them.
+  return protectNumbers(text.replaceAll('"query_location":18446744073709551615', '"query_location":0'));
 }
 
 /**

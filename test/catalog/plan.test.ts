@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, test } from 'node:test';
 import { applyDefinitions } from '../../src/catalog/apply.ts';
 import type { CatalogStore } from '../../src/catalog/catalog-store.ts';
 import { openCatalogStore } from '../../src/catalog/open-catalog-store.ts';
+import { canonicalDefinition, sameDefinition } from '../../src/catalog/canonical-definition.ts';
 import { formatPlan, planChanges, type Plan, type SchemaChange } from '../../src/catalog/plan.ts';
 import { ApplyRefusedError } from '../../src/diagnostics/index.ts';
 import type { Definitions, FieldDef, FieldType, LineageEdge, TableDef } from '../../src/model/index.ts';
@@ -674,5 +675,48 @@ describe('planChanges and applyDefinitions', () => {
       await applyDefinitions(store, next, await plan(next), { lineage: [...summaryLineage, ingestEdge] });
       assert.deepEqual(await store.listLineage(), [...refined, ingestEdge]);
     });
+  });
+});
+
+describe('sameDefinition', () => {
+  const asWritten = (value: unknown) => JSON.stringify(canonicalDefinition(value));
+
+  test('agrees with comparing the canonical JSON, on values that differ only in what JSON drops', () => {
+    const pairs: [unknown, unknown][] = [
+      [
+        { a: 1, b: [1, 2] },
+        { b: [1, 2], a: 1 },
+      ],
+      [
+        { a: 1, at: at('x.yaml', 3) },
+        { a: 1, at: at('y.yaml', 9) },
+      ],
+      [{ a: 1, at: 'not a location' }, { a: 1 }],
+      [{ a: undefined, b: () => 1 }, {}],
+      [
+        [undefined, () => 1],
+        [null, null],
+      ],
+      [
+        [1, , 3],
+        [1, null, 3],
+      ], // a hole
+      [{ n: Number.NaN }, { n: null }],
+      [{ n: -0 }, { n: 0 }],
+      [{ d: new Date(0) }, { d: {} }],
+      [{ a: [1, 2] }, { a: { 0: 1, 1: 2 } }],
+      [{ a: '1' }, { a: 1 }],
+      [{ a: [1, 2] }, { a: [1, 2, undefined] }],
+      [{ a: { b: 1 } }, { a: { b: 1, c: null } }],
+      [null, undefined],
+      ['x', { x: 1 }],
+    ];
+    for (const [a, b] of pairs) {
+      assert.equal(sameDefinition(a, b), asWritten(a) === asWritten(b), `${asWritten(a)} vs ${asWritten(b)}`);
+    }
+    assert.deepEqual(
+      pairs.map(([a, b]) => sameDefinition(a, b)),
+      [true, true, false, true, true, true, true, true, true, false, false, false, false, false, false],
+    );
   });
 });

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { findDeclassifications } from '../../src/governance/index.ts';
-import { definitions, field, projectionTask, tableDef } from '../catalog/definition-builders.ts';
+import { findDeclassifications, inheritRowFilters, ProjectionLineage } from '../../src/governance/index.ts';
+import { definitions, field, projectionTask, roleDef, tableDef } from '../catalog/definition-builders.ts';
 
 const patients = tableDef('clinical.patients', {
   fields: [
@@ -92,5 +92,39 @@ describe('findDeclassifications', () => {
       }),
     );
     assert.deepEqual(found, []);
+  });
+
+  test('one projection lineage computed for both reviews gives what each computes alone', async () => {
+    const byState = tableDef('analytics.by_state', {
+      fields: [field('person_key', 1, 'VARCHAR'), field('visits', 2, 'BIGINT')],
+    });
+    const repo = definitions({
+      tables: [patients, byState],
+      tasks: [
+        projectionTask(
+          'build_by_state',
+          'analytics.by_state',
+          'select ssn as person_key, count(*) as visits from clinical.patients group by ssn',
+        ),
+      ],
+      roles: [roleDef('east', { rowFilters: { 'clinical.patients': "state = 'NY'" } })],
+    });
+    const lineage = await ProjectionLineage.of(repo);
+    const declassifications = await findDeclassifications(repo, lineage);
+    assert.deepEqual(declassifications, [
+      {
+        table: 'analytics.by_state',
+        column: 'person_key',
+        from: 'clinical.patients.ssn',
+        sensitivity: 'PHI',
+      },
+    ]);
+    assert.deepEqual(declassifications, await findDeclassifications(repo));
+    const shared = await inheritRowFilters(repo, lineage);
+    assert.deepEqual(
+      shared.findings.map(({ table, upstream, columns }) => ({ table, upstream, columns })),
+      [{ table: 'analytics.by_state', upstream: 'clinical.patients', columns: ['state'] }],
+    );
+    assert.deepEqual(shared.findings, (await inheritRowFilters(repo)).findings);
   });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { QueryError } from '../../src/diagnostics/errors.ts';
-import { columnLineage, type OutputColumnLineage } from '../../src/sql/index.ts';
+import { columnLineage, parseSingleStatement, type OutputColumnLineage } from '../../src/sql/index.ts';
 
 const TABLES: Record<string, string[]> = {
   'clinical.patients': ['patient_id', 'ssn', 'first_name', 'state', 'birth_date'],
@@ -248,6 +248,19 @@ describe('columnLineage', () => {
     ]);
     const unknown = await columnLineage(sql, () => undefined);
     assert.deepEqual(unknown.map(describeColumn), ['* <- shop.orders.*']);
+  });
+
+  test('a statement the caller already parsed gives the lineage parsing would', async () => {
+    const query =
+      'SELECT v.state AS member_state, upper(p.first_name) AS name FROM clinical.visits v JOIN clinical.patients p USING (patient_id)';
+    const expected = [
+      'member_state <- clinical.visits.state [direct]',
+      'name <- clinical.patients.first_name',
+    ];
+    assert.deepEqual(await lineage(`${query} -- parsed here`), expected);
+    const sql = `${query} -- parsed by the caller`;
+    const { node } = await parseSingleStatement(sql);
+    assert.deepEqual((await columnLineage(sql, columnsOf, node)).map(describeColumn), expected);
   });
 
   test('more than one statement is refused', async () => {
