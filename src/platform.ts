@@ -287,7 +287,7 @@ export class Platform {
   async plan(): Promise<Plan> {
     const applied = await this.#store.readDefinitions();
     return planChanges(this.storableDefinitions, applied, {
-      downstreamTables: (table) => this.#graph.downstreamTables(table),
+      downstreamTables: (table) => [...this.#graph.derivedTables(table)],
       declassifications: await findDeclassifications(this.definitions, await this.#projectionLineageOnce()),
       rowFiltersToReview: (await this.rowFilterLineage()).findings.map(
         ({ table, upstream, filter, columns }) => ({ table, upstream, filter, columns }),

@@ -91,7 +91,7 @@ export interface Plan {
 }
 
 export interface PlanOptions {
-  /** Every table downstream of `table` (transitively), from the lineage graph. */
+  /** Every table downstream of `table` (transitively), from the lineage graph, in any order. */
   downstreamTables(table: string): string[];
   /** The declassifications found through column lineage (which needs the SQL parser); default none. */
   declassifications?: Declassification[];

@@ -120,11 +120,21 @@ export class TaskGraph {
 
   /** Tables derived, directly or not, from `table`, in dependency order, without `table`. */
   downstreamTables(table: string): string[] {
+    const reached = this.derivedTables(table);
+    return this.tableOrder.filter((name) => reached.has(name));
+  }
+
+  /**
+   * Tables derived, directly or not, from `table`, without `table`, in no particular order: what
+   * `downstreamTables` lists, without ordering every table of the graph first (a plan sorts the
+   * names itself).
+   */
+  derivedTables(table: string): Set<string> {
     const reached = reach([table], (name) =>
       this.consumersOf(name).flatMap((task) => (this.targets.has(task) ? [this.targets.get(task)!] : [])),
     );
     reached.delete(table);
-    return this.tableOrder.filter((name) => reached.has(name));
+    return reached;
   }
 
   /** Tables `table` is derived from, directly or not, in dependency order, without `table`. */

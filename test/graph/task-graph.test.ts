@@ -55,6 +55,8 @@ describe('TaskGraph', () => {
     assert.deepEqual(g.downstreamTasks('build_d'), []);
     assert.deepEqual(g.upstreamTasks('build_d'), ['ingest_a', 'build_b', 'build_c']);
     assert.deepEqual(g.downstreamTables('raw.a'), ['mart.b', 'mart.c', 'mart.d']);
+    assert.deepEqual([...g.derivedTables('raw.a')].sort(), ['mart.b', 'mart.c', 'mart.d']);
+    assert.deepEqual([...g.derivedTables('mart.d')], []);
     assert.deepEqual(g.upstreamTablesOf('mart.d'), ['raw.a', 'mart.b', 'mart.c']);
     assert.deepEqual(g.upstreamTablesOf('raw.a'), []);
   });
