@@ -185,15 +185,17 @@ function hashInputSql(columnSql: string, type: FieldType): string {
 
 function dateYearSql(columnSql: string, type: FieldType, asOfDateSql: string): string {
   const cutoffYear = `(year(${asOfDateSql}) - ${OLDEST_SHOWN_AGE + 1})`;
+  // The year raised to the cutoff when below it: NULL stays NULL (NULL + anything), and one
+  // arithmetic expression costs DuckDB about half the planning time of a CASE comparing the year
+  // (measured on a selective governed query, where planning is most of the masks' cost).
+  const shownYear = (year: string) => `${year} + greatest(0, ${cutoffYear} - ${year})`;
   if (type.kind === 'scalar' && type.sql === 'DATE') {
-    const year = `year(${columnSql})`;
-    return `CASE WHEN ${year} <= ${cutoffYear} THEN make_date(${cutoffYear}, 1, 1) ELSE make_date(${year}, 1, 1) END`;
+    return `make_date(${shownYear(`year(${columnSql})`)}, 1, 1)`;
   }
   if (type.kind === 'scalar' && type.sql === 'TIMESTAMPTZ') {
     // Work in UTC explicitly: the session time zone must not move a value across a year boundary.
     const year = `year(timezone('UTC', ${columnSql}))`;
-    const january = (yearSql: string) => `timezone('UTC', make_timestamp(${yearSql}, 1, 1, 0, 0, 0))`;
-    return `CASE WHEN ${year} <= ${cutoffYear} THEN ${january(cutoffYear)} ELSE ${january(year)} END`;
+    return `timezone('UTC', make_timestamp(${shownYear(year)}, 1, 1, 0, 0, 0))`;
   }
   throw unsupported('DATE_YEAR', type);
 }

@@ -84,6 +84,11 @@ export interface GuardContext {
    * definitions). Default: none, so a table is filtered only by its own roles' filters.
    */
   rowFilterLineage?: RowFilterLineage;
+  /**
+   * Rewrites kept across queries (`GuardCache`), for a caller whose roles and row filter lineage
+   * stay the same objects. Default: none, so every query is rewritten from its text.
+   */
+  cache?: GuardCache;
 }
 
 /** A query made safe to run, and what it touches (for the audit log). */
@@ -394,9 +399,103 @@ export class QueryGuard {
   }
 }
 
-/** Check and rewrite one query; see `QueryGuard`. */
-export function guardQuery(sql: string, context: GuardContext): Promise<GuardedQuery> {
-  return new QueryGuard(context).guard(sql);
+/**
+ * Check and rewrite one query; see `QueryGuard`. With `context.cache`, a query already rewritten for
+ * the same principal, roles, lineage and masks is not rewritten again when every relation its
+ * rewrite read resolves now as it did then (same version files, fields, stored masks and hash
+ * columns): the rewrite is a function of those, so it would come out the same.
+ */
+export async function guardQuery(sql: string, context: GuardContext): Promise<GuardedQuery> {
+  const cache = context.cache;
+  if (!cache) return new QueryGuard(context).guard(sql);
+  const key = JSON.stringify([sql, context.principal, context.masks]);
+  const cached = cache.lookup(key, context);
+  if (cached && (await resolvesAsRecorded(cached.resolutions, context)))
+    return structuredClone(cached.guarded);
+  const resolutions: RecordedResolution[] = [];
+  const guarded = await new QueryGuard({
+    ...context,
+    resolveRelation: async (request) => {
+      const resolved = await context.resolveRelation(request);
+      resolutions.push({ request, resolved: JSON.stringify(resolved ?? null) });
+      return resolved;
+    },
+  }).guard(sql);
+  cache.remember(key, {
+    roles: context.roles,
+    rowFilterLineage: context.rowFilterLineage,
+    resolutions,
+    guarded: structuredClone(guarded),
+  });
+  return guarded;
+}
+
+/** One relation a rewrite read, and what it resolved to then (as JSON). */
+interface RecordedResolution {
+  request: RelationRequest;
+  resolved: string;
+}
+
+interface CachedRewrite {
+  /** The roles and lineage it was made with, compared by identity. */
+  roles: RoleDef[];
+  rowFilterLineage: RowFilterLineage | undefined;
+  resolutions: RecordedResolution[];
+  guarded: GuardedQuery;
+}
+
+/**
+ * Resolve the relations a cached rewrite read, in the same order (the caller leases what it
+ * resolves, as for a fresh rewrite), stopping at the first one that differs.
+ */
+async function resolvesAsRecorded(
+  resolutions: RecordedResolution[],
+  context: GuardContext,
+): Promise<boolean> {
+  for (const { request, resolved } of resolutions) {
+    const now = await context.resolveRelation(request);
+    if (JSON.stringify(now ?? null) !== resolved) return false;
+  }
+  return true;
+}
+
+/** Queries longer than this are not kept: a cache of rewrites should not hold megabytes of SQL. */
+const GUARD_CACHE_MAX_SQL_LENGTH = 20_000;
+
+/**
+ * Rewrites of allowed queries by (SQL text, principal, masks), at most `limit` of them, least
+ * recently used dropped first. A refused query is never kept: it is checked again each time. Safe
+ * to share across principals (each is part of the key) but not across role definitions: an entry
+ * made with other roles or another row filter lineage is ignored.
+ */
+export class GuardCache {
+  private readonly entries = new Map<string, CachedRewrite>();
+
+  constructor(private readonly limit = 500) {}
+
+  /** How many rewrites are kept. */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** The entry for `key` if it was made with this context's roles and lineage. */
+  lookup(key: string, context: GuardContext): CachedRewrite | undefined {
+    const entry = this.entries.get(key);
+    if (!entry) return undefined;
+    if (entry.roles !== context.roles || entry.rowFilterLineage !== context.rowFilterLineage) {
+      return undefined;
+    }
+    this.entries.delete(key);
+    this.entries.set(key, entry);
+    return entry;
+  }
+
+  remember(key: string, entry: CachedRewrite): void {
+    if (key.length > GUARD_CACHE_MAX_SQL_LENGTH) return;
+    this.entries.delete(key);
+    while (this.entries.size >= this.limit) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(key, entry);
+  }
 }
 
 /**

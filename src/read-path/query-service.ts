@@ -11,6 +11,7 @@ import type { Engine, EngineSession, QueryResult } from '../engines/engine.ts';
 import {
   HASH_KEY_VARIABLE,
   HASH_KEY_VARIABLE_SQL,
+  GuardCache,
   guardQuery,
   hashKeyFingerprint,
   newAuditId,
@@ -82,6 +83,8 @@ class QueryStageError extends Error {
 
 export class QueryService {
   private readonly hashColumnCache = new Map<string, Promise<PrecomputedHashes>>();
+  /** Rewrites of repeated queries; the definitions (roles, lineage) never change for this service. */
+  private readonly guardCache = new GuardCache();
   private readonly hashKey: string;
   private readonly hashKeyFingerprint: string;
 
@@ -199,6 +202,7 @@ export class QueryService {
             resolveRelation: (request) => this.resolveRelation(request, session, versions),
             masks: { hashKeySql: HASH_KEY_VARIABLE_SQL },
             rowFilterLineage,
+            cache: this.guardCache,
           });
           return { guarded, versions };
         });
