@@ -19,7 +19,7 @@ export const DEFINITION_CACHE_FILES = {
 
 const FORMAT = 'tessera-definitions-cache';
 /** Raise when what is cached changes shape; the code fingerprint covers changes of meaning. */
-const VERSION = 1;
+const VERSION = 2;
 
 interface CacheHeader {
   format: string;

@@ -1,8 +1,10 @@
 import { Cron } from 'croner';
 import { z } from 'zod';
+import { EVENT_KINDS } from '../model/index.ts';
 import type {
   BadRowsDef,
   ChannelDef,
+  EventKind,
   OwnerDef,
   PrincipalDef,
   RoleDef,
@@ -36,13 +38,7 @@ export const SOURCE_TYPES: readonly SourceType[] = [
   'salesforce',
 ];
 export const FILE_SOURCE_TYPES: readonly SourceType[] = ['csv', 'json', 'ndjson', 'parquet'];
-export const EVENT_NAMES = [
-  'task_failed',
-  'validation_failed',
-  'sla_missed',
-  'upstream_failed',
-  'recovered',
-] as const;
+export const EVENT_NAMES = EVENT_KINDS as readonly [EventKind, ...EventKind[]];
 export const SENSITIVITIES: readonly Sensitivity[] = ['PII', 'PHI', 'CONFIDENTIAL'];
 export const CRON_MACROS: Readonly<Record<string, string>> = {
   '@hourly': '0 * * * *',

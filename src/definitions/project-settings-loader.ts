@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, isAbsolute, resolve } from 'node:path';
 import { FileAccessError, UsageError, type Diagnostic } from '../diagnostics/index.ts';
-import type { ProjectDef, SourceLocation } from '../model/index.ts';
+import { DEFAULT_PAGERDUTY_EVENTS_URL, type ProjectDef, type SourceLocation } from '../model/index.ts';
 import { parseDuration } from './duration-parser.ts';
 import { interpolateEnv, type SecretValue } from './env-interpolator.ts';
 import { readYamlFile } from './yaml-file-reader.ts';
@@ -182,6 +182,7 @@ export function loadProjectSettings(
       ...(hashKey ? { hashKey } : {}),
       ...(queryTimeoutMs !== undefined && queryTimeoutMs > 0 ? { queryTimeoutMs } : {}),
     },
+    notifications: { pagerdutyEventsUrl: DEFAULT_PAGERDUTY_EVENTS_URL },
     root,
   };
   return { project, diagnostics, secrets, hashKeyVariableMissing };

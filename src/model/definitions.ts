@@ -1,3 +1,5 @@
+import type { EventKind } from './notifications.ts';
+
 /**
  * What a user declared in the catalog repo, after loading. Plain serializable data:
  * no classes, no functions, so definitions can be stored as JSON in the catalog.
@@ -153,11 +155,17 @@ export interface TaskDef {
   at: SourceLocation;
 }
 
+/**
+ * How an owner is reached. Secrets (`webhook`, `routingKey`, `secret`) come only from `${ENV}` and
+ * are never stored in the catalog. `on` keeps only those event kinds (absent: all of them).
+ * `console` prints the message on the standard output of the process that delivers it (the demo's).
+ */
 export type ChannelDef =
-  | { type: 'slack'; webhook: string; on?: string[] }
-  | { type: 'email'; to: string[]; on?: string[] }
-  | { type: 'pagerduty'; routingKey: string; on?: string[] }
-  | { type: 'webhook'; url: string; on?: string[] };
+  | { type: 'slack'; webhook: string; on?: EventKind[] }
+  | { type: 'email'; to: string[]; on?: EventKind[] }
+  | { type: 'pagerduty'; routingKey: string; on?: EventKind[] }
+  | { type: 'webhook'; url: string; secret?: string; on?: EventKind[] }
+  | { type: 'console'; on?: EventKind[] };
 
 export interface OwnerDef {
   name: string;
@@ -205,9 +213,24 @@ export interface ProjectDef {
     /** `governance.query_timeout`: how long a query may run; absent means `DEFAULT_QUERY_TIMEOUT_MS`. */
     queryTimeoutMs?: number;
   };
+  /** `notifications:` in tessera.yaml: how messages are delivered (channels belong to owners). */
+  notifications: NotificationSettings;
   /** Absolute path of the catalog repo. */
   root: string;
 }
+
+export interface NotificationSettings {
+  /** `smtp: { url, from }`: `smtp://user:pass@host:port` or `smtps://`; email channels need it. */
+  smtp?: { url: string; from: string };
+  /** PagerDuty Events API v2 endpoint; default `https://events.pagerduty.com/v2/enqueue`. */
+  pagerdutyEventsUrl: string;
+  /** Base of the links in messages (`ui_url`); a table's page is `${uiUrl}/tables/${table}`. */
+  uiUrl?: string;
+  /** `reminders.every`: an open incident is re-sent this often; absent: never. */
+  reminderEveryMs?: number;
+}
+
+export const DEFAULT_PAGERDUTY_EVENTS_URL = 'https://events.pagerduty.com/v2/enqueue';
 
 /** Everything the loader produced from one catalog repo. */
 export interface Definitions {

@@ -1,3 +1,5 @@
 export type * from './definitions.ts';
 export type * from './runtime.ts';
-export { DEFAULT_QUERY_TIMEOUT_MS, MASK_KINDS } from './definitions.ts';
+export type * from './notifications.ts';
+export { DEFAULT_PAGERDUTY_EVENTS_URL, DEFAULT_QUERY_TIMEOUT_MS, MASK_KINDS } from './definitions.ts';
+export { EVENT_KINDS } from './notifications.ts';

@@ -1,4 +1,5 @@
 import type { DefinitionChanges } from '../../src/catalog/catalog-store.ts';
+import { DEFAULT_PAGERDUTY_EVENTS_URL } from '../../src/model/index.ts';
 /** Small builders for Defs, so catalog tests state only what their case is about. */
 import type {
   Definitions,
@@ -142,6 +143,7 @@ export function definitions(parts: Partial<Omit<Definitions, 'project'>> = {}): 
       engine: 'duckdb',
       orchestrator: 'local',
       governance: {},
+      notifications: { pagerdutyEventsUrl: DEFAULT_PAGERDUTY_EVENTS_URL },
       root: '/tmp/test-repo',
     },
     owners: [],

@@ -111,6 +111,7 @@ describe('loading the SPEC example repo', () => {
       engine: 'duckdb',
       orchestrator: 'local',
       governance: { profile: 'hipaa-safe-harbor', hashKey: 'hash-key-value' },
+      notifications: { pagerdutyEventsUrl: 'https://events.pagerduty.com/v2/enqueue' },
       root,
     });
 
@@ -313,6 +314,7 @@ describe('loading the SPEC example repo', () => {
       engine: 'duckdb',
       orchestrator: 'local',
       governance: {},
+      notifications: { pagerdutyEventsUrl: 'https://events.pagerduty.com/v2/enqueue' },
       root,
     });
 
