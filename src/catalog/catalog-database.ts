@@ -24,6 +24,10 @@ export interface CatalogDatabase {
   deferred_deletions: DeferredDeletionsRow;
   catalog_keys: CatalogKeysRow;
   task_leases: TaskLeasesRow;
+  events: EventsRow;
+  incidents: IncidentsRow;
+  deliveries: DeliveriesRow;
+  subscriptions: SubscriptionsRow;
 }
 
 export interface TablesRow {
@@ -177,4 +181,69 @@ export interface LineageEdgesRow {
   to_table: string;
   to_column: string | null;
   task: string;
+}
+
+/** A monitoring event (migration 0008_monitoring); see `MonitoringEvent`. */
+export interface EventsRow {
+  id: string;
+  kind: string;
+  severity: string;
+  table_name: string | null;
+  task: string | null;
+  run_id: string | null;
+  attempt: number | null;
+  cause: string;
+  incident_key: string;
+  at: string;
+  /** NULL until the notifier has settled it into an incident and deliveries. */
+  processed_at: string | null;
+  incident_id: string | null;
+}
+
+/** Events with one cause, open until it recovers; see `Incident`. */
+export interface IncidentsRow {
+  id: string;
+  key: string;
+  kind: string;
+  severity: string;
+  table_name: string | null;
+  task: string | null;
+  cause: string;
+  status: string;
+  opened_at: string;
+  notified_at: string;
+  resolved_at: string | null;
+  event_count: number;
+}
+
+/** One message to one owner through one channel; see `Delivery`. */
+export interface DeliveriesRow {
+  id: string;
+  incident_id: string;
+  event_id: string;
+  phase: string;
+  kind: string;
+  owner: string;
+  table_name: string | null;
+  cause: string;
+  channel_index: number;
+  channel_type: string;
+  status: string;
+  attempts: number;
+  created_at: string;
+  next_attempt_at: string | null;
+  delivered_at: string | null;
+  last_error: string | null;
+  /** Which process is sending it now, and until when that claim holds (a dead sender's claim lapses). */
+  claimed_by: string | null;
+  claimed_until: string | null;
+}
+
+/** `tessera subscribe TABLE --owner O [--events …]`; see `Subscription`. */
+export interface SubscriptionsRow {
+  table_name: string;
+  owner: string;
+  /** A JSON array of event kinds; NULL = every kind. */
+  events_json: string | null;
+  created_at: string;
 }

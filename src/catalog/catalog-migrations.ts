@@ -261,6 +261,115 @@ export const catalogMigrations: Record<string, Migration> = {
         .execute();
     },
   },
+
+  // Monitoring (SPEC §4): events written with the run outcome they report, the incidents they open,
+  // one delivery per recipient and channel, and subscriptions made with `tessera subscribe`.
+  '0008_monitoring': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('events')
+        .ifNotExists()
+        .addColumn('id', 'text', (column) => column.primaryKey())
+        .addColumn('kind', 'text', (column) => column.notNull())
+        .addColumn('severity', 'text', (column) => column.notNull())
+        .addColumn('table_name', 'text')
+        .addColumn('task', 'text')
+        .addColumn('run_id', 'text')
+        .addColumn('attempt', 'integer')
+        .addColumn('cause', 'text', (column) => column.notNull())
+        .addColumn('incident_key', 'text', (column) => column.notNull())
+        .addColumn('at', 'text', (column) => column.notNull())
+        .addColumn('processed_at', 'text')
+        .addColumn('incident_id', 'text')
+        .execute();
+      await db.schema
+        .createIndex('events_pending')
+        .ifNotExists()
+        .on('events')
+        .columns(['processed_at', 'at'])
+        .execute();
+      await db.schema
+        .createIndex('events_incident')
+        .ifNotExists()
+        .on('events')
+        .columns(['incident_id'])
+        .execute();
+
+      await db.schema
+        .createTable('incidents')
+        .ifNotExists()
+        .addColumn('id', 'text', (column) => column.primaryKey())
+        .addColumn('key', 'text', (column) => column.notNull())
+        .addColumn('kind', 'text', (column) => column.notNull())
+        .addColumn('severity', 'text', (column) => column.notNull())
+        .addColumn('table_name', 'text')
+        .addColumn('task', 'text')
+        .addColumn('cause', 'text', (column) => column.notNull())
+        .addColumn('status', 'text', (column) => column.notNull())
+        .addColumn('opened_at', 'text', (column) => column.notNull())
+        .addColumn('notified_at', 'text', (column) => column.notNull())
+        .addColumn('resolved_at', 'text')
+        .addColumn('event_count', 'integer', (column) => column.notNull())
+        .execute();
+      await db.schema
+        .createIndex('incidents_key')
+        .ifNotExists()
+        .on('incidents')
+        .columns(['key', 'status'])
+        .execute();
+      await db.schema
+        .createIndex('incidents_opened')
+        .ifNotExists()
+        .on('incidents')
+        .columns(['opened_at'])
+        .execute();
+
+      await db.schema
+        .createTable('deliveries')
+        .ifNotExists()
+        .addColumn('id', 'text', (column) => column.primaryKey())
+        .addColumn('incident_id', 'text', (column) => column.notNull())
+        .addColumn('event_id', 'text', (column) => column.notNull())
+        .addColumn('phase', 'text', (column) => column.notNull())
+        .addColumn('kind', 'text', (column) => column.notNull())
+        .addColumn('owner', 'text', (column) => column.notNull())
+        .addColumn('table_name', 'text')
+        .addColumn('cause', 'text', (column) => column.notNull())
+        .addColumn('channel_index', 'integer', (column) => column.notNull())
+        .addColumn('channel_type', 'text', (column) => column.notNull())
+        .addColumn('status', 'text', (column) => column.notNull())
+        .addColumn('attempts', 'integer', (column) => column.notNull())
+        .addColumn('created_at', 'text', (column) => column.notNull())
+        .addColumn('next_attempt_at', 'text')
+        .addColumn('delivered_at', 'text')
+        .addColumn('last_error', 'text')
+        .addColumn('claimed_by', 'text')
+        .addColumn('claimed_until', 'text')
+        .execute();
+      await db.schema
+        .createIndex('deliveries_due')
+        .ifNotExists()
+        .on('deliveries')
+        .columns(['status', 'next_attempt_at'])
+        .execute();
+      await db.schema
+        .createIndex('deliveries_incident')
+        .ifNotExists()
+        .on('deliveries')
+        .columns(['incident_id'])
+        .execute();
+
+      await db.schema
+        .createTable('subscriptions')
+        .ifNotExists()
+        .addColumn('table_name', 'text', (column) => column.notNull())
+        .addColumn('owner', 'text', (column) => column.notNull())
+        .addColumn('events_json', 'text')
+        .addColumn('created_at', 'text', (column) => column.notNull())
+        .addPrimaryKeyConstraint('subscriptions_pk', ['table_name', 'owner'])
+        .execute();
+    },
+  },
 };
 
 /** Serves `catalogMigrations` to Kysely's `Migrator` from code (no migration folder to ship). */

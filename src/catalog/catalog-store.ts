@@ -1,5 +1,12 @@
 import type {
   AccessTokenRecord,
+  Delivery,
+  DeliveryStatus,
+  EventKind,
+  Incident,
+  IncidentStatus,
+  MonitoringEvent,
+  Subscription,
   FieldDef,
   LineageEdge,
   OwnerDef,
@@ -207,9 +214,11 @@ export interface CatalogRuns {
   createRun(run: Run): Promise<void>;
   /**
    * Change some fields of a run. A key present with the value `undefined` clears that field (e.g. `error`
-   * on a retry). Throws `NotFoundError` for an unknown run.
+   * on a retry). Throws `NotFoundError` for an unknown run. `events` (what the outcome means to
+   * monitoring: a failure, a recovery) are recorded in the same transaction, so none is lost when the
+   * process dies right after.
    */
-  updateRun(id: string, patch: Partial<Omit<Run, 'id' | 'task'>>): Promise<void>;
+  updateRun(id: string, patch: Partial<Omit<Run, 'id' | 'task'>>, events?: MonitoringEvent[]): Promise<void>;
   /** One run, or `undefined`. */
   getRun(id: string): Promise<Run | undefined>;
   /** Newest first (by `queuedAt`). */
@@ -359,6 +368,96 @@ export interface CatalogLineage {
   replaceTaskLineage(task: string, edges: LineageEdge[]): Promise<void>;
 }
 
+/** What settling one event does to incidents, in the transaction that marks it processed. */
+export type IncidentChange =
+  | { action: 'open'; incident: Incident }
+  | { action: 'join'; incidentId: string }
+  | { action: 'resolve'; incidentIds: string[]; resolvedAt: string }
+  | { action: 'none' };
+
+export interface EventSettlement {
+  eventId: string;
+  processedAt: string;
+  change: IncidentChange;
+  /** Messages to send: for `open`, one per recipient and channel; for `resolve`, the resolutions. */
+  deliveries: Delivery[];
+}
+
+/** What settling did, once the transaction committed. */
+export type SettlementOutcome =
+  /** Another process settled the event first: nothing was written. */
+  | 'already-settled'
+  /** As asked. */
+  | 'settled'
+  /** `open` found an incident with the same key opened meanwhile: the event joined it, no deliveries. */
+  | 'joined-open-incident';
+
+export interface DeliveryFilter {
+  incidentId?: string;
+  status?: DeliveryStatus;
+  limit?: number;
+}
+
+export interface IncidentFilter {
+  status?: IncidentStatus;
+  task?: string;
+  table?: string;
+  limit?: number;
+}
+
+/** How one delivery attempt ended. */
+export type DeliveryAttempt =
+  | { ok: true; at: string }
+  /** `retryAt` absent: give up (the delivery is `failed`). */
+  | { ok: false; at: string; error: string; retryAt?: string };
+
+/** Events, incidents, deliveries and subscriptions (SPEC §4). */
+export interface CatalogMonitoring {
+  /** Record events that report no run outcome (freshness, sync); run events go with `updateRun`. */
+  recordEvents(events: MonitoringEvent[]): Promise<void>;
+  /** Events no notifier has settled yet, oldest first. */
+  listPendingEvents(limit?: number): Promise<MonitoringEvent[]>;
+  getEvent(id: string): Promise<MonitoringEvent | undefined>;
+  /** Events newest first; of one incident when `incidentId` is given. */
+  listEvents(filter?: { incidentId?: string; limit?: number }): Promise<MonitoringEvent[]>;
+  /**
+   * In one transaction: mark the event processed, apply its incident change and add its deliveries.
+   * Safe when two processes settle the same event (one wins) or open the same key (one incident).
+   */
+  settleEvent(settlement: EventSettlement): Promise<SettlementOutcome>;
+  findOpenIncident(key: string): Promise<Incident | undefined>;
+  getIncident(id: string): Promise<Incident | undefined>;
+  /** Incidents, newest first. */
+  listIncidents(filter?: IncidentFilter): Promise<Incident[]>;
+  /**
+   * Queue a reminder of an open incident: add its deliveries and move `notifiedAt` to `at`, only if
+   * `notifiedAt` is still `previousNotifiedAt` (so two processes never both remind). False otherwise.
+   */
+  remindIncident(
+    id: string,
+    previousNotifiedAt: string,
+    at: string,
+    deliveries: Delivery[],
+  ): Promise<boolean>;
+  /** Deliveries newest first. */
+  listDeliveries(filter?: DeliveryFilter): Promise<Delivery[]>;
+  /**
+   * Claim up to `limit` pending deliveries due at `now` (next attempt reached, no live claim) for
+   * `claimant` until `claimUntil`, oldest first. A claim that lapses (its sender died) is taken over.
+   */
+  claimDueDeliveries(now: string, claimant: string, claimUntil: string, limit: number): Promise<Delivery[]>;
+  /** Record an attempt of a claimed delivery and release the claim. */
+  recordDeliveryAttempt(id: string, attempt: DeliveryAttempt): Promise<void>;
+  /** Add or replace a subscription (`events` absent: every kind). */
+  subscribe(subscription: Subscription): Promise<void>;
+  /** False when there was no such subscription. */
+  unsubscribe(table: string, owner: string): Promise<boolean>;
+  listSubscriptions(table?: string): Promise<Subscription[]>;
+}
+
+/** Event kinds a subscription or channel keeps; absent = all. */
+export type EventKindFilter = EventKind[] | undefined;
+
 /**
  * The catalog: definitions as applied, versions, runs, lineage. One interface, two databases
  * (SQLite and PostgreSQL), one conformance suite (`test/catalog/catalog-store-suite.ts`).
@@ -380,7 +479,8 @@ export interface CatalogStore
     CatalogReadLeases,
     CatalogDeferredDeletions,
     CatalogKeys,
-    CatalogLineage {
+    CatalogLineage,
+    CatalogMonitoring {
   /** Create or upgrade the schema. Idempotent, and safe when several processes start at once. */
   migrate(): Promise<void>;
   /** Release the connection(s). The store is unusable afterwards. */

@@ -2,6 +2,10 @@ import { Migrator, type Kysely, type Transaction } from 'kysely';
 import { TesseraError } from '../diagnostics/index.ts';
 import type {
   AccessTokenRecord,
+  Delivery,
+  Incident,
+  MonitoringEvent,
+  Subscription,
   LineageEdge,
   QueryAuditEntry,
   QueryAuditFilter,
@@ -20,6 +24,12 @@ import type {
   CatalogDeferredDeletions,
   CatalogKeys,
   CatalogLineage,
+  CatalogMonitoring,
+  DeliveryAttempt,
+  DeliveryFilter,
+  EventSettlement,
+  IncidentFilter,
+  SettlementOutcome,
   CatalogQueryAudit,
   CatalogReadLeases,
   CatalogRunQueue,
@@ -56,6 +66,7 @@ import { KyselyReadLeaseStore } from './stores/read-lease-store.ts';
 import { KyselyDeferredDeletionStore } from './stores/deferred-deletion-store.ts';
 import { KyselyCatalogKeyStore } from './stores/catalog-key-store.ts';
 import { KyselyLineageStore } from './stores/lineage-store.ts';
+import { KyselyMonitoringStore } from './stores/monitoring-store.ts';
 
 /**
  * The `CatalogStore` over Kysely: one store per concern (in `stores/`), all sharing one connection,
@@ -82,6 +93,7 @@ export abstract class KyselyCatalogStore implements CatalogStore {
   private readonly deferredDeletions: CatalogDeferredDeletions;
   private readonly keys: CatalogKeys;
   private readonly lineage: CatalogLineage;
+  private readonly monitoring: CatalogMonitoring;
 
   protected constructor(protected readonly db: Kysely<CatalogDatabase>) {
     // Capabilities are read when used: an adapter's own field initializers run after this constructor.
@@ -106,6 +118,7 @@ export abstract class KyselyCatalogStore implements CatalogStore {
     this.deferredDeletions = new KyselyDeferredDeletionStore(connection);
     this.keys = new KyselyCatalogKeyStore(connection);
     this.lineage = new KyselyLineageStore(connection);
+    this.monitoring = new KyselyMonitoringStore(connection);
   }
 
   /**
@@ -198,8 +211,8 @@ export abstract class KyselyCatalogStore implements CatalogStore {
     return this.runs.createRun(run);
   }
 
-  updateRun(id: string, patch: Partial<Omit<Run, 'id' | 'task'>>): Promise<void> {
-    return this.runs.updateRun(id, patch);
+  updateRun(id: string, patch: Partial<Omit<Run, 'id' | 'task'>>, events?: MonitoringEvent[]): Promise<void> {
+    return this.runs.updateRun(id, patch, events);
   }
 
   getRun(id: string): Promise<Run | undefined> {
@@ -369,5 +382,72 @@ export abstract class KyselyCatalogStore implements CatalogStore {
 
   replaceTaskLineage(task: string, edges: LineageEdge[]): Promise<void> {
     return this.lineage.replaceTaskLineage(task, edges);
+  }
+
+  // monitoring
+
+  recordEvents(events: MonitoringEvent[]): Promise<void> {
+    return this.monitoring.recordEvents(events);
+  }
+
+  listPendingEvents(limit?: number): Promise<MonitoringEvent[]> {
+    return this.monitoring.listPendingEvents(limit);
+  }
+
+  getEvent(id: string): Promise<MonitoringEvent | undefined> {
+    return this.monitoring.getEvent(id);
+  }
+
+  listEvents(filter?: { incidentId?: string; limit?: number }): Promise<MonitoringEvent[]> {
+    return this.monitoring.listEvents(filter);
+  }
+
+  settleEvent(settlement: EventSettlement): Promise<SettlementOutcome> {
+    return this.monitoring.settleEvent(settlement);
+  }
+
+  findOpenIncident(key: string): Promise<Incident | undefined> {
+    return this.monitoring.findOpenIncident(key);
+  }
+
+  getIncident(id: string): Promise<Incident | undefined> {
+    return this.monitoring.getIncident(id);
+  }
+
+  listIncidents(filter?: IncidentFilter): Promise<Incident[]> {
+    return this.monitoring.listIncidents(filter);
+  }
+
+  remindIncident(
+    id: string,
+    previousNotifiedAt: string,
+    at: string,
+    deliveries: Delivery[],
+  ): Promise<boolean> {
+    return this.monitoring.remindIncident(id, previousNotifiedAt, at, deliveries);
+  }
+
+  listDeliveries(filter?: DeliveryFilter): Promise<Delivery[]> {
+    return this.monitoring.listDeliveries(filter);
+  }
+
+  claimDueDeliveries(now: string, claimant: string, claimUntil: string, limit: number): Promise<Delivery[]> {
+    return this.monitoring.claimDueDeliveries(now, claimant, claimUntil, limit);
+  }
+
+  recordDeliveryAttempt(id: string, attempt: DeliveryAttempt): Promise<void> {
+    return this.monitoring.recordDeliveryAttempt(id, attempt);
+  }
+
+  subscribe(subscription: Subscription): Promise<void> {
+    return this.monitoring.subscribe(subscription);
+  }
+
+  unsubscribe(table: string, owner: string): Promise<boolean> {
+    return this.monitoring.unsubscribe(table, owner);
+  }
+
+  listSubscriptions(table?: string): Promise<Subscription[]> {
+    return this.monitoring.listSubscriptions(table);
   }
 }

@@ -68,6 +68,10 @@ export interface Delivery {
   /** The event kind this message reports to this recipient (`upstream_failed` for a downstream subscriber). */
   kind: EventKind;
   owner: string;
+  /** The table this recipient is told about (its own; for `upstream_failed`, the downstream one). */
+  table?: string;
+  /** The one line this recipient reads: the incident's cause, or how it reaches their table. */
+  cause: string;
   /** The channel's position in the owner's `channels` and its type (`slack`, `email`, ...). */
   channelIndex: number;
   channelType: string;

@@ -13,7 +13,16 @@ import type {
   TaskLeaseRequest,
 } from '../../src/catalog/catalog-store.ts';
 import { NotFoundError, TesseraError, UsageError } from '../../src/diagnostics/index.ts';
-import type { LineageEdge, QueryAuditEntry, Run, RunLogLine, TableDef } from '../../src/model/index.ts';
+import type {
+  Delivery,
+  Incident,
+  LineageEdge,
+  MonitoringEvent,
+  QueryAuditEntry,
+  Run,
+  RunLogLine,
+  TableDef,
+} from '../../src/model/index.ts';
 import {
   changes,
   field,
@@ -1145,6 +1154,230 @@ export function runCatalogStoreSuite(
         await store.applyDefinitions(changes({ removeTasks: tasks.map((task) => task.name) }));
         assert.deepEqual(await store.listLineage(), []);
         assert.deepEqual((await store.readDefinitions()).tasks, []);
+      });
+    });
+
+    describe('monitoring', () => {
+      const failure = (id: string, at: string, runId = 'r1'): MonitoringEvent => ({
+        id,
+        kind: 'task_failed',
+        severity: 'error',
+        table: 'clinical.patients',
+        task: 'ingest_patients',
+        runId,
+        attempt: 1,
+        cause: 'clinical.patients not published: column DOB missing in data/patients.csv',
+        incidentKey: 'task:ingest_patients:task_failed',
+        at,
+      });
+      const incident = (id: string, at: string): Incident => ({
+        id,
+        key: 'task:ingest_patients:task_failed',
+        kind: 'task_failed',
+        severity: 'error',
+        table: 'clinical.patients',
+        task: 'ingest_patients',
+        cause: 'clinical.patients not published: column DOB missing in data/patients.csv',
+        status: 'open',
+        openedAt: at,
+        notifiedAt: at,
+        eventCount: 1,
+      });
+      const delivery = (id: string, incidentId: string, eventId: string, at: string): Delivery => ({
+        id,
+        incidentId,
+        eventId,
+        phase: 'opened',
+        kind: 'task_failed',
+        owner: 'clinical-data',
+        table: 'clinical.patients',
+        cause: 'clinical.patients not published: column DOB missing in data/patients.csv',
+        channelIndex: 0,
+        channelType: 'email',
+        status: 'pending',
+        attempts: 0,
+        createdAt: at,
+      });
+
+      test('a run outcome and its events commit together; a failing update writes neither', async () => {
+        await store.createRun(run('r1', 'ingest_patients', '2026-01-01T10:00:00.000Z'));
+        await store.updateRun('r1', { status: 'failed', error: 'boom' }, [
+          failure('e1', '2026-01-01T10:00:05Z'),
+        ]);
+        assert.equal((await store.getRun('r1'))?.status, 'failed');
+        assert.deepEqual(await store.listPendingEvents(), [failure('e1', '2026-01-01T10:00:05.000Z')]);
+
+        await assert.rejects(
+          store.updateRun('missing', { status: 'failed' }, [failure('e2', '2026-01-01T10:00:06Z')]),
+          NotFoundError,
+        );
+        assert.equal(await store.getEvent('e2'), undefined);
+      });
+
+      test('settling opens one incident per key, once per event, and joins later events to it', async () => {
+        await store.recordEvents([
+          failure('e1', '2026-01-01T10:00:00Z'),
+          failure('e2', '2026-01-01T10:01:00Z'),
+        ]);
+        const opened = incident('i1', '2026-01-01T10:00:01.000Z');
+        const settled = await store.settleEvent({
+          eventId: 'e1',
+          processedAt: '2026-01-01T10:00:01Z',
+          change: { action: 'open', incident: opened },
+          deliveries: [delivery('d1', 'i1', 'e1', '2026-01-01T10:00:01.000Z')],
+        });
+        assert.equal(settled, 'settled');
+        // A second settlement of the same event (another process) writes nothing.
+        assert.equal(
+          await store.settleEvent({
+            eventId: 'e1',
+            processedAt: '2026-01-01T10:00:02Z',
+            change: { action: 'open', incident: incident('i-dup', '2026-01-01T10:00:02.000Z') },
+            deliveries: [delivery('d-dup', 'i-dup', 'e1', '2026-01-01T10:00:02.000Z')],
+          }),
+          'already-settled',
+        );
+        // Opening the same key again joins the open incident and sends nothing.
+        assert.equal(
+          await store.settleEvent({
+            eventId: 'e2',
+            processedAt: '2026-01-01T10:01:01Z',
+            change: { action: 'open', incident: incident('i2', '2026-01-01T10:01:01.000Z') },
+            deliveries: [delivery('d2', 'i2', 'e2', '2026-01-01T10:01:01.000Z')],
+          }),
+          'joined-open-incident',
+        );
+        assert.deepEqual(await store.listIncidents(), [{ ...opened, eventCount: 2 }]);
+        assert.deepEqual(
+          (await store.listDeliveries()).map((entry) => entry.id),
+          ['d1'],
+        );
+        assert.deepEqual(await store.listPendingEvents(), []);
+        assert.deepEqual(
+          (await store.listEvents({ incidentId: 'i1' })).map((event) => event.id),
+          ['e2', 'e1'],
+        );
+        assert.equal((await store.findOpenIncident(opened.key))?.id, 'i1');
+
+        await store.recordEvents([
+          { ...failure('e3', '2026-01-01T11:00:00Z'), kind: 'recovered', severity: 'info' },
+        ]);
+        await store.settleEvent({
+          eventId: 'e3',
+          processedAt: '2026-01-01T11:00:01Z',
+          change: { action: 'resolve', incidentIds: ['i1'], resolvedAt: '2026-01-01T11:00:01Z' },
+          deliveries: [],
+        });
+        assert.equal(await store.findOpenIncident(opened.key), undefined);
+        assert.deepEqual(await store.listIncidents({ status: 'resolved' }), [
+          { ...opened, eventCount: 2, status: 'resolved', resolvedAt: '2026-01-01T11:00:01.000Z' },
+        ]);
+      });
+
+      test('a delivery is claimed by one sender at a time; a lapsed claim is taken over; attempts are recorded', async () => {
+        await store.recordEvents([failure('e1', '2026-01-01T10:00:00Z')]);
+        await store.settleEvent({
+          eventId: 'e1',
+          processedAt: '2026-01-01T10:00:01Z',
+          change: { action: 'open', incident: incident('i1', '2026-01-01T10:00:01.000Z') },
+          deliveries: [delivery('d1', 'i1', 'e1', '2026-01-01T10:00:01.000Z')],
+        });
+        const now = '2026-01-01T10:00:02.000Z';
+        const first = await store.claimDueDeliveries(now, 'a', '2026-01-01T10:01:00.000Z', 10);
+        assert.deepEqual(
+          first.map((entry) => entry.id),
+          ['d1'],
+        );
+        assert.deepEqual(await store.claimDueDeliveries(now, 'b', '2026-01-01T10:01:00.000Z', 10), []);
+        // `a` died: once its claim lapses, `b` takes the delivery over.
+        const later = '2026-01-01T10:02:00.000Z';
+        assert.deepEqual(
+          (await store.claimDueDeliveries(later, 'b', '2026-01-01T10:03:00.000Z', 10)).map(
+            (entry) => entry.id,
+          ),
+          ['d1'],
+        );
+        await store.recordDeliveryAttempt('d1', {
+          ok: false,
+          at: later,
+          error: 'SMTP 451 try later',
+          retryAt: '2026-01-01T10:05:00.000Z',
+        });
+        assert.deepEqual(
+          await store.claimDueDeliveries('2026-01-01T10:04:00.000Z', 'b', '2026-01-01T10:06:00Z', 10),
+          [],
+        );
+        const retried = await store.claimDueDeliveries(
+          '2026-01-01T10:05:00.000Z',
+          'b',
+          '2026-01-01T10:06:00Z',
+          10,
+        );
+        assert.equal(retried[0]?.attempts, 1);
+        await store.recordDeliveryAttempt('d1', { ok: true, at: '2026-01-01T10:05:01Z' });
+        const [delivered] = await store.listDeliveries();
+        assert.equal(delivered?.status, 'delivered');
+        assert.equal(delivered?.attempts, 2);
+        assert.equal(delivered?.deliveredAt, '2026-01-01T10:05:01.000Z');
+        assert.equal(delivered?.lastError, undefined);
+        assert.deepEqual(
+          await store.claimDueDeliveries('2026-01-02T00:00:00Z', 'c', '2026-01-02T00:01:00Z', 10),
+          [],
+        );
+      });
+
+      test('a reminder is queued once even when two processes try', async () => {
+        await store.recordEvents([failure('e1', '2026-01-01T10:00:00Z')]);
+        await store.settleEvent({
+          eventId: 'e1',
+          processedAt: '2026-01-01T10:00:01Z',
+          change: { action: 'open', incident: incident('i1', '2026-01-01T10:00:01.000Z') },
+          deliveries: [],
+        });
+        const remind = (id: string): Promise<boolean> =>
+          store.remindIncident('i1', '2026-01-01T10:00:01.000Z', '2026-01-01T14:00:01Z', [
+            { ...delivery(id, 'i1', 'e1', '2026-01-01T14:00:01.000Z'), phase: 'reminder' },
+          ]);
+        assert.equal(await remind('r1'), true);
+        assert.equal(await remind('r2'), false);
+        assert.deepEqual(
+          (await store.listDeliveries()).map((entry) => [entry.id, entry.phase]),
+          [['r1', 'reminder']],
+        );
+        assert.equal((await store.getIncident('i1'))?.notifiedAt, '2026-01-01T14:00:01.000Z');
+      });
+
+      test('subscriptions are added, replaced and removed', async () => {
+        await store.subscribe({
+          table: 'analytics.summary',
+          owner: 'ops',
+          createdAt: '2026-01-01T10:00:00Z',
+        });
+        await store.subscribe({
+          table: 'analytics.summary',
+          owner: 'ops',
+          events: ['upstream_failed', 'recovered'],
+          createdAt: '2026-01-01T11:00:00Z',
+        });
+        await store.subscribe({
+          table: 'clinical.patients',
+          owner: 'ops',
+          createdAt: '2026-01-01T10:00:00Z',
+        });
+        assert.deepEqual(await store.listSubscriptions('analytics.summary'), [
+          {
+            table: 'analytics.summary',
+            owner: 'ops',
+            events: ['upstream_failed', 'recovered'],
+            createdAt: '2026-01-01T10:00:00.000Z',
+          },
+        ]);
+        assert.equal(await store.unsubscribe('analytics.summary', 'ops'), true);
+        assert.equal(await store.unsubscribe('analytics.summary', 'ops'), false);
+        assert.deepEqual(
+          (await store.listSubscriptions()).map((entry) => entry.table),
+          ['clinical.patients'],
+        );
       });
     });
   });

@@ -1,11 +1,12 @@
 import type { Kysely, Updateable } from 'kysely';
 import { NotFoundError } from '../../diagnostics/index.ts';
-import type { Run, RunLogLine } from '../../model/index.ts';
+import type { MonitoringEvent, Run, RunLogLine } from '../../model/index.ts';
 import type { CatalogDatabase, RunsRow } from '../catalog-database.ts';
 import type { CatalogRuns, RunFilter } from '../catalog-store.ts';
 import { toIsoTimestamp } from '../iso-timestamp.ts';
 import type { CatalogConnection } from './catalog-connection.ts';
 import { toRun, runValues, optionalTimestamp } from './catalog-rows.ts';
+import { insertEvents } from './monitoring-store.ts';
 import { batches } from './statement-batches.ts';
 
 /** Runs as history, and their logs. */
@@ -20,7 +21,11 @@ export class KyselyRunStore implements CatalogRuns {
     await this.db.insertInto('runs').values(runValues(run)).execute();
   }
 
-  async updateRun(id: string, patch: Partial<Omit<Run, 'id' | 'task'>>): Promise<void> {
+  async updateRun(
+    id: string,
+    patch: Partial<Omit<Run, 'id' | 'task'>>,
+    events: MonitoringEvent[] = [],
+  ): Promise<void> {
     const has = (key: keyof typeof patch): boolean => Object.hasOwn(patch, key);
     const set: Updateable<RunsRow> = {};
     if (has('status') && patch.status !== undefined) set.status = patch.status;
@@ -34,12 +39,24 @@ export class KyselyRunStore implements CatalogRuns {
     if (has('rowsWritten')) set.rows_written = patch.rowsWritten ?? null;
     if (has('badRows')) set.bad_rows = patch.badRows ?? null;
 
-    const result =
-      Object.keys(set).length > 0
-        ? await this.db.updateTable('runs').set(set).where('id', '=', id).executeTakeFirst()
-        : undefined;
-    const found = result ? result.numUpdatedRows > 0n : (await this.getRun(id)) !== undefined;
-    if (!found) throw new NotFoundError(`cannot update run ${id}: no such run in the catalog`);
+    const update = async (db: Kysely<CatalogDatabase>): Promise<void> => {
+      const result =
+        Object.keys(set).length > 0
+          ? await db.updateTable('runs').set(set).where('id', '=', id).executeTakeFirst()
+          : undefined;
+      const found =
+        result !== undefined
+          ? result.numUpdatedRows > 0n
+          : (await db.selectFrom('runs').select('id').where('id', '=', id).executeTakeFirst()) !== undefined;
+      if (!found) throw new NotFoundError(`cannot update run ${id}: no such run in the catalog`);
+    };
+    if (events.length === 0) return update(this.db);
+    // The outcome and what it means to monitoring commit together: a process that dies right after
+    // leaves both or neither, so no failure goes untold.
+    await this.db.transaction().execute(async (trx) => {
+      await update(trx);
+      await insertEvents(trx, events);
+    });
   }
 
   async getRun(id: string): Promise<Run | undefined> {
