@@ -25,8 +25,11 @@ const ALLOWED_IMPORTS = {
     'ingest',
     'quality',
     'governance',
+    'notify',
   ],
-  orchestrator: ['model', 'diagnostics', 'graph', 'catalog', 'engines', 'runner', 'definitions'],
+  // Events → incidents → channels (SPEC §4); the runner and the orchestrator record and deliver through it.
+  notify: ['model', 'diagnostics', 'graph', 'catalog'],
+  orchestrator: ['model', 'diagnostics', 'graph', 'catalog', 'engines', 'runner', 'definitions', 'notify'],
   // The governed read path; only platform.ts imports it. Its one orchestrator import (durations
   // spelled the repo's way) is allowed below.
   'read-path': ['model', 'diagnostics', 'catalog', 'storage', 'engines', 'governance', 'runner'],
@@ -40,7 +43,7 @@ const DUCKDB_ONLY_IN_ENGINE = {
   message: 'Only engines/duckdb and sql/ may import DuckDB.',
 };
 
-const LAYERS = [...Object.keys(ALLOWED_IMPORTS), 'notify', 'sync', 'server', 'cli', 'example', 'platform'];
+const LAYERS = [...Object.keys(ALLOWED_IMPORTS), 'sync', 'server', 'cli', 'example', 'platform'];
 
 /** The composition root: no layer imports it (src/platform.ts, and src/platform/ beside it). */
 const PLATFORM_IS_THE_ROOT = {

@@ -1,6 +1,7 @@
 import type { CatalogStore, EnqueueOutcome, QueuedRun } from '../catalog/catalog-store.ts';
 import type { TaskGraph } from '../graph/index.ts';
-import type { Run } from '../model/index.ts';
+import type { MonitoringEvent, Run } from '../model/index.ts';
+import { runOutcomeEvents } from '../notify/index.ts';
 import { newRunId } from '../runner/index.ts';
 import { SYSTEM_CLOCK, type Clock } from './clock.ts';
 import { RunReadiness } from './run-readiness.ts';
@@ -123,7 +124,12 @@ export class CatalogRunQueue implements RunQueue {
   async fail(runId: string, owner: string, error: string): Promise<void> {
     const entry = await this.store.getQueuedRun(runId);
     if (entry?.run.status !== 'running' || entry.queue.owner !== owner) return;
-    await this.store.updateRun(runId, { status: 'failed', finishedAt: this.now().toISOString(), error });
+    const finishedAt = this.now().toISOString();
+    await this.store.updateRun(
+      runId,
+      { status: 'failed', finishedAt, error },
+      failureEvents(entry.run, error, finishedAt),
+    );
   }
 
   async skip(task: string, reason: string, details: { trigger: string; wave?: string }): Promise<Run[]> {
@@ -181,7 +187,12 @@ export class CatalogRunQueue implements RunQueue {
         const expired = Date.parse(lease.expiresAt) < this.clock.now();
         if (options.ownerAlive(lease.owner) && !expired) continue;
         const error = `the process running it (${lease.owner}) died before the run ended`;
-        await this.store.updateRun(run.id, { status: 'failed', finishedAt: this.now().toISOString(), error });
+        const finishedAt = this.now().toISOString();
+        await this.store.updateRun(
+          run.id,
+          { status: 'failed', finishedAt, error },
+          failureEvents(run, error, finishedAt),
+        );
         await this.store.releaseTaskLease(run.id, lease.owner);
         recovered.failed.push({ ...run, status: 'failed', error });
         continue;
@@ -214,4 +225,14 @@ export class CatalogRunQueue implements RunQueue {
     }
     return recovered;
   }
+}
+
+/** A run that ended without its runner recording it (timeout, a dead process): a `task_failed` event. */
+function failureEvents(run: Run, error: string, at: string): MonitoringEvent[] {
+  return runOutcomeEvents({
+    run: { ...run, status: 'failed', error },
+    failedChecks: [],
+    openIncidents: [],
+    at,
+  });
 }

@@ -41,6 +41,7 @@ import { redactSourceValues } from './raw-value-redaction.ts';
 import { inferFields } from './inferred-schema.ts';
 import { enforceRetention } from './retention.ts';
 import { recordableChecks } from './check-result-masking.ts';
+import { runOutcomeEvents } from '../notify/index.ts';
 
 export interface RunOptions {
   /** Why the run happens: `manual` (default), `schedule`, `upstream:<table>@<version>`, `backfill`. */
@@ -113,17 +114,28 @@ export async function runTask(context: RunContext, taskName: string, options: Ru
       `run ${run.id} already published ${table.name} version ${alreadyPublished.version}; nothing to redo`,
     );
     await notifyPublished(options, alreadyPublished, log);
-    return finishRun(context, log, run, {
-      status: 'succeeded',
-      finishedAt: new Date().toISOString(),
-      published: { table: table.name, version: alreadyPublished.version },
-      rowsWritten: alreadyPublished.rowCount,
-    });
+    return finishRun(
+      context,
+      log,
+      run,
+      {
+        status: 'succeeded',
+        finishedAt: new Date().toISOString(),
+        published: { table: table.name, version: alreadyPublished.version },
+        rowsWritten: alreadyPublished.rowCount,
+      },
+      {
+        failedChecks: alreadyPublished.checks.filter((check) => !check.success),
+        publishedVersion: alreadyPublished.version,
+      },
+    );
   }
 
   // Setup (engine session, staging folder) happens inside the try: a setup that throws still
   // records the run as failed, never leaves it `running`.
   let session: EngineSession | undefined;
+  // What monitoring is told with the outcome: the checks that failed and what got published.
+  const outcome: { failedChecks: CheckResult[]; publishedVersion?: number } = { failedChecks: [] };
   try {
     session = await setUp(
       task,
@@ -146,6 +158,7 @@ export async function runTask(context: RunContext, taskName: string, options: Ru
       (check.severity === 'error' ? log.error : log.warn).call(log, `check failed: ${describeCheck(check)}`);
     }
     if (failures.length > 0) {
+      outcome.failedChecks = failures;
       throw new RunFailedError(
         `validation failed for ${table.name}: ${failures.map(describeCheck).join('; ')}`,
         { task: task.name, runId: run.id, table: table.name },
@@ -167,6 +180,8 @@ export async function runTask(context: RunContext, taskName: string, options: Ru
       storedMasks: staged.storedMasks,
     });
     log.info(`published ${table.name} version ${version.version} (${version.rowCount} rows)`);
+    outcome.failedChecks = staged.checks.filter((check) => !check.success);
+    outcome.publishedVersion = version.version;
     await notifyPublished(options, version, log);
     try {
       await enforceRetention(context, table, log);
@@ -210,7 +225,7 @@ export async function runTask(context: RunContext, taskName: string, options: Ru
   } finally {
     session?.close();
   }
-  return finishRun(context, log, run, {});
+  return finishRun(context, log, run, {}, outcome);
 }
 
 /** A setup step of a run; what it throws becomes a failure that says which step failed and what to check. */
@@ -240,16 +255,41 @@ async function notifyPublished(options: RunOptions, version: Version, log: RunLo
   }
 }
 
-async function finishRun(context: RunContext, log: RunLogger, run: Run, outcome: Partial<Run>): Promise<Run> {
-  Object.assign(run, outcome);
-  await context.store.updateRun(run.id, {
-    status: run.status,
-    finishedAt: run.finishedAt,
-    error: run.error,
-    published: run.published,
-    rowsWritten: run.rowsWritten,
-    badRows: run.badRows,
+/**
+ * Record the run's outcome, with the events it means to monitoring in the same transaction (a
+ * failure, a warning, the recovery of an open incident), so no failure goes untold if the process
+ * dies right after.
+ */
+async function finishRun(
+  context: RunContext,
+  log: RunLogger,
+  run: Run,
+  patch: Partial<Run>,
+  outcome: { failedChecks: CheckResult[]; publishedVersion?: number },
+): Promise<Run> {
+  Object.assign(run, patch);
+  const task = context.definitions.tasks.find((candidate) => candidate.name === run.task);
+  const events = runOutcomeEvents({
+    run,
+    table: task?.target ?? run.published?.table ?? run.task,
+    failedChecks: outcome.failedChecks,
+    openIncidents:
+      run.status === 'succeeded' ? await context.store.listIncidents({ status: 'open', task: run.task }) : [],
+    ...(outcome.publishedVersion !== undefined ? { publishedVersion: outcome.publishedVersion } : {}),
+    at: run.finishedAt ?? new Date().toISOString(),
   });
+  await context.store.updateRun(
+    run.id,
+    {
+      status: run.status,
+      finishedAt: run.finishedAt,
+      error: run.error,
+      published: run.published,
+      rowsWritten: run.rowsWritten,
+      badRows: run.badRows,
+    },
+    events,
+  );
   await log.flush();
   return run;
 }

@@ -1,0 +1,63 @@
+import type { ChannelDef, Definitions, EventKind, MonitoringEvent, Subscription } from '../model/index.ts';
+import type { TaskGraph } from '../graph/index.ts';
+
+/** Who is told of an event, as what, about which table, in which words. */
+export interface Recipient {
+  owner: string;
+  kind: EventKind;
+  table?: string;
+  cause: string;
+}
+
+/** Event kinds that are failures: the owners and subscribers of every table downstream are told too. */
+const FAILURES: ReadonlySet<EventKind> = new Set(['task_failed', 'validation_failed']);
+
+/**
+ * The recipients of an event that opens an incident: the owner and subscribers (from the repo and
+ * from `tessera subscribe`) of its table, then, for a failure that stopped a publication, those of
+ * every table downstream of it, transitively, told `upstream_failed`. Each owner once: the most
+ * direct reason wins. A subscription's `events` filter applies to what it would be told.
+ */
+export function eventRecipients(
+  event: MonitoringEvent,
+  definitions: Definitions,
+  graph: TaskGraph,
+  subscriptions: readonly Subscription[],
+): Recipient[] {
+  const recipients = new Map<string, Recipient>();
+  const tell = (table: string, kind: EventKind, cause: string): void => {
+    for (const owner of interestedOwners(table, kind, definitions, subscriptions)) {
+      if (!recipients.has(owner)) recipients.set(owner, { owner, kind, table, cause });
+    }
+  };
+  const table = event.table ?? definitions.tasks.find((task) => task.name === event.task)?.target;
+  if (table === undefined) return [];
+  tell(table, event.kind, event.cause);
+  if (FAILURES.has(event.kind) && event.severity === 'error') {
+    for (const downstream of graph.downstreamTables(table)) {
+      tell(downstream, 'upstream_failed', `${downstream} is out of date because upstream ${event.cause}`);
+    }
+  }
+  return [...recipients.values()];
+}
+
+/** The owner of `table` and its subscribers who want `kind`. */
+function interestedOwners(
+  table: string,
+  kind: EventKind,
+  definitions: Definitions,
+  subscriptions: readonly Subscription[],
+): string[] {
+  const def = definitions.tables.find((candidate) => candidate.name === table);
+  const fromRepo = def ? [def.owner, ...def.subscribers] : [];
+  const fromCatalog = subscriptions
+    .filter((subscription) => subscription.table === table)
+    .filter((subscription) => subscription.events === undefined || subscription.events.includes(kind))
+    .map((subscription) => subscription.owner);
+  return [...new Set([...fromRepo, ...fromCatalog])];
+}
+
+/** Whether a channel carries `kind` (`on:` absent = every kind). */
+export function channelCarries(channel: ChannelDef, kind: EventKind): boolean {
+  return channel.on === undefined || channel.on.includes(kind);
+}
