@@ -10,3 +10,4 @@ export {
 export { runOutcomeEvents, incidentKeys, describeFailedCheck, type RunOutcome } from './run-events.ts';
 export { eventRecipients, channelCarries, type Recipient } from './recipients.ts';
 export { tableHealth, type HealthInputs } from './table-health.ts';
+export { formatAge } from './age-text.ts';

@@ -1,11 +1,17 @@
-import type { TaskGraph } from '../graph/index.ts';
-import type { Definitions, HealthState, Incident, TableHealth, Version } from '../model/index.ts';
-import { formatAge } from './notifier.ts';
+import type { FreshnessDef, HealthState, Incident, TableHealth, Version } from '../model/index.ts';
+import { formatAge } from './age-text.ts';
 
-/** What a table's health is judged from: the open incidents and each table's current version. */
+/**
+ * What a table's health is judged from: the tables as applied, the task graph's shape, the open
+ * incidents and each table's current version. Plain data, so the catalog alone can answer (as
+ * `tessera show` does) as well as a loaded repo.
+ */
 export interface HealthInputs {
-  definitions: Definitions;
-  graph: TaskGraph;
+  tables: readonly { name: string; owner: string; freshness?: FreshnessDef }[];
+  /** The table each task produces. */
+  targetOf: (task: string) => string | undefined;
+  /** The tables `table` is derived from, directly or not. */
+  upstreamOf: (table: string) => Iterable<string>;
   openIncidents: readonly Incident[];
   currentVersion: (table: string) => Version | undefined;
   now: number;
@@ -27,21 +33,24 @@ const RANK: Record<HealthState, number> = {
  * clock, so a table is `stale` the moment its limit passes, before the monitor has told anyone.
  */
 export function tableHealth(inputs: HealthInputs): TableHealth[] {
-  const { definitions, graph, now } = inputs;
+  const { now } = inputs;
   const failures = new Map<string, Incident>();
   for (const incident of inputs.openIncidents) {
     if (incident.severity !== 'error' || incident.kind === 'sla_missed') continue;
-    const table = incident.table ?? definitions.tasks.find((task) => task.name === incident.task)?.target;
+    const table =
+      incident.table ?? (incident.task !== undefined ? inputs.targetOf(incident.task) : undefined);
     if (table !== undefined && !failures.has(table)) failures.set(table, incident);
   }
 
-  const health = definitions.tables.map((table): TableHealth => {
+  const health = inputs.tables.map((table): TableHealth => {
     const owner = table.owner;
     const failure = failures.get(table.name);
     if (failure) {
       return { table: table.name, health: 'failing', reason: failure.cause, owner, incidentId: failure.id };
     }
-    const failingUpstream = graph.upstreamTablesOf(table.name).find((upstream) => failures.has(upstream));
+    const failingUpstream = [...inputs.upstreamOf(table.name)]
+      .sort()
+      .find((upstream) => failures.has(upstream));
     if (failingUpstream !== undefined) {
       const upstreamFailure = failures.get(failingUpstream)!;
       return {

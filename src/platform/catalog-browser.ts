@@ -5,7 +5,7 @@
  * the orchestrator, and still answers while the repo has errors elsewhere.
  */
 import { resolve } from 'node:path';
-import type { CatalogStore, RunFilter } from '../catalog/catalog-store.ts';
+import type { CatalogStore, DeliveryFilter, IncidentFilter, RunFilter } from '../catalog/catalog-store.ts';
 import { loadProjectSettings, requireRepoFolder } from '../definitions/project-settings-loader.ts';
 import { hasErrors } from '../diagnostics/diagnostic.ts';
 import { DefinitionError, NotFoundError } from '../diagnostics/errors.ts';
@@ -14,9 +14,13 @@ import type {
   QueryAuditFilter,
   Run,
   RunLogLine,
+  Delivery,
+  Subscription,
+  TableHealth,
   TableRecord,
   Version,
 } from '../model/index.ts';
+import { catalogHealth, deliveryHistory, incidentReports, type IncidentReport } from './catalog-health.ts';
 import { tableLineage, type LineageQuestion, type TableLineage } from './table-lineage.ts';
 
 /** Which catalog repo, and the environment its `${VAR}`s and overrides come from. */
@@ -91,6 +95,34 @@ export class CatalogBrowser {
   /** The query audit log, newest first. */
   auditLog(filter: QueryAuditFilter = {}): Promise<QueryAuditEntry[]> {
     return this.store.listQueryAudit(filter);
+  }
+
+  /** Every table's health with its reason, worst first. */
+  health(now = Date.now()): Promise<TableHealth[]> {
+    return catalogHealth(this.store, now);
+  }
+
+  /** One table's health; `NotFoundError` for an unknown table. */
+  async tableHealth(name: string, now = Date.now()): Promise<TableHealth> {
+    await this.requireTable(name);
+    const health = (await catalogHealth(this.store, now)).find((entry) => entry.table === name);
+    if (!health) throw new NotFoundError(`table ${name} not found in the catalog (see \`tessera tables\`)`);
+    return health;
+  }
+
+  /** Open and recent incidents, newest first, with their events and deliveries. */
+  incidents(filter: IncidentFilter = {}): Promise<IncidentReport[]> {
+    return incidentReports(this.store, filter);
+  }
+
+  /** Notification deliveries and their attempts, newest first. */
+  deliveries(filter: DeliveryFilter = {}): Promise<Delivery[]> {
+    return deliveryHistory(this.store, filter);
+  }
+
+  /** Subscriptions made with `tessera subscribe`. */
+  subscriptions(table?: string): Promise<Subscription[]> {
+    return this.store.listSubscriptions(table);
   }
 
   /** Close the catalog store (only for a browser from `open`). */
