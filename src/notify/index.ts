@@ -2,7 +2,6 @@ export type { NotificationMessage } from './notification-message.ts';
 export {
   Notifier,
   MAX_DELIVERY_ATTEMPTS,
-  formatAge,
   type MessageSender,
   type NotifierOptions,
   type DeliveryReport,
