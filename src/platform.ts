@@ -32,9 +32,17 @@ import type {
   QueryAuditFilter,
   Run,
   RunLogLine,
+  Subscription,
   Version,
 } from './model/index.ts';
-import type { AirflowDag, AirflowExportOptions, CancelOutcome, RunSelection } from './orchestrator/index.ts';
+import type { DeliveryReport } from './notify/notifier.ts';
+import type {
+  AirflowDag,
+  AirflowExportOptions,
+  CancelOutcome,
+  Clock,
+  RunSelection,
+} from './orchestrator/index.ts';
 import { runInOrder } from './orchestrator/run-in-order.ts';
 import { checkCurrentVersion, type RunContext } from './runner/index.ts';
 import { columnLineage } from './sql/index.ts';
@@ -51,6 +59,7 @@ import {
 import { openStorage, PRIVATE_DIRECTORY_MODE, type Storage } from './storage/index.ts';
 import { CatalogBrowser } from './platform/catalog-browser.ts';
 import { writeExample } from './platform/example-writer.ts';
+import { deliverAfterRuns, openNotifier, subscribe, type NotifierSettings } from './platform/monitoring.ts';
 import { internalsOf, registerPlatformInternals } from './platform/internals.ts';
 
 export interface PlatformOptions {
@@ -117,6 +126,8 @@ export interface RunOrQueueOptions {
   onQueued?: (runs: Run[], server: { pid: number }) => void;
   /** While waiting on a server: a queued run changed state. */
   onRunChange?: (run: Run) => void;
+  /** How runs executed here tell their owners (the `console` channel's output, warnings). */
+  notifications?: NotifierSettings;
 }
 
 /** `tessera serve`'s settings. */
@@ -127,6 +138,12 @@ export interface ServeSettings {
   debounceMs: number;
   /** Server log lines. Default: none. */
   log?: (message: string) => void;
+  /** Where time is read and timers armed. Default: the wall clock; tests pass one they move by hand. */
+  clock?: Clock;
+  /** How often freshness is checked and deliveries retried. Default: 30 s. */
+  monitorEveryMs?: number;
+  /** Where the `console` channel writes. Default: standard error. */
+  writeConsole?: (text: string) => void;
 }
 
 /** A running `serve`. */
@@ -137,6 +154,8 @@ export interface ServerHandle {
    * requeued run: the process should exit rather than wait for it.
    */
   stop(graceMs: number): Promise<{ abandoned: boolean }>;
+  /** The SLA monitor and notification delivery (`idle()` resolves when it has nothing left to do). */
+  readonly monitor: { request(): void; idle(): Promise<void> };
 }
 
 /** One Airflow DAG file `exportAirflow` wrote. */
@@ -306,9 +325,41 @@ export class Platform {
   }
 
   /** Run tasks now, in this process, in dependency order. Requires the definitions to be applied. */
-  async run(selection: RunSelection, onLog?: (line: RunLogLine) => void): Promise<Run[]> {
+  async run(
+    selection: RunSelection,
+    onLog?: (line: RunLogLine) => void,
+    notifications: NotifierSettings = {},
+  ): Promise<Run[]> {
     await this.#requireApplied();
-    return runInOrder(await this.#runContext(onLog), this.#graph, selection);
+    const runs = await runInOrder(await this.#runContext(onLog), this.#graph, selection);
+    // The process that ran the tasks tells their owners at once; `serve` retries what fails.
+    await deliverAfterRuns(this.#monitoringParts(), notifications);
+    return runs;
+  }
+
+  /** Subscribe an owner to a table's events (kept in the catalog). */
+  subscribe(request: { table: string; owner: string; events?: string[] }): Promise<Subscription> {
+    return subscribe({ definitions: this.definitions, store: this.#store }, request);
+  }
+
+  /** False when the owner was not subscribed (a subscription from the repo is changed in the repo). */
+  unsubscribe(table: string, owner: string): Promise<boolean> {
+    return this.#store.unsubscribe(table, owner);
+  }
+
+  /** Settle recorded events and send what is due now (what `serve` does continuously). */
+  async deliverNotifications(settings: NotifierSettings = {}): Promise<DeliveryReport> {
+    const { notifier, close } = await openNotifier(this.#monitoringParts(), settings);
+    try {
+      await notifier.checkFreshness();
+      return await notifier.flush();
+    } finally {
+      await close();
+    }
+  }
+
+  #monitoringParts(): { definitions: Definitions; graph: TaskGraph; store: CatalogStore } {
+    return { definitions: this.definitions, graph: this.#graph, store: this.#store };
   }
 
   /**
@@ -319,7 +370,8 @@ export class Platform {
     const { findRunningServer, enqueueSelection, waitForRuns, CatalogRunQueue } =
       await import('./orchestrator/index.ts');
     const server = await findRunningServer(this.definitions.project.root);
-    if (!server) return { ended: true, runs: await this.run(selection, options.onLog) };
+    if (!server)
+      return { ended: true, runs: await this.run(selection, options.onLog, options.notifications) };
     await this.#requireApplied();
     const queue = new CatalogRunQueue(this.#store, this.#graph);
     const queued = await enqueueSelection(queue, this.definitions, this.#graph, selection);
@@ -384,7 +436,8 @@ export class Platform {
    * `UsageError` when another runs). Requires the definitions to be applied.
    */
   async serve(settings: ServeSettings): Promise<ServerHandle> {
-    const { findRunningServer, Orchestrator, ServerFileService } = await import('./orchestrator/index.ts');
+    const { findRunningServer, MonitoringService, Orchestrator, ServerFileService, SYSTEM_CLOCK } =
+      await import('./orchestrator/index.ts');
     const repo = this.definitions.project.root;
     const running = await findRunningServer(repo);
     if (running) {
@@ -393,19 +446,39 @@ export class Platform {
       );
     }
     await this.#requireApplied();
+    const clock = settings.clock ?? SYSTEM_CLOCK;
     const orchestrator = new Orchestrator(internalsOf(this), {
       concurrency: settings.concurrency,
       debounceMs: settings.debounceMs,
       log: settings.log,
+      clock,
     });
-    orchestrator.use(new ServerFileService(repo));
-    await orchestrator.start();
+    const log = settings.log ?? (() => {});
+    const monitoring = await openNotifier(this.#monitoringParts(), {
+      now: () => clock.now(),
+      warn: log,
+      ...(settings.writeConsole ? { writeConsole: settings.writeConsole } : {}),
+    });
+    const monitor = new MonitoringService(monitoring.notifier, {
+      clock,
+      ...(settings.monitorEveryMs !== undefined ? { intervalMs: settings.monitorEveryMs } : {}),
+      log,
+    });
+    orchestrator.use(new ServerFileService(repo)).use(monitor);
+    try {
+      await orchestrator.start();
+    } catch (error) {
+      await monitoring.close();
+      throw error;
+    }
     return {
+      monitor,
       stop: async (graceMs) => {
         let released: string[] = [];
         try {
           released = await orchestrator.stop(graceMs, { exitAfter: true });
         } finally {
+          await monitoring.close().catch(() => {});
           if (released.length === 0) await this.close();
         }
         if (released.length === 0) return { abandoned: false };

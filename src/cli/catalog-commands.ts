@@ -36,7 +36,10 @@ export function registerCatalogCommands(program: Command): void {
       const options = globalOptions(command);
       await withCatalog(options, async (catalog) => {
         const { table, current } = await catalog.table(name);
-        print(options, { ...table, current }, () => formatTable(table, current));
+        const { health, reason } = await catalog.tableHealth(name);
+        print(options, { ...table, current, health: { health, reason } }, () =>
+          formatTable(table, current, `${health} (${reason})`),
+        );
       });
     });
 
@@ -125,10 +128,11 @@ function formatEdges(edges: LineageEdge[]): string[] {
   );
 }
 
-function formatTable(table: TableRecord, current: Version | undefined): string {
+function formatTable(table: TableRecord, current: Version | undefined, health: string): string {
   const lines = [
     table.name,
     `  owner:       ${table.owner}`,
+    `  health:      ${health}`,
     `  description: ${table.description ?? ''}`,
     `  schema:      v${table.schemaVersion}`,
     `  version:     ${current ? `${current.version} (${current.rowCount} rows, published ${current.publishedAt})` : 'none published yet'}`,

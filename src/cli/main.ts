@@ -7,6 +7,7 @@ import { registerQueryCommands } from './query-commands.ts';
 import { registerDemoCommands } from './demo-commands.ts';
 import { registerOrchestrationCommands } from './orchestration-commands.ts';
 import { registerGovernanceCommands } from './governance-commands.ts';
+import { registerMonitoringCommands } from './monitoring-commands.ts';
 
 /** Build the `tessera` command tree. */
 export function buildProgram(): Command {
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerDemoCommands(program);
   registerOrchestrationCommands(program);
   registerGovernanceCommands(program);
+  registerMonitoringCommands(program);
   return program;
 }
 

@@ -25,3 +25,5 @@ export { findStaleTasks, type StaleTask } from './stale-tasks.ts';
 export { fingerprintSource, matchSourceFiles } from './source-fingerprint.ts';
 export { exportAirflowDags, type AirflowDag, type AirflowExportOptions } from './airflow-exporter.ts';
 export { formatDuration } from './duration-text.ts';
+export { MonitoringService, type MonitoringServiceOptions } from './monitoring-service.ts';
+export { SYSTEM_CLOCK, type Clock } from './clock.ts';
