@@ -22,5 +22,5 @@ export function frameForTerminal(heading: string, text: string): string {
   const width = Math.min(100, Math.max(40, heading.length + 6, ...lines.map((line) => line.length + 4)));
   const top = `┌─ ${heading} `.padEnd(width, '─');
   const bottom = '└'.padEnd(width, '─');
-  return [top, ...lines.map((line) => `│ ${line}`), bottom, ''].join('\n');
+  return [top, ...lines.map((line) => `│ ${line}`.trimEnd()), bottom, ''].join('\n');
 }
