@@ -33,6 +33,8 @@ const ALLOWED_IMPORTS = {
   // The governed read path; only platform.ts imports it. Its one orchestrator import (durations
   // spelled the repo's way) is allowed below.
   'read-path': ['model', 'diagnostics', 'catalog', 'storage', 'engines', 'governance', 'runner'],
+  // Events → incidents → channels; the channels speak to outside services with nodemailer and fetch.
+  notify: ['model', 'diagnostics'],
 };
 /** Single files a folder may import from a layer it may not otherwise import. */
 const ALLOWED_FILES = {

@@ -328,9 +328,16 @@ const channelSchemas = {
     routingKey: raw.routing_key,
     ...(raw.on ? { on: raw.on } : {}),
   })),
-  webhook: strict({ url: httpUrl, on: events }).transform((raw): ChannelDef => ({
-    type: 'webhook',
-    url: raw.url,
+  webhook: strict({ url: httpUrl, secret: z.string().min(1).optional(), on: events }).transform(
+    (raw): ChannelDef => ({
+      type: 'webhook',
+      url: raw.url,
+      ...(raw.secret !== undefined ? { secret: raw.secret } : {}),
+      ...(raw.on ? { on: raw.on } : {}),
+    }),
+  ),
+  console: strict({ on: events }).transform((raw): ChannelDef => ({
+    type: 'console',
     ...(raw.on ? { on: raw.on } : {}),
   })),
 } as const;
@@ -408,6 +415,30 @@ export const principalDocumentSchema = strict({
 // ---------------------------------------------------------------------------------------------
 // tessera.yaml
 
+// Messages never echo the URL: it holds the SMTP password.
+const smtpUrl = z.string().refine(
+  (url) => {
+    try {
+      const parsed = new URL(url);
+      return (parsed.protocol === 'smtp:' || parsed.protocol === 'smtps:') && parsed.hostname !== '';
+    } catch {
+      return false;
+    }
+  },
+  {
+    message:
+      'must be `smtp://user:password@host:port` or `smtps://user:password@host:465`; keep the password in an environment variable, e.g. `url: "${SMTP_URL}"`',
+    params: { code: 'invalid-value' },
+  },
+);
+
+const emailAddress = z
+  .string()
+  .refine((address) => /^[^\s@<>]+@[^\s@<>]+$|<[^\s@<>]+@[^\s@<>]+>$/.test(address.trim()), {
+    message: 'must be an email address, e.g. `tessera@example.org` or `Tessera <tessera@example.org>`',
+    params: { code: 'invalid-value' },
+  });
+
 /** `tessera.yaml` as written; defaults and env overrides are applied by the project settings loader. */
 export const projectDocumentSchema = strict({
   name: z.string().min(1).optional(),
@@ -419,6 +450,12 @@ export const projectDocumentSchema = strict({
     profile: z.string().min(1).optional(),
     hash_key: z.string().optional(),
     query_timeout: positiveDuration.optional(),
+  }).optional(),
+  notifications: strict({
+    smtp: strict({ url: smtpUrl, from: emailAddress }).optional(),
+    pagerduty: strict({ events_url: httpUrl }).optional(),
+    ui_url: httpUrl.optional(),
+    reminders: strict({ every: positiveDuration }).optional(),
   }).optional(),
 });
 

@@ -2,7 +2,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, isAbsolute, resolve } from 'node:path';
 import { FileAccessError, UsageError, type Diagnostic } from '../diagnostics/index.ts';
-import { DEFAULT_PAGERDUTY_EVENTS_URL, type ProjectDef, type SourceLocation } from '../model/index.ts';
+import {
+  DEFAULT_PAGERDUTY_EVENTS_URL,
+  type NotificationSettings,
+  type ProjectDef,
+  type SourceLocation,
+} from '../model/index.ts';
 import { parseDuration } from './duration-parser.ts';
 import { interpolateEnv, type SecretValue } from './env-interpolator.ts';
 import { readYamlFile } from './yaml-file-reader.ts';
@@ -66,10 +71,15 @@ export function loadProjectSettings(
       unset.add(`${location.line}:${location.column}`);
       const isHashKey = variable.path.join('.') === 'governance.hash_key';
       hashKeyVariableMissing ||= isHashKey;
+      const hint = isHashKey
+        ? '; masked HASH values need it outside dev mode (until it is set, dev mode hashes with a random key this catalog generated for itself)'
+        : variable.path.join('.') === 'notifications.smtp.url'
+          ? '; email channels send through it: export it as `smtp://user:password@host:port` or `smtps://…`'
+          : '';
       diagnostics.push({
         code: 'missing-env',
         severity: isHashKey && devMode ? 'warning' : 'error',
-        message: `environment variable \`${variable.variable}\` is not set (used by \`${formatYamlPath(variable.path)}\` in ${PROJECT_FILE})${isHashKey ? '; masked HASH values need it outside dev mode (until it is set, dev mode hashes with a random key this catalog generated for itself)' : ''}`,
+        message: `environment variable \`${variable.variable}\` is not set (used by \`${formatYamlPath(variable.path)}\` in ${PROJECT_FILE})${hint}`,
         at: location,
       });
     }
@@ -78,7 +88,7 @@ export function loadProjectSettings(
       diagnostics.push({
         code: 'invalid-document',
         severity: 'error',
-        message: `${PROJECT_FILE} must be a map of settings (name, catalog, storage, engine, orchestrator, governance)`,
+        message: `${PROJECT_FILE} must be a map of settings (name, catalog, storage, engine, orchestrator, governance, notifications)`,
         at: document.start,
       });
     } else {
@@ -182,10 +192,39 @@ export function loadProjectSettings(
       ...(hashKey ? { hashKey } : {}),
       ...(queryTimeoutMs !== undefined && queryTimeoutMs > 0 ? { queryTimeoutMs } : {}),
     },
-    notifications: { pagerdutyEventsUrl: DEFAULT_PAGERDUTY_EVENTS_URL },
+    notifications: notificationSettings(raw.notifications),
     root,
   };
   return { project, diagnostics, secrets, hashKeyVariableMissing };
+}
+
+/**
+ * `notifications:` → `NotificationSettings`. Bad values are reported by the document schema with
+ * their line and column; here they are only left out (a reader without the schema stays light).
+ */
+function notificationSettings(raw: unknown): NotificationSettings {
+  const section = asRecord(raw);
+  const smtp = asRecord(section.smtp);
+  const reminders = asRecord(section.reminders);
+  const text = (value: unknown): string | undefined =>
+    typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
+  const smtpUrl = text(smtp.url);
+  const from = text(smtp.from);
+  const uiUrl = text(section.ui_url);
+  const reminderEveryMs = typeof reminders.every === 'string' ? parseDuration(reminders.every) : undefined;
+  return {
+    ...(smtpUrl && from ? { smtp: { url: smtpUrl, from } } : {}),
+    pagerdutyEventsUrl: text(asRecord(section.pagerduty).events_url) ?? DEFAULT_PAGERDUTY_EVENTS_URL,
+    // Without its trailing slash, so a table's page is always `${uiUrl}/tables/${table}`.
+    ...(uiUrl ? { uiUrl: uiUrl.replace(/\/+$/, '') } : {}),
+    ...(reminderEveryMs !== undefined && reminderEveryMs > 0 ? { reminderEveryMs } : {}),
+  };
+}
+
+function asRecord(value: unknown): Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : {};
 }
 
 /** `sqlite:rel` → `sqlite:/abs/rel` (or `file:`); a `postgres://` catalog URL passes through. */

@@ -1,4 +1,21 @@
-export type { NotificationMessage } from './notification-message.ts';
+// Importing this index loads the channels (and nodemailer): the runner and the orchestrator import
+// `run-events.ts` directly, and the platform loads the channels only when it notifies.
+export * from './notification-message.ts';
+export { DeliveryError } from './delivery-error.ts';
+export type { Channel } from './channels/channel.ts';
+export {
+  createChannelSender,
+  DEFAULT_CHANNEL_TIMEOUT_MS,
+  type ChannelSender,
+  type ChannelSenderOptions,
+} from './channels/channel-sender.ts';
+export { pagerDutyDedupKey } from './channels/pagerduty-channel.ts';
+export {
+  verifyWebhookSignature,
+  webhookSignature,
+  WEBHOOK_SIGNATURE_HEADER,
+  type WebhookBody,
+} from './channels/webhook-channel.ts';
 export {
   Notifier,
   MAX_DELIVERY_ATTEMPTS,

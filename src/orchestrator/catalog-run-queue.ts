@@ -1,7 +1,7 @@
 import type { CatalogStore, EnqueueOutcome, QueuedRun } from '../catalog/catalog-store.ts';
 import type { TaskGraph } from '../graph/index.ts';
 import type { MonitoringEvent, Run } from '../model/index.ts';
-import { runOutcomeEvents } from '../notify/index.ts';
+import { runOutcomeEvents } from '../notify/run-events.ts';
 import { newRunId } from '../runner/index.ts';
 import { SYSTEM_CLOCK, type Clock } from './clock.ts';
 import { RunReadiness } from './run-readiness.ts';

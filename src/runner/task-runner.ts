@@ -41,7 +41,7 @@ import { redactSourceValues } from './raw-value-redaction.ts';
 import { inferFields } from './inferred-schema.ts';
 import { enforceRetention } from './retention.ts';
 import { recordableChecks } from './check-result-masking.ts';
-import { runOutcomeEvents } from '../notify/index.ts';
+import { runOutcomeEvents } from '../notify/run-events.ts';
 
 export interface RunOptions {
   /** Why the run happens: `manual` (default), `schedule`, `upstream:<table>@<version>`, `backfill`. */

@@ -13,6 +13,11 @@ orchestrator: local
 governance:
   profile: hipaa-safe-harbor
   hash_key: \${TESSERA_HASH_KEY}
+notifications:
+  smtp: { url: "\${SMTP_URL}", from: tessera@example.org }   # smtp://user:pass@host:port or smtps://
+  pagerduty: { events_url: https://events.pagerduty.com/v2/enqueue }
+  ui_url: https://tessera.example.org/
+  reminders: { every: 4h }
 `,
   'owners/clinical-data.yaml': `kind: owner
 name: clinical-data
@@ -22,7 +27,9 @@ channels:
   - slack: { webhook: "\${SLACK_WEBHOOK_CLINICAL}" }
   - email: { to: [clinical-data@example.org] }
   - pagerduty: { routing_key: "\${PD_ROUTING_KEY}", on: [task_failed, sla_missed] }
-  - webhook: { url: "https://hooks.example.org/tessera" }
+  - webhook: { url: "https://hooks.example.org/tessera", secret: "\${HOOK_SECRET}", on: [task_failed] }
+  - console: {}
+  - console: { on: [recovered] }
 ---
 kind: owner
 name: analytics
@@ -96,6 +103,8 @@ const ENV = {
   TESSERA_HASH_KEY: 'hash-key-value',
   SLACK_WEBHOOK_CLINICAL: 'https://hooks.slack.com/services/T000/B000/XXXX',
   PD_ROUTING_KEY: 'pd-routing-key-value',
+  SMTP_URL: 'smtp://tessera:smtp-password@mail.example.org:587',
+  HOOK_SECRET: 'hook-secret-value',
 };
 
 describe('loading the SPEC example repo', () => {
@@ -111,7 +120,12 @@ describe('loading the SPEC example repo', () => {
       engine: 'duckdb',
       orchestrator: 'local',
       governance: { profile: 'hipaa-safe-harbor', hashKey: 'hash-key-value' },
-      notifications: { pagerdutyEventsUrl: 'https://events.pagerduty.com/v2/enqueue' },
+      notifications: {
+        smtp: { url: 'smtp://tessera:smtp-password@mail.example.org:587', from: 'tessera@example.org' },
+        pagerdutyEventsUrl: 'https://events.pagerduty.com/v2/enqueue',
+        uiUrl: 'https://tessera.example.org',
+        reminderEveryMs: 4 * 3_600_000,
+      },
       root,
     });
 
@@ -124,12 +138,21 @@ describe('loading the SPEC example repo', () => {
       { type: 'slack', webhook: 'https://hooks.slack.com/services/T000/B000/XXXX' },
       { type: 'email', to: ['clinical-data@example.org'] },
       { type: 'pagerduty', routingKey: 'pd-routing-key-value', on: ['task_failed', 'sla_missed'] },
-      { type: 'webhook', url: 'https://hooks.example.org/tessera' },
+      {
+        type: 'webhook',
+        url: 'https://hooks.example.org/tessera',
+        secret: 'hook-secret-value',
+        on: ['task_failed'],
+      },
+      { type: 'console' },
+      { type: 'console', on: ['recovered'] },
     ]);
     assert.deepEqual(owner.at, { file: 'owners/clinical-data.yaml', line: 2, column: 7 });
     assert.deepEqual(secrets.map((secret) => secret.variable).sort(), [
+      'HOOK_SECRET',
       'PD_ROUTING_KEY',
       'SLACK_WEBHOOK_CLINICAL',
+      'SMTP_URL',
       'TESSERA_HASH_KEY',
     ]);
 
