@@ -27,14 +27,13 @@ const ALLOWED_IMPORTS = {
     'governance',
     'notify',
   ],
-  // Events → incidents → channels (SPEC §4); the runner and the orchestrator record and deliver through it.
+  // Events → incidents → channels (SPEC §4); the runner records events and the orchestrator delivers
+  // through it. The channels speak to outside services with nodemailer and fetch.
   notify: ['model', 'diagnostics', 'graph', 'catalog'],
   orchestrator: ['model', 'diagnostics', 'graph', 'catalog', 'engines', 'runner', 'definitions', 'notify'],
   // The governed read path; only platform.ts imports it. Its one orchestrator import (durations
   // spelled the repo's way) is allowed below.
   'read-path': ['model', 'diagnostics', 'catalog', 'storage', 'engines', 'governance', 'runner'],
-  // Events → incidents → channels; the channels speak to outside services with nodemailer and fetch.
-  notify: ['model', 'diagnostics'],
 };
 /** Single files a folder may import from a layer it may not otherwise import. */
 const ALLOWED_FILES = {
