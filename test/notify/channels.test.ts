@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { simpleParser, type ParsedMail } from 'mailparser';
@@ -16,6 +16,13 @@ import {
   verifyWebhookSignature,
   type NotificationMessage,
 } from '../../src/notify/index.ts';
+import {
+  assertValidBlocks,
+  closedPort,
+  mrkdwnTexts,
+  startReceiver,
+  type Json,
+} from '../support/notification-receivers.ts';
 
 const MESSAGE: NotificationMessage = {
   project: 'clinical-analytics',
@@ -37,44 +44,6 @@ const SLACK_PATH = '/services/T0SECRET/B0SECRET/slack-path-secret';
 const ROUTING_KEY = 'R0UTINGKEYSECRET0000000000000000';
 const WEBHOOK_SECRET = 'webhook-signing-secret';
 const SMTP_PASSWORD = 'smtp-pa55word';
-
-interface ReceivedRequest {
-  path: string;
-  headers: IncomingHttpHeaders;
-  body: Buffer;
-}
-
-/** A real HTTP server on 127.0.0.1 that records each request and answers with `answer`. */
-async function startReceiver(answer: (request: ReceivedRequest) => { status: number; body?: string }) {
-  const requests: ReceivedRequest[] = [];
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const request = { path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks) };
-      requests.push(request);
-      const reply = answer(request);
-      res.writeHead(reply.status, { 'content-type': 'text/plain' }).end(reply.body ?? '');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    origin: `http://127.0.0.1:${port}`,
-    host: `127.0.0.1:${port}`,
-    requests,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
-
-/** A port on loopback that nothing listens on: bound once, then released. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 function settings(overrides: Partial<NotificationSettings> = {}): NotificationSettings {
   return {
@@ -99,73 +68,6 @@ function assertNoSecret(text: string): void {
   for (const secret of [SLACK_PATH, 'slack-path-secret', ROUTING_KEY, WEBHOOK_SECRET, SMTP_PASSWORD]) {
     assert.ok(!text.includes(secret), `"${text}" shows a secret`);
   }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Block Kit, checked against the reference (https://api.slack.com/reference/block-kit/blocks)
-
-type Json = Record<string, unknown>;
-
-function assertTextObject(value: unknown, where: string, maxLength = 3000, types = ['mrkdwn', 'plain_text']) {
-  const text = value as Json;
-  assert.ok(types.includes(text.type as string), `${where}: text type ${String(text.type)}`);
-  assert.equal(typeof text.text, 'string', `${where}: text`);
-  assert.ok(
-    (text.text as string).length >= 1 && (text.text as string).length <= maxLength,
-    `${where}: length`,
-  );
-}
-
-function assertValidBlocks(blocks: unknown): void {
-  assert.ok(Array.isArray(blocks) && blocks.length > 0 && blocks.length <= 50, 'blocks: 1 to 50');
-  blocks.forEach((raw, index) => {
-    const block = raw as Json;
-    const where = `blocks[${index}] (${String(block.type)})`;
-    switch (block.type) {
-      case 'header':
-        assertTextObject(block.text, where, 150, ['plain_text']);
-        break;
-      case 'section': {
-        assert.ok(block.text !== undefined || block.fields !== undefined, `${where}: text or fields`);
-        if (block.text !== undefined) assertTextObject(block.text, where);
-        if (block.fields !== undefined) {
-          const fields = block.fields as unknown[];
-          assert.ok(fields.length >= 1 && fields.length <= 10, `${where}: 1 to 10 fields`);
-          fields.forEach((field, i) => assertTextObject(field, `${where}.fields[${i}]`, 2000));
-        }
-        break;
-      }
-      case 'actions': {
-        const elements = block.elements as Json[];
-        assert.ok(elements.length >= 1 && elements.length <= 25, `${where}: elements`);
-        for (const element of elements) {
-          assert.equal(element.type, 'button', where);
-          assertTextObject(element.text, `${where} button`, 75, ['plain_text']);
-          assert.match(element.url as string, /^https?:\/\//, `${where}: button url`);
-        }
-        break;
-      }
-      case 'context': {
-        const elements = block.elements as unknown[];
-        assert.ok(elements.length >= 1 && elements.length <= 10, `${where}: elements`);
-        elements.forEach((element, i) => assertTextObject(element, `${where}.elements[${i}]`));
-        break;
-      }
-      case 'divider':
-        break;
-      default:
-        assert.fail(`${where}: unknown block type`);
-    }
-  });
-}
-
-/** Every mrkdwn text in the blocks, however deep. */
-function mrkdwnTexts(value: unknown): string[] {
-  if (Array.isArray(value)) return value.flatMap(mrkdwnTexts);
-  if (value === null || typeof value !== 'object') return [];
-  const object = value as Json;
-  const own = object.type === 'mrkdwn' && typeof object.text === 'string' ? [object.text] : [];
-  return [...own, ...Object.values(object).flatMap(mrkdwnTexts)];
 }
 
 // ---------------------------------------------------------------------------------------------
