@@ -40,8 +40,9 @@ export async function catalogHealth(store: CatalogStore, now: number): Promise<T
   );
   const targets = new Map(applied.tasks.map((task) => [task.name, task.target]));
   const readsFrom = new Map<string, Set<string>>();
+  // Every edge says its target reads its source, column-level ones too (a run may replace a task's
+  // table-level edges with the column-level ones it learned).
   for (const edge of lineage) {
-    if (edge.fromColumn !== undefined || edge.toColumn !== undefined) continue;
     let sources = readsFrom.get(edge.toTable);
     if (!sources) readsFrom.set(edge.toTable, (sources = new Set()));
     sources.add(edge.fromTable);

@@ -571,7 +571,14 @@ async function stageProjectionOutput(
   // `plan` lists). An inferred one inherits sensitivity through lineage, known before writing so the
   // file gets its precomputed hashes (or masked values, stored de-identified).
   const planned =
-    declared ?? (await inferProjectionFields(context, task, await describe(session, query), log));
+    declared ??
+    (await inferProjectionFields(
+      context,
+      task,
+      await describe(session, query),
+      upstream.map((ref) => ref.table),
+      log,
+    ));
   const writer = versionFileWriter(context, table, planned);
   await writer.write(session, writer.storedValues(`(${query})`), outputFile);
   const files = [await context.storage.commitFile(outputFile)];
@@ -593,6 +600,7 @@ async function inferProjectionFields(
   context: RunContext,
   task: TaskDef,
   columns: { name: string; type: string; nullable: boolean }[],
+  readTables: string[],
   log: RunLogger,
 ): Promise<FieldDef[]> {
   const upstreamFields = new Map<string, FieldDef[]>();
@@ -606,7 +614,11 @@ async function inferProjectionFields(
   for (const item of inherited) {
     log.info(`column ${item.field} inherits ${item.sensitivity} (mask ${item.mask}) from ${item.from}`);
   }
-  const tableEdges = [...new Set(lineage.flatMap((column) => column.sources.map((source) => source.table)))];
+  // Every table the run read stays an upstream edge, also one no output column derives from
+  // (`select count(*) from t`): health and lineage walk these edges.
+  const tableEdges = [
+    ...new Set([...readTables, ...lineage.flatMap((column) => column.sources.map((source) => source.table))]),
+  ];
   await context.store.replaceTaskLineage(task.name, [
     ...tableEdges.map((table) => ({ fromTable: table, toTable: task.target, task: task.name })),
     ...lineage.flatMap((column) =>
