@@ -33,6 +33,7 @@ import type {
   Run,
   RunLogLine,
   Subscription,
+  TableHealth,
   Version,
 } from './model/index.ts';
 import type { DeliveryReport } from './notify/notifier.ts';
@@ -335,6 +336,11 @@ export class Platform {
     // The process that ran the tasks tells their owners at once; `serve` retries what fails.
     await deliverAfterRuns(this.#monitoringParts(), notifications);
     return runs;
+  }
+
+  /** Every table's health with its reason, worst first, as of `now` (a server's clock). */
+  health(now = Date.now()): Promise<TableHealth[]> {
+    return this.#catalog.health(now);
   }
 
   /** Subscribe an owner to a table's events (kept in the catalog). */
