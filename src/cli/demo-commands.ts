@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
-import { relative, resolve } from 'node:path';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
 import { FileAccessError, UsageError } from '../diagnostics/errors.ts';
-import { formatRows } from './output-format.ts';
+import type { Platform } from '../platform.ts';
+import { formatRows, textTable } from './output-format.ts';
 import { formatRuns } from './run-commands.ts';
 
 const DEMO_QUERY = `select state,
@@ -57,21 +58,82 @@ export function registerDemoCommands(program: Command): void {
         console.log(`   registered ${plan.tables.added.length} tables and ${plan.tasks.added.length} tasks`);
         console.log('3. tessera run --all');
         const started = Date.now();
-        const runs = await platform.run({ tasks: [], all: true });
+        const told: string[] = [];
+        const runs = await platform.run({ tasks: [], all: true }, undefined, {
+          writeConsole: (text) => void told.push(text),
+        });
         console.log(indent(formatRuns(runs)));
+        for (const text of told) console.log(`   notified: ${notificationTitle(text)}`);
         console.log(`   ${runs.length} runs in ${((Date.now() - started) / 1000).toFixed(1)} s`);
         console.log(`4. tessera query "${DEMO_QUERY.split('\n')[0]} …"`);
         console.log(indent(formatRows(await platform.query(DEMO_QUERY, {}), 'table')));
         const failed = runs.filter((run) => run.status !== 'succeeded');
         if (failed.length > 0) process.exitCode = 1;
+        await showMonitoring(platform, target);
         const repo = relative(process.cwd(), target) || '.';
         console.log(
-          `\nexplore: npx tessera --repo ${repo} tables | show clinical.patients | lineage analytics.state_summary | runs`,
+          `\nexplore: npx tessera --repo ${repo} tables | show clinical.patients | lineage analytics.state_summary | runs | health | incidents`,
         );
       } finally {
         await platform.close();
       }
     });
+}
+
+/**
+ * Monitoring, seen without any setup: an upstream renames a column of the patients file, the run
+ * fails and the owners' `console` channels print what Slack, email or PagerDuty would carry; health
+ * says which tables are affected; the fixed file recovers and resolves the incident.
+ */
+async function showMonitoring(platform: Platform, repo: string): Promise<void> {
+  const source = join(repo, 'data/patients.csv');
+  const original = await readFile(source, 'utf8');
+  const newline = original.indexOf('\n');
+  const renamed = original.slice(0, newline).replace('BIRTHDATE', 'DOB') + original.slice(newline);
+  console.log(
+    '5. a source breaks: data/patients.csv now calls its BIRTHDATE column DOB; tessera run ingest_patients',
+  );
+  await writeFile(source, renamed);
+  const told: string[] = [];
+  const tell = {
+    writeConsole: (text: string) => void told.push(text),
+    warn: (text: string) => void told.push(text),
+  };
+  const [broken] = await platform.run({ tasks: ['ingest_patients'] }, undefined, tell);
+  console.log(
+    `   ingest_patients ${broken?.status ?? 'did not run'}; its owners are told once (the console channel):`,
+  );
+  console.log(indent(told.join('\n').trimEnd()));
+  console.log('6. tessera health');
+  const health = await platform.health();
+  console.log(
+    indent(
+      textTable(
+        ['table', 'health', 'reason'],
+        health
+          .filter((entry) => entry.health !== 'healthy')
+          .map((entry) => [entry.table, entry.health, entry.reason]),
+      ),
+    ),
+  );
+  console.log('7. the file is fixed; tessera run ingest_patients');
+  await writeFile(source, original);
+  told.length = 0;
+  const [fixed] = await platform.run({ tasks: ['ingest_patients'] }, undefined, tell);
+  const resolved = told.filter((text) => /Resolved: /.test(text)).length;
+  console.log(
+    `   ingest_patients ${fixed?.status ?? 'did not run'}; ${resolved} owner(s) told the incident is resolved`,
+  );
+}
+
+/** The title line of a message the console channel printed. */
+function notificationTitle(text: string): string {
+  return (
+    text
+      .split('\n')
+      .map((line) => line.replace(/^[│┌└─\s]+/, '').trim())
+      .find((line) => line.startsWith('[') || /^(Resolved|Reminder): /.test(line)) ?? text.trim()
+  );
 }
 
 function cannotWrite(target: string, error: unknown): FileAccessError {

@@ -145,9 +145,13 @@ export class Notifier {
       eventCount: 1,
     };
     const deliveries: Delivery[] = [];
+    // One message per channel per incident: the most direct reason the channel carries.
+    const served = new Set<string>();
     for (const recipient of eventRecipients(event, this.definitions, this.graph, subscriptions)) {
       this.owners.get(recipient.owner)?.channels.forEach((channel, channelIndex) => {
-        if (!channelCarries(channel, recipient.kind)) return;
+        const key = `${recipient.owner}\u0000${channelIndex}`;
+        if (served.has(key) || !channelCarries(channel, recipient.kind)) return;
+        served.add(key);
         deliveries.push({
           id: randomUUID(),
           incidentId: incident.id,

@@ -13,10 +13,13 @@ export interface Recipient {
 const FAILURES: ReadonlySet<EventKind> = new Set(['task_failed', 'validation_failed']);
 
 /**
- * The recipients of an event that opens an incident: the owner and subscribers (from the repo and
- * from `tessera subscribe`) of its table, then, for a failure that stopped a publication, those of
- * every table downstream of it, transitively, told `upstream_failed`. Each owner once: the most
- * direct reason wins. A subscription's `events` filter applies to what it would be told.
+ * Whom an event that opens an incident concerns, and why, most direct first: the owner and
+ * subscribers (from the repo and from `tessera subscribe`) of its table, then, for a failure that
+ * stopped a publication, those of every table downstream of it, transitively, as `upstream_failed`.
+ * An owner may appear for several reasons; the notifier sends each of its channels the first reason
+ * that channel carries (`on:`), so a channel that only takes `upstream_failed` still hears of a
+ * failure upstream of a table its owner also subscribes to directly. A subscription's `events`
+ * filter applies to what it would be told.
  */
 export function eventRecipients(
   event: MonitoringEvent,
@@ -27,7 +30,8 @@ export function eventRecipients(
   const recipients = new Map<string, Recipient>();
   const tell = (table: string, kind: EventKind, cause: string): void => {
     for (const owner of interestedOwners(table, kind, definitions, subscriptions)) {
-      if (!recipients.has(owner)) recipients.set(owner, { owner, kind, table, cause });
+      const key = `${owner}\u0000${kind}`;
+      if (!recipients.has(key)) recipients.set(key, { owner, kind, table, cause });
     }
   };
   const table = event.table ?? definitions.tasks.find((task) => task.name === event.task)?.target;
