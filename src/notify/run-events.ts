@@ -54,7 +54,7 @@ export function runOutcomeEvents(outcome: RunOutcome): MonitoringEvent[] {
         id: randomUUID(),
         kind: validation ? 'validation_failed' : 'task_failed',
         severity: 'error',
-        cause: `${subject} not published: ${firstLine(run.error ?? 'the run failed')}`,
+        cause: `${subject} not published: ${notificationCause(run.error ?? 'the run failed')}`,
         incidentKey: validation ? incidentKeys.validationFailed(run.task) : incidentKeys.taskFailed(run.task),
         ...common,
       },
@@ -101,6 +101,34 @@ export function describeFailedCheck(check: CheckResult): string {
         ? `: observed ${JSON.stringify(check.observedValue)}`
         : '';
   return `${check.expectation}${column}${counted}`;
+}
+
+/** What a notification shows in place of a value it quoted. */
+export const VALUE_NOT_SHOWN = '[value not shown]';
+
+/**
+ * A run's error as a notification quotes it: its first line (with the line after it when the first
+ * ends in `:`, where the details start), every quoted value replaced by VALUE_NOT_SHOWN. Messages
+ * leave the governed space (email, Slack, PagerDuty, webhooks), and a value quoted by a bad row
+ * (`value "1980-13-45" is not a valid date`) or an engine error (`Could not convert string
+ * '987-65-4321'`) may be a patient's data. Names stay: Tessera quotes them with backticks. The
+ * whole error stays in the run (`tessera runs`, `tessera logs`), behind the CLI's governance.
+ */
+export function notificationCause(error: string): string {
+  const lines = error
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
+  const [first = '', second] = lines;
+  const text = first.endsWith(':') && second !== undefined ? `${first} ${second}` : first;
+  return firstLine(withoutQuotedValues(text));
+}
+
+/** `"…"` and `'…'` (not an apostrophe inside a word) replaced by VALUE_NOT_SHOWN. */
+export function withoutQuotedValues(text: string): string {
+  return text
+    .replace(/"[^"\n]*"/g, VALUE_NOT_SHOWN)
+    .replace(/(^|[^\p{L}\p{N}])'[^'\n]*'(?![\p{L}\p{N}])/gu, `$1${VALUE_NOT_SHOWN}`);
 }
 
 /** A message's first line, trimmed to what one notification line carries. */
