@@ -3,7 +3,7 @@
 // bad values in PHI columns, failing checks over PHI columns, a custom SQL check selecting PHI.
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { Platform } from '../../src/platform.ts';
 import { writeRepo } from '../support/cli.ts';
 import { TEAM_OWNER, personSchema } from '../support/person-schema.ts';
