@@ -20,6 +20,8 @@ export interface RunOutcome {
   table?: string;
   /** Checks that failed: the error ones failed the run, the warn ones let it publish. */
   failedChecks: CheckResult[];
+  /** A failure that will be retried: nothing to tell yet (the last attempt's failure is told). */
+  willRetry?: boolean;
   /** The task's incidents open before this outcome: a success closes them. */
   openIncidents: Incident[];
   /** The version a success published. */
@@ -48,6 +50,7 @@ export function runOutcomeEvents(outcome: RunOutcome): MonitoringEvent[] {
   const warnings = outcome.failedChecks.filter((check) => check.severity === 'warn');
 
   if (run.status === 'failed') {
+    if (outcome.willRetry) return [];
     const validation = errors.length > 0;
     return [
       {

@@ -215,6 +215,7 @@ export class RunDispatcher {
         attempt: run.attempt,
         trigger: run.trigger,
         signal: controller.signal,
+        willRetryOnFailure: task !== undefined && run.attempt < task.retries.attempts,
         onPublished: async (version) => {
           execution.published = true;
           if (!execution.abandoned) await this.hooks.onPublished(entry, version, performance.now());

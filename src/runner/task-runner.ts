@@ -55,10 +55,22 @@ export interface RunOptions {
    */
   signal?: AbortSignal;
   /**
+   * A failure of this attempt will be retried (the dispatcher's `retries`): monitoring is told only
+   * when the last attempt fails, as an Airflow failure callback fires after the retries.
+   */
+  willRetryOnFailure?: boolean;
+  /**
    * Called once the version is published (also when a retried run finds its version already
    * published), before the run is recorded as succeeded. Must not throw; a throw is only logged.
    */
   onPublished?: (version: Version) => Promise<void>;
+}
+
+/** What monitoring is told with a run's outcome (see `runOutcomeEvents`). */
+interface RunOutcomeFacts {
+  failedChecks: CheckResult[];
+  publishedVersion?: number;
+  willRetry: boolean;
 }
 
 /** What a run computed before publication. */
@@ -127,6 +139,7 @@ export async function runTask(context: RunContext, taskName: string, options: Ru
       {
         failedChecks: alreadyPublished.checks.filter((check) => !check.success),
         publishedVersion: alreadyPublished.version,
+        willRetry: false,
       },
     );
   }
@@ -135,7 +148,7 @@ export async function runTask(context: RunContext, taskName: string, options: Ru
   // records the run as failed, never leaves it `running`.
   let session: EngineSession | undefined;
   // What monitoring is told with the outcome: the checks that failed and what got published.
-  const outcome: { failedChecks: CheckResult[]; publishedVersion?: number } = { failedChecks: [] };
+  const outcome: RunOutcomeFacts = { failedChecks: [], willRetry: options.willRetryOnFailure === true };
   try {
     session = await setUp(
       task,
@@ -265,7 +278,7 @@ async function finishRun(
   log: RunLogger,
   run: Run,
   patch: Partial<Run>,
-  outcome: { failedChecks: CheckResult[]; publishedVersion?: number },
+  outcome: RunOutcomeFacts,
 ): Promise<Run> {
   Object.assign(run, patch);
   const task = context.definitions.tasks.find((candidate) => candidate.name === run.task);
@@ -273,6 +286,7 @@ async function finishRun(
     run,
     table: task?.target ?? run.published?.table ?? run.task,
     failedChecks: outcome.failedChecks,
+    willRetry: outcome.willRetry,
     openIncidents:
       run.status === 'succeeded' ? await context.store.listIncidents({ status: 'open', task: run.task }) : [],
     ...(outcome.publishedVersion !== undefined ? { publishedVersion: outcome.publishedVersion } : {}),
