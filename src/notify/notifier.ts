@@ -186,27 +186,16 @@ export class Notifier {
     event: MonitoringEvent,
     at: string,
   ): Promise<Delivery[]> {
-    const told = (await this.store.listDeliveries({ incidentId: incident.id })).filter(
-      (delivery) => delivery.phase === 'opened',
-    );
-    return told.map((delivery) =>
-      stripUndefined({
-        ...delivery,
-        id: randomUUID(),
+    return (await this.toldOf(incident)).map((delivery) =>
+      resend(delivery, at, {
         eventId: event.id,
-        phase: 'resolved' as const,
-        kind: 'recovered' as const,
+        phase: 'resolved',
+        kind: 'recovered',
         // A downstream subscriber reads which of its tables is back, not just the upstream's news.
         cause:
           delivery.kind === 'upstream_failed' && delivery.table
             ? `${delivery.table}: ${event.cause}`
             : event.cause,
-        status: 'pending' as const,
-        attempts: 0,
-        createdAt: at,
-        nextAttemptAt: undefined,
-        deliveredAt: undefined,
-        lastError: undefined,
       }),
     );
   }
@@ -220,25 +209,19 @@ export class Notifier {
     for (const incident of await this.store.listIncidents({ status: 'open' })) {
       if (Date.parse(incident.notifiedAt) + every > now) continue;
       const at = new Date(now).toISOString();
-      const told = (await this.store.listDeliveries({ incidentId: incident.id })).filter(
-        (delivery) => delivery.phase === 'opened',
-      );
-      const reminders = told.map((delivery) =>
-        stripUndefined({
-          ...delivery,
-          id: randomUUID(),
-          phase: 'reminder' as const,
-          status: 'pending' as const,
-          attempts: 0,
-          createdAt: at,
-          nextAttemptAt: undefined,
-          deliveredAt: undefined,
-          lastError: undefined,
-        }),
+      const reminders = (await this.toldOf(incident)).map((delivery) =>
+        resend(delivery, at, { phase: 'reminder' }),
       );
       if (await this.store.remindIncident(incident.id, incident.notifiedAt, at, reminders)) reminded += 1;
     }
     return reminded;
+  }
+
+  /** The messages that told the incident opened: one per channel that heard of it. */
+  private async toldOf(incident: Incident): Promise<Delivery[]> {
+    return (await this.store.listDeliveries({ incidentId: incident.id })).filter(
+      (delivery) => delivery.phase === 'opened',
+    );
   }
 
   /**
@@ -402,6 +385,25 @@ export class Notifier {
   tableDef(name: string): TableDef | undefined {
     return this.tables.get(name);
   }
+}
+
+/** A new pending message to the same owner and channel as `delivery`, with `changes`. */
+function resend(
+  delivery: Delivery,
+  at: string,
+  changes: Partial<Pick<Delivery, 'eventId' | 'phase' | 'kind' | 'cause'>>,
+): Delivery {
+  return stripUndefined({
+    ...delivery,
+    ...changes,
+    id: randomUUID(),
+    status: 'pending' as const,
+    attempts: 0,
+    createdAt: at,
+    nextAttemptAt: undefined,
+    deliveredAt: undefined,
+    lastError: undefined,
+  });
 }
 
 function stripUndefined<T extends object>(record: T): T {

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import type { Delivery } from '../../src/model/index.ts';
 import { MAX_DELIVERY_ATTEMPTS } from '../../src/notify/notifier.ts';
 import { Platform } from '../../src/platform.ts';
@@ -18,25 +18,33 @@ import {
   startMonitoringServices,
 } from './monitoring-fixture.ts';
 
-test('a failing channel is retried with backoff while the others are told at once', async (t) => {
+/**
+ * The monitored repo, applied and run once, then its source broken; its Slack webhook answers with
+ * `slackAnswer`. Everything is closed when the test ends.
+ */
+async function brokenSourceWithSlack(t: TestContext, slackAnswer: Parameters<typeof startReceiver>[0]) {
   const services = await startMonitoringServices();
-  let slackAnswers = 0;
-  // Slack answers 500 twice, then accepts.
-  const slack = await startReceiver(() =>
-    ++slackAnswers <= 2 ? { status: 500, body: 'internal_error' } : { status: 200, body: 'ok' },
-  );
+  const slack = await startReceiver(slackAnswer);
   const repo = await writeRepo(monitoredRepo(services));
   t.after(async () => {
     await services.close();
     await slack.close();
     await rm(repo, { recursive: true, force: true });
   });
-  const env = { ...process.env, ...monitoredEnv({ slack }) };
-  const platform = await Platform.open({ repo, env });
+  const platform = await Platform.open({ repo, env: { ...process.env, ...monitoredEnv({ slack }) } });
   t.after(() => platform.close());
   await platform.apply();
   await platform.run({ tasks: [], all: true });
   await writeFile(join(repo, 'data/members.csv'), MEMBERS_CSV_WITHOUT_DOB);
+  return { services, slack, platform };
+}
+
+test('a failing channel is retried with backoff while the others are told at once', async (t) => {
+  let slackAnswers = 0;
+  // Slack answers 500 twice, then accepts.
+  const { services, slack, platform } = await brokenSourceWithSlack(t, () =>
+    ++slackAnswers <= 2 ? { status: 500, body: 'internal_error' } : { status: 200, body: 'ok' },
+  );
 
   const warnings: string[] = [];
   const [run] = await platform.run({ tasks: ['ingest_members'] }, undefined, {
@@ -81,20 +89,7 @@ test('a failing channel is retried with backoff while the others are told at onc
 });
 
 test(`a channel that keeps failing is given up after ${MAX_DELIVERY_ATTEMPTS} attempts`, async (t) => {
-  const services = await startMonitoringServices();
-  const slack = await startReceiver(() => ({ status: 404, body: 'no_service' }));
-  const repo = await writeRepo(monitoredRepo(services));
-  t.after(async () => {
-    await services.close();
-    await slack.close();
-    await rm(repo, { recursive: true, force: true });
-  });
-  const env = { ...process.env, ...monitoredEnv({ slack }) };
-  const platform = await Platform.open({ repo, env });
-  t.after(() => platform.close());
-  await platform.apply();
-  await platform.run({ tasks: [], all: true });
-  await writeFile(join(repo, 'data/members.csv'), MEMBERS_CSV_WITHOUT_DOB);
+  const { slack, platform } = await brokenSourceWithSlack(t, () => ({ status: 404, body: 'no_service' }));
   await platform.run({ tasks: ['ingest_members'] }, undefined, { warn: () => {} });
   // Each pass a day later: every retry is due.
   for (let day = 1; day < MAX_DELIVERY_ATTEMPTS + 3; day += 1) {
