@@ -28,6 +28,8 @@ export interface CatalogDatabase {
   incidents: IncidentsRow;
   deliveries: DeliveriesRow;
   subscriptions: SubscriptionsRow;
+  sync_state: SyncStateRow;
+  sync_refusals: SyncRefusalsRow;
 }
 
 export interface TablesRow {
@@ -39,6 +41,8 @@ export interface TablesRow {
   definition_json: string;
   current_version: number | null;
   updated_at: string;
+  /** The commit of the apply that last changed the definition (migration 0009_git_sync). */
+  git_commit: string | null;
 }
 
 export interface SchemaVersionsRow {
@@ -54,6 +58,8 @@ export interface DefinitionRow {
   name: string;
   definition_json: string;
   updated_at: string;
+  /** The commit of the apply that last changed the definition (migration 0009_git_sync). */
+  git_commit: string | null;
 }
 
 export interface VersionsRow {
@@ -198,6 +204,8 @@ export interface EventsRow {
   /** NULL until the notifier has settled it into an incident and deliveries. */
   processed_at: string | null;
   incident_id: string | null;
+  /** `MonitoringEvent.recipients` as JSON (migration 0009_git_sync); NULL when it names none. */
+  recipients_json: string | null;
 }
 
 /** Events with one cause, open until it recovers; see `Incident`. */
@@ -246,4 +254,24 @@ export interface SubscriptionsRow {
   /** A JSON array of event kinds; NULL = every kind. */
   events_json: string | null;
   created_at: string;
+}
+
+/** Git sync's state: one row (`id` = 'git'), written by the watcher of `tessera serve --watch-git`. */
+export interface SyncStateRow {
+  id: string;
+  source: string | null;
+  active_commit: string | null;
+  activated_at: string | null;
+  seen_commit: string | null;
+  seen_at: string | null;
+}
+
+/** One refused commit. */
+export interface SyncRefusalsRow {
+  id: string;
+  commit_sha: string;
+  author_name: string;
+  author_email: string;
+  reason: string;
+  refused_at: string;
 }

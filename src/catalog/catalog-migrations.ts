@@ -370,6 +370,43 @@ export const catalogMigrations: Record<string, Migration> = {
         .execute();
     },
   },
+
+  // Git sync (SPEC §6): the commit each definition came from, the commit the catalog runs on and the
+  // newest one seen, refused commits, and recipients an event names itself (a commit's author).
+  '0009_git_sync': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      for (const table of ['tables', 'tasks', 'owners', 'roles', 'principals']) {
+        await db.schema.alterTable(table).addColumn('git_commit', 'text').execute();
+      }
+      await db.schema.alterTable('events').addColumn('recipients_json', 'text').execute();
+      await db.schema
+        .createTable('sync_state')
+        .ifNotExists()
+        .addColumn('id', 'text', (column) => column.primaryKey())
+        .addColumn('source', 'text')
+        .addColumn('active_commit', 'text')
+        .addColumn('activated_at', 'text')
+        .addColumn('seen_commit', 'text')
+        .addColumn('seen_at', 'text')
+        .execute();
+      await db.schema
+        .createTable('sync_refusals')
+        .ifNotExists()
+        .addColumn('id', 'text', (column) => column.primaryKey())
+        .addColumn('commit_sha', 'text', (column) => column.notNull())
+        .addColumn('author_name', 'text', (column) => column.notNull())
+        .addColumn('author_email', 'text', (column) => column.notNull())
+        .addColumn('reason', 'text', (column) => column.notNull())
+        .addColumn('refused_at', 'text', (column) => column.notNull())
+        .execute();
+      await db.schema
+        .createIndex('sync_refusals_refused_at')
+        .ifNotExists()
+        .on('sync_refusals')
+        .columns(['refused_at'])
+        .execute();
+    },
+  },
 };
 
 /** Serves `catalogMigrations` to Kysely's `Migrator` from code (no migration folder to ship). */

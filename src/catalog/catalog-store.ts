@@ -1,5 +1,7 @@
 import type {
   AccessTokenRecord,
+  SyncRefusal,
+  SyncStatus,
   Delivery,
   DeliveryStatus,
   EventKind,
@@ -58,7 +60,7 @@ export interface DefinitionChanges {
    * Edges of other tasks are kept (e.g. column lineage a run refined through `replaceTaskLineage`).
    */
   lineage: LineageEdge[];
-  /** The Git commit of the definitions, recorded on new schema versions. */
+  /** The Git commit of the definitions, recorded on new schema versions and on every definition written. */
   gitCommit?: string;
 }
 
@@ -455,6 +457,18 @@ export interface CatalogMonitoring {
   listSubscriptions(table?: string): Promise<Subscription[]>;
 }
 
+/** Git sync's state (SPEC §6): what `tessera sync status` shows. */
+export interface CatalogGitSync {
+  /** Record the newest head fetched from `source` (`REMOTE#BRANCH`). */
+  recordSyncSeen(source: string, commit: string, at: string): Promise<void>;
+  /** Record the commit whose definitions are now applied. */
+  recordSyncActivated(commit: string, at: string): Promise<void>;
+  /** Record a refused commit and, in the same transaction, the events that tell of it. */
+  recordSyncRefusal(refusal: SyncRefusal, events: MonitoringEvent[]): Promise<void>;
+  /** The active commit, the newest commit seen and the last refusal; empty before any sync. */
+  readSyncStatus(): Promise<SyncStatus>;
+}
+
 /** Event kinds a subscription or channel keeps; absent = all. */
 export type EventKindFilter = EventKind[] | undefined;
 
@@ -480,7 +494,8 @@ export interface CatalogStore
     CatalogDeferredDeletions,
     CatalogKeys,
     CatalogLineage,
-    CatalogMonitoring {
+    CatalogMonitoring,
+    CatalogGitSync {
   /** Create or upgrade the schema. Idempotent, and safe when several processes start at once. */
   migrate(): Promise<void>;
   /** Release the connection(s). The store is unusable afterwards. */

@@ -6,6 +6,8 @@ import type {
   Incident,
   MonitoringEvent,
   Subscription,
+  SyncRefusal,
+  SyncStatus,
   LineageEdge,
   QueryAuditEntry,
   QueryAuditFilter,
@@ -25,6 +27,7 @@ import type {
   CatalogKeys,
   CatalogLineage,
   CatalogMonitoring,
+  CatalogGitSync,
   DeliveryAttempt,
   DeliveryFilter,
   EventSettlement,
@@ -67,6 +70,7 @@ import { KyselyDeferredDeletionStore } from './stores/deferred-deletion-store.ts
 import { KyselyCatalogKeyStore } from './stores/catalog-key-store.ts';
 import { KyselyLineageStore } from './stores/lineage-store.ts';
 import { KyselyMonitoringStore } from './stores/monitoring-store.ts';
+import { KyselySyncStore } from './stores/sync-store.ts';
 
 /**
  * The `CatalogStore` over Kysely: one store per concern (in `stores/`), all sharing one connection,
@@ -94,6 +98,7 @@ export abstract class KyselyCatalogStore implements CatalogStore {
   private readonly keys: CatalogKeys;
   private readonly lineage: CatalogLineage;
   private readonly monitoring: CatalogMonitoring;
+  private readonly sync: CatalogGitSync;
 
   protected constructor(protected readonly db: Kysely<CatalogDatabase>) {
     // Capabilities are read when used: an adapter's own field initializers run after this constructor.
@@ -119,6 +124,7 @@ export abstract class KyselyCatalogStore implements CatalogStore {
     this.keys = new KyselyCatalogKeyStore(connection);
     this.lineage = new KyselyLineageStore(connection);
     this.monitoring = new KyselyMonitoringStore(connection);
+    this.sync = new KyselySyncStore(connection);
   }
 
   /**
@@ -449,5 +455,21 @@ export abstract class KyselyCatalogStore implements CatalogStore {
 
   listSubscriptions(table?: string): Promise<Subscription[]> {
     return this.monitoring.listSubscriptions(table);
+  }
+
+  recordSyncSeen(source: string, commit: string, at: string): Promise<void> {
+    return this.sync.recordSyncSeen(source, commit, at);
+  }
+
+  recordSyncActivated(commit: string, at: string): Promise<void> {
+    return this.sync.recordSyncActivated(commit, at);
+  }
+
+  recordSyncRefusal(refusal: SyncRefusal, events: MonitoringEvent[]): Promise<void> {
+    return this.sync.recordSyncRefusal(refusal, events);
+  }
+
+  readSyncStatus(): Promise<SyncStatus> {
+    return this.sync.readSyncStatus();
   }
 }

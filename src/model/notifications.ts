@@ -4,6 +4,9 @@
 export type EventKind =
   'task_failed' | 'validation_failed' | 'sla_missed' | 'upstream_failed' | 'recovered' | 'sync_refused';
 
+/** `Delivery.channelIndex` of an email sent straight to an address an event named. */
+export const DIRECT_EMAIL = -1;
+
 export const EVENT_KINDS: readonly EventKind[] = [
   'task_failed',
   'validation_failed',
@@ -31,6 +34,11 @@ export interface MonitoringEvent {
   /** What opens or joins an incident: events with the same key share one (task + failure kind). */
   incidentKey: string;
   at: string;
+  /**
+   * Recipients the event names itself, told besides those of its table: owners (through their
+   * channels) and email addresses (through `notifications.smtp`), e.g. a refused commit's author.
+   */
+  recipients?: { owners: string[]; emails: string[] };
   /** Set once the notifier has turned the event into an incident and deliveries. */
   processedAt?: string;
   incidentId?: string;
@@ -72,7 +80,10 @@ export interface Delivery {
   table?: string;
   /** The one line this recipient reads: the incident's cause, or how it reaches their table. */
   cause: string;
-  /** The channel's position in the owner's `channels` and its type (`slack`, `email`, ...). */
+  /**
+   * The channel's position in the owner's `channels` and its type (`slack`, `email`, ...).
+   * `DIRECT_EMAIL` (-1): no owner's channel but an address the event named (`owner` is the address).
+   */
   channelIndex: number;
   channelType: string;
   status: DeliveryStatus;

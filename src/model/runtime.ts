@@ -97,6 +97,8 @@ export interface TableRecord {
   /** The full TableDef as applied, JSON. */
   definition: unknown;
   updatedAt: string;
+  /** The Git commit the definition as applied came from (the last apply that changed it). */
+  gitCommit?: string;
 }
 
 export interface SchemaVersionRecord {

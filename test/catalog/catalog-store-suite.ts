@@ -1380,5 +1380,70 @@ export function runCatalogStoreSuite(
         );
       });
     });
+
+    describe('git sync', () => {
+      test('a fresh catalog has no sync state', async () => {
+        assert.deepEqual(await store.readSyncStatus(), {});
+      });
+
+      test('the active and newest commits read back, each as last recorded', async () => {
+        await store.recordSyncSeen('/srv/catalog.git#main', 'c1', '2026-11-01T00:00:00Z');
+        await store.recordSyncActivated('c1', '2026-11-01T00:00:01Z');
+        await store.recordSyncSeen('/srv/catalog.git#main', 'c2', '2026-11-01T00:00:30Z');
+        assert.deepEqual(await store.readSyncStatus(), {
+          source: '/srv/catalog.git#main',
+          seenCommit: 'c2',
+          seenAt: '2026-11-01T00:00:30.000Z',
+          activeCommit: 'c1',
+          activatedAt: '2026-11-01T00:00:01.000Z',
+        });
+      });
+
+      test('a refusal is recorded with the events telling of it; the last one is shown', async () => {
+        const refusal = (commit: string, refusedAt: string) => ({
+          commit,
+          authorName: 'Ada',
+          authorEmail: 'ada@example.org',
+          reason: 'schemas/patients.proto:3:1: error proto-syntax: illegal token',
+          refusedAt,
+        });
+        const event: MonitoringEvent = {
+          id: 'e-sync',
+          kind: 'sync_refused',
+          severity: 'error',
+          cause: 'commit c3 refused',
+          incidentKey: 'sync:c3',
+          at: '2026-11-01T00:01:00.000Z',
+          recipients: { owners: ['clinical-data'], emails: ['ada@example.org'] },
+        };
+        await store.recordSyncRefusal(refusal('c2', '2026-11-01T00:00:00Z'), []);
+        await store.recordSyncRefusal(refusal('c3', '2026-11-01T00:01:00Z'), [event]);
+        assert.deepEqual(
+          (await store.readSyncStatus()).lastRefusal,
+          refusal('c3', '2026-11-01T00:01:00.000Z'),
+        );
+        assert.deepEqual(await store.getEvent('e-sync'), event);
+      });
+
+      test('every definition records the commit of the apply that last changed it', async () => {
+        await registerSampleTables();
+        const changedSummary = tableDef('analytics.summary', {
+          owner: 'analytics',
+          fields: undefined,
+          description: 'changed',
+        });
+        await store.applyDefinitions(
+          changes({
+            upsertTables: [{ def: changedSummary, fields: [] }],
+            owners: [ownerDef('clinical-data'), { ...ownerDef('analytics'), members: ['new@example.org'] }],
+            roles: [roleDef('analyst')],
+            principals: [principalDef('bob@example.org')],
+            gitCommit: 'def456',
+          }),
+        );
+        assert.equal((await store.getTable('clinical.patients'))?.gitCommit, 'abc123');
+        assert.equal((await store.getTable('analytics.summary'))?.gitCommit, 'def456');
+      });
+    });
   });
 }

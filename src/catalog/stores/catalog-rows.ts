@@ -41,6 +41,7 @@ export function toTableRecord(row: Selectable<TablesRow>): TableRecord {
     currentVersion: row.current_version === null ? undefined : Number(row.current_version),
     definition: JSON.parse(row.definition_json) as unknown,
     updatedAt: row.updated_at,
+    gitCommit: row.git_commit ?? undefined,
   });
 }
 

@@ -49,9 +49,14 @@ export class KyselyDefinitionStore implements CatalogDefinitions {
       // One row per name (the last given wins, as one upsert per task did): a multi-row upsert may
       // not touch a row twice.
       const taskRows = [...new Map(changes.upsertTasks.map((task) => [task.name, task])).values()].map(
-        (task) => ({ name: task.name, definition_json: JSON.stringify(task), updated_at: now }),
+        (task) => ({
+          name: task.name,
+          definition_json: JSON.stringify(task),
+          updated_at: now,
+          git_commit: changes.gitCommit ?? null,
+        }),
       );
-      for (const batch of batches(taskRows, 3)) {
+      for (const batch of batches(taskRows, 4)) {
         await trx
           .insertInto('tasks')
           .values(batch)
@@ -59,6 +64,7 @@ export class KyselyDefinitionStore implements CatalogDefinitions {
             conflict.column('name').doUpdateSet((eb) => ({
               definition_json: eb.ref('excluded.definition_json'),
               updated_at: eb.ref('excluded.updated_at'),
+              git_commit: eb.ref('excluded.git_commit'),
             })),
           )
           .execute();
@@ -68,9 +74,9 @@ export class KyselyDefinitionStore implements CatalogDefinitions {
       }
 
       // The repo is the source of truth for who owns and who may read: replace these wholesale.
-      await this.replaceDefinitionTable(trx, 'owners', changes.owners, now);
-      await this.replaceDefinitionTable(trx, 'roles', changes.roles, now);
-      await this.replaceDefinitionTable(trx, 'principals', changes.principals, now);
+      await this.replaceDefinitionTable(trx, 'owners', changes.owners, now, changes.gitCommit);
+      await this.replaceDefinitionTable(trx, 'roles', changes.roles, now, changes.gitCommit);
+      await this.replaceDefinitionTable(trx, 'principals', changes.principals, now, changes.gitCommit);
 
       const lineageTasks = new Set([
         ...changes.upsertTasks.map((task) => task.name),
@@ -105,6 +111,7 @@ export class KyselyDefinitionStore implements CatalogDefinitions {
       schema_version: newSchemaVersion ?? def.schemaVersion,
       fields_json: JSON.stringify(fields),
       current_version: null,
+      git_commit: gitCommit ?? null,
     });
     const keepSchema = unique.filter((upsert) => upsert.newSchemaVersion === undefined).map(row);
     const newSchema = unique.filter((upsert) => upsert.newSchemaVersion !== undefined);
@@ -127,19 +134,31 @@ export class KyselyDefinitionStore implements CatalogDefinitions {
     return rows.sort(byName).map((row) => JSON.parse(row.definition_json) as T);
   }
 
+  /**
+   * Replace every row of `table`. A definition given as it already stands keeps its `updated_at`
+   * and commit: the commit a definition came from is the one that last changed it.
+   */
   private async replaceDefinitionTable(
     trx: CatalogTransaction,
     table: DefinitionTable,
     definitions: { name: string }[],
     now: string,
+    gitCommit: string | undefined,
   ): Promise<void> {
+    const previous = new Map(
+      (
+        await trx.selectFrom(table).select(['name', 'definition_json', 'updated_at', 'git_commit']).execute()
+      ).map((row) => [row.name, row]),
+    );
     await trx.deleteFrom(table).execute();
-    const rows = definitions.map((definition) => ({
-      name: definition.name,
-      definition_json: JSON.stringify(definition),
-      updated_at: now,
-    }));
-    for (const batch of batches(rows, 3)) await trx.insertInto(table).values(batch).execute();
+    const rows = definitions.map((definition) => {
+      const json = JSON.stringify(definition);
+      const unchanged = previous.get(definition.name);
+      return unchanged?.definition_json === json
+        ? { ...unchanged }
+        : { name: definition.name, definition_json: json, updated_at: now, git_commit: gitCommit ?? null };
+    });
+    for (const batch of batches(rows, 4)) await trx.insertInto(table).values(batch).execute();
   }
 }
 
@@ -152,7 +171,7 @@ async function upsertTableRows(
   rows: Insertable<TablesRow>[],
   withSchema: boolean,
 ): Promise<void> {
-  for (const batch of batches(rows, 8)) {
+  for (const batch of batches(rows, 9)) {
     await trx
       .insertInto('tables')
       .values(batch)
@@ -162,6 +181,7 @@ async function upsertTableRows(
           description: eb.ref('excluded.description'),
           definition_json: eb.ref('excluded.definition_json'),
           updated_at: eb.ref('excluded.updated_at'),
+          git_commit: eb.ref('excluded.git_commit'),
           ...(withSchema
             ? {
                 schema_version: eb.ref('excluded.schema_version'),

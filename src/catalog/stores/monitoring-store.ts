@@ -278,7 +278,7 @@ export class KyselyMonitoringStore implements CatalogMonitoring {
 
 /** Insert events inside a transaction another store holds (the run outcome's, in `updateRun`). */
 export async function insertEvents(trx: CatalogTransaction, events: MonitoringEvent[]): Promise<void> {
-  for (const slice of batches(events, 12)) {
+  for (const slice of batches(events, 13)) {
     await trx.insertInto('events').values(slice.map(eventValues)).execute();
   }
 }
@@ -324,6 +324,7 @@ function eventValues(event: MonitoringEvent): Insertable<EventsRow> {
     at: toIsoTimestamp(event.at),
     processed_at: optionalTimestamp(event.processedAt),
     incident_id: event.incidentId ?? null,
+    recipients_json: event.recipients ? JSON.stringify(event.recipients) : null,
   };
 }
 
@@ -381,6 +382,10 @@ function toEvent(row: Selectable<EventsRow>): MonitoringEvent {
     at: row.at,
     processedAt: row.processed_at ?? undefined,
     incidentId: row.incident_id ?? undefined,
+    recipients:
+      row.recipients_json === null
+        ? undefined
+        : (JSON.parse(row.recipients_json) as MonitoringEvent['recipients']),
   });
 }
 
