@@ -31,6 +31,9 @@ const ALLOWED_IMPORTS = {
   // through it. The channels speak to outside services with nodemailer and fetch.
   notify: ['model', 'diagnostics', 'graph', 'catalog'],
   orchestrator: ['model', 'diagnostics', 'graph', 'catalog', 'engines', 'runner', 'definitions', 'notify'],
+  // Git sync (SPEC §6): the watcher and the push webhook; the platform hands it validate, plan and
+  // apply as callbacks. Speaks to Git with simple-git and listens with node:http.
+  sync: ['model', 'diagnostics', 'definitions', 'graph', 'catalog', 'notify'],
   // The governed read path; only platform.ts imports it. Its one orchestrator import (durations
   // spelled the repo's way) is allowed below.
   'read-path': ['model', 'diagnostics', 'catalog', 'storage', 'engines', 'governance', 'runner'],
@@ -44,7 +47,7 @@ const DUCKDB_ONLY_IN_ENGINE = {
   message: 'Only engines/duckdb and sql/ may import DuckDB.',
 };
 
-const LAYERS = [...Object.keys(ALLOWED_IMPORTS), 'sync', 'server', 'cli', 'example', 'platform'];
+const LAYERS = [...Object.keys(ALLOWED_IMPORTS), 'server', 'cli', 'example', 'platform'];
 
 /** The composition root: no layer imports it (src/platform.ts, and src/platform/ beside it). */
 const PLATFORM_IS_THE_ROOT = {

@@ -62,6 +62,7 @@ import { CatalogBrowser } from './platform/catalog-browser.ts';
 import { writeExample } from './platform/example-writer.ts';
 import { deliverAfterRuns, openNotifier, subscribe, type NotifierSettings } from './platform/monitoring.ts';
 import { internalsOf, registerPlatformInternals } from './platform/internals.ts';
+import type { WatchGitSettings } from './platform/git-sync-server.ts';
 
 export interface PlatformOptions {
   /** The catalog repo. */
@@ -145,6 +146,11 @@ export interface ServeSettings {
   monitorEveryMs?: number;
   /** Where the `console` channel writes. Default: standard error. */
   writeConsole?: (text: string) => void;
+  /**
+   * Git sync (`--watch-git`): follow a branch of the remote the repo was cloned from, applying each
+   * new head that passes validation and plan. Default: off.
+   */
+  watchGit?: WatchGitSettings;
 }
 
 /** A running `serve`. */
@@ -157,6 +163,11 @@ export interface ServerHandle {
   stop(graceMs: number): Promise<{ abandoned: boolean }>;
   /** The SLA monitor and notification delivery (`idle()` resolves when it has nothing left to do). */
   readonly monitor: { request(): void; idle(): Promise<void> };
+  /**
+   * Git sync, with `watchGit`: `request()` fetches now, `idle()` resolves once no fetch or sync runs;
+   * `webhookPort` is where the push webhook listens, if it does.
+   */
+  readonly sync?: { request(): void; idle(): Promise<void>; readonly webhookPort?: number };
 }
 
 /** One Airflow DAG file `exportAirflow` wrote. */
@@ -179,6 +190,8 @@ export class Platform {
   readonly tokens: TokenService;
   /** The project's hash key; an ES private field, so inspecting or serializing the platform never shows it. */
   readonly #hashKey: string;
+  /** What it was opened with (Git sync re-opens the platform on each applied commit). */
+  readonly #options: PlatformOptions;
 
   private constructor(
     /** The repo's definitions, `${VAR}`s interpolated. */
@@ -193,7 +206,9 @@ export class Platform {
     secrets: SecretValue[],
     devMode: boolean,
     hashKey: string,
+    options: PlatformOptions,
   ) {
+    this.#options = options;
     this.#store = store;
     this.#storage = storage;
     this.#graph = graph;
@@ -281,6 +296,7 @@ export class Platform {
       secrets,
       devModeOf(options),
       hashKey,
+      options,
     );
   }
 
@@ -442,6 +458,12 @@ export class Platform {
    * `UsageError` when another runs). Requires the definitions to be applied.
    */
   async serve(settings: ServeSettings): Promise<ServerHandle> {
+    if (settings.watchGit) {
+      const { serveWithGitSync } = await import('./platform/git-sync-server.ts');
+      return serveWithGitSync(this, this.#options, settings, settings.watchGit, (options) =>
+        Platform.open(options),
+      );
+    }
     const { findRunningServer, MonitoringService, Orchestrator, ServerFileService, SYSTEM_CLOCK } =
       await import('./orchestrator/index.ts');
     const repo = this.definitions.project.root;

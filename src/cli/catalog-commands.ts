@@ -135,6 +135,7 @@ function formatTable(table: TableRecord, current: Version | undefined, health: s
     `  health:      ${health}`,
     `  description: ${table.description ?? ''}`,
     `  schema:      v${table.schemaVersion}`,
+    ...(table.gitCommit ? [`  commit:      ${table.gitCommit}`] : []),
     `  version:     ${current ? `${current.version} (${current.rowCount} rows, published ${current.publishedAt})` : 'none published yet'}`,
     '',
     textTable(

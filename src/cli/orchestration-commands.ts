@@ -3,6 +3,7 @@ import { parseDuration } from '../definitions/duration-parser.ts';
 import { UsageError } from '../diagnostics/errors.ts';
 import type { RunSelection } from '../orchestrator/index.ts';
 import type { ServerHandle } from '../platform.ts';
+import type { WatchGitSettings } from '../platform/git-sync-server.ts';
 import { globalOptions, print, withPlatform, type GlobalOptions } from './cli-context.ts';
 import { runOrQueue } from './run-commands.ts';
 
@@ -14,18 +15,54 @@ export function registerOrchestrationCommands(program: Command): void {
     .option('--concurrency <n>', 'runs at once (the same task never runs twice at once)', '2')
     .option('--debounce <duration>', 'how long a triggered run waits for more triggers to merge', '10ms')
     .option('--grace <duration>', 'on stop, how long running runs may finish before they are requeued', '30s')
-    .action(async (flags: { concurrency: string; debounce: string; grace: string }, command: Command) => {
-      const options = globalOptions(command);
-      const concurrency = Number(flags.concurrency);
-      if (!Number.isInteger(concurrency) || concurrency < 1) {
-        throw new UsageError(`--concurrency must be a positive integer, got ${flags.concurrency}`);
-      }
-      await serve(options, {
-        concurrency,
-        debounceMs: durationFlag('--debounce', flags.debounce, true),
-        graceMs: durationFlag('--grace', flags.grace, true),
-      });
-    });
+    .option(
+      '--watch-git <remote>',
+      'follow REMOTE[#BRANCH] (the remote --repo was cloned from): apply each new head that validates and plans',
+    )
+    .option('--poll <duration>', 'with --watch-git: how often the branch is fetched', '30s')
+    .option(
+      '--webhook-port <port>',
+      'with --watch-git: answer POST /api/v1/hooks/git (GitHub push, signed with git.webhook_secret) on this port',
+    )
+    .action(
+      async (
+        flags: {
+          concurrency: string;
+          debounce: string;
+          grace: string;
+          watchGit?: string;
+          poll: string;
+          webhookPort?: string;
+        },
+        command: Command,
+      ) => {
+        const options = globalOptions(command);
+        const concurrency = Number(flags.concurrency);
+        if (!Number.isInteger(concurrency) || concurrency < 1) {
+          throw new UsageError(`--concurrency must be a positive integer, got ${flags.concurrency}`);
+        }
+        if (flags.watchGit === undefined && flags.webhookPort !== undefined) {
+          throw new UsageError(
+            '--webhook-port needs --watch-git REMOTE[#BRANCH]: the webhook tells Git sync to fetch',
+          );
+        }
+        const webhookPort = flags.webhookPort === undefined ? undefined : portFlag(flags.webhookPort);
+        await serve(options, {
+          concurrency,
+          debounceMs: durationFlag('--debounce', flags.debounce, true),
+          graceMs: durationFlag('--grace', flags.grace, true),
+          ...(flags.watchGit !== undefined
+            ? {
+                watchGit: {
+                  source: flags.watchGit,
+                  pollMs: durationFlag('--poll', flags.poll, false),
+                  ...(webhookPort !== undefined ? { webhookPort } : {}),
+                },
+              }
+            : {}),
+        });
+      },
+    );
 
   program
     .command('backfill')
@@ -148,6 +185,7 @@ interface ServeSettings {
   concurrency: number;
   debounceMs: number;
   graceMs: number;
+  watchGit?: WatchGitSettings;
 }
 
 /**
@@ -164,6 +202,7 @@ async function serve(options: GlobalOptions, settings: ServeSettings): Promise<v
       concurrency: settings.concurrency,
       debounceMs: settings.debounceMs,
       log: (message) => console.error(`${new Date().toISOString()} ${message}`),
+      ...(settings.watchGit ? { watchGit: settings.watchGit } : {}),
     });
   } catch (error) {
     await platform.close();
@@ -180,12 +219,26 @@ async function serve(options: GlobalOptions, settings: ServeSettings): Promise<v
     console.log(
       `serving ${platform.definitions.project.name} from ${options.repo} (pid ${process.pid}, concurrency ${settings.concurrency}); stop with Ctrl-C`,
     );
+    if (settings.watchGit) {
+      const hook = server.sync?.webhookPort;
+      console.log(
+        `following ${settings.watchGit.source}${hook !== undefined ? `; push webhook: POST http://127.0.0.1:${hook}/api/v1/hooks/git` : ''}`,
+      );
+    }
   });
   console.error(
     `${new Date().toISOString()} ${signal}: stopping; running runs may finish for ${settings.graceMs} ms`,
   );
   const { abandoned } = await server.stop(settings.graceMs);
   if (abandoned) process.exit(0);
+}
+
+function portFlag(text: string): number {
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new UsageError(`--webhook-port takes a port number (0-65535; 0 picks a free one), got ${text}`);
+  }
+  return port;
 }
 
 function durationFlag(flag: string, text: string, allowZero: boolean): number {

@@ -457,6 +457,10 @@ export const projectDocumentSchema = strict({
     ui_url: httpUrl.optional(),
     reminders: strict({ every: positiveDuration }).optional(),
   }).optional(),
+  git: strict({
+    /** `X-Hub-Signature-256` of push webhooks is checked against it; given as `${VAR}`. */
+    webhook_secret: z.string().min(1).optional(),
+  }).optional(),
 });
 
 /** The kinds of catalog documents and the schema of each. */

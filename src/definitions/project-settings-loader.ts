@@ -75,7 +75,9 @@ export function loadProjectSettings(
         ? '; masked HASH values need it outside dev mode (until it is set, dev mode hashes with a random key this catalog generated for itself)'
         : variable.path.join('.') === 'notifications.smtp.url'
           ? '; email channels send through it: export it as `smtp://user:password@host:port` or `smtps://…`'
-          : '';
+          : variable.path.join('.') === 'git.webhook_secret'
+            ? "; `tessera serve --watch-git` checks push webhooks' signatures with it: export the secret set on the repository's webhook"
+            : '';
       diagnostics.push({
         code: 'missing-env',
         severity: isHashKey && devMode ? 'warning' : 'error',
@@ -88,7 +90,7 @@ export function loadProjectSettings(
       diagnostics.push({
         code: 'invalid-document',
         severity: 'error',
-        message: `${PROJECT_FILE} must be a map of settings (name, catalog, storage, engine, orchestrator, governance, notifications)`,
+        message: `${PROJECT_FILE} must be a map of settings (name, catalog, storage, engine, orchestrator, governance, notifications, git)`,
         at: document.start,
       });
     } else {
@@ -181,6 +183,18 @@ export function loadProjectSettings(
   const queryTimeoutMs =
     typeof governance.query_timeout === 'string' ? parseDuration(governance.query_timeout) : undefined;
 
+  const webhookSecret = text(asRecord(raw.git).webhook_secret);
+  // A secret written into tessera.yaml is committed for all to read: only `${VAR}` is accepted.
+  if (webhookSecret !== undefined && !secrets.some((secret) => secret.value === webhookSecret)) {
+    diagnostics.push({
+      code: 'plain-secret',
+      severity: 'error',
+      message:
+        '`git.webhook_secret` is written in tessera.yaml, where everyone who can read the repo sees it; give it as `${VAR}` (e.g. `webhook_secret: ${TESSERA_WEBHOOK_SECRET}`) and export the variable where `tessera serve` runs',
+      at: at(['git', 'webhook_secret']),
+    });
+  }
+
   const project: ProjectDef = {
     name: text(raw.name) ?? basename(root),
     catalog: catalogUrl ?? catalog.value,
@@ -193,6 +207,7 @@ export function loadProjectSettings(
       ...(queryTimeoutMs !== undefined && queryTimeoutMs > 0 ? { queryTimeoutMs } : {}),
     },
     notifications: notificationSettings(raw.notifications),
+    ...(webhookSecret !== undefined ? { git: { webhookSecret } } : {}),
     root,
   };
   return { project, diagnostics, secrets, hashKeyVariableMissing };

@@ -215,6 +215,8 @@ export interface ProjectDef {
   };
   /** `notifications:` in tessera.yaml: how messages are delivered (channels belong to owners). */
   notifications: NotificationSettings;
+  /** `git:` in tessera.yaml: Git sync's settings (`tessera serve --watch-git`). */
+  git?: { webhookSecret?: string };
   /** Absolute path of the catalog repo. */
   root: string;
 }

@@ -10,6 +10,7 @@ import type {
   OwnerDef,
   TableDef,
 } from '../model/index.ts';
+import { DIRECT_EMAIL } from '../model/index.ts';
 import type { NotificationMessage } from './notification-message.ts';
 import { channelCarries, eventRecipients } from './recipients.ts';
 import { formatAge } from './age-text.ts';
@@ -169,6 +170,25 @@ export class Notifier {
         });
       });
     }
+    // Addresses the event names (a refused commit's author) are mailed directly, if email is set up.
+    if (this.definitions.project.notifications.smtp) {
+      for (const address of new Set(event.recipients?.emails ?? [])) {
+        deliveries.push({
+          id: randomUUID(),
+          incidentId: incident.id,
+          eventId: event.id,
+          phase: 'opened',
+          kind: event.kind,
+          owner: address,
+          cause: event.cause,
+          channelIndex: DIRECT_EMAIL,
+          channelType: 'email',
+          status: 'pending',
+          attempts: 0,
+          createdAt: at,
+        });
+      }
+    }
     await this.store.settleEvent({
       eventId: event.id,
       processedAt: at,
@@ -310,7 +330,10 @@ export class Notifier {
   }
 
   private async deliver(delivery: Delivery, report: DeliveryReport): Promise<void> {
-    const channel = this.owners.get(delivery.owner)?.channels[delivery.channelIndex];
+    const channel: ChannelDef | undefined =
+      delivery.channelIndex === DIRECT_EMAIL
+        ? { type: 'email', to: [delivery.owner] }
+        : this.owners.get(delivery.owner)?.channels[delivery.channelIndex];
     let error: string | undefined;
     let retry = true;
     if (!channel || channel.type !== delivery.channelType) {

@@ -13,7 +13,8 @@ export interface Recipient {
 const FAILURES: ReadonlySet<EventKind> = new Set(['task_failed', 'validation_failed']);
 
 /**
- * Whom an event that opens an incident concerns, and why, most direct first: the owner and
+ * Whom an event that opens an incident concerns, and why, most direct first: the owners the event
+ * names itself (`recipients.owners`, e.g. those a refused commit touches), the owner and
  * subscribers (from the repo and from `tessera subscribe`) of its table, then, for a failure that
  * stopped a publication, those of every table downstream of it, transitively, as `upstream_failed`.
  * An owner may appear for several reasons; the notifier sends each of its channels the first reason
@@ -34,8 +35,13 @@ export function eventRecipients(
       if (!recipients.has(key)) recipients.set(key, { owner, kind, table, cause });
     }
   };
+  // Owners the event names itself (those a refused commit touches) are the most direct.
+  for (const owner of event.recipients?.owners ?? []) {
+    const key = `${owner}\u0000${event.kind}`;
+    if (!recipients.has(key)) recipients.set(key, { owner, kind: event.kind, cause: event.cause });
+  }
   const table = event.table ?? definitions.tasks.find((task) => task.name === event.task)?.target;
-  if (table === undefined) return [];
+  if (table === undefined) return [...recipients.values()];
   tell(table, event.kind, event.cause);
   if (FAILURES.has(event.kind) && event.severity === 'error') {
     for (const downstream of graph.downstreamTables(table)) {

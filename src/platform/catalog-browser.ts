@@ -16,6 +16,7 @@ import type {
   RunLogLine,
   Delivery,
   Subscription,
+  SyncStatus,
   TableHealth,
   TableRecord,
   Version,
@@ -123,6 +124,11 @@ export class CatalogBrowser {
   /** Subscriptions made with `tessera subscribe`. */
   subscriptions(table?: string): Promise<Subscription[]> {
     return this.store.listSubscriptions(table);
+  }
+
+  /** Git sync's state: the active commit, the newest commit seen, the last refusal. */
+  syncStatus(): Promise<SyncStatus> {
+    return this.store.readSyncStatus();
   }
 
   /** Close the catalog store (only for a browser from `open`). */
