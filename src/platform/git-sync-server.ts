@@ -6,7 +6,6 @@
  * new definitions.
  */
 import { join } from 'node:path';
-import type { CatalogGitSync } from '../catalog/catalog-store.ts';
 import { formatDiagnostic } from '../diagnostics/diagnostic.ts';
 import { ApplyRefusedError, DefinitionError, TesseraError, UsageError } from '../diagnostics/errors.ts';
 import type { Definitions } from '../model/index.ts';
@@ -17,6 +16,7 @@ import {
   ownersTouched,
   parseGitSource,
   startWebhookServer,
+  type GitSyncOptions,
   type SyncVerdict,
   type WebhookServer,
 } from '../sync/index.ts';
@@ -68,11 +68,13 @@ export async function serveWithGitSync(
   let current: Generation = { platform: first, handle: undefined as unknown as ServerHandle };
 
   // The store of whichever platform runs now: the one the watcher saw at start closes on activation.
-  const store: CatalogGitSync = {
+  const store: GitSyncOptions['store'] = {
     recordSyncSeen: (...args) => internalsOf(current.platform).store.recordSyncSeen(...args),
     recordSyncActivated: (...args) => internalsOf(current.platform).store.recordSyncActivated(...args),
     recordSyncRefusal: (...args) => internalsOf(current.platform).store.recordSyncRefusal(...args),
     readSyncStatus: () => internalsOf(current.platform).store.readSyncStatus(),
+    listIncidents: (...args) => internalsOf(current.platform).store.listIncidents(...args),
+    recordEvents: (...args) => internalsOf(current.platform).store.recordEvents(...args),
   };
 
   /** Validate and plan the worktree's definitions against the running catalog; nothing is written. */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import type { CatalogGitSync } from '../catalog/catalog-store.ts';
+import type { CatalogGitSync, CatalogMonitoring } from '../catalog/catalog-store.ts';
 import type { MonitoringEvent, SyncRefusal } from '../model/index.ts';
 import type { CommitInfo, GitCheckout } from './git-checkout.ts';
 import { formatGitSource } from './git-source.ts';
@@ -32,7 +32,8 @@ export interface GitSyncOptions {
   /** How often the branch is fetched. */
   pollMs: number;
   clock: SyncClock;
-  store: CatalogGitSync;
+  /** Sync state, and the open `sync_refused` incidents an applied commit resolves. */
+  store: CatalogGitSync & Pick<CatalogMonitoring, 'listIncidents' | 'recordEvents'>;
   /**
    * Validate and plan the definitions checked out in `folder` (at `commit`) against the catalog,
    * changing nothing. `changedFiles`: what the commit changes against the running one.
@@ -160,6 +161,28 @@ export class GitSync {
     }
     await store.recordSyncActivated(head, iso(clock.now()));
     this.log(`git sync: applied ${short(head)} by ${info.authorName}: ${info.subject}`);
+    await this.resolveRefusals(info);
+  }
+
+  /**
+   * The branch applies again: every open `sync_refused` incident is resolved, so those told of a
+   * refusal hear it is behind them (and are not reminded of it).
+   */
+  private async resolveRefusals(applied: CommitInfo): Promise<void> {
+    const at = iso(this.options.clock.now());
+    const open = (await this.options.store.listIncidents({ status: 'open' })).filter(
+      (incident) => incident.kind === 'sync_refused',
+    );
+    await this.options.store.recordEvents(
+      open.map((incident) => ({
+        id: randomUUID(),
+        kind: 'recovered',
+        severity: 'info',
+        cause: `the branch applies again: commit ${short(applied.commit)} by ${applied.authorName} ("${applied.subject}") was applied`,
+        incidentKey: incident.key,
+        at,
+      })),
+    );
   }
 
   private async refuse(info: CommitInfo, verdict: { reason: string; owners: string[] }): Promise<void> {

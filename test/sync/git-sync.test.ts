@@ -215,6 +215,16 @@ describe('serve --watch-git', () => {
       ['visit_id', 'name', 'reason'],
     );
     assert.equal(record.gitCommit, fixed);
+
+    // Those told of the refusal hear that the branch applies again.
+    server.monitor.request();
+    await server.monitor.idle();
+    const resolutions = services.mail.slice(2);
+    assert.deepEqual(
+      resolutions.map((mail) => (Array.isArray(mail.to) ? mail.to[0] : mail.to)?.text).sort(),
+      ['bea@example.org', 'clinical-data@example.org'],
+    );
+    assert.match(resolutions[0]!.text ?? '', new RegExp(`commit ${fixed.slice(0, 12)}`));
   });
 
   test('a signed push webhook applies a commit at once; an unsigned or wrongly signed one is refused with 401', async (t) => {
@@ -247,5 +257,29 @@ describe('serve --watch-git', () => {
     await server.sync!.idle();
     assert.deepEqual(await tablesIn(world.repo), ['care.members', 'care.visits']);
     assert.equal((await syncStatus(world.repo)).activeCommit, pushed);
+
+    // A push elsewhere is acknowledged and fetches nothing; a table removed on the branch is retired.
+    const removed = await world.push(
+      Object.fromEntries(Object.keys(VISITS).map((path) => [path, null])),
+      'visits: not needed after all',
+    );
+    const otherBranch = JSON.stringify({ ref: 'refs/heads/feature' });
+    const ignored = await fetch(url, {
+      method: 'POST',
+      body: otherBranch,
+      headers: { 'X-GitHub-Event': 'push', 'X-Hub-Signature-256': githubSignature(otherBranch, HOOK_SECRET) },
+    });
+    assert.equal(ignored.status, 200);
+    await server.sync!.idle();
+    assert.equal((await syncStatus(world.repo)).activeCommit, pushed);
+    const again = await fetch(url, {
+      method: 'POST',
+      body,
+      headers: { 'X-GitHub-Event': 'push', 'X-Hub-Signature-256': githubSignature(body, HOOK_SECRET) },
+    });
+    assert.equal(again.status, 202);
+    await server.sync!.idle();
+    assert.equal((await syncStatus(world.repo)).activeCommit, removed);
+    assert.deepEqual(await tablesIn(world.repo), ['care.members']);
   });
 });
