@@ -102,31 +102,39 @@ export async function serveWithGitSync(
       }
       return { accepted: true };
     } catch (error) {
+      if (!isRefusal(error)) throw error; // e.g. the catalog unreachable: judged again at the next poll
       return { accepted: false, reason: refusalReason(error), owners: touched() };
     } finally {
       await candidate?.close();
     }
   };
 
-  /** Move the folder to `commit`, apply it and serve it; on failure, everything as before. */
-  const activate = async (commit: string): Promise<void> => {
+  /** Move the folder to `commit`, apply it and serve it; refused or failed, everything as before. */
+  const activate = async (commit: string, changedFiles: string[]): Promise<SyncVerdict> => {
     const previous = await checkout.head();
     await checkout.fastForward(commit);
     let next: Platform | undefined;
     try {
       next = await open(options);
       const plan = await next.plan();
+      // The catalog may have moved since the commit was judged (another apply): judged again here.
       if (plan.refusals.length > 0) throw new ApplyRefusedError(plan.refusals);
     } catch (error) {
       await next?.close().catch(() => {});
       await checkout.resetTo(previous);
-      throw new Error(refusalReason(error));
+      if (!isRefusal(error)) throw error;
+      return {
+        accepted: false,
+        reason: refusalReason(error),
+        owners: ownersTouched(current.platform.definitions, changedFiles),
+      };
     }
     log(`git sync: ${commit.slice(0, 12)} passed validation and plan; waiting for runs in flight`);
     await current.handle.stop(graceMs);
     try {
       await next.apply();
       current = { platform: next, handle: await next.serve(serveSettings) };
+      return { accepted: true };
     } catch (error) {
       // Back to the commit that ran, on a fresh platform, so serve goes on as it was.
       await next.close().catch(() => {});
@@ -189,6 +197,13 @@ export async function serveWithGitSync(
       return current.handle.stop(stopGraceMs);
     },
   };
+}
+
+/** Problems of the commit itself (its definitions, or a change `apply` refuses), not of the moment. */
+function isRefusal(error: unknown): boolean {
+  return (
+    error instanceof DefinitionError || error instanceof ApplyRefusedError || error instanceof UsageError
+  );
 }
 
 /** A refusal's reason: every definition problem on its own `file:line:col` line, or the error's message. */

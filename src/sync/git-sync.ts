@@ -36,15 +36,17 @@ export interface GitSyncOptions {
   store: CatalogGitSync & Pick<CatalogMonitoring, 'listIncidents' | 'recordEvents'>;
   /**
    * Validate and plan the definitions checked out in `folder` (at `commit`) against the catalog,
-   * changing nothing. `changedFiles`: what the commit changes against the running one.
+   * changing nothing. `changedFiles`: what the commit changes against the running one. A throw (a
+   * failure of the moment, not of the commit) is logged and the head judged again at the next poll.
    */
   evaluate(folder: string, commit: string, changedFiles: string[]): Promise<SyncVerdict>;
   /**
-   * Move the `--repo` folder to `commit` (a fast-forward), apply it and run on it. On a throw the
-   * folder and the catalog must be as they were: the commit is then refused with the error.
+   * Move the `--repo` folder to `commit` (a fast-forward), apply it and run on it; or refuse it
+   * (a problem of the commit found late). Refused or thrown, the folder and the catalog must be as
+   * they were; a throw (a failure of the moment) is logged and the head judged again at the next poll.
    */
-  activate(commit: string, changedFiles: string[]): Promise<void>;
-  /** Owners a commit touches, when it fails after `evaluate` accepted it. */
+  activate(commit: string, changedFiles: string[]): Promise<SyncVerdict>;
+  /** Owners a commit touches (told when it does not descend from the running one). */
   ownersTouched(changedFiles: string[]): string[];
   log?: (message: string) => void;
 }
@@ -153,10 +155,9 @@ export class GitSync {
       await this.refuse(info, verdict);
       return;
     }
-    try {
-      await this.options.activate(head, changedFiles);
-    } catch (error) {
-      await this.refuse(info, { reason: messageOf(error), owners: this.options.ownersTouched(changedFiles) });
+    const outcome = await this.options.activate(head, changedFiles);
+    if (!outcome.accepted) {
+      await this.refuse(info, outcome);
       return;
     }
     await store.recordSyncActivated(head, iso(clock.now()));

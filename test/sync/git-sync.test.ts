@@ -4,6 +4,7 @@
 // its commit, author and file, and the author and the owners are mailed; the fix applies; a signed
 // push webhook applies at once; an unsigned or wrongly signed one gets 401.
 import assert from 'node:assert/strict';
+import { rename } from 'node:fs/promises';
 import { describe, test, type TestContext } from 'node:test';
 import { Platform, type ServerHandle } from '../../src/platform.ts';
 import { githubSignature } from '../../src/sync/index.ts';
@@ -225,6 +226,23 @@ describe('serve --watch-git', () => {
       ['bea@example.org', 'clinical-data@example.org'],
     );
     assert.match(resolutions[0]!.text ?? '', new RegExp(`commit ${fixed.slice(0, 12)}`));
+  });
+
+  test('an unreachable remote is logged and tried again at the next poll; serve goes on', async (t) => {
+    const { world, clock, server, log } = await serveWatchingGit(t, POLL_MS);
+    const pushed = await world.push(VISITS, 'visits: table and ingestion');
+    await rename(world.remote, `${world.remote}.away`);
+    await clock.advance(POLL_MS);
+    await server.sync!.idle();
+    assert.match(log.join('\n'), /git sync: .*catalog\.git/);
+    const status = await syncStatus(world.repo);
+    assert.notEqual(status.activeCommit, pushed);
+    assert.equal(status.lastRefusal, undefined, "not the commit's fault: nothing refused");
+
+    await rename(`${world.remote}.away`, world.remote);
+    await clock.advance(POLL_MS);
+    await server.sync!.idle();
+    assert.equal((await syncStatus(world.repo)).activeCommit, pushed);
   });
 
   test('a signed push webhook applies a commit at once; an unsigned or wrongly signed one is refused with 401', async (t) => {
