@@ -6,6 +6,7 @@
  * new definitions.
  */
 import { join } from 'node:path';
+import { loadDefinitions } from '../definitions/index.ts';
 import { formatDiagnostic } from '../diagnostics/diagnostic.ts';
 import { ApplyRefusedError, DefinitionError, TesseraError, UsageError } from '../diagnostics/errors.ts';
 import type { Definitions } from '../model/index.ts';
@@ -103,7 +104,12 @@ export async function serveWithGitSync(
       return { accepted: true };
     } catch (error) {
       if (!isRefusal(error)) throw error; // e.g. the catalog unreachable: judged again at the next poll
-      return { accepted: false, reason: refusalReason(error), owners: touched() };
+      // What the broken commit declares still names owners (a new table's, say): loaded despite errors.
+      const declared = await loadDefinitions(folder, { env, cache: false }).then(
+        (loaded) => loaded.definitions,
+        () => undefined,
+      );
+      return { accepted: false, reason: refusalReason(error), owners: touched(declared) };
     } finally {
       await candidate?.close();
     }

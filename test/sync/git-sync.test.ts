@@ -157,9 +157,12 @@ describe('serve --watch-git', () => {
     assert.match(shown.stdout, new RegExp(`commit:\\s+${added}`));
     assert.equal((await syncStatus(world.repo)).activeCommit, added);
 
+    // The broken schema is also that of a new table of another owner, who is told too.
     const broken = await world.push(
       {
         'schemas/visits.proto': protoFile('Visit', 'visit_id').replace('string name = 2;', 'string name = ;'),
+        'tables/report.yaml':
+          'kind: table\nname: care.visit_report\nowner: analytics\nschema: schemas/visits.proto#care.Visit\n',
       },
       'visits: rename a field',
       BEA,
@@ -182,13 +185,13 @@ describe('serve --watch-git', () => {
     assert.match(text.stdout, new RegExp(`last refusal:\\s+${broken} by Bea Broken <bea@example.org>`));
     assert.match(text.stdout, /schemas\/visits\.proto:\d+:\d+/);
 
-    // The author and the owner of what the commit touches are told; the other owner is not.
+    // The author and the owners of what the commit touches are told.
     server.monitor.request();
     await server.monitor.idle();
     const recipients = services.mail
       .map((mail) => (Array.isArray(mail.to) ? mail.to[0] : mail.to)?.text)
       .sort();
-    assert.deepEqual(recipients, ['bea@example.org', 'clinical-data@example.org']);
+    assert.deepEqual(recipients, ['analytics@example.org', 'bea@example.org', 'clinical-data@example.org']);
     assert.match(services.mail[0]!.text ?? '', new RegExp(broken.slice(0, 12)));
 
     // Judged once: later polls of the same head do not refuse it again.
@@ -196,7 +199,7 @@ describe('serve --watch-git', () => {
     await server.sync!.idle();
     server.monitor.request();
     await server.monitor.idle();
-    assert.equal(services.mail.length, 2);
+    assert.equal(services.mail.length, 3);
 
     const fixed = await world.push(
       { 'schemas/visits.proto': protoFile('Visit', 'visit_id', '\n  string reason = 3;') },
@@ -220,10 +223,10 @@ describe('serve --watch-git', () => {
     // Those told of the refusal hear that the branch applies again.
     server.monitor.request();
     await server.monitor.idle();
-    const resolutions = services.mail.slice(2);
+    const resolutions = services.mail.slice(3);
     assert.deepEqual(
       resolutions.map((mail) => (Array.isArray(mail.to) ? mail.to[0] : mail.to)?.text).sort(),
-      ['bea@example.org', 'clinical-data@example.org'],
+      ['analytics@example.org', 'bea@example.org', 'clinical-data@example.org'],
     );
     assert.match(resolutions[0]!.text ?? '', new RegExp(`commit ${fixed.slice(0, 12)}`));
   });
