@@ -6,7 +6,7 @@
  * new definitions.
  */
 import { join } from 'node:path';
-import { loadDefinitions } from '../definitions/index.ts';
+import { loadDefinitions, redactSecrets } from '../definitions/index.ts';
 import { formatDiagnostic } from '../diagnostics/diagnostic.ts';
 import { ApplyRefusedError, DefinitionError, TesseraError, UsageError } from '../diagnostics/errors.ts';
 import type { Definitions } from '../model/index.ts';
@@ -104,12 +104,14 @@ export async function serveWithGitSync(
       return { accepted: true };
     } catch (error) {
       if (!isRefusal(error)) throw error; // e.g. the catalog unreachable: judged again at the next poll
-      // What the broken commit declares still names owners (a new table's, say): loaded despite errors.
-      const declared = await loadDefinitions(folder, { env, cache: false }).then(
-        (loaded) => loaded.definitions,
-        () => undefined,
-      );
-      return { accepted: false, reason: refusalReason(error), owners: touched(declared) };
+      // What the broken commit declares still names owners (a new table's, say): loaded despite
+      // errors. Its `${VAR}` values are put back into the reason, which is stored and mailed.
+      const loaded = await loadDefinitions(folder, { env, cache: false }).catch(() => undefined);
+      return {
+        accepted: false,
+        reason: redactSecrets(refusalReason(error), loaded?.secrets ?? []),
+        owners: touched(loaded?.definitions),
+      };
     } finally {
       await candidate?.close();
     }

@@ -231,7 +231,7 @@ describe('serve --watch-git', () => {
     assert.match(resolutions[0]!.text ?? '', new RegExp(`commit ${fixed.slice(0, 12)}`));
   });
 
-  test('an unreachable remote is logged and tried again at the next poll; serve goes on', async (t) => {
+  test('an unreachable remote is logged and tried again at the next poll; a refusal never shows a secret', async (t) => {
     const { world, clock, server, log } = await serveWatchingGit(t, POLL_MS);
     const pushed = await world.push(VISITS, 'visits: table and ingestion');
     await rename(world.remote, `${world.remote}.away`);
@@ -246,6 +246,21 @@ describe('serve --watch-git', () => {
     await clock.advance(POLL_MS);
     await server.sync!.idle();
     assert.equal((await syncStatus(world.repo)).activeCommit, pushed);
+
+    // A refusal's reason is stored and mailed: a `${VAR}` value in it shows as `${VAR}` again.
+    const leaky = await world.push(
+      { 'tables/secret.yaml': 'kind: table\nname: ${GIT_HOOK_SECRET}\nowner: clinical-data\n' },
+      'a table named by a variable',
+    );
+    await clock.advance(POLL_MS);
+    await server.sync!.idle();
+    const refusal = (await syncStatus(world.repo)).lastRefusal;
+    assert.equal(refusal?.commit, leaky);
+    assert.match(
+      refusal?.reason ?? '',
+      /^tables\/secret\.yaml:2:\d+: error invalid-name: table \$\{GIT_HOOK_SECRET\}/,
+    );
+    assert.ok(!refusal?.reason.includes(HOOK_SECRET));
   });
 
   test('a signed push webhook applies a commit at once; an unsigned or wrongly signed one is refused with 401', async (t) => {
