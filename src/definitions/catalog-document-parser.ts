@@ -59,6 +59,8 @@ export interface ParsedCatalog {
 }
 
 const SQL_FILE = /^[^\s;]+\.sql$/i;
+/** A block-style `sql: path.sql` line, the value optionally quoted: what `readSqlFilesAhead` guesses from. */
+const SQL_FILE_LINE = /^[ \t-]*sql:[ \t]*(['"]?)([^\s'"#;]+\.sql)\1[ \t]*(?:#.*)?$/gim;
 
 /**
  * Parses the catalog's YAML files into Defs: `${ENV}` interpolation, `kind` dispatch, shape
@@ -82,6 +84,8 @@ export class CatalogDocumentParser {
     },
   };
   private readonly declared = new Map<string, SourceLocation>();
+  /** `.sql` files read ahead by `readSqlFilesAhead`, by absolute path (undefined: no such file). */
+  private readonly sqlFilesReadAhead = new Map<string, string | undefined>();
   /** Tasks registered since the last `readSqlFiles`, whose `.sql` file is still to be read. */
   private readonly pendingSqlFiles: Sourced<TaskDef>[] = [];
 
@@ -127,8 +131,9 @@ export class CatalogDocumentParser {
         continue;
       }
       const document = documentAt(item.index);
-      // Defs are plain JSON data (the cache stores them so); a JSON copy is faster than structuredClone.
-      const def = JSON.parse(JSON.stringify(item.def)) as object;
+      // Registered as validated, not copied: the cache may hold the same object, so later steps
+      // replace a Def (`{ ...def, schema }`) rather than change it.
+      const def = item.def;
       switch (kind) {
         case 'table':
           this.catalog.tables.push({ def: def as TableDef, document });
@@ -157,6 +162,32 @@ export class CatalogDocumentParser {
     let parsed: YamlDocument[] | undefined;
     const parse = () => (parsed ??= readYamlFile(file, text).documents);
     this.addValidatedFile(validated, (index) => new LazyYamlDocument(file, () => parse()[index]!));
+  }
+
+  /**
+   * Read the `.sql` files that these YAML texts seem to name (a `sql: path.sql` line), before they
+   * are parsed as YAML, and return their texts: the caller can start parsing the SQL while the YAML
+   * is validated. A guess from the raw text, so it changes no answer: `readSqlFiles` later uses
+   * exactly the files the Defs name, reading any the guess missed.
+   */
+  readSqlFilesAhead(yamlTexts: Iterable<string>): string[] {
+    const texts: string[] = [];
+    for (const yaml of yamlTexts) {
+      if (!yaml.includes('.sql')) continue;
+      for (const [, , value] of yaml.matchAll(SQL_FILE_LINE)) {
+        const { absolutePath, insideRepo } = this.sqlFilePath(value!);
+        if (!insideRepo || this.sqlFilesReadAhead.has(absolutePath)) continue;
+        let text: string | undefined;
+        try {
+          text = readTextFile(absolutePath);
+        } catch {
+          continue; // `readSqlFiles` reads it again and reports what is wrong.
+        }
+        this.sqlFilesReadAhead.set(absolutePath, text);
+        if (text !== undefined) texts.push(text);
+      }
+    }
+    return texts;
   }
 
   /**
@@ -243,10 +274,13 @@ export class CatalogDocumentParser {
   /** A projection whose `sql` is a path ending in `.sql` gets the file's text; `sqlFile` keeps the path. */
   private readSqlFile(task: TaskDef, document: LocatableDocument): TaskDef {
     if (task.type !== 'projection' || task.sql === undefined || !SQL_FILE.test(task.sql.trim())) return task;
-    const absolutePath = resolve(this.repoRoot, task.sql.trim());
-    const sqlFile = relative(this.repoRoot, absolutePath).split(sep).join('/');
+    const { absolutePath, sqlFile, insideRepo } = this.sqlFilePath(task.sql);
     const { sql: _path, ...rest } = task;
-    const text = sqlFile.startsWith('..') || isAbsolute(sqlFile) ? undefined : readTextFile(absolutePath);
+    const text = !insideRepo
+      ? undefined
+      : this.sqlFilesReadAhead.has(absolutePath)
+        ? this.sqlFilesReadAhead.get(absolutePath)
+        : readTextFile(absolutePath);
     if (text === undefined) {
       this.report(
         'missing-file',
@@ -256,6 +290,13 @@ export class CatalogDocumentParser {
       return { ...rest, sqlFile };
     }
     return { ...rest, sql: text, sqlFile };
+  }
+
+  /** Where a projection's `sql: path.sql` points; only files inside the repo are ever read. */
+  private sqlFilePath(value: string): { absolutePath: string; sqlFile: string; insideRepo: boolean } {
+    const absolutePath = resolve(this.repoRoot, value.trim());
+    const sqlFile = relative(this.repoRoot, absolutePath).split(sep).join('/');
+    return { absolutePath, sqlFile, insideRepo: !sqlFile.startsWith('..') && !isAbsolute(sqlFile) };
   }
 
   /** False (with a `duplicate-name` diagnostic) when `kind name` was already declared. */

@@ -104,7 +104,7 @@ export class DefinitionCache implements ProtoOutcomeCache {
   rememberFile(file: string, text: string, validated: ValidatedFile): void {
     if (!this.folder || !isCacheable(text) || validated.secrets.length > 0) return;
     const { documents, diagnostics } = validated;
-    // The parser registers copies of the Defs (see `addValidatedFile`), so these stay as validated.
+    // Later steps replace the Defs they complete, never edit them (see `addValidatedFile`), so these stay as validated.
     this.usedFiles.set(hash(`${file}\0${text}`), { documents, diagnostics, secrets: [] });
     this.addedDefinitions = true;
   }
@@ -126,15 +126,29 @@ export class DefinitionCache implements ProtoOutcomeCache {
 
   /** Put the cached parses and analyses of these SQL texts back, so they are not parsed again. */
   primeParses(sqls: Iterable<string>): void {
-    if (!this.folder) return;
     for (const sql of sqls) {
-      const key = this.sqlKey(sql);
-      const cached = Object.hasOwn(this.stored.sql, key) ? this.stored.sql[key] : undefined;
-      if (typeof cached?.ast !== 'string' || !Array.isArray(cached.analysis?.tables)) continue;
-      primeParse(sql, cached.ast);
-      rememberAnalysis(sql, cached.analysis);
-      this.usedParses.set(key, cached);
+      const restored = this.restoreParse(sql);
+      if (restored) this.usedParses.set(restored.key, restored.cached);
     }
+  }
+
+  /**
+   * Like `primeParses`, for SQL that may turn out not to be a projection's (read ahead, before the
+   * YAML naming it is validated): nothing is marked as used by this run. Returns the texts that
+   * are not cached, which are still to be parsed.
+   */
+  restoreParses(sqls: Iterable<string>): string[] {
+    return [...sqls].filter((sql) => this.restoreParse(sql) === undefined);
+  }
+
+  private restoreParse(sql: string): { key: string; cached: CachedSql } | undefined {
+    if (!this.folder) return undefined;
+    const key = this.sqlKey(sql);
+    const cached = Object.hasOwn(this.stored.sql, key) ? this.stored.sql[key] : undefined;
+    if (typeof cached?.ast !== 'string' || !Array.isArray(cached.analysis?.tables)) return undefined;
+    primeParse(sql, cached.ast);
+    rememberAnalysis(sql, cached.analysis);
+    return { key, cached };
   }
 
   /** Keep the parses and analyses of these SQL texts (those made in this process). */
