@@ -13,13 +13,13 @@ import type { ProtoFileOutcome, ProtoOutcomeCache } from './proto-schema-loader.
 export const DEFINITION_CACHE_FILES = {
   /** Per-file validations and .proto schemas: small, rewritten when a definition changes. */
   definitions: '.tessera/cache/definitions.json',
-  /** Projection parses: large, rewritten only when some SQL changes. */
-  parses: '.tessera/cache/parses.json',
+  /** Projection parses: large, rewritten only when some SQL changes. One line each (see `parsesText`). */
+  parses: '.tessera/cache/parses.tsv',
 } as const;
 
 const FORMAT = 'tessera-definitions-cache';
 /** Raise when what is cached changes shape; the code fingerprint covers changes of meaning. */
-const VERSION = 2;
+const VERSION = 3;
 
 interface CacheHeader {
   format: string;
@@ -75,13 +75,15 @@ export class DefinitionCache implements ProtoOutcomeCache {
   static async open(repoRoot: string): Promise<DefinitionCache> {
     const fingerprint = codeFingerprint();
     const [definitions, parses] = await Promise.all([
-      readBody(join(repoRoot, DEFINITION_CACHE_FILES.definitions), 'definitions', fingerprint),
+      readBody(join(repoRoot, DEFINITION_CACHE_FILES.definitions), 'definitions', fingerprint).then(
+        jsonRecord,
+      ),
       readBody(join(repoRoot, DEFINITION_CACHE_FILES.parses), 'parses', fingerprint),
     ]);
     const stored = {
       yaml: isRecord<ValidatedFile>(definitions?.yaml) ? definitions.yaml : {},
       protos: isRecord<ProtoFileOutcome>(definitions?.protos) ? definitions.protos : {},
-      sql: isRecord<CachedSql>(parses?.sql) ? parses.sql : {},
+      sql: parses === undefined ? {} : parsesFromText(parses),
     };
     return new DefinitionCache(repoRoot, fingerprint, stored);
   }
@@ -177,17 +179,18 @@ export class DefinitionCache implements ProtoOutcomeCache {
       this.usedFiles.size !== Object.keys(stored.yaml).length ||
       this.usedProtos.size !== Object.keys(stored.protos).length;
     const parsesChanged = this.addedParses || this.usedParses.size !== Object.keys(stored.sql).length;
+    const writes: Promise<void>[] = [];
     if (definitionsChanged) {
       const body: DefinitionsBody = {
         yaml: Object.fromEntries(this.usedFiles),
         protos: Object.fromEntries(this.usedProtos),
       };
-      await this.write(DEFINITION_CACHE_FILES.definitions, 'definitions', JSON.stringify(body));
+      writes.push(this.write(DEFINITION_CACHE_FILES.definitions, 'definitions', JSON.stringify(body)));
     }
     if (parsesChanged) {
-      const body: ParsesBody = { sql: Object.fromEntries(this.usedParses) };
-      await this.write(DEFINITION_CACHE_FILES.parses, 'parses', JSON.stringify(body));
+      writes.push(this.write(DEFINITION_CACHE_FILES.parses, 'parses', parsesText(this.usedParses)));
     }
+    await Promise.all(writes);
   }
 
   private async write(file: string, part: string, body: string): Promise<void> {
@@ -221,12 +224,49 @@ export class DefinitionCache implements ProtoOutcomeCache {
   }
 }
 
+/**
+ * The parses as lines of `key TAB analysis TAB AST`. The serialized ASTs are JSON already (one line
+ * each): kept as strings inside JSON, every quote of megabytes of them was escaped on each save of
+ * a cold run and unescaped on each warm read.
+ */
+function parsesText(parses: Map<string, CachedSql>): string {
+  let text = '';
+  for (const [key, { ast, analysis }] of parses) {
+    // JSON.stringify escapes line breaks, and DuckDB's serializer writes none: this never skips.
+    if (!ast.includes('\n')) text += `${key}\t${JSON.stringify(analysis)}\t${ast}\n`;
+  }
+  return text;
+}
+
+function parsesFromText(text: string): ParsesBody['sql'] {
+  const sql: ParsesBody['sql'] = {};
+  for (const line of text.split('\n')) {
+    const [key, analysis] = line.split('\t', 2);
+    if (key === undefined || analysis === undefined || !/^[0-9a-f]{64}$/.test(key)) continue;
+    try {
+      sql[key] = {
+        analysis: JSON.parse(analysis) as SelectAnalysis,
+        ast: line.slice(key.length + analysis.length + 2),
+      };
+    } catch {
+      continue;
+    }
+  }
+  return sql;
+}
+
+function jsonRecord(text: string | undefined): Record<string, unknown> | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    return isRecord(parsed) ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The stored body when the file is there, intact, and written by this code for `part`. */
-async function readBody(
-  path: string,
-  part: string,
-  fingerprint: string,
-): Promise<Record<string, unknown> | undefined> {
+async function readBody(path: string, part: string, fingerprint: string): Promise<string | undefined> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -247,8 +287,7 @@ async function readBody(
     ) {
       return undefined;
     }
-    const parsed = JSON.parse(body) as unknown;
-    return isRecord(parsed) ? parsed : undefined;
+    return body;
   } catch {
     return undefined;
   }

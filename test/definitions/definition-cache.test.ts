@@ -78,7 +78,7 @@ describe('definitions cache', () => {
     assert.deepEqual(warm.diagnostics, uncached.diagnostics);
     assert.deepEqual(warm.definitions, uncached.definitions);
     assert.equal((await stat(join(root, CACHE))).mode & 0o777, 0o600);
-    assert.equal((await stat(join(root, '.tessera/cache/parses.json'))).mode & 0o777, 0o600);
+    assert.equal((await stat(join(root, '.tessera/cache/parses.tsv'))).mode & 0o777, 0o600);
     assert.equal((await stat(join(root, '.tessera/cache'))).mode & 0o777, 0o700);
   });
 
@@ -215,10 +215,23 @@ describe('definitions cache', () => {
       loaded.definitions.tasks.find((task) => task.name === 'build_flow')?.sql,
       'select order_id from mart.totals\n',
     );
-    const parses = await readFile(join(root, '.tessera/cache/parses.json'), 'utf8');
-    const body = JSON.parse(parses.slice(parses.indexOf('\n') + 1)) as { sql: Record<string, unknown> };
-    assert.equal(Object.keys(body.sql).length, 2, 'the parses of totals.sql and flow.sql, not broken.sql');
+    const parsesFile = join(root, '.tessera/cache/parses.tsv');
+    const parses = await readFile(parsesFile, 'utf8');
+    const lines = parses.split('\n').slice(1, -1);
+    assert.equal(lines.length, 2, 'the parses of totals.sql and flow.sql, not broken.sql');
     assert.doesNotMatch(parses, /broken/);
+    for (const line of lines) {
+      const [key, analysis, ast, ...rest] = line.split('\t');
+      assert.match(key!, /^[0-9a-f]{64}$/);
+      assert.ok(Array.isArray((JSON.parse(analysis!) as { tables: unknown }).tables));
+      assert.equal(typeof JSON.parse(ast!), 'object');
+      assert.deepEqual(rest, []);
+    }
+    // Read back whole: an unchanged repo loads from it and leaves the file as it was.
+    const written = await stat(parsesFile);
+    assert.deepEqual(formatted((await loadDefinitions(root)).diagnostics), formatted(loaded.diagnostics));
+    const after = await stat(parsesFile);
+    assert.deepEqual([after.ino, after.mtimeMs], [written.ino, written.mtimeMs]);
   });
 
   it('a file that uses ${VARIABLES} is never cached: a changed environment is seen', async () => {
