@@ -243,8 +243,10 @@ export class Platform {
 
   /** Load and check the repo's definitions (throws `DefinitionError` listing every problem), then open the catalog and storage. */
   static async open(options: PlatformOptions): Promise<Platform> {
-    // The catalog store's code loads while the definitions do (it needs only the catalog's URL);
-    // the catalog itself is opened only once they are known to be valid.
+    // `git rev-parse` runs in its own process and the catalog store's code loads (it needs only the
+    // catalog's URL) while the definitions load; the catalog is opened only once they are valid.
+    const commit = gitHead(options.repo);
+    commit.catch(() => {}); // Awaited below; a load that fails first leaves it unawaited.
     const { definitions, diagnostics, secrets } = await checkRepo(options, (project) =>
       preloadCatalogStore(project.catalog),
     );
@@ -266,7 +268,7 @@ export class Platform {
       store,
       storage,
       graph,
-      await gitHead(options.repo),
+      await commit,
       secrets,
       devModeOf(options),
       hashKey,
