@@ -3,7 +3,7 @@ import { isAbsolute, relative, resolve, sep } from 'node:path';
 import type { Diagnostic } from '../diagnostics/index.ts';
 import type { OwnerDef, PrincipalDef, RoleDef, SourceLocation, TableDef, TaskDef } from '../model/index.ts';
 import { DOCUMENT_KINDS, FILE_SOURCE_TYPES, documentSchemas, type DocumentKind } from './document-schemas.ts';
-import { interpolateEnv, type SecretValue } from './env-interpolator.ts';
+import { interpolateEnv, mayReferenceVariables, type SecretValue } from './env-interpolator.ts';
 import { didYouMean } from './name-suggester.ts';
 import {
   formatYamlPath,
@@ -109,8 +109,9 @@ export class CatalogDocumentParser {
       secrets: [],
       parsed: documents,
     };
+    const interpolate = mayReferenceVariables(text);
     documents.forEach((document, index) =>
-      validated.documents.push(this.validateDocument(document, index, validated)),
+      validated.documents.push(this.validateDocument(document, index, validated, interpolate)),
     );
     return validated;
   }
@@ -199,10 +200,15 @@ export class CatalogDocumentParser {
     for (const task of this.pendingSqlFiles.splice(0)) task.def = this.readSqlFile(task.def, task.document);
   }
 
-  private validateDocument(document: YamlDocument, index: number, file: ValidatedFile): ValidatedDocument {
+  private validateDocument(
+    document: YamlDocument,
+    index: number,
+    file: ValidatedFile,
+    interpolate: boolean,
+  ): ValidatedDocument {
     const report = (code: string, message: string, at: SourceLocation) =>
       file.diagnostics.push({ code, severity: 'error', message, at });
-    const { missing, used } = interpolateEnv(document, this.env);
+    const { missing, used } = interpolate ? interpolateEnv(document, this.env) : { missing: [], used: [] };
     file.secrets.push(...used);
     const unset = new Set<string>();
     for (const variable of missing) {

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { cachedParse, primeParse } from '../sql/index.ts';
 import type { ValidatedFile } from './catalog-document-parser.ts';
 import { rememberAnalysis, rememberedAnalysis, type SelectAnalysis } from './sql-reference-analyzer.ts';
+import { mayReferenceVariables } from './env-interpolator.ts';
 import type { ProtoFileOutcome, ProtoOutcomeCache } from './proto-schema-loader.ts';
 
 /** The cache's files in a catalog repo: inside the state folder, which is the user's alone. */
@@ -299,7 +300,7 @@ function isRecord<T>(value: unknown): value is Record<string, T> {
 
 /** Text that may hold `${VARIABLE}` is validated every time: its result depends on the environment. */
 function isCacheable(text: string): boolean {
-  return !text.includes('${');
+  return !mayReferenceVariables(text);
 }
 
 function hash(text: string): string {
