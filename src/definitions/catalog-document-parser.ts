@@ -60,7 +60,7 @@ export interface ParsedCatalog {
 
 const SQL_FILE = /^[^\s;]+\.sql$/i;
 /** A block-style `sql: path.sql` line, the value optionally quoted: what `readSqlFilesAhead` guesses from. */
-const SQL_FILE_LINE = /^[ \t-]*sql:[ \t]*(['"]?)([^\s'"#;]+\.sql)\1[ \t]*(?:#.*)?$/gim;
+const SQL_FILE_LINE = /^[ \t-]*sql:[ \t]*(['"]?)([^\s'"#;]+\.sql)\1[ \t]*(?:#.*)?\r?$/gim;
 
 /**
  * Parses the catalog's YAML files into Defs: `${ENV}` interpolation, `kind` dispatch, shape
