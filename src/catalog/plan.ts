@@ -5,6 +5,7 @@ import { diffFields, type SchemaFieldChange } from './schema-diff.ts';
 
 export type { FieldChangeKind, SchemaFieldChange } from './schema-diff.ts';
 export { formatPlan } from './plan-formatter.ts';
+export { formatPlanMarkdown } from './plan-markdown.ts';
 
 /** What differs for one kind of definition, by name (sorted). */
 export interface DefinitionDiff {
@@ -23,6 +24,8 @@ export interface SchemaChange {
   toVersion: number;
   /** True when any field change is breaking; `apply` refuses it unless `schema_version` was raised. */
   breaking: boolean;
+  /** True when the declared `schema_version` exceeds the applied one (absent for a new table). */
+  versionRaised?: boolean;
   /** Field by field; empty when only `schema_version` was raised. */
   changes: SchemaFieldChange[];
 }
@@ -68,6 +71,60 @@ export interface RowFilterReview {
   columns: string[];
 }
 
+/** How one role's view of one table changes, in words (`plan --base`). */
+export interface AccessChange {
+  role: string;
+  table: string;
+  /** Absent for a change to the whole table (granted, revoked, row filter). */
+  column?: string;
+  kind:
+    | 'granted'
+    | 'revoked'
+    | 'column_added'
+    | 'column_shown'
+    | 'column_hidden'
+    | 'column_masked'
+    | 'column_unmasked'
+    | 'mask_changed'
+    | 'row_filter_added'
+    | 'row_filter_removed'
+    | 'row_filter_changed';
+  /** One sentence: `role analyst will now see care.members.zip as ZIP3`. */
+  text: string;
+}
+
+/** A column's sensitivity or mask, before and after (absent: not sensitive, or the column is new). */
+export interface SensitivityChange {
+  table: string;
+  column: string;
+  from?: { sensitivity?: Sensitivity; mask?: string };
+  to: { sensitivity?: Sensitivity; mask?: string };
+  /** True when the column is now shown less protected than before (declassified, or a weaker mask). */
+  weakened: boolean;
+}
+
+/** An owner whose review a change needs, and why. */
+export interface Reviewer {
+  owner: string;
+  members: string[];
+  /** The changed, removed or downstream tables (and tasks' targets) that make them a reviewer. */
+  tables: string[];
+}
+
+/** What `plan --base REV` adds to a plan: the base it compared with and the review it needs. */
+export interface RevisionComparison {
+  /** The revision as given (`main`, `origin/main`, a tag or sha) and the commit it named. */
+  revision: string;
+  commit: string;
+  /** Problems of the base's definitions (`path:line:col: …`); what loaded of it is still compared. */
+  baseProblems: string[];
+  accessChanges: AccessChange[];
+  sensitivityChanges: SensitivityChange[];
+  /** Declassifications the base did not make (keys `table.column`); a subset of `Plan.declassifications`. */
+  newDeclassifications: string[];
+  reviewers: Reviewer[];
+}
+
 /** The difference between the catalog repo and the catalog, as `tessera plan` shows it. */
 export interface Plan {
   tables: DefinitionDiff;
@@ -88,6 +145,8 @@ export interface Plan {
   rowFiltersToReview: RowFilterReview[];
   /** True when applying would write nothing. */
   isEmpty: boolean;
+  /** Set by `plan --base REV`: the plan compares the working tree with REV instead of the catalog. */
+  comparison?: RevisionComparison;
 }
 
 export interface PlanOptions {
@@ -218,6 +277,7 @@ function planSchemaChange(def: TableDef, record: TableRecord): SchemaChange | un
     fromVersion: record.schemaVersion,
     toVersion: Math.max(record.schemaVersion + 1, def.schemaVersion),
     breaking: changes.some((change) => change.breaking),
+    versionRaised: raised,
     changes,
   };
 }

@@ -22,9 +22,11 @@ export interface LoadDefinitionsOptions {
   devMode?: boolean;
   /**
    * Keep each YAML file's validation and each projection's parse in `.tessera/cache/` (keyed by
-   * content), so the next load re-validates only what changed. Default true.
+   * content), so the next load re-validates only what changed. Default true. `'read-only'` uses
+   * the cache that is there but writes nothing (`plan --base`: a check that leaves no trace);
+   * `false` neither reads nor writes it.
    */
-  cache?: boolean;
+  cache?: boolean | 'read-only';
 }
 
 export interface LoadedDefinitions {
@@ -55,7 +57,10 @@ export async function loadDefinitions(
   });
   const diagnostics: Diagnostic[] = [...settings.diagnostics];
 
-  const cache = options.cache === false ? DefinitionCache.disabled() : await DefinitionCache.open(repoRoot);
+  const cache =
+    options.cache === false
+      ? DefinitionCache.disabled()
+      : await DefinitionCache.open(repoRoot, { readOnly: options.cache === 'read-only' });
   const parser = new CatalogDocumentParser(repoRoot, env);
   const files = await findDefinitionFiles(repoRoot);
   const texts = await Promise.all(files.map((file) => readFile(join(repoRoot, file), 'utf8')));
