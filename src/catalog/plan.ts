@@ -357,12 +357,33 @@ function describePropertyChanges(before: object, after: object, labels: Record<s
     const label = labels[key] ?? key;
     const from = shortValue(old[key]);
     const to = shortValue(next[key]);
+    // Too long to print whole: a list of names says what was added and removed instead.
+    const listChange =
+      from === undefined || to === undefined ? describeListChange(old[key], next[key]) : undefined;
+    if (listChange !== undefined) {
+      changes.push(`${label}: ${listChange}`);
+      continue;
+    }
     if (old[key] === undefined) changes.push(to === undefined ? `${label} added` : `${label}: ${to} (added)`);
     else if (next[key] === undefined) changes.push(`${label} removed`);
     else
       changes.push(from !== undefined && to !== undefined ? `${label}: ${from} → ${to}` : `${label} changed`);
   }
   return changes;
+}
+
+/**
+ * Two lists of names (grants, members, subscribers, groups) as what was added and removed, so a
+ * reviewer sees `grants: + care.claims` rather than the whole list; `undefined` for anything else.
+ */
+function describeListChange(before: unknown, after: unknown): string | undefined {
+  const isNames = (value: unknown): value is string[] =>
+    Array.isArray(value) && value.every((item) => typeof item === 'string');
+  if (!isNames(before) || !isNames(after)) return undefined;
+  const added = after.filter((item) => !before.includes(item));
+  const removed = before.filter((item) => !after.includes(item));
+  if (added.length === 0 && removed.length === 0) return 'reordered';
+  return [...added.map((item) => `+ ${item}`), ...removed.map((item) => `- ${item}`)].join(', ');
 }
 
 /** A value short enough to print inline, or `undefined`. */

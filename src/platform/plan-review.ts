@@ -39,7 +39,6 @@ export function findAccessChanges(before: Definitions, after: Definitions): Acce
       const next = newRole ? viewOf(newRole, table) : undefined;
       changes.push(...describeViewChange(roleName, table, previousTable, old, next));
     }
-    if (oldRole && !newRole) continue;
   }
   return changes;
 }
