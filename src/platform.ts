@@ -93,7 +93,7 @@ function devModeOf(options: PlatformOptions): boolean {
  */
 export async function checkRepo(
   options: PlatformOptions,
-  load: Pick<LoadDefinitionsOptions, 'cache'> = {},
+  load: Pick<LoadDefinitionsOptions, 'cache' | 'cacheOf'> = {},
 ): Promise<LoadedDefinitions> {
   const { definitions, diagnostics, secrets } = await loadDefinitions(options.repo, {
     env: options.env,
@@ -130,7 +130,7 @@ export interface RevisionPlanOptions extends PlatformOptions {
 /**
  * The plan of a pull request: the working tree's definitions against those of Git revision
  * `revision`, as if that revision were applied. Opens no catalog and writes nothing into the repo
- * (its definition cache is read, never written); the base is read from Git into a temporary folder,
+ * (its definition cache is read, for both sides, never written); the base is read from Git into a temporary folder,
  * removed after. Throws `DefinitionError` when the working tree has errors (as `validate`) and
  * `UsageError` for a revision Git does not know. Problems of the base are reported in the plan
  * (`comparison.baseProblems`), and what loaded of it is compared.
@@ -141,24 +141,26 @@ export async function planAgainstRevision(options: RevisionPlanOptions): Promise
     throw new DefinitionError(head.diagnostics.filter((d) => d.severity === 'error'));
   const tree = await readRevisionTree(options.repo, options.revision);
   try {
-    const base = await checkRepo({ ...options, repo: tree.folder }, { cache: false }).catch(
-      (error: unknown): LoadedDefinitions => {
-        // No tessera.yaml at the base (the first pull request of a catalog repo): everything is new.
-        if (!(error instanceof TesseraError)) throw error;
-        return {
-          definitions: { ...head.definitions, tables: [], tasks: [], owners: [], roles: [], principals: [] },
-          diagnostics: [
-            {
-              code: 'base-unreadable',
-              severity: 'error',
-              message: error.message,
-              at: { file: '.', line: 1, column: 1 },
-            },
-          ],
-          secrets: [],
-        };
-      },
-    );
+    // The working tree's cache is keyed by content, so it serves every file the base shares with it.
+    const base = await checkRepo(
+      { ...options, repo: tree.folder },
+      { cache: 'read-only', cacheOf: options.repo },
+    ).catch((error: unknown): LoadedDefinitions => {
+      // No tessera.yaml at the base (the first pull request of a catalog repo): everything is new.
+      if (!(error instanceof TesseraError)) throw error;
+      return {
+        definitions: { ...head.definitions, tables: [], tasks: [], owners: [], roles: [], principals: [] },
+        diagnostics: [
+          {
+            code: 'base-unreadable',
+            severity: 'error',
+            message: error.message,
+            at: { file: '.', line: 1, column: 1 },
+          },
+        ],
+        secrets: [],
+      };
+    });
     return await planRevisionChange({ head, base, revision: options.revision, commit: tree.commit });
   } finally {
     await tree.dispose();

@@ -27,6 +27,13 @@ export interface LoadDefinitionsOptions {
    * `false` neither reads nor writes it.
    */
   cache?: boolean | 'read-only';
+  /**
+   * Read the cache of this repo folder instead of the loaded one's: entries are keyed by content
+   * (a file's path in the repo and its text, SQL text, .proto texts), so another checkout of the
+   * same repo may use them (`plan --base` loads the base with the working tree's cache). Only
+   * with `cache: 'read-only'`: one checkout never writes another's cache.
+   */
+  cacheOf?: string;
 }
 
 export interface LoadedDefinitions {
@@ -60,7 +67,9 @@ export async function loadDefinitions(
   const cache =
     options.cache === false
       ? DefinitionCache.disabled()
-      : await DefinitionCache.open(repoRoot, { readOnly: options.cache === 'read-only' });
+      : options.cache === 'read-only'
+        ? await DefinitionCache.open(resolve(options.cacheOf ?? repoRoot), { readOnly: true })
+        : await DefinitionCache.open(repoRoot);
   const parser = new CatalogDocumentParser(repoRoot, env);
   const files = await findDefinitionFiles(repoRoot);
   const texts = await Promise.all(files.map((file) => readFile(join(repoRoot, file), 'utf8')));

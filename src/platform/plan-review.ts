@@ -88,8 +88,12 @@ function describeViewChange(
   });
   if (!old && !next) return [];
   if (!old && next) {
-    const isNew = previousTable === undefined ? ' (a new table)' : '';
-    return [change('granted', `role ${role} gains access to ${name}${isNew}${describeView(next)}`)];
+    return [
+      change(
+        'granted',
+        `role ${role} gains access to ${name}${describeView(next, previousTable === undefined)}`,
+      ),
+    ];
   }
   if (old && !next) return [change('revoked', `role ${role} loses access to ${name}`)];
   const before = old!;
@@ -172,8 +176,8 @@ function describeViewChange(
   return changes;
 }
 
-function describeView(view: TableView): string {
-  const parts: string[] = [];
+function describeView(view: TableView, isNewTable: boolean): string {
+  const parts: string[] = isNewTable ? ['a new table'] : [];
   if (view.columns) {
     const masked = [...view.columns].filter(
       (entry): entry is [string, { shown: 'masked'; mask: string }] => entry[1].shown === 'masked',

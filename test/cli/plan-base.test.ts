@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { writeFiles } from '../support/cli.ts';
 import { tesseraInProcess } from '../support/in-process-cli.ts';
 import {
@@ -157,6 +157,23 @@ test('revoked access, a changed row filter, a hidden column and a declassified c
   }
   // care_manager unmasks PHI: zip reaches it in clear before and after, so nothing to say for it.
   assert.doesNotMatch(result.stdout, /role care_manager will now see care.members.zip/);
+});
+
+test('a catalog repo in a subfolder of the Git repository is compared with the same subfolder at the base', async () => {
+  const repo = await careRepoOnBranch('catalog');
+  repos.push(dirname(repo));
+  await representativeChange(repo);
+
+  const result = await plan(repo, '--base', 'main', '--json');
+
+  assert.equal(result.code, 0, result.stderr);
+  const json = JSON.parse(result.stdout);
+  assert.deepEqual(json.comparison.baseProblems, []);
+  assert.deepEqual(json.tables.added, ['care.claims']);
+  assert.deepEqual(
+    json.tables.changed.map((change: { name: string }) => change.name),
+    ['care.members'],
+  );
 });
 
 test('a revision Git does not know is a usage error naming it', async () => {

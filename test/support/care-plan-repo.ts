@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { writeFiles, writeRepo } from './cli.ts';
 
@@ -155,12 +156,17 @@ members: [carol@example.org]
   });
 }
 
-/** A temp Git repository whose `main` holds the base, checked out on branch `change`. */
-export async function careRepoOnBranch(): Promise<string> {
-  const repo = await writeRepo(BASE_FILES);
-  await git(repo, 'init', '--quiet', '--initial-branch=main');
-  await commitAll(repo, 'the care catalog');
-  await git(repo, 'checkout', '--quiet', '-b', 'change');
+/**
+ * A temp Git repository whose `main` holds the base, checked out on branch `change`; returns the
+ * catalog repo folder: the Git repository's root, or its `subfolder` (with another file beside it).
+ */
+export async function careRepoOnBranch(subfolder?: string): Promise<string> {
+  const root = await writeRepo(subfolder ? { 'README.md': 'Not a catalog file.\n' } : BASE_FILES);
+  const repo = subfolder ? join(root, subfolder) : root;
+  if (subfolder) await writeFiles(repo, BASE_FILES);
+  await git(root, 'init', '--quiet', '--initial-branch=main');
+  await commitAll(root, 'the care catalog');
+  await git(root, 'checkout', '--quiet', '-b', 'change');
   return repo;
 }
 
