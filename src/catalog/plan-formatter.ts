@@ -29,7 +29,7 @@ export function formatPlan(plan: Plan): string {
   const baseProblems = formatBaseProblems(plan);
   if (plan.isEmpty) {
     const review = [
-      formatDeclassifications(plan.declassifications),
+      formatDeclassifications(plan.declassifications, plan.comparison?.newDeclassifications),
       formatRowFilterReviews(plan.rowFiltersToReview),
       baseProblems,
     ].filter((block) => block.length > 0);
@@ -74,9 +74,10 @@ export function formatPlan(plan: Plan): string {
     }
     lines.push('');
   }
-  if (comparison && comparison.accessChanges.length > 0) {
+  if (comparison && comparison.accessChanges.length + comparison.membershipChanges.length > 0) {
     lines.push('Access');
     for (const change of comparison.accessChanges) lines.push(`  ${change.text}`);
+    for (const change of comparison.membershipChanges) lines.push(`  ${change.text}`);
     lines.push('');
   }
 
@@ -90,7 +91,7 @@ export function formatPlan(plan: Plan): string {
     lines.push('');
   }
 
-  const review = formatDeclassifications(plan.declassifications);
+  const review = formatDeclassifications(plan.declassifications, plan.comparison?.newDeclassifications);
   if (review.length > 0) lines.push(...review, '');
   const rowFilters = formatRowFilterReviews(plan.rowFiltersToReview);
   if (rowFilters.length > 0) lines.push(...rowFilters, '');
@@ -129,13 +130,14 @@ function formatBaseProblems(plan: Plan): string[] {
  * Columns shown in clear although derived from a sensitive column: declared on purpose or by
  * mistake, a reviewer decides. Listed on every plan, changed or not.
  */
-function formatDeclassifications(declassifications: Declassification[]): string[] {
+function formatDeclassifications(declassifications: Declassification[], fresh: string[] = []): string[] {
   if (declassifications.length === 0) return [];
+  const isNew = new Set(fresh);
   return [
     'Declassifications to review (derived from sensitive columns, declared without sensitivity: shown in clear)',
     ...declassifications.map(
       (entry) =>
-        `  ! ${entry.table}.${entry.column}  ← ${entry.from} (${entry.sensitivity}); ` +
+        `  ! ${entry.table}.${entry.column}${isNew.has(`${entry.table}.${entry.column}`) ? ' (new)' : ''}  ← ${entry.from} (${entry.sensitivity}); ` +
         `declare \`sensitivity: ${entry.sensitivity}\` with a mask on the field to keep it protected`,
     ),
   ];

@@ -42,11 +42,14 @@ export function formatPlanMarkdown(plan: Plan): string {
 
   if (comparison) {
     sensitivitySection(out, comparison.sensitivityChanges);
-    if (comparison.accessChanges.length > 0) {
+    if (comparison.accessChanges.length + comparison.membershipChanges.length > 0) {
       out.push('### Access', '');
       list(
         out,
-        comparison.accessChanges.map((change) => `${accessMarker(change.kind)}${change.text}`),
+        [
+          ...comparison.accessChanges.map((change) => `${accessMarker(change.kind)}${change.text}`),
+          ...comparison.membershipChanges.map((change) => change.text),
+        ],
         'access changes',
       );
     }
@@ -121,7 +124,8 @@ function headline(plan: Plan): string {
   if (breaking > 0) parts.push(`⚠ ${count(breaking, 'breaking schema change')}`);
   const sensitivity = plan.comparison?.sensitivityChanges.length ?? 0;
   if (sensitivity > 0) parts.push(`🔒 ${count(sensitivity, 'sensitivity change')}`);
-  const access = plan.comparison?.accessChanges.length ?? 0;
+  const access =
+    (plan.comparison?.accessChanges.length ?? 0) + (plan.comparison?.membershipChanges.length ?? 0);
   if (access > 0) parts.push(count(access, 'access change'));
   if (plan.refusals.length > 0) parts.push('⛔ apply refused');
   return parts.join(' · ');

@@ -93,6 +93,15 @@ export interface AccessChange {
   text: string;
 }
 
+/** A principal that now holds a role it did not, or no longer holds one (`plan --base`). */
+export interface RoleMembershipChange {
+  principal: string;
+  role: string;
+  kind: 'joined' | 'left';
+  /** One sentence: `bob@example.org now holds role analyst (through group:analytics)`. */
+  text: string;
+}
+
 /** A column's sensitivity or mask, before and after (absent: not sensitive, or the column is new). */
 export interface SensitivityChange {
   table: string;
@@ -119,6 +128,8 @@ export interface RevisionComparison {
   /** Problems of the base's definitions (`path:line:col: …`); what loaded of it is still compared. */
   baseProblems: string[];
   accessChanges: AccessChange[];
+  /** Declared principals (and `user:` members) whose roles change: what they read changes with them. */
+  membershipChanges: RoleMembershipChange[];
   sensitivityChanges: SensitivityChange[];
   /** Declassifications the base did not make (keys `table.column`); a subset of `Plan.declassifications`. */
   newDeclassifications: string[];

@@ -9,7 +9,12 @@ import { buildTaskGraph, redactSecrets, type LoadedDefinitions } from '../defini
 import { formatDiagnostic } from '../diagnostics/diagnostic.ts';
 import { findDeclassifications, inheritRowFilters, ProjectionLineage } from '../governance/index.ts';
 import type { Definitions, TableRecord } from '../model/index.ts';
-import { findAccessChanges, findReviewers, findSensitivityChanges } from './plan-review.ts';
+import {
+  findAccessChanges,
+  findMembershipChanges,
+  findReviewers,
+  findSensitivityChanges,
+} from './plan-review.ts';
 
 export interface RevisionPlanInput {
   /** The working tree's definitions, free of errors. */
@@ -51,6 +56,7 @@ export async function planRevisionChange(input: RevisionPlanInput): Promise<Plan
       .filter((diagnostic) => diagnostic.severity === 'error')
       .map(formatDiagnostic),
     accessChanges,
+    membershipChanges: findMembershipChanges(base, head),
     sensitivityChanges: findSensitivityChanges(base, head),
     newDeclassifications: declassifications
       .map((entry) => `${entry.table}.${entry.column}`)

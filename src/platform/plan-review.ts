@@ -3,9 +3,16 @@
  * table changes, which columns changed sensitivity, and whose review the change needs. Pure: compares
  * two sets of definitions with the governance access resolver; no engine, catalog or storage.
  */
-import type { AccessChange, DefinitionDiff, Plan, Reviewer, SensitivityChange } from '../catalog/plan.ts';
-import { resolveAccess } from '../governance/index.ts';
-import type { Definitions, FieldDef, RoleDef, TableDef } from '../model/index.ts';
+import type {
+  AccessChange,
+  DefinitionDiff,
+  Plan,
+  Reviewer,
+  RoleMembershipChange,
+  SensitivityChange,
+} from '../catalog/plan.ts';
+import { resolveAccess, rolesOf, type AccessPrincipal } from '../governance/index.ts';
+import type { Definitions, FieldDef, PrincipalDef, RoleDef, TableDef } from '../model/index.ts';
 
 /** How one column reaches a role: absent from reads, masked, or in clear. */
 type ColumnView = { shown: 'hidden' } | { shown: 'masked'; mask: string } | { shown: 'clear' };
@@ -196,6 +203,56 @@ function shownAs(view: ColumnView): string {
 
 function sameView(a: ColumnView, b: ColumnView): boolean {
   return a.shown === b.shown && (a.shown !== 'masked' || a.mask === (b as { mask: string }).mask);
+}
+
+/**
+ * Who holds which role, before and after: every declared principal (with its groups) and every
+ * `user:` member named by a role, on either side. Members of a group nobody declared are not known
+ * here; the role's `members` change is in the plan's Roles section.
+ */
+export function findMembershipChanges(before: Definitions, after: Definitions): RoleMembershipChange[] {
+  const principalsOf = (definitions: Definitions) => {
+    const principals = new Map<string, PrincipalDef | AccessPrincipal>(
+      definitions.principals.map((principal) => [principal.name.toLowerCase(), principal]),
+    );
+    for (const role of definitions.roles) {
+      for (const member of role.members) {
+        const name = member.trim().toLowerCase().startsWith('user:')
+          ? member.trim().slice('user:'.length)
+          : undefined;
+        if (name !== undefined && !principals.has(name.toLowerCase())) {
+          principals.set(name.toLowerCase(), { name, groups: [], attributes: {} });
+        }
+      }
+    }
+    return principals;
+  };
+  const beforePrincipals = principalsOf(before);
+  const afterPrincipals = principalsOf(after);
+  const changes: RoleMembershipChange[] = [];
+  const keys = [...new Set([...beforePrincipals.keys(), ...afterPrincipals.keys()])].sort(compareText);
+  for (const key of keys) {
+    const old = beforePrincipals.get(key);
+    const next = afterPrincipals.get(key);
+    const name = (next ?? old)!.name;
+    const oldRoles = new Set(old ? rolesOf(old, before.roles).map((role) => role.name) : []);
+    const newRoles = next ? rolesOf(next, after.roles) : [];
+    for (const role of newRoles) {
+      if (oldRoles.has(role.name)) continue;
+      changes.push({
+        principal: name,
+        role: role.name,
+        kind: 'joined',
+        text: `${name} now holds role ${role.name}`,
+      });
+    }
+    const kept = new Set(newRoles.map((role) => role.name));
+    for (const role of [...oldRoles].sort(compareText)) {
+      if (kept.has(role)) continue;
+      changes.push({ principal: name, role, kind: 'left', text: `${name} no longer holds role ${role}` });
+    }
+  }
+  return changes;
 }
 
 /**

@@ -3,11 +3,16 @@
 // changes, and whose review a change needs. Pure: no engine, catalog or Git.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { planChanges } from '../../src/catalog/plan.ts';
+import { formatPlan, planChanges } from '../../src/catalog/plan.ts';
 import { formatPlanMarkdown } from '../../src/catalog/plan-markdown.ts';
-import { findAccessChanges, findReviewers, findSensitivityChanges } from '../../src/platform/plan-review.ts';
+import {
+  findAccessChanges,
+  findMembershipChanges,
+  findReviewers,
+  findSensitivityChanges,
+} from '../../src/platform/plan-review.ts';
 import type { Definitions, TableDef } from '../../src/model/index.ts';
-import { definitions, field, ownerDef, roleDef, tableDef } from './definition-builders.ts';
+import { definitions, field, ownerDef, principalDef, roleDef, tableDef } from './definition-builders.ts';
 
 const members = (extra: Parameters<typeof field>[3] = {}, store: TableDef['store'] = 'raw') =>
   tableDef('care.members', {
@@ -22,6 +27,30 @@ const members = (extra: Parameters<typeof field>[3] = {}, store: TableDef['store
 
 const texts = (before: Definitions, after: Definitions) =>
   findAccessChanges(before, after).map((change) => change.text);
+
+test('role membership: a declared principal moved between groups, a user: member added and removed', () => {
+  const before = definitions({
+    principals: [principalDef('bob@example.org', { groups: ['analytics'] })],
+    roles: [roleDef('analyst'), roleDef('auditor', { members: ['user:eve@example.org'] })],
+  });
+  const after = definitions({
+    principals: [principalDef('bob@example.org', { groups: ['care'] })],
+    roles: [
+      roleDef('analyst', { members: ['group:analytics', 'user:dan@example.org'] }),
+      roleDef('nurse', { members: ['group:care'] }),
+      roleDef('auditor', { members: [] }),
+    ],
+  });
+  assert.deepEqual(
+    findMembershipChanges(before, after).map((change) => change.text),
+    [
+      'bob@example.org now holds role nurse',
+      'bob@example.org no longer holds role analyst',
+      'dan@example.org now holds role analyst',
+      'eve@example.org no longer holds role auditor',
+    ],
+  );
+});
 
 describe('access changes', () => {
   test('a mask replaced by another, and a column unmasked for a role that unmasks its sensitivity', () => {
@@ -171,6 +200,7 @@ test('markdown: long lists fold into <details>, and pipes in values do not break
     commit: 'a'.repeat(40),
     baseProblems: [],
     accessChanges: findAccessChanges(before, after),
+    membershipChanges: [],
     sensitivityChanges: [],
     newDeclassifications: [],
     reviewers: [],
@@ -202,3 +232,31 @@ function asApplied(defs: Definitions) {
     principals: defs.principals,
   };
 }
+
+test('text: a declassification the base did not make is marked new; the base problems are listed', () => {
+  const plan = planChanges(definitions(), asApplied(definitions()), {
+    downstreamTables: () => [],
+    declassifications: [
+      { table: 'analytics.a', column: 'zip', from: 'care.members.zip', sensitivity: 'PHI' },
+      { table: 'analytics.b', column: 'zip', from: 'care.members.zip', sensitivity: 'PHI' },
+    ],
+  });
+  plan.comparison = {
+    revision: 'main',
+    commit: 'b'.repeat(40),
+    baseProblems: ['tables/x.yaml:1:1: error unknown-owner: …'],
+    accessChanges: [],
+    membershipChanges: [],
+    sensitivityChanges: [],
+    newDeclassifications: ['analytics.b.zip'],
+    reviewers: [],
+  };
+  const text = formatPlan(plan);
+  assert.match(text, /^ {2}! analytics.a.zip {2}← care.members.zip \(PHI\)/m);
+  assert.match(text, /^ {2}! analytics.b.zip \(new\) {2}← care.members.zip \(PHI\)/m);
+  assert.match(text, /No changes: the definitions match main\./);
+  assert.match(
+    text,
+    /Problems at main \(the plan compares with what loaded of it\)\n {2}! tables\/x.yaml:1:1/,
+  );
+});

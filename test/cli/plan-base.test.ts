@@ -176,6 +176,18 @@ test('a catalog repo in a subfolder of the Git repository is compared with the s
   );
 });
 
+test('nothing changed since the base: no changes, exit 0', async () => {
+  const repo = await repoOnBranch();
+
+  const result = await plan(repo, '--base', 'HEAD');
+
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(
+    result.stdout,
+    /^Plan against HEAD \([0-9a-f]{12}\), as if it were applied\n\nNo changes: the definitions match HEAD\.\n/,
+  );
+});
+
 test('a revision Git does not know is a usage error naming it', async () => {
   const repo = await repoOnBranch();
 
