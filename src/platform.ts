@@ -146,7 +146,8 @@ export async function planAgainstRevision(options: RevisionPlanOptions): Promise
       { ...options, repo: tree.folder },
       { cache: 'read-only', cacheOf: options.repo },
     ).catch((error: unknown): LoadedDefinitions => {
-      // No tessera.yaml at the base (the first pull request of a catalog repo): everything is new.
+      // A base that does not load at all (its tessera.yaml unreadable, say): reported, and
+      // everything is new. A base without catalog files loads as empty, with no error.
       if (!(error instanceof TesseraError)) throw error;
       return {
         definitions: { ...head.definitions, tables: [], tasks: [], owners: [], roles: [], principals: [] },

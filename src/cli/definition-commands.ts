@@ -1,9 +1,9 @@
 import { Option, type Command } from 'commander';
 import { formatDiagnostic, hasErrors } from '../diagnostics/diagnostic.ts';
 import { formatPlan, formatPlanMarkdown, type Plan } from '../catalog/plan.ts';
+import { globalOptions, print, warnAboutHashKey, withPlatform } from './cli-context.ts';
 
 type PlanFormat = 'text' | 'markdown' | 'json';
-import { globalOptions, print, warnAboutHashKey, withPlatform } from './cli-context.ts';
 
 /** `validate`, `plan`, `apply`: the definitions and the catalog. */
 export function registerDefinitionCommands(program: Command): void {

@@ -176,6 +176,24 @@ test('a catalog repo in a subfolder of the Git repository is compared with the s
   );
 });
 
+test('the first pull request of a catalog repo: a base without catalog files, everything added', async () => {
+  const repo = await repoOnBranch();
+  await git(repo, 'checkout', '--quiet', '--orphan', 'empty');
+  await git(repo, 'rm', '-r', '--quiet', '--cached', '.');
+  await writeFiles(repo, { 'README.md': 'A new catalog.\n' });
+  await git(repo, 'add', 'README.md');
+  await git(repo, 'commit', '--quiet', '-m', 'an empty repository');
+  await git(repo, 'checkout', '--quiet', 'change', '--', '.');
+
+  const result = await plan(repo, '--base', 'empty', '--json');
+
+  assert.equal(result.code, 0, result.stderr);
+  const json = JSON.parse(result.stdout);
+  assert.deepEqual(json.comparison.baseProblems, []);
+  assert.deepEqual(json.tables.added, ['analytics.members_by_state', 'care.members', 'care.members_2019']);
+  assert.deepEqual(json.tables.changed, []);
+});
+
 test('nothing changed since the base: no changes, exit 0', async () => {
   const repo = await repoOnBranch();
 
