@@ -20,7 +20,13 @@ import {
   type LoadedDefinitions,
   type SecretValue,
 } from './definitions/index.ts';
-import { DefinitionError, FileAccessError, NotFoundError, UsageError } from './diagnostics/errors.ts';
+import {
+  DefinitionError,
+  FileAccessError,
+  NotFoundError,
+  TesseraError,
+  UsageError,
+} from './diagnostics/errors.ts';
 import { hasErrors, type Diagnostic } from './diagnostics/diagnostic.ts';
 import { DuckdbEngine } from './engines/duckdb/duckdb-engine.ts';
 import type { Engine } from './engines/engine.ts';
@@ -63,6 +69,8 @@ import { CatalogBrowser } from './platform/catalog-browser.ts';
 import { writeExample } from './platform/example-writer.ts';
 import { deliverAfterRuns, openNotifier, subscribe, type NotifierSettings } from './platform/monitoring.ts';
 import { internalsOf, registerPlatformInternals } from './platform/internals.ts';
+import { planRevisionChange } from './platform/base-plan.ts';
+import { readRevisionTree } from './platform/revision-tree.ts';
 
 export interface PlatformOptions {
   /** The catalog repo. */
@@ -85,12 +93,12 @@ function devModeOf(options: PlatformOptions): boolean {
  */
 export async function checkRepo(
   options: PlatformOptions,
-  onProject?: LoadDefinitionsOptions['onProject'],
+  load: Pick<LoadDefinitionsOptions, 'cache' | 'cacheOf' | 'onProject'> = {},
 ): Promise<LoadedDefinitions> {
   const { definitions, diagnostics, secrets } = await loadDefinitions(options.repo, {
     env: options.env,
     devMode: devModeOf(options),
-    onProject,
+    ...load,
   });
   for (const table of definitions.tables) {
     const columns = table.schema?.fields.map((field) => field.name);
@@ -111,6 +119,53 @@ export async function checkRepo(
     diagnostics.push(...lintUnfollowedRowFilters(definitions.tables, findings));
   }
   return { definitions, diagnostics, secrets };
+}
+
+/** `planAgainstRevision`'s options: the repo (its working tree is the head) and the base revision. */
+export interface RevisionPlanOptions extends PlatformOptions {
+  /** A branch, remote branch, tag or commit of the repo's Git history. */
+  revision: string;
+}
+
+/**
+ * The plan of a pull request: the working tree's definitions against those of Git revision
+ * `revision`, as if that revision were applied. Opens no catalog and writes nothing into the repo
+ * (its definition cache is read, for both sides, never written); the base is read from Git into a temporary folder,
+ * removed after. Throws `DefinitionError` when the working tree has errors (as `validate`) and
+ * `UsageError` for a revision Git does not know. Problems of the base are reported in the plan
+ * (`comparison.baseProblems`), and what loaded of it is compared.
+ */
+export async function planAgainstRevision(options: RevisionPlanOptions): Promise<Plan> {
+  const head = await checkRepo(options, { cache: 'read-only' });
+  if (hasErrors(head.diagnostics))
+    throw new DefinitionError(head.diagnostics.filter((d) => d.severity === 'error'));
+  const tree = await readRevisionTree(options.repo, options.revision);
+  try {
+    // The working tree's cache is keyed by content, so it serves every file the base shares with it.
+    const base = await checkRepo(
+      { ...options, repo: tree.folder },
+      { cache: 'read-only', cacheOf: options.repo },
+    ).catch((error: unknown): LoadedDefinitions => {
+      // A base that does not load at all (its tessera.yaml unreadable, say): reported, and
+      // everything is new. A base without catalog files loads as empty, with no error.
+      if (!(error instanceof TesseraError)) throw error;
+      return {
+        definitions: { ...head.definitions, tables: [], tasks: [], owners: [], roles: [], principals: [] },
+        diagnostics: [
+          {
+            code: 'base-unreadable',
+            severity: 'error',
+            message: error.message,
+            at: { file: '.', line: 1, column: 1 },
+          },
+        ],
+        secrets: [],
+      };
+    });
+    return await planRevisionChange({ head, base, revision: options.revision, commit: tree.commit });
+  } finally {
+    await tree.dispose();
+  }
 }
 
 /** `runOrQueue`'s answer: where the runs went, and the runs (ended, unless queued without waiting). */
@@ -267,9 +322,9 @@ export class Platform {
     // catalog's URL) while the definitions load; the catalog is opened only once they are valid.
     const commit = gitHead(options.repo);
     commit.catch(() => {}); // Awaited below; a load that fails first leaves it unawaited.
-    const { definitions, diagnostics, secrets } = await checkRepo(options, (project) =>
-      preloadCatalogStore(project.catalog),
-    );
+    const { definitions, diagnostics, secrets } = await checkRepo(options, {
+      onProject: (project) => preloadCatalogStore(project.catalog),
+    });
     if (hasErrors(diagnostics)) throw new DefinitionError(diagnostics.filter((d) => d.severity === 'error'));
     const graph = await buildTaskGraph(definitions);
     await makeStateFolderPrivate(options.repo);

@@ -70,10 +70,14 @@ export class DefinitionCache implements ProtoOutcomeCache {
     private readonly folder: string | undefined,
     private readonly fingerprint: string,
     private readonly stored: DefinitionsBody & ParsesBody,
+    private readonly readOnly = false,
   ) {}
 
-  /** The repo's cache; empty (part by part) where there is none or it cannot be trusted. */
-  static async open(repoRoot: string): Promise<DefinitionCache> {
+  /**
+   * The repo's cache; empty (part by part) where there is none or it cannot be trusted. `readOnly`:
+   * use what is there but never write (a pull-request check leaves the state folder as it found it).
+   */
+  static async open(repoRoot: string, options: { readOnly?: boolean } = {}): Promise<DefinitionCache> {
     const fingerprint = codeFingerprint();
     const [definitions, parses] = await Promise.all([
       readBody(join(repoRoot, DEFINITION_CACHE_FILES.definitions), 'definitions', fingerprint).then(
@@ -86,7 +90,7 @@ export class DefinitionCache implements ProtoOutcomeCache {
       protos: isRecord<ProtoFileOutcome>(definitions?.protos) ? definitions.protos : {},
       sql: parses === undefined ? {} : parsesFromText(parses),
     };
-    return new DefinitionCache(repoRoot, fingerprint, stored);
+    return new DefinitionCache(repoRoot, fingerprint, stored, options.readOnly ?? false);
   }
 
   /** A cache that remembers nothing and saves nothing. */
@@ -173,7 +177,7 @@ export class DefinitionCache implements ProtoOutcomeCache {
    * state folder that cannot be written (read-only checkout, full disk) only means the next run is cold.
    */
   async save(): Promise<void> {
-    if (!this.folder) return;
+    if (!this.folder || this.readOnly) return;
     const { stored } = this;
     const definitionsChanged =
       this.addedDefinitions ||

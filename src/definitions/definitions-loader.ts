@@ -24,9 +24,18 @@ export interface LoadDefinitionsOptions {
   devMode?: boolean;
   /**
    * Keep each YAML file's validation and each projection's parse in `.tessera/cache/` (keyed by
-   * content), so the next load re-validates only what changed. Default true.
+   * content), so the next load re-validates only what changed. Default true. `'read-only'` uses
+   * the cache that is there but writes nothing (`plan --base`: a check that leaves no trace);
+   * `false` neither reads nor writes it.
    */
-  cache?: boolean;
+  cache?: boolean | 'read-only';
+  /**
+   * Read the cache of this repo folder instead of the loaded one's: entries are keyed by content
+   * (a file's path in the repo and its text, SQL text, .proto texts), so another checkout of the
+   * same repo may use them (`plan --base` loads the base with the working tree's cache). Only
+   * with `cache: 'read-only'`: one checkout never writes another's cache.
+   */
+  cacheOf?: string;
   /**
    * Called once `tessera.yaml` is read, before the definitions load: a caller can start what needs
    * only the project's settings (loading the catalog store's code) while they do.
@@ -63,7 +72,12 @@ export async function loadDefinitions(
   const diagnostics: Diagnostic[] = [...settings.diagnostics];
   options.onProject?.(settings.project);
 
-  const cache = options.cache === false ? DefinitionCache.disabled() : await DefinitionCache.open(repoRoot);
+  const cache =
+    options.cache === false
+      ? DefinitionCache.disabled()
+      : options.cache === 'read-only'
+        ? await DefinitionCache.open(resolve(options.cacheOf ?? repoRoot), { readOnly: true })
+        : await DefinitionCache.open(repoRoot);
   const parser = new CatalogDocumentParser(repoRoot, env);
   const files = await findDefinitionFiles(repoRoot);
   const texts = await Promise.all(files.map((file) => readFile(join(repoRoot, file), 'utf8')));
