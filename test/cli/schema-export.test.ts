@@ -3,9 +3,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { tesseraInProcess } from '../support/in-process-cli.ts';
 
+const EXAMPLE_SCHEMAS = resolve(
+  dirname(fileURLToPath(import.meta.url)),
+  '../../src/example/healthcare/json-schemas',
+);
 const FILES = [
   'owner.schema.json',
   'principal.schema.json',
@@ -29,6 +34,8 @@ test('schema export writes one schema per kind, the any-kind schema and the tess
       'https://json-schema.org/draft/2020-12/schema',
       file,
     );
+    // What `init` gives a new repo is what export writes.
+    assert.equal(text, await readFile(join(EXAMPLE_SCHEMAS, file), 'utf8'), file);
   }
 });
 

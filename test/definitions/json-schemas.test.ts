@@ -1,13 +1,60 @@
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { loadDefinitions } from '../../src/definitions/index.ts';
-import { buildJsonSchemas } from '../../src/definitions/json-schemas.ts';
+import { buildJsonSchemas, JSON_SCHEMA_FOLDER } from '../../src/definitions/json-schemas.ts';
 import { jsonSchemaChecker } from '../support/json-schema-checker.ts';
 import { OWNER_YAML, formatted, writeCatalogRepo } from './catalog-repo-fixture.ts';
 
+const EXAMPLE = resolve(dirname(fileURLToPath(import.meta.url)), '../../src/example/healthcare');
+const SCHEMA_LINE = /^# yaml-language-server: \$schema=(\S+)\n/;
 const check = jsonSchemaChecker();
 
+function yamlFiles(folder: string): string[] {
+  return readdirSync(folder, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(folder, entry.name);
+    if (entry.isDirectory()) return yamlFiles(path);
+    return /\.ya?ml$/.test(entry.name) ? [path] : [];
+  });
+}
+
 describe('JSON Schemas for editors', () => {
+  it("the example repo's json-schemas/ are exactly what the definitions export", () => {
+    const folder = join(EXAMPLE, JSON_SCHEMA_FOLDER);
+    const exported = buildJsonSchemas();
+    assert.deepEqual(readdirSync(folder).sort(), Object.keys(exported).sort());
+    for (const [file, schema] of Object.entries(exported)) {
+      assert.equal(
+        readFileSync(join(folder, file), 'utf8'),
+        `${JSON.stringify(schema, null, 2)}\n`,
+        `${file} is stale: run \`node bin/tessera.js schema export src/example/healthcare/${JSON_SCHEMA_FOLDER}\``,
+      );
+    }
+  });
+
+  it('every YAML file of the example names its schema on its first line and passes it', () => {
+    const files = yamlFiles(EXAMPLE);
+    assert.ok(files.length >= 8, `found only ${files.length} YAML files`);
+    for (const path of files) {
+      const file = relative(EXAMPLE, path);
+      const text = readFileSync(path, 'utf8');
+      const reference = SCHEMA_LINE.exec(text)?.[1];
+      assert.ok(reference, `${file} does not start with a yaml-language-server $schema line`);
+      const schemaPath = relative(EXAMPLE, resolve(dirname(path), reference));
+      assert.equal(
+        schemaPath,
+        join(
+          JSON_SCHEMA_FOLDER,
+          file === 'tessera.yaml' ? 'tessera.schema.json' : 'tessera-document.schema.json',
+        ),
+        file,
+      );
+      assert.deepEqual(check(schemaPath.slice(JSON_SCHEMA_FOLDER.length + 1), text), [], file);
+    }
+  });
+
   it('a document per kind names each allowed key with its title and description', () => {
     const schemas = buildJsonSchemas();
     const table = schemas['table.schema.json']!;
