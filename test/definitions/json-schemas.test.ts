@@ -10,7 +10,11 @@ import { OWNER_YAML, formatted, writeCatalogRepo } from './catalog-repo-fixture.
 
 const EXAMPLE = resolve(dirname(fileURLToPath(import.meta.url)), '../../src/example/healthcare');
 const SCHEMA_LINE = /^# yaml-language-server: \$schema=(\S+)\n/;
-const check = jsonSchemaChecker();
+const CHECKERS = [
+  ['draft 2020-12', jsonSchemaChecker('2020-12')],
+  ['draft-07, as VS Code reads them', jsonSchemaChecker('draft-07')],
+] as const;
+const check = CHECKERS[0][1];
 
 function yamlFiles(folder: string): string[] {
   return readdirSync(folder, { withFileTypes: true }).flatMap((entry) => {
@@ -51,7 +55,13 @@ describe('JSON Schemas for editors', () => {
         ),
         file,
       );
-      assert.deepEqual(check(schemaPath.slice(JSON_SCHEMA_FOLDER.length + 1), text), [], file);
+      for (const [draft, checkAs] of CHECKERS) {
+        assert.deepEqual(
+          checkAs(schemaPath.slice(JSON_SCHEMA_FOLDER.length + 1), text),
+          [],
+          `${file}, ${draft}`,
+        );
+      }
     }
   });
 
@@ -222,11 +232,13 @@ describe('the JSON Schemas refuse what the loader refuses', () => {
         errors.some((line) => line.startsWith(refused.file) && line.includes(`error ${refused.loaderCode}:`)),
         `the loader should refuse it with ${refused.loaderCode}; it said:\n${errors.join('\n')}`,
       );
-      const problems = check(refused.schemaFile ?? 'tessera-document.schema.json', refused.yaml);
-      assert.ok(
-        problems.some((problem) => problem.startsWith(`document 1: ${refused.schemaFlags} `)),
-        `the schema should flag ${refused.schemaFlags}; it said:\n${problems.join('\n')}`,
-      );
+      for (const [draft, checkAs] of CHECKERS) {
+        const problems = checkAs(refused.schemaFile ?? 'tessera-document.schema.json', refused.yaml);
+        assert.ok(
+          problems.some((problem) => problem.startsWith(`document 1: ${refused.schemaFlags} `)),
+          `${draft}: the schema should flag ${refused.schemaFlags}; it said:\n${problems.join('\n')}`,
+        );
+      }
     });
   }
 
