@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { openCatalogStore } from './catalog/open-catalog-store.ts';
+import { openCatalogStore, preloadCatalogStore } from './catalog/open-catalog-store.ts';
 import type { CatalogStore } from './catalog/catalog-store.ts';
 import { planChanges, type Plan } from './catalog/plan.ts';
 import { applyDefinitions } from './catalog/apply.ts';
@@ -16,6 +16,7 @@ import {
   lintUnfollowedRowFilters,
   loadDefinitions,
   redactSecrets,
+  type LoadDefinitionsOptions,
   type LoadedDefinitions,
   type SecretValue,
 } from './definitions/index.ts';
@@ -83,10 +84,14 @@ function devModeOf(options: PlatformOptions): boolean {
  * Load the repo and run every lint, including each validation's name and arguments: all problems
  * at once. Pure: reads only the repo's files.
  */
-export async function checkRepo(options: PlatformOptions): Promise<LoadedDefinitions> {
+export async function checkRepo(
+  options: PlatformOptions,
+  onProject?: LoadDefinitionsOptions['onProject'],
+): Promise<LoadedDefinitions> {
   const { definitions, diagnostics, secrets } = await loadDefinitions(options.repo, {
     env: options.env,
     devMode: devModeOf(options),
+    onProject,
   });
   for (const table of definitions.tables) {
     const columns = table.schema?.fields.map((field) => field.name);
@@ -259,7 +264,13 @@ export class Platform {
 
   /** Load and check the repo's definitions (throws `DefinitionError` listing every problem), then open the catalog and storage. */
   static async open(options: PlatformOptions): Promise<Platform> {
-    const { definitions, diagnostics, secrets } = await checkRepo(options);
+    // `git rev-parse` runs in its own process and the catalog store's code loads (it needs only the
+    // catalog's URL) while the definitions load; the catalog is opened only once they are valid.
+    const commit = gitHead(options.repo);
+    commit.catch(() => {}); // Awaited below; a load that fails first leaves it unawaited.
+    const { definitions, diagnostics, secrets } = await checkRepo(options, (project) =>
+      preloadCatalogStore(project.catalog),
+    );
     if (hasErrors(diagnostics)) throw new DefinitionError(diagnostics.filter((d) => d.severity === 'error'));
     const graph = await buildTaskGraph(definitions);
     await makeStateFolderPrivate(options.repo);
@@ -278,7 +289,7 @@ export class Platform {
       store,
       storage,
       graph,
-      await gitHead(options.repo),
+      await commit,
       secrets,
       devModeOf(options),
       hashKey,
