@@ -67,6 +67,7 @@ import {
 import { openStorage, PRIVATE_DIRECTORY_MODE, type Storage } from './storage/index.ts';
 import { CatalogBrowser } from './platform/catalog-browser.ts';
 import { writeExample } from './platform/example-writer.ts';
+import { writeJsonSchemas } from './platform/json-schema-writer.ts';
 import { deliverAfterRuns, openNotifier, subscribe, type NotifierSettings } from './platform/monitoring.ts';
 import { internalsOf, registerPlatformInternals } from './platform/internals.ts';
 import { planRevisionChange } from './platform/base-plan.ts';
@@ -353,6 +354,11 @@ export class Platform {
   /** Write the healthcare example catalog repo with `patients` synthetic patients to `target`. */
   static writeExample(target: string, patients: number): Promise<void> {
     return writeExample(target, patients);
+  }
+
+  /** Write the JSON Schemas editors check the repo's YAML with into `dir`; returns the file names. */
+  static exportJsonSchemas(dir: string): Promise<string[]> {
+    return writeJsonSchemas(dir);
   }
 
   /** The engine, started on first use. */

@@ -8,6 +8,7 @@ import { registerDemoCommands } from './demo-commands.ts';
 import { registerOrchestrationCommands } from './orchestration-commands.ts';
 import { registerGovernanceCommands } from './governance-commands.ts';
 import { registerMonitoringCommands } from './monitoring-commands.ts';
+import { registerSchemaCommands } from './schema-commands.ts';
 
 /** Build the `tessera` command tree. */
 export function buildProgram(): Command {
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerOrchestrationCommands(program);
   registerGovernanceCommands(program);
   registerMonitoringCommands(program);
+  registerSchemaCommands(program);
   return program;
 }
 
