@@ -17,7 +17,7 @@ const KEY_B = 'storage-test-key-b';
 const hmac = (value: string, key: string) => createHmac('sha256', key).update(value).digest('hex');
 /** HASH read from the stored digest halves, not computed per row. */
 const REBUILT_FROM_HALVES =
-  /CAST\(ssn__hash_hi AS VARCHAR\), '-', ''\) \|\| "replace"\(CAST\(ssn__hash_lo AS VARCHAR\), '-', ''\)\) AS ssn/;
+  /hex\(\(CAST\(ssn__hash_hi AS BLOB\) \|\| CAST\(ssn__hash_lo AS BLOB\)\)\)\) AS ssn/;
 
 const PEOPLE_CSV = `person_id,ssn,name,birth_date,state
 p1,111-11-1111,Alicia,1980-05-17,CA
