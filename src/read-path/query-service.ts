@@ -124,7 +124,7 @@ export class QueryService {
       const identity = await this.refuseOnError(() => this.identify(options));
       entry.principal = identity.principal.name;
       if (identity.tokenId) entry.tokenId = identity.tokenId;
-      answer = await this.run(sql, identity.principal, entry, this.timeoutOf(options));
+      answer = await this.run(sql, identity.principal, entry, this.timeoutOf(options), arrived);
     } catch (error) {
       // Anything else is a bug, but the query was still asked: audit it as failed, then let it surface.
       const stage = error instanceof QueryStageError ? error : new QueryStageError('failed', error);
@@ -163,18 +163,21 @@ export class QueryService {
     principal: AccessPrincipal,
     entry: QueryAuditEntry,
     timeoutMs: number,
+    arrived: Date,
   ): Promise<{ guarded: GuardedQuery; result: QueryResult }> {
-    const session = await (
-      await this.engine()
-    ).openSession({
-      sandbox: { allowedDirectories: this.storage.readableDirectories },
-    });
+    // The engine connects while the guard and the lease work on the catalog.
+    const opening = this.engine().then((engine) =>
+      engine.openSession({ sandbox: { allowedDirectories: this.storage.readableDirectories } }),
+    );
+    // Never left unhandled: a failure surfaces where the session is awaited.
+    opening.catch(() => undefined);
+    let session: EngineSession | undefined;
     // The limit covers the whole query; when it passes, the running statement is interrupted and
     // no further statement starts.
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
-      session.interrupt();
+      session?.interrupt();
     }, timeoutMs);
     const timeout = () =>
       new QueryStageError(
@@ -199,8 +202,8 @@ export class QueryService {
           const guarded = await guardQuery(sql, {
             principal,
             roles: this.definitions.roles,
-            resolveRelation: (request) => this.resolveRelation(request, session, versions),
-            masks: { hashKeySql: HASH_KEY_VARIABLE_SQL },
+            resolveRelation: (request) => this.resolveRelation(request, opening, versions),
+            masks: { hashKeySql: HASH_KEY_VARIABLE_SQL, asOfDateSql: localDateSql(arrived) },
             rowFilterLineage,
             cache: this.guardCache,
           });
@@ -214,6 +217,7 @@ export class QueryService {
         rowFilters: guarded.rowFiltersApplied,
       } satisfies Partial<QueryAuditEntry>);
       try {
+        session = await opening;
         // The key reaches mask SQL through a session variable, so it is never in SQL text or error
         // messages; the session is this query's alone and closed after it. Only a HASH computed at
         // read time needs it (user SQL cannot name the variable: `getvariable` is refused).
@@ -236,7 +240,11 @@ export class QueryService {
       }
     } finally {
       clearTimeout(timer);
-      session.close();
+      // Opened even when the query was refused before it needed the session: close it all the same.
+      await opening.then(
+        (opened) => opened.close(),
+        () => undefined,
+      );
     }
   }
 
@@ -294,7 +302,7 @@ export class QueryService {
   /** The relation for one table reference; the version it picks is added to `versions` (to lease). */
   private async resolveRelation(
     request: RelationRequest,
-    session: EngineSession,
+    session: Promise<EngineSession>,
     versions: VersionRef[],
   ): Promise<ResolvedRelation | undefined> {
     const table = await this.store.getTable(request.table);
@@ -326,20 +334,33 @@ export class QueryService {
   }
 
   /** The hash columns every file of a version holds, made with the current key (see runner/version-file-writer.ts). */
-  private precomputedHashes(files: string[], session: EngineSession): Promise<PrecomputedHashes> {
+  private precomputedHashes(files: string[], session: Promise<EngineSession>): Promise<PrecomputedHashes> {
     const key = JSON.stringify(files);
     let columns = this.hashColumnCache.get(key);
     if (!columns) {
       if (this.hashColumnCache.size >= HASH_COLUMN_CACHE_LIMIT) this.hashColumnCache.clear();
       const paths = files.map((file) => this.storage.localPath(file));
-      columns = readPrecomputedHashColumns(session, paths, this.hashKeyFingerprint).catch(() => {
-        // Footers that cannot be read: hash at read time, and try the footers again next query. (A
-        // missing file then fails the query itself, with a message fit for the user.)
-        this.hashColumnCache.delete(key);
-        return { hashColumns: {}, digestColumns: {} };
-      });
+      columns = session
+        .then((opened) => readPrecomputedHashColumns(opened, paths, this.hashKeyFingerprint))
+        .catch(() => {
+          // Footers that cannot be read: hash at read time, and try the footers again next query. (A
+          // missing file then fails the query itself, with a message fit for the user.)
+          this.hashColumnCache.delete(key);
+          return { hashColumns: {}, digestColumns: {} };
+        });
       this.hashColumnCache.set(key, columns);
     }
     return columns;
   }
+}
+
+/**
+ * The day a query arrived, as a DATE literal in the process's time zone (DuckDB's `current_date`
+ * uses the same one): DATE_YEAR top-codes ages as of it. A literal is folded once when the query is
+ * planned, where `current_date` costs about half a millisecond on every query; and since it is part
+ * of the guard's masks, a rewrite cached yesterday is not reused today.
+ */
+function localDateSql(at: Date): string {
+  const pad = (value: number, width: number) => String(value).padStart(width, '0');
+  return `DATE '${pad(at.getFullYear(), 4)}-${pad(at.getMonth() + 1, 2)}-${pad(at.getDate(), 2)}'`;
 }
