@@ -165,9 +165,14 @@ export class QueryService {
     timeoutMs: number,
     arrived: Date,
   ): Promise<{ guarded: GuardedQuery; result: QueryResult }> {
-    // The engine connects while the guard and the lease work on the catalog.
+    // The engine connects while the guard and the lease work on the catalog. The connection is one
+    // an earlier query left idle when there is one: a query runs one SELECT (the guard refuses
+    // anything else) and sets only the hash key variable, the same for every query of the project.
     const opening = this.engine().then((engine) =>
-      engine.openSession({ sandbox: { allowedDirectories: this.storage.readableDirectories } }),
+      engine.openSession({
+        sandbox: { allowedDirectories: this.storage.readableDirectories },
+        reuse: true,
+      }),
     );
     // Never left unhandled: a failure surfaces where the session is awaited.
     opening.catch(() => undefined);
@@ -219,7 +224,7 @@ export class QueryService {
       try {
         session = await opening;
         // The key reaches mask SQL through a session variable, so it is never in SQL text or error
-        // messages; the session is this query's alone and closed after it. Only a HASH computed at
+        // messages; the session is this query's alone until it is closed. Only a HASH computed at
         // read time needs it (user SQL cannot name the variable: `getvariable` is refused).
         if (guarded.sql.includes(HASH_KEY_VARIABLE)) {
           await session.run(setHashKeyVariableSql(this.hashKey));
