@@ -4,7 +4,7 @@
  * run it in a sandboxed engine session, and audit the query whatever its outcome.
  */
 import type { CatalogStore } from '../catalog/catalog-store.ts';
-import { leaseResolved } from '../catalog/read-lease.ts';
+import { leaseResolved, type HeldReadLease } from '../catalog/read-lease.ts';
 import { toIsoTimestamp } from '../catalog/iso-timestamp.ts';
 import { QueryError, QueryTimeoutError, TesseraError, UsageError } from '../diagnostics/errors.ts';
 import type { Engine, EngineSession, QueryResult } from '../engines/engine.ts';
@@ -83,6 +83,8 @@ class QueryStageError extends Error {
 
 export class QueryService {
   private readonly hashColumnCache = new Map<string, Promise<PrecomputedHashes>>();
+  /** Read leases of answered queries being released (`HeldReadLease.release` never rejects). */
+  private readonly endingLeases = new Set<Promise<void>>();
   /** Rewrites of repeated queries; the definitions (roles, lineage) never change for this service. */
   private readonly guardCache = new GuardCache();
   private readonly hashKey: string;
@@ -140,6 +142,16 @@ export class QueryService {
     // Fail closed: an answer whose audit entry cannot be written is not handed out.
     await this.store.recordQueryAudit(entry);
     return { ...answer.result, guarded: answer.guarded };
+  }
+
+  /** Wait for the leases of answered queries to end; call before closing the catalog. */
+  async settle(): Promise<void> {
+    await Promise.all(this.endingLeases);
+  }
+
+  private endLease(lease: HeldReadLease): void {
+    const ending: Promise<void> = lease.release().finally(() => this.endingLeases.delete(ending));
+    this.endingLeases.add(ending);
   }
 
   /** Who the caller says it is, for the audit entry of a query refused before it was identified. */
@@ -241,7 +253,10 @@ export class QueryService {
           }),
         );
       } finally {
-        await lease.release();
+        // The engine hands the rows over whole, so nothing reads the files any more: the answer
+        // does not wait for the lease to end (a catalog write), and `settle` waits for leases
+        // still ending. Retention meanwhile defers deleting the files; it never deletes them early.
+        this.endLease(lease);
       }
     } finally {
       clearTimeout(timer);

@@ -119,6 +119,26 @@ describe('governed storage', async () => {
     );
   });
 
+  test('answered queries, allowed or failed, leave no read lease behind once the platform closes', async () => {
+    const platform = await open(KEY_A);
+    const answers = await Promise.allSettled([
+      platform.query('select count(*) as n from people.raw', asAna),
+      platform.query('select person_id, ssn from people.appended', asAna),
+      platform.query('select cast(name as integer) from people.raw', asAna),
+    ]);
+    assert.deepEqual(
+      answers.map((answer) => answer.status),
+      ['fulfilled', 'fulfilled', 'rejected'],
+    );
+    await platform.close();
+    const reopened = await open(KEY_A);
+    try {
+      assert.deepEqual([...(await internalsOf(reopened).store.leasedFiles(new Date().toISOString()))], []);
+    } finally {
+      await reopened.close();
+    }
+  });
+
   test('tessera check reads the fields only, not the hash columns stored beside them', async () => {
     const platform = await open(KEY_A);
     try {
