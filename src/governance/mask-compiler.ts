@@ -18,8 +18,8 @@ export interface MaskContext {
   hashKeySql: string;
   /**
    * The date ages are computed at, for DATE_YEAR top-coding. Default: `current_date`, which DuckDB
-   * evaluates again on every query it runs (about half a millisecond); a date literal is folded
-   * once when the query is planned.
+   * evaluates again on every query it runs (about half a millisecond). A literal `DATE 'YYYY-MM-DD'`
+   * costs nothing at run time and the least to plan.
    */
   asOfDateSql?: string;
 }
@@ -189,8 +189,17 @@ function hashInputSql(columnSql: string, type: FieldType): string {
   return `CAST(${columnSql} AS VARCHAR)`;
 }
 
+/** A DATE literal as `DATE 'YYYY-MM-DD'`, whose year the top-coding year can be computed from here. */
+const DATE_LITERAL = /^DATE '(\d{4})-\d{2}-\d{2}'$/;
+
 function dateYearSql(columnSql: string, type: FieldType, asOfDateSql: string): string {
-  const cutoffYear = `(year(${asOfDateSql}) - ${OLDEST_SHOWN_AGE + 1})`;
+  // The year to top-code at, as a number when the as-of date is a literal: DuckDB takes about 0.3 ms
+  // to plan `year(DATE '…')`, which it then folds to that very number.
+  const literalYear = DATE_LITERAL.exec(asOfDateSql)?.[1];
+  const cutoffYear =
+    literalYear === undefined
+      ? `(year(${asOfDateSql}) - ${OLDEST_SHOWN_AGE + 1})`
+      : String(Number(literalYear) - OLDEST_SHOWN_AGE - 1);
   // The year raised to the cutoff when below it: NULL stays NULL (NULL + anything), and one
   // arithmetic expression costs DuckDB about half the planning time of a CASE comparing the year
   // (measured on a selective governed query, where planning is most of the masks' cost).

@@ -127,6 +127,16 @@ describe('maskExpression', () => {
       '1936-01-01T00:00:00Z',
     );
     assert.equal(await masked('DATE_YEAR', 'NULL::DATE', DATE), null);
+    // An as-of date given as an expression rather than a literal top-codes alike.
+    const asOfExpression = { ...context, asOfDateSql: "CAST('2026-11-26' AS DATE)" };
+    for (const [born, shown] of [
+      ["DATE '1937-01-01'", '1937-01-01'],
+      ["DATE '1936-12-31'", '1936-01-01'],
+      ['NULL::DATE', null],
+    ] as const) {
+      assert.equal(await masked('DATE_YEAR', born, DATE, asOfExpression), shown, born);
+    }
+    assert.match(maskExpression('DATE_YEAR', 'x', DATE, context), /1936/);
   });
 
   test('ZIP3 keeps three digits, and 000 for the 17 restricted prefixes and malformed values', async () => {
