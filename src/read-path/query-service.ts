@@ -122,25 +122,38 @@ export class QueryService {
       durationMs: 0,
     };
     let answer: { guarded: GuardedQuery; result: QueryResult };
+    // The read lease `run` took. The engine hands the rows over whole, so once they are read nothing
+    // reads the files: the lease ends after the audit entry is written, without the answer waiting
+    // for it (a catalog write), and `settle` waits for leases still ending. Retention meanwhile
+    // defers deleting the files; it never deletes them early.
+    const leases: HeldReadLease[] = [];
     try {
       const identity = await this.refuseOnError(() => this.identify(options));
       entry.principal = identity.principal.name;
       if (identity.tokenId) entry.tokenId = identity.tokenId;
-      answer = await this.run(sql, identity.principal, entry, this.timeoutOf(options), arrived);
+      answer = await this.run(sql, identity.principal, entry, this.timeoutOf(options), arrived, leases);
     } catch (error) {
       // Anything else is a bug, but the query was still asked: audit it as failed, then let it surface.
       const stage = error instanceof QueryStageError ? error : new QueryStageError('failed', error);
       entry.outcome = stage.outcome;
       entry.reason = redactStoragePaths(stage.message, this.storage.readableDirectories);
       entry.durationMs = performance.now() - started;
-      await this.store.recordQueryAudit(entry);
+      try {
+        await this.store.recordQueryAudit(entry);
+      } finally {
+        this.endLeases(leases);
+      }
       throw error instanceof QueryStageError ? this.userError(error, sql) : error;
     }
     entry.outcome = 'allowed';
     entry.rowsReturned = answer.result.rows.length;
     entry.durationMs = performance.now() - started;
     // Fail closed: an answer whose audit entry cannot be written is not handed out.
-    await this.store.recordQueryAudit(entry);
+    try {
+      await this.store.recordQueryAudit(entry);
+    } finally {
+      this.endLeases(leases);
+    }
     return { ...answer.result, guarded: answer.guarded };
   }
 
@@ -149,9 +162,11 @@ export class QueryService {
     await Promise.all(this.endingLeases);
   }
 
-  private endLease(lease: HeldReadLease): void {
-    const ending: Promise<void> = lease.release().finally(() => this.endingLeases.delete(ending));
-    this.endingLeases.add(ending);
+  private endLeases(leases: HeldReadLease[]): void {
+    for (const lease of leases) {
+      const ending: Promise<void> = lease.release().finally(() => this.endingLeases.delete(ending));
+      this.endingLeases.add(ending);
+    }
   }
 
   /** Who the caller says it is, for the audit entry of a query refused before it was identified. */
@@ -176,6 +191,8 @@ export class QueryService {
     entry: QueryAuditEntry,
     timeoutMs: number,
     arrived: Date,
+    /** Where the lease taken is left for the caller to end. */
+    leases: HeldReadLease[],
   ): Promise<{ guarded: GuardedQuery; result: QueryResult }> {
     // The engine connects while the guard and the lease work on the catalog. The connection is one
     // an earlier query left idle when there is one: a query runs one SELECT (the guard refuses
@@ -227,6 +244,7 @@ export class QueryService {
           return { guarded, versions };
         });
       });
+      leases.push(lease);
       Object.assign(entry, {
         tables: guarded.tables,
         columns: guarded.columns,
@@ -252,11 +270,6 @@ export class QueryService {
             code: 'query_failed',
           }),
         );
-      } finally {
-        // The engine hands the rows over whole, so nothing reads the files any more: the answer
-        // does not wait for the lease to end (a catalog write), and `settle` waits for leases
-        // still ending. Retention meanwhile defers deleting the files; it never deletes them early.
-        this.endLease(lease);
       }
     } finally {
       clearTimeout(timer);
