@@ -622,6 +622,7 @@ export class Platform {
 
   /** Close the catalog store and the engine (if it started). */
   async close(): Promise<void> {
+    await this.#queries.settle();
     await this.#store.close();
     if (this.#engine) await (await this.#engine).close();
   }
