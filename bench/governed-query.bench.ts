@@ -176,7 +176,7 @@ async function compare(
   const comparesSsn = /count\(distinct p\.ssn\)|= p\.ssn/.test(query);
   if (
     guarded.masksApplied.length < 3 ||
-    !/CAST\(ssn__hash_hi AS VARCHAR\)/.test(guarded.sql) ||
+    !/CAST\(ssn__hash_hi AS BLOB\)/.test(guarded.sql) ||
     (comparesSsn && !/p\.ssn__hash_hi/.test(guarded.sql))
   ) {
     throw new Error(

@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { openCatalogStore } from './catalog/open-catalog-store.ts';
+import { openCatalogStore, preloadCatalogStore } from './catalog/open-catalog-store.ts';
 import type { CatalogStore } from './catalog/catalog-store.ts';
 import { planChanges, type Plan } from './catalog/plan.ts';
 import { applyDefinitions } from './catalog/apply.ts';
@@ -16,10 +16,17 @@ import {
   lintUnfollowedRowFilters,
   loadDefinitions,
   redactSecrets,
+  type LoadDefinitionsOptions,
   type LoadedDefinitions,
   type SecretValue,
 } from './definitions/index.ts';
-import { DefinitionError, FileAccessError, NotFoundError, UsageError } from './diagnostics/errors.ts';
+import {
+  DefinitionError,
+  FileAccessError,
+  NotFoundError,
+  TesseraError,
+  UsageError,
+} from './diagnostics/errors.ts';
 import { hasErrors, type Diagnostic } from './diagnostics/diagnostic.ts';
 import { DuckdbEngine } from './engines/duckdb/duckdb-engine.ts';
 import type { Engine } from './engines/engine.ts';
@@ -60,8 +67,11 @@ import {
 import { openStorage, PRIVATE_DIRECTORY_MODE, type Storage } from './storage/index.ts';
 import { CatalogBrowser } from './platform/catalog-browser.ts';
 import { writeExample } from './platform/example-writer.ts';
+import { writeJsonSchemas } from './platform/json-schema-writer.ts';
 import { deliverAfterRuns, openNotifier, subscribe, type NotifierSettings } from './platform/monitoring.ts';
 import { internalsOf, registerPlatformInternals } from './platform/internals.ts';
+import { planRevisionChange } from './platform/base-plan.ts';
+import { readRevisionTree } from './platform/revision-tree.ts';
 import type { WatchGitSettings } from './platform/git-sync-server.ts';
 
 export interface PlatformOptions {
@@ -83,10 +93,14 @@ function devModeOf(options: PlatformOptions): boolean {
  * Load the repo and run every lint, including each validation's name and arguments: all problems
  * at once. Pure: reads only the repo's files.
  */
-export async function checkRepo(options: PlatformOptions): Promise<LoadedDefinitions> {
+export async function checkRepo(
+  options: PlatformOptions,
+  load: Pick<LoadDefinitionsOptions, 'cache' | 'cacheOf' | 'onProject'> = {},
+): Promise<LoadedDefinitions> {
   const { definitions, diagnostics, secrets } = await loadDefinitions(options.repo, {
     env: options.env,
     devMode: devModeOf(options),
+    ...load,
   });
   for (const table of definitions.tables) {
     const columns = table.schema?.fields.map((field) => field.name);
@@ -107,6 +121,53 @@ export async function checkRepo(options: PlatformOptions): Promise<LoadedDefinit
     diagnostics.push(...lintUnfollowedRowFilters(definitions.tables, findings));
   }
   return { definitions, diagnostics, secrets };
+}
+
+/** `planAgainstRevision`'s options: the repo (its working tree is the head) and the base revision. */
+export interface RevisionPlanOptions extends PlatformOptions {
+  /** A branch, remote branch, tag or commit of the repo's Git history. */
+  revision: string;
+}
+
+/**
+ * The plan of a pull request: the working tree's definitions against those of Git revision
+ * `revision`, as if that revision were applied. Opens no catalog and writes nothing into the repo
+ * (its definition cache is read, for both sides, never written); the base is read from Git into a temporary folder,
+ * removed after. Throws `DefinitionError` when the working tree has errors (as `validate`) and
+ * `UsageError` for a revision Git does not know. Problems of the base are reported in the plan
+ * (`comparison.baseProblems`), and what loaded of it is compared.
+ */
+export async function planAgainstRevision(options: RevisionPlanOptions): Promise<Plan> {
+  const head = await checkRepo(options, { cache: 'read-only' });
+  if (hasErrors(head.diagnostics))
+    throw new DefinitionError(head.diagnostics.filter((d) => d.severity === 'error'));
+  const tree = await readRevisionTree(options.repo, options.revision);
+  try {
+    // The working tree's cache is keyed by content, so it serves every file the base shares with it.
+    const base = await checkRepo(
+      { ...options, repo: tree.folder },
+      { cache: 'read-only', cacheOf: options.repo },
+    ).catch((error: unknown): LoadedDefinitions => {
+      // A base that does not load at all (its tessera.yaml unreadable, say): reported, and
+      // everything is new. A base without catalog files loads as empty, with no error.
+      if (!(error instanceof TesseraError)) throw error;
+      return {
+        definitions: { ...head.definitions, tables: [], tasks: [], owners: [], roles: [], principals: [] },
+        diagnostics: [
+          {
+            code: 'base-unreadable',
+            severity: 'error',
+            message: error.message,
+            at: { file: '.', line: 1, column: 1 },
+          },
+        ],
+        secrets: [],
+      };
+    });
+    return await planRevisionChange({ head, base, revision: options.revision, commit: tree.commit });
+  } finally {
+    await tree.dispose();
+  }
 }
 
 /** `runOrQueue`'s answer: where the runs went, and the runs (ended, unless queued without waiting). */
@@ -273,7 +334,13 @@ export class Platform {
 
   /** Load and check the repo's definitions (throws `DefinitionError` listing every problem), then open the catalog and storage. */
   static async open(options: PlatformOptions): Promise<Platform> {
-    const { definitions, diagnostics, secrets } = await checkRepo(options);
+    // `git rev-parse` runs in its own process and the catalog store's code loads (it needs only the
+    // catalog's URL) while the definitions load; the catalog is opened only once they are valid.
+    const commit = gitHead(options.repo);
+    commit.catch(() => {}); // Awaited below; a load that fails first leaves it unawaited.
+    const { definitions, diagnostics, secrets } = await checkRepo(options, {
+      onProject: (project) => preloadCatalogStore(project.catalog),
+    });
     if (hasErrors(diagnostics)) throw new DefinitionError(diagnostics.filter((d) => d.severity === 'error'));
     const graph = await buildTaskGraph(definitions);
     await makeStateFolderPrivate(options.repo);
@@ -292,7 +359,7 @@ export class Platform {
       store,
       storage,
       graph,
-      await gitHead(options.repo),
+      await commit,
       secrets,
       devModeOf(options),
       hashKey,
@@ -303,6 +370,11 @@ export class Platform {
   /** Write the healthcare example catalog repo with `patients` synthetic patients to `target`. */
   static writeExample(target: string, patients: number): Promise<void> {
     return writeExample(target, patients);
+  }
+
+  /** Write the JSON Schemas editors check the repo's YAML with into `dir`; returns the file names. */
+  static exportJsonSchemas(dir: string): Promise<string[]> {
+    return writeJsonSchemas(dir);
   }
 
   /** The engine, started on first use. */
@@ -572,6 +644,7 @@ export class Platform {
 
   /** Close the catalog store and the engine (if it started). */
   async close(): Promise<void> {
+    await this.#queries.settle();
     await this.#store.close();
     if (this.#engine) await (await this.#engine).close();
   }

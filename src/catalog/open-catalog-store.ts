@@ -23,10 +23,29 @@ export async function openCatalogStore(url: string): Promise<CatalogStore> {
   return store;
 }
 
+/**
+ * Start loading the code of the store `url` names, touching no database: a caller that will open
+ * the catalog after other work (loading the definitions) overlaps the two, since the store's
+ * modules are a large share of a cold start. Never fails: `openCatalogStore` reports what is wrong.
+ */
+export function preloadCatalogStore(url: string): void {
+  (isSqliteUrl(url)
+    ? sqliteStoreModule()
+    : isPostgresUrl(url)
+      ? postgresStoreModule()
+      : Promise.resolve()
+  ).catch(() => {});
+}
+
+const sqliteStoreModule = () => import('./sqlite-catalog-store.ts');
+const postgresStoreModule = () => import('./postgres-catalog-store.ts');
+const isSqliteUrl = (url: string) => url.startsWith('sqlite:');
+const isPostgresUrl = (url: string) => url.startsWith('postgres://') || url.startsWith('postgresql://');
+
 /** Only the store the URL names is loaded: a SQLite catalog never loads pg, nor PostgreSQL better-sqlite3. */
 async function createCatalogStore(url: string): Promise<CatalogStore> {
-  if (url.startsWith('sqlite:')) {
-    const { SqliteCatalogStore } = await import('./sqlite-catalog-store.ts');
+  if (isSqliteUrl(url)) {
+    const { SqliteCatalogStore } = await sqliteStoreModule();
     let path = url.slice('sqlite:'.length);
     if (path === ':memory:') return new SqliteCatalogStore({ path });
     // `sqlite:///abs/path.db` is the spelling other tools use for an absolute path.
@@ -44,7 +63,7 @@ async function createCatalogStore(url: string): Promise<CatalogStore> {
     }
     return new SqliteCatalogStore({ path });
   }
-  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
+  if (isPostgresUrl(url)) {
     let parsed: URL;
     try {
       parsed = new URL(url);
@@ -54,7 +73,7 @@ async function createCatalogStore(url: string): Promise<CatalogStore> {
     const schema = parsed.searchParams.get('schema') ?? undefined;
     // `schema` is ours, not libpq's: pg must not see it.
     parsed.searchParams.delete('schema');
-    const { PostgresCatalogStore } = await import('./postgres-catalog-store.ts');
+    const { PostgresCatalogStore } = await postgresStoreModule();
     return new PostgresCatalogStore({ url: parsed.toString(), schema });
   }
   throw unsupportedUrl(url);

@@ -1,4 +1,11 @@
-import type { Declassification, DefinitionDiff, Plan, RowFilterReview, SchemaChange } from './plan.ts';
+import type {
+  Declassification,
+  DefinitionDiff,
+  Plan,
+  RowFilterReview,
+  SchemaChange,
+  SensitivityChange,
+} from './plan.ts';
 import type { SchemaFieldChange } from './schema-diff.ts';
 
 const FIELD_MARKERS: Record<SchemaFieldChange['kind'], string> = {
@@ -15,14 +22,24 @@ const FIELD_MARKERS: Record<SchemaFieldChange['kind'], string> = {
  * changes under their table with BREAKING markers, downstream impact and whom to notify, then refusals.
  */
 export function formatPlan(plan: Plan): string {
+  const comparison = plan.comparison;
+  const against = comparison
+    ? `Plan against ${comparison.revision} (${comparison.commit.slice(0, 12)}), as if it were applied\n\n`
+    : '';
+  const baseProblems = formatBaseProblems(plan);
   if (plan.isEmpty) {
     const review = [
-      formatDeclassifications(plan.declassifications),
+      formatDeclassifications(plan.declassifications, plan.comparison?.newDeclassifications),
       formatRowFilterReviews(plan.rowFiltersToReview),
+      baseProblems,
     ].filter((block) => block.length > 0);
-    return `No changes: the catalog matches the definitions.\n${review.map((block) => `\n${block.join('\n')}\n`).join('')}`;
+    const matches = comparison
+      ? `No changes: the definitions match ${comparison.revision}.`
+      : 'No changes: the catalog matches the definitions.';
+    return `${against}${matches}\n${review.map((block) => `\n${block.join('\n')}\n`).join('')}`;
   }
   const lines: string[] = [];
+  if (against) lines.push(against.trimEnd(), '');
   const schemaChanges = new Map(plan.schemaChanges.map((change) => [change.table, change]));
 
   formatSection(lines, 'Tables', plan.tables, {
@@ -42,6 +59,28 @@ export function formatPlan(plan: Plan): string {
   formatSection(lines, 'Roles', plan.roles);
   formatSection(lines, 'Principals', plan.principals);
 
+  if (comparison && comparison.sensitivityChanges.length > 0) {
+    lines.push('Sensitivity');
+    for (const change of comparison.sensitivityChanges) {
+      const describe = (protection: SensitivityChange['to'] | undefined) =>
+        protection === undefined
+          ? '(new column)'
+          : protection.sensitivity
+            ? `${protection.sensitivity} ${protection.mask}`
+            : 'not sensitive';
+      lines.push(
+        `  ${change.weakened ? '!' : '~'} ${change.table}.${change.column}: ${describe(change.from)} → ${describe(change.to)}${change.weakened ? '  DECLASSIFIED' : ''}`,
+      );
+    }
+    lines.push('');
+  }
+  if (comparison && comparison.accessChanges.length + comparison.membershipChanges.length > 0) {
+    lines.push('Access');
+    for (const change of comparison.accessChanges) lines.push(`  ${change.text}`);
+    for (const change of comparison.membershipChanges) lines.push(`  ${change.text}`);
+    lines.push('');
+  }
+
   if (plan.impact.length > 0) {
     lines.push('Downstream impact');
     for (const impact of plan.impact) {
@@ -52,10 +91,12 @@ export function formatPlan(plan: Plan): string {
     lines.push('');
   }
 
-  const review = formatDeclassifications(plan.declassifications);
+  const review = formatDeclassifications(plan.declassifications, plan.comparison?.newDeclassifications);
   if (review.length > 0) lines.push(...review, '');
   const rowFilters = formatRowFilterReviews(plan.rowFiltersToReview);
   if (rowFilters.length > 0) lines.push(...rowFilters, '');
+
+  if (baseProblems.length > 0) lines.push(...baseProblems, '');
 
   if (plan.refusals.length > 0) {
     lines.push('Refused: apply will not proceed');
@@ -63,21 +104,40 @@ export function formatPlan(plan: Plan): string {
     lines.push('');
   }
 
+  if (comparison) {
+    const reviewers = comparison.reviewers.map(
+      (reviewer) =>
+        `${reviewer.owner}${reviewer.members.length > 0 ? ` (${reviewer.members.join(', ')})` : ''}`,
+    );
+    lines.push(`Review needed from: ${reviewers.join(', ') || 'nobody'}`, '');
+  }
+
   lines.push(summarize(plan));
   return `${lines.join('\n')}\n`;
+}
+
+/** The base revision's own problems: the plan compared with what loaded of it. */
+function formatBaseProblems(plan: Plan): string[] {
+  const comparison = plan.comparison;
+  if (!comparison || comparison.baseProblems.length === 0) return [];
+  return [
+    `Problems at ${comparison.revision} (the plan compares with what loaded of it)`,
+    ...comparison.baseProblems.map((problem) => `  ! ${problem}`),
+  ];
 }
 
 /**
  * Columns shown in clear although derived from a sensitive column: declared on purpose or by
  * mistake, a reviewer decides. Listed on every plan, changed or not.
  */
-function formatDeclassifications(declassifications: Declassification[]): string[] {
+function formatDeclassifications(declassifications: Declassification[], fresh: string[] = []): string[] {
   if (declassifications.length === 0) return [];
+  const isNew = new Set(fresh);
   return [
     'Declassifications to review (derived from sensitive columns, declared without sensitivity: shown in clear)',
     ...declassifications.map(
       (entry) =>
-        `  ! ${entry.table}.${entry.column}  ← ${entry.from} (${entry.sensitivity}); ` +
+        `  ! ${entry.table}.${entry.column}${isNew.has(`${entry.table}.${entry.column}`) ? ' (new)' : ''}  ← ${entry.from} (${entry.sensitivity}); ` +
         `declare \`sensitivity: ${entry.sensitivity}\` with a mask on the field to keep it protected`,
     ),
   ];

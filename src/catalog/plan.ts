@@ -5,6 +5,7 @@ import { diffFields, type SchemaFieldChange } from './schema-diff.ts';
 
 export type { FieldChangeKind, SchemaFieldChange } from './schema-diff.ts';
 export { formatPlan } from './plan-formatter.ts';
+export { formatPlanMarkdown } from './plan-markdown.ts';
 
 /** What differs for one kind of definition, by name (sorted). */
 export interface DefinitionDiff {
@@ -23,6 +24,8 @@ export interface SchemaChange {
   toVersion: number;
   /** True when any field change is breaking; `apply` refuses it unless `schema_version` was raised. */
   breaking: boolean;
+  /** True when the declared `schema_version` exceeds the applied one (absent for a new table). */
+  versionRaised?: boolean;
   /** Field by field; empty when only `schema_version` was raised. */
   changes: SchemaFieldChange[];
 }
@@ -68,6 +71,71 @@ export interface RowFilterReview {
   columns: string[];
 }
 
+/** How one role's view of one table changes, in words (`plan --base`). */
+export interface AccessChange {
+  role: string;
+  table: string;
+  /** Absent for a change to the whole table (granted, revoked, row filter). */
+  column?: string;
+  kind:
+    | 'granted'
+    | 'revoked'
+    | 'column_added'
+    | 'column_shown'
+    | 'column_hidden'
+    | 'column_masked'
+    | 'column_unmasked'
+    | 'mask_changed'
+    | 'row_filter_added'
+    | 'row_filter_removed'
+    | 'row_filter_changed';
+  /** One sentence: `role analyst will now see care.members.zip as ZIP3`. */
+  text: string;
+}
+
+/** A principal that now holds a role it did not, or no longer holds one (`plan --base`). */
+export interface RoleMembershipChange {
+  principal: string;
+  role: string;
+  kind: 'joined' | 'left';
+  /** One sentence: `bob@example.org now holds role analyst (through group:analytics)`. */
+  text: string;
+}
+
+/** A column's sensitivity or mask, before and after (absent: not sensitive, or the column is new). */
+export interface SensitivityChange {
+  table: string;
+  column: string;
+  from?: { sensitivity?: Sensitivity; mask?: string };
+  to: { sensitivity?: Sensitivity; mask?: string };
+  /** True when the column is now shown less protected than before (declassified, or a weaker mask). */
+  weakened: boolean;
+}
+
+/** An owner whose review a change needs, and why. */
+export interface Reviewer {
+  owner: string;
+  members: string[];
+  /** The changed, removed or downstream tables (and tasks' targets) that make them a reviewer. */
+  tables: string[];
+}
+
+/** What `plan --base REV` adds to a plan: the base it compared with and the review it needs. */
+export interface RevisionComparison {
+  /** The revision as given (`main`, `origin/main`, a tag or sha) and the commit it named. */
+  revision: string;
+  commit: string;
+  /** Problems of the base's definitions (`path:line:col: …`); what loaded of it is still compared. */
+  baseProblems: string[];
+  accessChanges: AccessChange[];
+  /** Declared principals (and `user:` members) whose roles change: what they read changes with them. */
+  membershipChanges: RoleMembershipChange[];
+  sensitivityChanges: SensitivityChange[];
+  /** Declassifications the base did not make (keys `table.column`); a subset of `Plan.declassifications`. */
+  newDeclassifications: string[];
+  reviewers: Reviewer[];
+}
+
 /** The difference between the catalog repo and the catalog, as `tessera plan` shows it. */
 export interface Plan {
   tables: DefinitionDiff;
@@ -88,6 +156,8 @@ export interface Plan {
   rowFiltersToReview: RowFilterReview[];
   /** True when applying would write nothing. */
   isEmpty: boolean;
+  /** Set by `plan --base REV`: the plan compares the working tree with REV instead of the catalog. */
+  comparison?: RevisionComparison;
 }
 
 export interface PlanOptions {
@@ -218,6 +288,7 @@ function planSchemaChange(def: TableDef, record: TableRecord): SchemaChange | un
     fromVersion: record.schemaVersion,
     toVersion: Math.max(record.schemaVersion + 1, def.schemaVersion),
     breaking: changes.some((change) => change.breaking),
+    versionRaised: raised,
     changes,
   };
 }
@@ -297,12 +368,33 @@ function describePropertyChanges(before: object, after: object, labels: Record<s
     const label = labels[key] ?? key;
     const from = shortValue(old[key]);
     const to = shortValue(next[key]);
+    // Too long to print whole: a list of names says what was added and removed instead.
+    const listChange =
+      from === undefined || to === undefined ? describeListChange(old[key], next[key]) : undefined;
+    if (listChange !== undefined) {
+      changes.push(`${label}: ${listChange}`);
+      continue;
+    }
     if (old[key] === undefined) changes.push(to === undefined ? `${label} added` : `${label}: ${to} (added)`);
     else if (next[key] === undefined) changes.push(`${label} removed`);
     else
       changes.push(from !== undefined && to !== undefined ? `${label}: ${from} → ${to}` : `${label} changed`);
   }
   return changes;
+}
+
+/**
+ * Two lists of names (grants, members, subscribers, groups) as what was added and removed, so a
+ * reviewer sees `grants: + care.claims` rather than the whole list; `undefined` for anything else.
+ */
+function describeListChange(before: unknown, after: unknown): string | undefined {
+  const isNames = (value: unknown): value is string[] =>
+    Array.isArray(value) && value.every((item) => typeof item === 'string');
+  if (!isNames(before) || !isNames(after)) return undefined;
+  const added = after.filter((item) => !before.includes(item));
+  const removed = before.filter((item) => !after.includes(item));
+  if (added.length === 0 && removed.length === 0) return 'reordered';
+  return [...added.map((item) => `+ ${item}`), ...removed.map((item) => `- ${item}`)].join(', ');
 }
 
 /** A value short enough to print inline, or `undefined`. */

@@ -37,9 +37,35 @@ export class SqliteCatalogStore extends KyselyCatalogStore {
             if (existsSync(file)) chmodSync(file, PRIVATE_FILE_MODE);
           }
         }
-        return database;
+        return withStatementCache(database);
       },
     });
     super(new Kysely<CatalogDatabase>({ dialect }));
   }
+}
+
+/** How many prepared statements a catalog connection keeps: Kysely's queries are a few dozen texts. */
+const STATEMENT_CACHE_LIMIT = 500;
+
+/**
+ * better-sqlite3 compiles a statement on every `prepare`, and Kysely prepares every query it runs:
+ * keep the compiled statements by SQL text (least recently used dropped first) and rebind them.
+ * SQLite recompiles a kept statement itself when the schema changes. Kysely holds the one
+ * connection while it reads a statement's rows, so a kept statement is never run twice at once.
+ */
+function withStatementCache(database: Database.Database): Database.Database {
+  const statements = new Map<string, Database.Statement>();
+  const prepare = database.prepare.bind(database);
+  database.prepare = ((source: string) => {
+    let statement = statements.get(source);
+    if (statement) {
+      statements.delete(source);
+    } else {
+      statement = prepare(source);
+      if (statements.size >= STATEMENT_CACHE_LIMIT) statements.delete(statements.keys().next().value!);
+    }
+    statements.set(source, statement);
+    return statement;
+  }) as Database.Database['prepare'];
+  return database;
 }

@@ -1,7 +1,9 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { formatDiagnostic, hasErrors } from '../diagnostics/diagnostic.ts';
-import { formatPlan } from '../catalog/plan.ts';
+import { formatPlan, formatPlanMarkdown, type Plan } from '../catalog/plan.ts';
 import { globalOptions, print, warnAboutHashKey, withPlatform } from './cli-context.ts';
+
+type PlanFormat = 'text' | 'markdown' | 'json';
 
 /** `validate`, `plan`, `apply`: the definitions and the catalog. */
 export function registerDefinitionCommands(program: Command): void {
@@ -21,15 +23,39 @@ export function registerDefinitionCommands(program: Command): void {
   program
     .command('plan')
     .description(
-      'what `apply` would change: tables, tasks, roles, breaking schema changes, downstream impact',
+      'what `apply` would change: tables, tasks, roles, breaking schema changes, downstream impact; ' +
+        'exits 1 when `apply` would refuse',
     )
-    .action(async (_options, command: Command) => {
+    .addOption(
+      new Option(
+        '--base <rev>',
+        'compare with Git revision REV (branch, tag or commit) instead of the catalog, as a pull-request check: ' +
+          'opens no catalog and writes nothing',
+      ),
+    )
+    .addOption(
+      new Option('--format <format>', 'output format (default: text; json as with --json)').choices([
+        'text',
+        'markdown',
+        'json',
+      ]),
+    )
+    .action(async (flags: { base?: string; format?: PlanFormat }, command: Command) => {
       const options = globalOptions(command);
+      const format: PlanFormat = options.json ? 'json' : (flags.format ?? 'text');
+      const show = (plan: Plan) => {
+        if (format === 'json') console.log(JSON.stringify(plan, null, 2));
+        else console.log(format === 'markdown' ? formatPlanMarkdown(plan).trimEnd() : formatPlan(plan));
+        if (plan.refusals.length > 0) process.exitCode = 1;
+      };
+      if (flags.base !== undefined) {
+        const { planAgainstRevision } = await import('../platform.ts');
+        show(await planAgainstRevision({ repo: options.repo, revision: flags.base }));
+        return;
+      }
       await withPlatform(options, async (platform) => {
         warnAboutHashKey(platform);
-        const plan = await platform.plan();
-        print(options, plan, () => formatPlan(plan));
-        if (plan.refusals.length > 0) process.exitCode = 1;
+        show(await platform.plan());
       });
     });
 

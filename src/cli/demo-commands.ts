@@ -33,7 +33,8 @@ export function registerDemoCommands(program: Command): void {
       const { Platform } = await import('../platform.ts');
       await Platform.writeExample(target, parseRows(flags.rows));
       console.log(
-        `wrote the healthcare example catalog repo to ${dir}\nnext: cd ${dir} && tessera validate && tessera apply && tessera run --all`,
+        `wrote the healthcare example catalog repo to ${dir}\nnext: cd ${dir} && tessera validate && tessera apply && tessera run --all\n` +
+          'editors: its YAML files name the JSON Schemas in json-schemas/ (VS Code: install the YAML extension)',
       );
     });
 

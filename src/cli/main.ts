@@ -9,6 +9,7 @@ import { registerOrchestrationCommands } from './orchestration-commands.ts';
 import { registerGovernanceCommands } from './governance-commands.ts';
 import { registerMonitoringCommands } from './monitoring-commands.ts';
 import { registerSyncCommands } from './sync-commands.ts';
+import { registerSchemaCommands } from './schema-commands.ts';
 
 /** Build the `tessera` command tree. */
 export function buildProgram(): Command {
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerGovernanceCommands(program);
   registerMonitoringCommands(program);
   registerSyncCommands(program);
+  registerSchemaCommands(program);
   return program;
 }
 

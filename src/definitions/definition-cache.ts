@@ -7,19 +7,20 @@ import { fileURLToPath } from 'node:url';
 import { cachedParse, primeParse } from '../sql/index.ts';
 import type { ValidatedFile } from './catalog-document-parser.ts';
 import { rememberAnalysis, rememberedAnalysis, type SelectAnalysis } from './sql-reference-analyzer.ts';
+import { mayReferenceVariables } from './env-interpolator.ts';
 import type { ProtoFileOutcome, ProtoOutcomeCache } from './proto-schema-loader.ts';
 
 /** The cache's files in a catalog repo: inside the state folder, which is the user's alone. */
 export const DEFINITION_CACHE_FILES = {
   /** Per-file validations and .proto schemas: small, rewritten when a definition changes. */
   definitions: '.tessera/cache/definitions.json',
-  /** Projection parses: large, rewritten only when some SQL changes. */
-  parses: '.tessera/cache/parses.json',
+  /** Projection parses: large, rewritten only when some SQL changes. One line each (see `parsesText`). */
+  parses: '.tessera/cache/parses.tsv',
 } as const;
 
 const FORMAT = 'tessera-definitions-cache';
 /** Raise when what is cached changes shape; the code fingerprint covers changes of meaning. */
-const VERSION = 2;
+const VERSION = 3;
 
 interface CacheHeader {
   format: string;
@@ -69,21 +70,27 @@ export class DefinitionCache implements ProtoOutcomeCache {
     private readonly folder: string | undefined,
     private readonly fingerprint: string,
     private readonly stored: DefinitionsBody & ParsesBody,
+    private readonly readOnly = false,
   ) {}
 
-  /** The repo's cache; empty (part by part) where there is none or it cannot be trusted. */
-  static async open(repoRoot: string): Promise<DefinitionCache> {
+  /**
+   * The repo's cache; empty (part by part) where there is none or it cannot be trusted. `readOnly`:
+   * use what is there but never write (a pull-request check leaves the state folder as it found it).
+   */
+  static async open(repoRoot: string, options: { readOnly?: boolean } = {}): Promise<DefinitionCache> {
     const fingerprint = codeFingerprint();
     const [definitions, parses] = await Promise.all([
-      readBody(join(repoRoot, DEFINITION_CACHE_FILES.definitions), 'definitions', fingerprint),
+      readBody(join(repoRoot, DEFINITION_CACHE_FILES.definitions), 'definitions', fingerprint).then(
+        jsonRecord,
+      ),
       readBody(join(repoRoot, DEFINITION_CACHE_FILES.parses), 'parses', fingerprint),
     ]);
     const stored = {
       yaml: isRecord<ValidatedFile>(definitions?.yaml) ? definitions.yaml : {},
       protos: isRecord<ProtoFileOutcome>(definitions?.protos) ? definitions.protos : {},
-      sql: isRecord<CachedSql>(parses?.sql) ? parses.sql : {},
+      sql: parses === undefined ? {} : parsesFromText(parses),
     };
-    return new DefinitionCache(repoRoot, fingerprint, stored);
+    return new DefinitionCache(repoRoot, fingerprint, stored, options.readOnly ?? false);
   }
 
   /** A cache that remembers nothing and saves nothing. */
@@ -104,7 +111,7 @@ export class DefinitionCache implements ProtoOutcomeCache {
   rememberFile(file: string, text: string, validated: ValidatedFile): void {
     if (!this.folder || !isCacheable(text) || validated.secrets.length > 0) return;
     const { documents, diagnostics } = validated;
-    // The parser registers copies of the Defs (see `addValidatedFile`), so these stay as validated.
+    // Later steps replace the Defs they complete, never edit them (see `addValidatedFile`), so these stay as validated.
     this.usedFiles.set(hash(`${file}\0${text}`), { documents, diagnostics, secrets: [] });
     this.addedDefinitions = true;
   }
@@ -126,15 +133,29 @@ export class DefinitionCache implements ProtoOutcomeCache {
 
   /** Put the cached parses and analyses of these SQL texts back, so they are not parsed again. */
   primeParses(sqls: Iterable<string>): void {
-    if (!this.folder) return;
     for (const sql of sqls) {
-      const key = this.sqlKey(sql);
-      const cached = Object.hasOwn(this.stored.sql, key) ? this.stored.sql[key] : undefined;
-      if (typeof cached?.ast !== 'string' || !Array.isArray(cached.analysis?.tables)) continue;
-      primeParse(sql, cached.ast);
-      rememberAnalysis(sql, cached.analysis);
-      this.usedParses.set(key, cached);
+      const restored = this.restoreParse(sql);
+      if (restored) this.usedParses.set(restored.key, restored.cached);
     }
+  }
+
+  /**
+   * Like `primeParses`, for SQL that may turn out not to be a projection's (read ahead, before the
+   * YAML naming it is validated): nothing is marked as used by this run. Returns the texts that
+   * are not cached, which are still to be parsed.
+   */
+  restoreParses(sqls: Iterable<string>): string[] {
+    return [...sqls].filter((sql) => this.restoreParse(sql) === undefined);
+  }
+
+  private restoreParse(sql: string): { key: string; cached: CachedSql } | undefined {
+    if (!this.folder) return undefined;
+    const key = this.sqlKey(sql);
+    const cached = Object.hasOwn(this.stored.sql, key) ? this.stored.sql[key] : undefined;
+    if (typeof cached?.ast !== 'string' || !Array.isArray(cached.analysis?.tables)) return undefined;
+    primeParse(sql, cached.ast);
+    rememberAnalysis(sql, cached.analysis);
+    return { key, cached };
   }
 
   /** Keep the parses and analyses of these SQL texts (those made in this process). */
@@ -156,24 +177,25 @@ export class DefinitionCache implements ProtoOutcomeCache {
    * state folder that cannot be written (read-only checkout, full disk) only means the next run is cold.
    */
   async save(): Promise<void> {
-    if (!this.folder) return;
+    if (!this.folder || this.readOnly) return;
     const { stored } = this;
     const definitionsChanged =
       this.addedDefinitions ||
       this.usedFiles.size !== Object.keys(stored.yaml).length ||
       this.usedProtos.size !== Object.keys(stored.protos).length;
     const parsesChanged = this.addedParses || this.usedParses.size !== Object.keys(stored.sql).length;
+    const writes: Promise<void>[] = [];
     if (definitionsChanged) {
       const body: DefinitionsBody = {
         yaml: Object.fromEntries(this.usedFiles),
         protos: Object.fromEntries(this.usedProtos),
       };
-      await this.write(DEFINITION_CACHE_FILES.definitions, 'definitions', JSON.stringify(body));
+      writes.push(this.write(DEFINITION_CACHE_FILES.definitions, 'definitions', JSON.stringify(body)));
     }
     if (parsesChanged) {
-      const body: ParsesBody = { sql: Object.fromEntries(this.usedParses) };
-      await this.write(DEFINITION_CACHE_FILES.parses, 'parses', JSON.stringify(body));
+      writes.push(this.write(DEFINITION_CACHE_FILES.parses, 'parses', parsesText(this.usedParses)));
     }
+    await Promise.all(writes);
   }
 
   private async write(file: string, part: string, body: string): Promise<void> {
@@ -207,12 +229,49 @@ export class DefinitionCache implements ProtoOutcomeCache {
   }
 }
 
+/**
+ * The parses as lines of `key TAB analysis TAB AST`. The serialized ASTs are JSON already (one line
+ * each): kept as strings inside JSON, every quote of megabytes of them was escaped on each save of
+ * a cold run and unescaped on each warm read.
+ */
+function parsesText(parses: Map<string, CachedSql>): string {
+  let text = '';
+  for (const [key, { ast, analysis }] of parses) {
+    // JSON.stringify escapes line breaks, and DuckDB's serializer writes none: this never skips.
+    if (!ast.includes('\n')) text += `${key}\t${JSON.stringify(analysis)}\t${ast}\n`;
+  }
+  return text;
+}
+
+function parsesFromText(text: string): ParsesBody['sql'] {
+  const sql: ParsesBody['sql'] = {};
+  for (const line of text.split('\n')) {
+    const [key, analysis] = line.split('\t', 2);
+    if (key === undefined || analysis === undefined || !/^[0-9a-f]{64}$/.test(key)) continue;
+    try {
+      sql[key] = {
+        analysis: JSON.parse(analysis) as SelectAnalysis,
+        ast: line.slice(key.length + analysis.length + 2),
+      };
+    } catch {
+      continue;
+    }
+  }
+  return sql;
+}
+
+function jsonRecord(text: string | undefined): Record<string, unknown> | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    return isRecord(parsed) ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The stored body when the file is there, intact, and written by this code for `part`. */
-async function readBody(
-  path: string,
-  part: string,
-  fingerprint: string,
-): Promise<Record<string, unknown> | undefined> {
+async function readBody(path: string, part: string, fingerprint: string): Promise<string | undefined> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -233,8 +292,7 @@ async function readBody(
     ) {
       return undefined;
     }
-    const parsed = JSON.parse(body) as unknown;
-    return isRecord(parsed) ? parsed : undefined;
+    return body;
   } catch {
     return undefined;
   }
@@ -246,7 +304,7 @@ function isRecord<T>(value: unknown): value is Record<string, T> {
 
 /** Text that may hold `${VARIABLE}` is validated every time: its result depends on the environment. */
 function isCacheable(text: string): boolean {
-  return !text.includes('${');
+  return !mayReferenceVariables(text);
 }
 
 function hash(text: string): string {

@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Diagnostic } from '../diagnostics/index.ts';
-import type { Definitions, FieldDef } from '../model/index.ts';
+import type { Definitions, FieldDef, ProjectDef } from '../model/index.ts';
 import { projectDocumentSchema } from './document-schemas.ts';
 import { diagnosticsFromZodIssues } from './zod-issue-mapper.ts';
 import { CatalogDocumentParser } from './catalog-document-parser.ts';
@@ -12,6 +13,7 @@ import type { SecretValue } from './env-interpolator.ts';
 import { HIPAA_SAFE_HARBOR, lintHipaaSafeHarbor } from './hipaa-safe-harbor-profile.ts';
 import { loadProjectSettings, PROJECT_FILE, requireRepoFolder } from './project-settings-loader.ts';
 import { ProtoSchemaLoader } from './proto-schema-loader.ts';
+import { prepareAnalyses } from './sql-reference-analyzer.ts';
 import { lintSqlReferences } from './sql-reference-linter.ts';
 import { lintTaskCycles } from './task-cycle-linter.ts';
 
@@ -22,9 +24,23 @@ export interface LoadDefinitionsOptions {
   devMode?: boolean;
   /**
    * Keep each YAML file's validation and each projection's parse in `.tessera/cache/` (keyed by
-   * content), so the next load re-validates only what changed. Default true.
+   * content), so the next load re-validates only what changed. Default true. `'read-only'` uses
+   * the cache that is there but writes nothing (`plan --base`: a check that leaves no trace);
+   * `false` neither reads nor writes it.
    */
-  cache?: boolean;
+  cache?: boolean | 'read-only';
+  /**
+   * Read the cache of this repo folder instead of the loaded one's: entries are keyed by content
+   * (a file's path in the repo and its text, SQL text, .proto texts), so another checkout of the
+   * same repo may use them (`plan --base` loads the base with the working tree's cache). Only
+   * with `cache: 'read-only'`: one checkout never writes another's cache.
+   */
+  cacheOf?: string;
+  /**
+   * Called once `tessera.yaml` is read, before the definitions load: a caller can start what needs
+   * only the project's settings (loading the catalog store's code) while they do.
+   */
+  onProject?: (project: ProjectDef) => void;
 }
 
 export interface LoadedDefinitions {
@@ -54,19 +70,39 @@ export async function loadDefinitions(
     return parsed.success ? [] : diagnosticsFromZodIssues(parsed.error.issues, document, PROJECT_FILE);
   });
   const diagnostics: Diagnostic[] = [...settings.diagnostics];
+  options.onProject?.(settings.project);
 
-  const cache = options.cache === false ? DefinitionCache.disabled() : await DefinitionCache.open(repoRoot);
+  const cache =
+    options.cache === false
+      ? DefinitionCache.disabled()
+      : options.cache === 'read-only'
+        ? await DefinitionCache.open(resolve(options.cacheOf ?? repoRoot), { readOnly: true })
+        : await DefinitionCache.open(repoRoot);
   const parser = new CatalogDocumentParser(repoRoot, env);
   const files = await findDefinitionFiles(repoRoot);
   const texts = await Promise.all(files.map((file) => readFile(join(repoRoot, file), 'utf8')));
-  files.forEach((file, index) => {
+  // DuckDB parses the projections' SQL on its own thread while this one validates the YAML.
+  prepareAnalyses(cache.restoreParses(parser.readSqlFilesAhead(texts))).catch(() => {
+    // The lint below parses the same SQL again and reports what went wrong.
+  });
+  let yielded = performance.now();
+  for (const [index, file] of files.entries()) {
+    // Let the parser's answers in between files every few milliseconds, so its thread never waits
+    // long for this one (and thousands of small files do not pay a turn of the event loop each).
+    if (performance.now() - yielded > YIELD_EVERY_MS) {
+      await yieldToEventLoop();
+      yielded = performance.now();
+    }
     const text = texts[index]!;
     const cached = cache.validatedFile(file, text);
-    if (cached) return parser.addCachedFile(file, text, cached);
+    if (cached) {
+      parser.addCachedFile(file, text, cached);
+      continue;
+    }
     const validated = parser.validateFile(file, text);
     cache.rememberFile(file, text, validated);
     parser.addValidatedFile(validated, (position) => validated.parsed[position]!);
-  });
+  }
   parser.readSqlFiles();
   diagnostics.push(...parser.diagnostics);
   const { catalog } = parser;
@@ -81,10 +117,13 @@ export async function loadDefinitions(
     );
     diagnostics.push(...resolved.diagnostics);
     if (resolved.schema) {
-      table.def.schema = resolved.schema;
-      if (table.def.description === undefined && resolved.schema.description !== undefined) {
-        table.def.description = resolved.schema.description;
-      }
+      // A new Def, never an edit: the cache keeps the one validated (see `addValidatedFile`).
+      const { description } = resolved.schema;
+      table.def = {
+        ...table.def,
+        schema: resolved.schema,
+        ...(table.def.description === undefined && description !== undefined ? { description } : {}),
+      };
     }
   }
   diagnostics.push(...protoLoader.diagnostics);
@@ -130,6 +169,9 @@ export async function loadDefinitions(
     secrets: [...settings.secrets, ...parser.secrets],
   };
 }
+
+/** How long validating YAML runs before it lets the SQL parser's answers in. */
+const YIELD_EVERY_MS = 5;
 
 function hasHashMask(field: FieldDef): boolean {
   if (field.mask === 'HASH') return true;

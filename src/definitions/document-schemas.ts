@@ -16,16 +16,23 @@ import type {
   TaskDef,
   ValidationDef,
 } from '../model/index.ts';
-import { DURATION_HINT, parseDuration } from './duration-parser.ts';
+import { DURATION_HINT, DURATION_PATTERN, parseDuration } from './duration-parser.ts';
 
 /**
  * Zod schemas for every YAML document kind, as users write them (snake_case keys), each
  * transforming into the Def shape minus what the loader adds afterwards (`at`, resolved schema).
  * Unknown keys are errors everywhere: a typo must never be silently ignored.
+ *
+ * The same schemas become the JSON Schemas editors check YAML with (`json-schemas.ts`). Where a
+ * value is checked inside a transform, which JSON Schema cannot see, `asWritten` gives the JSON
+ * Schema of what users write, or `writtenAs` the zod schema of it; `.describe()` explains a key
+ * whose meaning its name does not tell.
  */
 
 export const TABLE_NAME_PATTERN = /^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$/;
 export const SIMPLE_NAME_PATTERN = /^[a-z][a-z0-9_-]*$/;
+const HTTP_URL_PATTERN = /^https?:\/\/\S+$/;
+const EMAIL_ADDRESS_PATTERN = /^[^\s@<>]+@[^\s@<>]+$|<[^\s@<>]+@[^\s@<>]+>$/;
 export const SOURCE_TYPES: readonly SourceType[] = [
   'csv',
   'json',
@@ -47,6 +54,35 @@ export const CRON_MACROS: Readonly<Record<string, string>> = {
   '@monthly': '0 0 1 * *',
   '@yearly': '0 0 1 1 *',
 };
+
+/**
+ * For the JSON Schemas: the zod schema of what users write where the loader's schema takes
+ * `z.unknown()` and checks it in a transform (schedules, channels).
+ */
+export const writtenAs = new WeakMap<z.core.$ZodType, z.core.$ZodType>();
+
+/**
+ * For the JSON Schemas: what a value checked in a transform or a refinement looks like as written,
+ * as JSON Schema (zod's metadata, which `z.toJSONSchema` merges in; schemas derived from it keep it).
+ */
+function asWritten(schema: z.core.$ZodType, jsonSchema: z.core.JSONSchemaMeta): void {
+  z.globalRegistry.add(schema, jsonSchema);
+}
+
+/**
+ * The JSON Schema of a string matching `pattern`, or holding a `${VARIABLE}` the loader substitutes
+ * before checking it (URLs, secrets and durations often differ per environment).
+ */
+function patternOrVariable(pattern: RegExp, description: string): z.core.JSONSchemaMeta {
+  return {
+    type: 'string',
+    description,
+    anyOf: [
+      { pattern: pattern.source },
+      { pattern: '\\$\\{[A-Za-z_][A-Za-z0-9_]*\\}', description: 'a `${VARIABLE}` from the environment' },
+    ],
+  };
+}
 
 /** A strict object whose unknown-key issues list the keys it allows. */
 function strict<Shape extends z.ZodRawShape>(shape: Shape) {
@@ -71,11 +107,16 @@ const tableName = z.string().refine((name) => TABLE_NAME_PATTERN.test(name), {
     'table names are `namespace.name`, each part lowercase letters, digits and `_`, starting with a letter (e.g. `clinical.patients`)',
   params: { code: 'invalid-name' },
 });
+asWritten(tableName, {
+  pattern: TABLE_NAME_PATTERN.source,
+  description: '`namespace.name`, e.g. `clinical.patients`',
+});
 
 const simpleName = z.string().refine((name) => SIMPLE_NAME_PATTERN.test(name), {
   message: 'names are lowercase letters, digits, `_` and `-`, starting with a letter (e.g. `clinical-data`)',
   params: { code: 'invalid-name' },
 });
+asWritten(simpleName, { pattern: SIMPLE_NAME_PATTERN.source });
 
 /** A duration string (`30s`, `15m`, `26h`) → milliseconds. */
 const duration = z.unknown().transform((value, ctx) => {
@@ -83,6 +124,7 @@ const duration = z.unknown().transform((value, ctx) => {
   const ms = typeof value === 'string' ? parseDuration(value) : undefined;
   return ms ?? invalid(ctx, `must be ${DURATION_HINT}`);
 });
+asWritten(duration, patternOrVariable(DURATION_PATTERN, DURATION_HINT));
 
 const positiveDuration = duration.refine((ms) => ms > 0, {
   message: 'must be longer than zero',
@@ -152,6 +194,24 @@ const validation = z.unknown().transform((entry, ctx): Omit<ValidationDef, 'at'>
     severity: severity as 'error' | 'warn',
   };
 });
+asWritten(validation, {
+  type: 'object',
+  description:
+    'one expectation and its arguments, e.g. `expect_column_values_to_be_unique: { column: id }`, or `sql:` returning the offending rows; `severity: warn` publishes and alerts instead of blocking',
+  properties: {
+    sql: {
+      type: 'string',
+      minLength: 1,
+      description: 'a SELECT returning the offending rows, e.g. `select * from {{ this }} where x < 0`',
+    },
+    severity: { enum: ['error', 'warn'], default: 'error' },
+  },
+  // Any other key is the expectation's name; its value, the arguments.
+  additionalProperties: { type: ['object', 'null'] },
+  if: { properties: { severity: true }, required: ['severity'] },
+  then: { minProperties: 2, maxProperties: 2 },
+  else: { minProperties: 1, maxProperties: 1 },
+});
 
 const freshness = strict({
   warn_after: positiveDuration.optional(),
@@ -182,15 +242,34 @@ const freshness = strict({
 export const tableDocumentSchema = strict({
   kind: z.literal('table'),
   name: tableName,
-  owner: z.string(),
-  description: z.string().optional(),
-  schema: z.string().optional(),
-  schema_version: z.int().min(1).default(1),
-  freshness: freshness.optional(),
-  validations: z.array(validation).default([]),
-  subscribers: stringList.default([]),
-  retention: strict({ keep_versions: z.int().min(1).default(30) }).default({ keep_versions: 30 }),
-  store: z.enum(['raw', 'deidentified']).default('raw'),
+  owner: z.string().describe('the owner (`kind: owner`) answerable for this table'),
+  description: z.string().optional().describe("defaults to the schema message's comment"),
+  schema: z
+    .string()
+    .optional()
+    .describe(
+      '`path.proto#package.Message`, the path relative to the repo; a projection may omit it to infer the schema from its SQL',
+    ),
+  schema_version: z.int().min(1).default(1).describe('raise to accept a breaking schema change'),
+  freshness: freshness
+    .optional()
+    .describe(
+      'how old the current version may grow before owners are warned, e.g. `{ warn_after: 26h, error_after: 48h }`',
+    ),
+  validations: z
+    .array(validation)
+    .default([])
+    .describe('checks each new version must pass before it is published'),
+  subscribers: stringList
+    .default([])
+    .describe('owners told when this table or anything upstream of it fails'),
+  retention: strict({
+    keep_versions: z.int().min(1).default(30).describe('older versions are deleted'),
+  }).default({ keep_versions: 30 }),
+  store: z
+    .enum(['raw', 'deidentified'])
+    .default('raw')
+    .describe('`deidentified`: masked values are what is written, and raw values never land'),
 }).transform((raw): Omit<TableDef, 'at' | 'schema'> => ({
   name: raw.name,
   owner: raw.owner,
@@ -203,6 +282,10 @@ export const tableDocumentSchema = strict({
   retention: { keepVersions: raw.retention.keep_versions },
   store: raw.store,
 }));
+asWritten(tableDocumentSchema, {
+  title: 'Tessera table',
+  description: 'A table: its owner, its schema (a `.proto` message), freshness, validations and retention.',
+});
 
 // ---------------------------------------------------------------------------------------------
 // task
@@ -211,6 +294,7 @@ const SCHEDULE_HINT =
   'a cron expression ("0 * * * *"), @hourly, @daily, @weekly, @monthly, `{ every: 15m }` or `{ on: source_change, poll: 1m }`';
 
 const everySchedule = strict({ every: positiveDuration });
+const CRON_TEXT_PATTERN = new RegExp(`^(?:(?:${Object.keys(CRON_MACROS).join('|')})$|[^@])`);
 const sourceChangeSchedule = strict({
   on: z.literal('source_change'),
   poll: positiveDuration.optional(),
@@ -247,12 +331,25 @@ const schedule = z.unknown().transform((value, ctx): ScheduleDef => {
   }
   return invalid(ctx, `a schedule is ${SCHEDULE_HINT}`, 'invalid-schedule');
 });
+writtenAs.set(
+  schedule,
+  z
+    .union([
+      z.string().meta({ pattern: CRON_TEXT_PATTERN.source, description: 'a cron expression or a macro' }),
+      everySchedule,
+      sourceChangeSchedule,
+    ])
+    .describe(`only ingestion tasks take one: ${SCHEDULE_HINT}`),
+);
 
 const source = strict({
   type: z.enum(SOURCE_TYPES as [SourceType, ...SourceType[]]),
-  uri: z.string().min(1).optional(),
-  options: stringMap.default({}),
-  columns: z.record(z.string(), z.string()).default({}),
+  uri: z.string().min(1).optional().describe('a path or glob relative to the repo, or the URL of the source'),
+  options: stringMap.default({}).describe('the reader\'s options, e.g. `{ delimiter: ",", header: true }`'),
+  columns: z
+    .record(z.string(), z.string())
+    .default({})
+    .describe('source column name → field name, where they differ beyond case'),
 }).transform((raw): SourceDef => ({
   type: raw.type,
   ...(raw.uri !== undefined ? { uri: raw.uri } : {}),
@@ -261,8 +358,15 @@ const source = strict({
 }));
 
 const badRows = strict({
-  action: z.enum(['quarantine', 'fail']),
-  max_fraction: z.number().min(0).max(1).optional(),
+  action: z
+    .enum(['quarantine', 'fail'])
+    .describe('`quarantine` sets bad rows aside with their reason; `fail` fails the run'),
+  max_fraction: z
+    .number()
+    .min(0)
+    .max(1)
+    .optional()
+    .describe('the share of bad rows above which the run fails (default: 1 to quarantine, 0 to fail)'),
 }).transform((raw): BadRowsDef => ({
   action: raw.action,
   // Quarantining exists to set bad rows aside and carry on, so without a threshold nothing fails;
@@ -274,17 +378,34 @@ const badRows = strict({
 export const taskDocumentSchema = strict({
   kind: z.literal('task'),
   name: simpleName,
-  type: z.enum(['ingestion', 'projection']),
-  target: z.string(),
-  source: source.optional(),
-  sql: z.string().min(1).optional(),
-  mode: z.enum(['replace', 'append', 'merge']).default('replace'),
-  allow_empty: z.boolean().optional(),
+  type: z
+    .enum(['ingestion', 'projection'])
+    .describe('`ingestion` reads a `source`; `projection` runs `sql` over other tables'),
+  target: z.string().describe('the table (`namespace.name`) this task publishes'),
+  source: source.optional().describe('where an ingestion reads from'),
+  sql: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("a projection's SELECT, inline or a `.sql` file relative to the repo"),
+  mode: z
+    .enum(['replace', 'append', 'merge'])
+    .default('replace')
+    .describe('`merge` upserts on the primary key of the target schema'),
+  allow_empty: z
+    .boolean()
+    .optional()
+    .describe('with `mode: replace`, publish an empty version when the source has no rows'),
   bad_rows: badRows.optional(),
   schedule: schedule.optional(),
-  retries: strict({ attempts: z.int().min(1), backoff: duration.optional() }).optional(),
+  retries: strict({
+    attempts: z.int().min(1).describe('all attempts, the first included'),
+    backoff: duration.optional().describe('the wait between attempts (default 30s)'),
+  }).optional(),
   timeout: positiveDuration.optional(),
-  depends_on: stringList.default([]),
+  depends_on: stringList
+    .default([])
+    .describe('tables (`namespace.name`) or tasks to run after, besides those the SQL reads'),
 }).transform((raw): Omit<TaskDef, 'at'> => ({
   name: raw.name,
   type: raw.type,
@@ -300,15 +421,20 @@ export const taskDocumentSchema = strict({
   ...(raw.timeout !== undefined ? { timeoutMs: raw.timeout } : {}),
   dependsOn: raw.depends_on,
 }));
+asWritten(taskDocumentSchema, {
+  title: 'Tessera task',
+  description: 'A task that produces a table: an ingestion from a source, or a projection in SQL.',
+});
 
 // ---------------------------------------------------------------------------------------------
 // owner
 
 const events = z.array(z.enum(EVENT_NAMES)).optional();
-const httpUrl = z.string().refine((url) => /^https?:\/\/\S+$/.test(url), {
+const httpUrl = z.string().refine((url) => HTTP_URL_PATTERN.test(url), {
   message: 'must be an http:// or https:// URL',
   params: { code: 'invalid-value' },
 });
+asWritten(httpUrl, patternOrVariable(HTTP_URL_PATTERN, 'an http:// or https:// URL'));
 
 const channelSchemas = {
   slack: strict({ webhook: httpUrl, on: events }).transform((raw): ChannelDef => ({
@@ -362,6 +488,21 @@ const channel = z.unknown().transform((entry, ctx): ChannelDef => {
   }
   return parsed.data;
 });
+writtenAs.set(
+  channel,
+  z
+    .union(
+      CHANNEL_TYPES.map((type) =>
+        // `- console:` (no settings) is written with a null value.
+        z.strictObject({
+          [type]: type === 'console' ? channelSchemas[type].nullable() : channelSchemas[type],
+        }),
+      ),
+    )
+    .describe(
+      'a one-key map naming the channel type, e.g. `email: { to: [team@example.org] }`; `on:` limits it to some event kinds',
+    ),
+);
 
 /** `kind: owner`, without `at`. */
 export const ownerDocumentSchema = strict({
@@ -369,13 +510,17 @@ export const ownerDocumentSchema = strict({
   name: simpleName,
   description: z.string().optional(),
   members: stringList.default([]),
-  channels: z.array(channel).default([]),
+  channels: z.array(channel).default([]).describe('where notifications for this owner go'),
 }).transform((raw): Omit<OwnerDef, 'at'> => ({
   name: raw.name,
   ...(raw.description !== undefined ? { description: raw.description } : {}),
   members: raw.members,
   channels: raw.channels,
 }));
+asWritten(ownerDocumentSchema, {
+  title: 'Tessera owner',
+  description: 'A team answerable for tables, and the channels its notifications go to.',
+});
 
 // ---------------------------------------------------------------------------------------------
 // access
@@ -384,11 +529,26 @@ export const ownerDocumentSchema = strict({
 export const roleDocumentSchema = strict({
   kind: z.literal('role'),
   name: simpleName,
-  members: stringList.default([]),
-  grants: z.array(strict({ tables: stringList.min(1) })).default([]),
-  deny_columns: z.record(z.string(), stringList).default({}),
-  row_filters: z.record(z.string(), z.string().min(1)).default({}),
-  unmask: z.array(z.enum(SENSITIVITIES as [Sensitivity, ...Sensitivity[]])).default([]),
+  members: stringList.default([]).describe('`user:NAME`, `group:NAME` or a principal name'),
+  grants: z
+    .array(
+      strict({
+        tables: stringList.min(1).describe('table names or globs, e.g. `analytics.*`'),
+      }),
+    )
+    .default([]),
+  deny_columns: z
+    .record(z.string(), stringList)
+    .default({})
+    .describe('table → columns hidden from this role'),
+  row_filters: z
+    .record(z.string(), z.string().min(1))
+    .default({})
+    .describe("table → a SQL predicate rows must pass, e.g. `state = principal_attr('state')`"),
+  unmask: z
+    .array(z.enum(SENSITIVITIES as [Sensitivity, ...Sensitivity[]]))
+    .default([])
+    .describe('sensitivities this role sees in clear'),
 }).transform((raw): Omit<RoleDef, 'at'> => ({
   name: raw.name,
   members: raw.members,
@@ -397,6 +557,11 @@ export const roleDocumentSchema = strict({
   rowFilters: raw.row_filters,
   unmask: raw.unmask,
 }));
+asWritten(roleDocumentSchema, {
+  title: 'Tessera role',
+  description:
+    "Access: the tables a role's members may read, and which columns, rows and sensitivities they see.",
+});
 
 /** `kind: principal`, without `at`; attribute values are kept as strings. */
 export const principalDocumentSchema = strict({
@@ -405,12 +570,17 @@ export const principalDocumentSchema = strict({
   groups: stringList.default([]),
   attributes: z
     .record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String))
-    .default({}),
+    .default({})
+    .describe("read by row filters through `principal_attr('name')`"),
 }).transform((raw): Omit<PrincipalDef, 'at'> => ({
   name: raw.name,
   groups: raw.groups,
   attributes: raw.attributes,
 }));
+asWritten(principalDocumentSchema, {
+  title: 'Tessera principal',
+  description: 'A person or a service, its groups and the attributes row filters read.',
+});
 
 // ---------------------------------------------------------------------------------------------
 // tessera.yaml
@@ -431,36 +601,57 @@ const smtpUrl = z.string().refine(
     params: { code: 'invalid-value' },
   },
 );
+asWritten(
+  smtpUrl,
+  patternOrVariable(/^smtps?:\/\/[^\s/]+/, '`smtp://user:password@host:port` or `smtps://…`'),
+);
 
-const emailAddress = z
-  .string()
-  .refine((address) => /^[^\s@<>]+@[^\s@<>]+$|<[^\s@<>]+@[^\s@<>]+>$/.test(address.trim()), {
-    message: 'must be an email address, e.g. `tessera@example.org` or `Tessera <tessera@example.org>`',
-    params: { code: 'invalid-value' },
-  });
+const emailAddress = z.string().refine((address) => EMAIL_ADDRESS_PATTERN.test(address.trim()), {
+  message: 'must be an email address, e.g. `tessera@example.org` or `Tessera <tessera@example.org>`',
+  params: { code: 'invalid-value' },
+});
+asWritten(
+  emailAddress,
+  patternOrVariable(EMAIL_ADDRESS_PATTERN, '`tessera@example.org` or `Tessera <tessera@example.org>`'),
+);
 
 /** `tessera.yaml` as written; defaults and env overrides are applied by the project settings loader. */
 export const projectDocumentSchema = strict({
-  name: z.string().min(1).optional(),
-  catalog: z.string().min(1).optional(),
-  storage: z.string().min(1).optional(),
-  engine: z.string().min(1).optional(),
-  orchestrator: z.enum(['local', 'workers']).optional(),
+  name: z.string().min(1).optional().describe("the project's name (default: the folder's name)"),
+  catalog: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('`sqlite:PATH` (default `sqlite:.tessera/catalog.db`) or `postgres://…`'),
+  storage: z.string().min(1).optional().describe('`file:PATH` (default `file:.tessera/warehouse`)'),
+  engine: z.string().min(1).optional().describe('`duckdb` (the default)'),
+  orchestrator: z.enum(['local', 'workers']).optional().describe('`local` (the default)'),
   governance: strict({
-    profile: z.string().min(1).optional(),
-    hash_key: z.string().optional(),
-    query_timeout: positiveDuration.optional(),
+    profile: z.string().min(1).optional().describe('a lint profile: `hipaa-safe-harbor`'),
+    hash_key: z
+      .string()
+      .optional()
+      .describe('the key of `HASH` masks; keep it in an environment variable, e.g. `${TESSERA_HASH_KEY}`'),
+    query_timeout: positiveDuration.optional().describe('the longest a query may run (default 5m)'),
   }).optional(),
   notifications: strict({
-    smtp: strict({ url: smtpUrl, from: emailAddress }).optional(),
+    smtp: strict({ url: smtpUrl, from: emailAddress })
+      .optional()
+      .describe('the mail server email channels send through'),
     pagerduty: strict({ events_url: httpUrl }).optional(),
-    ui_url: httpUrl.optional(),
-    reminders: strict({ every: positiveDuration }).optional(),
+    ui_url: httpUrl.optional().describe("the web UI's address, for links in notifications"),
+    reminders: strict({ every: positiveDuration })
+      .optional()
+      .describe('how often an open incident is sent again'),
   }).optional(),
   git: strict({
     /** `X-Hub-Signature-256` of push webhooks is checked against it; given as `${VAR}`. */
     webhook_secret: z.string().min(1).optional(),
   }).optional(),
+});
+asWritten(projectDocumentSchema, {
+  title: 'tessera.yaml',
+  description: 'The settings of a Tessera catalog repo.',
 });
 
 /** The kinds of catalog documents and the schema of each. */

@@ -7,7 +7,8 @@ const UNIT_MS: Record<string, number> = {
   w: 604_800_000,
 };
 
-const DURATION_PATTERN = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d|w))+$/;
+/** A duration as written (the JSON Schemas reuse it). */
+export const DURATION_PATTERN = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d|w))+$/;
 const DURATION_PART = /(\d+(?:\.\d+)?)(ms|s|m|h|d|w)/g;
 
 /** The duration spellings accepted in the catalog repo, for error messages. */

@@ -19,6 +19,15 @@ export interface SecretValue {
 const REFERENCE = /\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
 /**
+ * False when no string value of this YAML text can hold `${`: neither the text nor an escape in a
+ * double-quoted scalar (`"\x24{NAME}"`) spells it. Such a text needs no interpolation, and its
+ * validation does not depend on the environment.
+ */
+export function mayReferenceVariables(yamlText: string): boolean {
+  return yamlText.includes('${') || yamlText.includes('\\');
+}
+
+/**
  * Replace `${NAME}` in every string value of the document (keys are left alone) with the
  * variable's value. Unset variables become empty strings and are reported, never guessed.
  */

@@ -7,6 +7,7 @@ import type { SourceLocation } from '../model/index.ts';
 export class ProtoSourceLocator {
   private readonly code: string;
   private readonly lineStarts: number[];
+  private readonly messageOffsets = new Map<string, number | undefined>();
 
   constructor(
     /** The file as reported in diagnostics (relative to the repo). */
@@ -56,6 +57,14 @@ export class ProtoSourceLocator {
   }
 
   private messageOffset(fullName: string): number | undefined {
+    // Asked once per field: a file of many messages would be searched from its top every time.
+    if (this.messageOffsets.has(fullName)) return this.messageOffsets.get(fullName);
+    const offset = this.searchMessage(fullName);
+    this.messageOffsets.set(fullName, offset);
+    return offset;
+  }
+
+  private searchMessage(fullName: string): number | undefined {
     // Walk `message A { ... message B` by name; package segments never appear as `message X`.
     let offset: number | undefined;
     for (const segment of fullName.replace(/^\./, '').split('.')) {

@@ -4,7 +4,7 @@
  * run it in a sandboxed engine session, and audit the query whatever its outcome.
  */
 import type { CatalogStore } from '../catalog/catalog-store.ts';
-import { leaseResolved } from '../catalog/read-lease.ts';
+import { leaseResolved, type HeldReadLease } from '../catalog/read-lease.ts';
 import { toIsoTimestamp } from '../catalog/iso-timestamp.ts';
 import { QueryError, QueryTimeoutError, TesseraError, UsageError } from '../diagnostics/errors.ts';
 import type { Engine, EngineSession, QueryResult } from '../engines/engine.ts';
@@ -83,6 +83,8 @@ class QueryStageError extends Error {
 
 export class QueryService {
   private readonly hashColumnCache = new Map<string, Promise<PrecomputedHashes>>();
+  /** Read leases of answered queries being released (`HeldReadLease.release` never rejects). */
+  private readonly endingLeases = new Set<Promise<void>>();
   /** Rewrites of repeated queries; the definitions (roles, lineage) never change for this service. */
   private readonly guardCache = new GuardCache();
   private readonly hashKey: string;
@@ -120,26 +122,51 @@ export class QueryService {
       durationMs: 0,
     };
     let answer: { guarded: GuardedQuery; result: QueryResult };
+    // The read lease `run` took. The engine hands the rows over whole, so once they are read nothing
+    // reads the files: the lease ends after the audit entry is written, without the answer waiting
+    // for it (a catalog write), and `settle` waits for leases still ending. Retention meanwhile
+    // defers deleting the files; it never deletes them early.
+    const leases: HeldReadLease[] = [];
     try {
       const identity = await this.refuseOnError(() => this.identify(options));
       entry.principal = identity.principal.name;
       if (identity.tokenId) entry.tokenId = identity.tokenId;
-      answer = await this.run(sql, identity.principal, entry, this.timeoutOf(options));
+      answer = await this.run(sql, identity.principal, entry, this.timeoutOf(options), arrived, leases);
     } catch (error) {
       // Anything else is a bug, but the query was still asked: audit it as failed, then let it surface.
       const stage = error instanceof QueryStageError ? error : new QueryStageError('failed', error);
       entry.outcome = stage.outcome;
       entry.reason = redactStoragePaths(stage.message, this.storage.readableDirectories);
       entry.durationMs = performance.now() - started;
-      await this.store.recordQueryAudit(entry);
+      try {
+        await this.store.recordQueryAudit(entry);
+      } finally {
+        this.endLeases(leases);
+      }
       throw error instanceof QueryStageError ? this.userError(error, sql) : error;
     }
     entry.outcome = 'allowed';
     entry.rowsReturned = answer.result.rows.length;
     entry.durationMs = performance.now() - started;
     // Fail closed: an answer whose audit entry cannot be written is not handed out.
-    await this.store.recordQueryAudit(entry);
+    try {
+      await this.store.recordQueryAudit(entry);
+    } finally {
+      this.endLeases(leases);
+    }
     return { ...answer.result, guarded: answer.guarded };
+  }
+
+  /** Wait for the leases of answered queries to end; call before closing the catalog. */
+  async settle(): Promise<void> {
+    await Promise.all(this.endingLeases);
+  }
+
+  private endLeases(leases: HeldReadLease[]): void {
+    for (const lease of leases) {
+      const ending: Promise<void> = lease.release().finally(() => this.endingLeases.delete(ending));
+      this.endingLeases.add(ending);
+    }
   }
 
   /** Who the caller says it is, for the audit entry of a query refused before it was identified. */
@@ -163,18 +190,28 @@ export class QueryService {
     principal: AccessPrincipal,
     entry: QueryAuditEntry,
     timeoutMs: number,
+    arrived: Date,
+    /** Where the lease taken is left for the caller to end. */
+    leases: HeldReadLease[],
   ): Promise<{ guarded: GuardedQuery; result: QueryResult }> {
-    const session = await (
-      await this.engine()
-    ).openSession({
-      sandbox: { allowedDirectories: this.storage.readableDirectories },
-    });
+    // The engine connects while the guard and the lease work on the catalog. The connection is one
+    // an earlier query left idle when there is one: a query runs one SELECT (the guard refuses
+    // anything else) and sets only the hash key variable, the same for every query of the project.
+    const opening = this.engine().then((engine) =>
+      engine.openSession({
+        sandbox: { allowedDirectories: this.storage.readableDirectories },
+        reuse: true,
+      }),
+    );
+    // Never left unhandled: a failure surfaces where the session is awaited.
+    opening.catch(() => undefined);
+    let session: EngineSession | undefined;
     // The limit covers the whole query; when it passes, the running statement is interrupted and
     // no further statement starts.
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
-      session.interrupt();
+      session?.interrupt();
     }, timeoutMs);
     const timeout = () =>
       new QueryStageError(
@@ -199,14 +236,15 @@ export class QueryService {
           const guarded = await guardQuery(sql, {
             principal,
             roles: this.definitions.roles,
-            resolveRelation: (request) => this.resolveRelation(request, session, versions),
-            masks: { hashKeySql: HASH_KEY_VARIABLE_SQL },
+            resolveRelation: (request) => this.resolveRelation(request, opening, versions),
+            masks: { hashKeySql: HASH_KEY_VARIABLE_SQL, asOfDateSql: localDateSql(arrived) },
             rowFilterLineage,
             cache: this.guardCache,
           });
           return { guarded, versions };
         });
       });
+      leases.push(lease);
       Object.assign(entry, {
         tables: guarded.tables,
         columns: guarded.columns,
@@ -214,8 +252,9 @@ export class QueryService {
         rowFilters: guarded.rowFiltersApplied,
       } satisfies Partial<QueryAuditEntry>);
       try {
+        session = await opening;
         // The key reaches mask SQL through a session variable, so it is never in SQL text or error
-        // messages; the session is this query's alone and closed after it. Only a HASH computed at
+        // messages; the session is this query's alone until it is closed. Only a HASH computed at
         // read time needs it (user SQL cannot name the variable: `getvariable` is refused).
         if (guarded.sql.includes(HASH_KEY_VARIABLE)) {
           await session.run(setHashKeyVariableSql(this.hashKey));
@@ -231,12 +270,14 @@ export class QueryService {
             code: 'query_failed',
           }),
         );
-      } finally {
-        await lease.release();
       }
     } finally {
       clearTimeout(timer);
-      session.close();
+      // Opened even when the query was refused before it needed the session: close it all the same.
+      await opening.then(
+        (opened) => opened.close(),
+        () => undefined,
+      );
     }
   }
 
@@ -294,7 +335,7 @@ export class QueryService {
   /** The relation for one table reference; the version it picks is added to `versions` (to lease). */
   private async resolveRelation(
     request: RelationRequest,
-    session: EngineSession,
+    session: Promise<EngineSession>,
     versions: VersionRef[],
   ): Promise<ResolvedRelation | undefined> {
     const table = await this.store.getTable(request.table);
@@ -326,20 +367,33 @@ export class QueryService {
   }
 
   /** The hash columns every file of a version holds, made with the current key (see runner/version-file-writer.ts). */
-  private precomputedHashes(files: string[], session: EngineSession): Promise<PrecomputedHashes> {
+  private precomputedHashes(files: string[], session: Promise<EngineSession>): Promise<PrecomputedHashes> {
     const key = JSON.stringify(files);
     let columns = this.hashColumnCache.get(key);
     if (!columns) {
       if (this.hashColumnCache.size >= HASH_COLUMN_CACHE_LIMIT) this.hashColumnCache.clear();
       const paths = files.map((file) => this.storage.localPath(file));
-      columns = readPrecomputedHashColumns(session, paths, this.hashKeyFingerprint).catch(() => {
-        // Footers that cannot be read: hash at read time, and try the footers again next query. (A
-        // missing file then fails the query itself, with a message fit for the user.)
-        this.hashColumnCache.delete(key);
-        return { hashColumns: {}, digestColumns: {} };
-      });
+      columns = session
+        .then((opened) => readPrecomputedHashColumns(opened, paths, this.hashKeyFingerprint))
+        .catch(() => {
+          // Footers that cannot be read: hash at read time, and try the footers again next query. (A
+          // missing file then fails the query itself, with a message fit for the user.)
+          this.hashColumnCache.delete(key);
+          return { hashColumns: {}, digestColumns: {} };
+        });
       this.hashColumnCache.set(key, columns);
     }
     return columns;
   }
+}
+
+/**
+ * The day a query arrived, as a DATE literal in the process's time zone (DuckDB's `current_date`
+ * uses the same one): DATE_YEAR top-codes ages as of it. A literal is folded once when the query is
+ * planned, where `current_date` costs about half a millisecond on every query; and since it is part
+ * of the guard's masks, a rewrite cached yesterday is not reused today.
+ */
+function localDateSql(at: Date): string {
+  const pad = (value: number, width: number) => String(value).padStart(width, '0');
+  return `DATE '${pad(at.getFullYear(), 4)}-${pad(at.getMonth() + 1, 2)}-${pad(at.getDate(), 2)}'`;
 }

@@ -103,21 +103,37 @@ export function primeParse(sql: string, serialized: string): void {
 /**
  * Parse many SQL texts in one call to the parser and keep them in the parse cache, so that the
  * `parseSql` of each that follows needs no parser: a catalog repo's thousands of projections cost
- * one query instead of one each. Texts already cached are skipped. What is kept is exactly what
- * `parseSql` would have kept (SQL that does not parse included: its document carries the error).
+ * one query instead of one each. Texts already cached are skipped, and texts another call is
+ * parsing are waited for, not parsed twice: a caller may start parsing early (while it does other
+ * work) and a later call for the same texts only waits. What is kept is exactly what `parseSql`
+ * would have kept (SQL that does not parse included: its document carries the error).
  */
 export async function prepareParses(sqls: Iterable<string>): Promise<void> {
-  const missing = [...new Set(sqls)].filter((sql) => !serializedCache.has(sql));
+  const wanted = [...new Set(sqls)].filter((sql) => !serializedCache.has(sql));
+  const missing = wanted.filter((sql) => !parsesInFlight.has(sql));
   for (let start = 0; start < missing.length; start += PREPARE_BATCH) {
     const batch = missing.slice(start, start + PREPARE_BATCH);
-    const texts = await withParser(async ({ serializeMany }) => {
-      serializeMany.bindList(1, batch, LIST(VARCHAR));
-      const reader = await serializeMany.runAndReadAll();
-      return (reader.getRows()[0]![0] as DuckDBListValue).items.map(String);
-    });
-    if (texts.length !== batch.length) throw new Error('the parser answered a batch with a different count');
-    batch.forEach((sql, index) => rememberSerialization(sql, protectSerialization(texts[index]!)));
+    const parsed = parseBatch(batch);
+    for (const sql of batch) parsesInFlight.set(sql, parsed);
+    // Settled either way: a failed batch is parsed again by the next call that wants it.
+    const settle = () =>
+      batch.forEach((sql) => parsesInFlight.get(sql) === parsed && parsesInFlight.delete(sql));
+    parsed.then(settle, settle);
   }
+  await Promise.all(new Set(wanted.flatMap((sql) => parsesInFlight.get(sql) ?? [])));
+}
+
+/** Batches of `prepareParses` not answered yet, by each SQL text they hold. */
+const parsesInFlight = new Map<string, Promise<void>>();
+
+async function parseBatch(batch: string[]): Promise<void> {
+  const texts = await withParser(async ({ serializeMany }) => {
+    serializeMany.bindList(1, batch, LIST(VARCHAR));
+    const reader = await serializeMany.runAndReadAll();
+    return (reader.getRows()[0]![0] as DuckDBListValue).items.map(String);
+  });
+  if (texts.length !== batch.length) throw new Error('the parser answered a batch with a different count');
+  batch.forEach((sql, index) => rememberSerialization(sql, protectSerialization(texts[index]!)));
 }
 
 /** SQL texts per call of `prepareParses`: bounded so that one call never holds an unbounded result. */
@@ -231,41 +247,18 @@ export function tableReferenceOf(node: AstNode, name: string): TableReference {
 const NUMBER_MARKER = '\u0000number:';
 
 function protectNumbers(json: string): string {
-  let result = '';
-  let index = 0;
-  while (index < json.length) {
-    const char = json[index]!;
-    if (char === '"') {
-      const end = endOfJsonString(json, index);
-      result += json.slice(index, end);
-      index = end;
-      continue;
-    }
-    const number = /[-\d]/.test(char)
-      ? /^-?\d+(\.\d+)?([eE][-+]?\d+)?/.exec(json.slice(index, index + 64))?.[0]
-      : undefined;
-    if (number) {
-      const exact = !/[.eE]/.test(number) && Number.isSafeInteger(Number(number));
-      result += exact ? number : JSON.stringify(NUMBER_MARKER + number);
-      index += number.length;
-      continue;
-    }
-    result += char;
-    index += 1;
-  }
-  return result;
+  // One regex pass (strings are matched whole, so digits inside them are never touched): a
+  // character loop cost several times as much over a repo's thousands of parses.
+  return json.replace(JSON_STRING_OR_NUMBER, (token) => {
+    if (token.startsWith('"')) return token;
+    const exact = !/[.eE]/.test(token) && Number.isSafeInteger(Number(token));
+    return exact ? token : JSON.stringify(NUMBER_MARKER + token);
+  });
 }
+
+/** A JSON string (escapes included) or a JSON number. */
+const JSON_STRING_OR_NUMBER = /"[^"\\]*(?:\\.[^"\\]*)*"|-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?/g;
 
 function restoreNumbers(json: string): string {
   return json.replace(/"\\u0000number:([-+.\deE]+)"/g, '$1');
-}
-
-function endOfJsonString(json: string, start: number): number {
-  let index = start + 1;
-  while (index < json.length) {
-    if (json[index] === '\\') index += 2;
-    else if (json[index] === '"') return index + 1;
-    else index += 1;
-  }
-  return json.length;
 }

@@ -36,7 +36,8 @@ function walk(value: unknown, scope: ReadonlySet<string>, visit: (table: BaseTab
   const node = value;
 
   let inner = scope;
-  const entries = cteEntries(node);
+  // Most nodes declare no CTEs: asking first keeps the walk from allocating at every node.
+  const entries = node.cte_map === undefined ? [] : cteEntries(node);
   if (entries.length > 0) {
     const declared = new Set(scope);
     const map = (node.cte_map as { map: { value: AstNode }[] }).map;
@@ -50,8 +51,8 @@ function walk(value: unknown, scope: ReadonlySet<string>, visit: (table: BaseTab
   if (node.type === 'RECURSIVE_CTE_NODE' && typeof node.cte_name === 'string') {
     walk(node.left, inner, visit);
     walk(node.right, new Set([...inner, node.cte_name.toLowerCase()]), visit);
-    for (const [key, child] of Object.entries(node)) {
-      if (key !== 'cte_map' && key !== 'left' && key !== 'right') walk(child, inner, visit);
+    for (const key of Object.keys(node)) {
+      if (key !== 'cte_map' && key !== 'left' && key !== 'right') walk(node[key], inner, visit);
     }
     return;
   }
@@ -67,7 +68,7 @@ function walk(value: unknown, scope: ReadonlySet<string>, visit: (table: BaseTab
     });
   }
 
-  for (const [key, child] of Object.entries(node)) {
-    if (key !== 'cte_map') walk(child, inner, visit);
+  for (const key of Object.keys(node)) {
+    if (key !== 'cte_map') walk(node[key], inner, visit);
   }
 }

@@ -393,6 +393,7 @@ describe('planChanges and applyDefinitions', () => {
         fromVersion: 1,
         toVersion: 2,
         breaking: true,
+        versionRaised: true,
         changes: [
           {
             field: 'zip',
@@ -559,6 +560,7 @@ describe('planChanges and applyDefinitions', () => {
         fromVersion: 1,
         toVersion: 2,
         breaking: false,
+        versionRaised: true,
         changes: [],
       });
       assert.deepEqual(

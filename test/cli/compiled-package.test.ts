@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, symlink } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,4 +46,15 @@ test('the compiled package answers like the sources and runs real work', async (
   const tables = await compiled(bin, ['--repo', repo, '--json', 'tables']);
   assert.equal(tables.code, 0, tables.stderr);
   assert.ok((JSON.parse(tables.stdout) as unknown[]).length > 0, 'the example registered tables');
+  // The bundled zod exports the same JSON Schemas as the sources, which `init` copied into the repo.
+  const schemas = join(repo, 'exported-schemas');
+  const exported = await compiled(bin, ['schema', 'export', schemas]);
+  assert.equal(exported.code, 0, exported.stderr);
+  for (const file of ['tessera.schema.json', 'tessera-document.schema.json']) {
+    assert.equal(
+      await readFile(join(schemas, file), 'utf8'),
+      await readFile(join(repo, 'json-schemas', file), 'utf8'),
+      file,
+    );
+  }
 });

@@ -243,6 +243,13 @@ describe('a careless user gets one line with a code, never a stack trace', () =>
       code: 'io',
       message: /cannot write the example to .*readings\.csv\/new-repo: ENOTDIR/,
     },
+    {
+      name: 'schema export under a file',
+      args: () => ['schema', 'export', join(aFile, 'json-schemas')],
+      exit: 1,
+      code: 'io',
+      message: /cannot write the JSON Schemas to .*readings\.csv\/json-schemas: ENOTDIR/,
+    },
   ];
 
   for (const item of cases) {

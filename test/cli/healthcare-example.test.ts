@@ -1,6 +1,7 @@
 // The example repo through the real CLI: init, validate, plan, apply, run, discovery commands.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +12,9 @@ test('the healthcare example validates, applies, runs and answers queries', asyn
   const repo = join(await mkdtemp(join(tmpdir(), 'tessera-example-')), 'clinical');
   const init = await tesseraInProcess(['init', repo, '--example', 'healthcare', '--rows', '600']);
   assert.equal(init.code, 0, init.stderr);
+  // The YAML files' `$schema` lines find the schemas in the new repo.
+  assert.match(init.stdout, /json-schemas\//);
+  assert.ok(existsSync(join(repo, 'json-schemas', 'tessera-document.schema.json')));
 
   const validate = await tesseraInProcess(['validate'], { cwd: repo });
   assert.equal(validate.code, 0, validate.stdout);

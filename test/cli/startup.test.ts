@@ -34,6 +34,7 @@ test("a command's --help and a usage error load no implementation either", async
   for (const args of [
     ['query', '--help'],
     ['serve', '--help'],
+    ['schema', 'export', '--help'],
     ['no-such-command'],
     ['runs', '--status', 'x'],
   ]) {

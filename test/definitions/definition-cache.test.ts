@@ -78,7 +78,7 @@ describe('definitions cache', () => {
     assert.deepEqual(warm.diagnostics, uncached.diagnostics);
     assert.deepEqual(warm.definitions, uncached.definitions);
     assert.equal((await stat(join(root, CACHE))).mode & 0o777, 0o600);
-    assert.equal((await stat(join(root, '.tessera/cache/parses.json'))).mode & 0o777, 0o600);
+    assert.equal((await stat(join(root, '.tessera/cache/parses.tsv'))).mode & 0o777, 0o600);
     assert.equal((await stat(join(root, '.tessera/cache'))).mode & 0o777, 0o700);
   });
 
@@ -177,6 +177,61 @@ describe('definitions cache', () => {
     await writeFile(join(root, CACHE), valid.replace('"version":1', '"version":999'));
     assert.deepEqual(formatted((await loadDefinitions(root)).diagnostics), []);
     assert.equal(await readFile(join(root, CACHE), 'utf8'), valid);
+  });
+
+  it('keeps each Def as validated: the schema resolved from its .proto file is not cached with it', async () => {
+    const root = await cleanRepo();
+    const loaded = await loadDefinitions(root);
+    const orders = loaded.definitions.tables.find((table) => table.name === 'raw.orders');
+    assert.deepEqual(
+      orders?.schema?.fields.map((field) => field.name),
+      ['order_id', 'amount'],
+    );
+    const cached = await readFile(join(root, CACHE), 'utf8');
+    assert.match(cached, /"schemaRef":"schemas\/shop\.proto#shop\.Order"/);
+    assert.doesNotMatch(cached.slice(0, cached.indexOf('"protos"')), /"fields"/);
+  });
+
+  it('SQL read ahead for a task that turns out broken is not kept; SQL the guess misses is still read', async () => {
+    const root = await writeCatalogRepo({
+      'owners/clinical-data.yaml': OWNER_YAML,
+      'schemas/shop.proto': PROTO,
+      'tables/tables.yaml': TABLES,
+      'tasks/tasks.yaml': TASKS,
+      // A flow map the read-ahead does not guess from, and a task whose type is misspelled.
+      'tasks/flow.yaml':
+        '{ kind: task, name: build_flow, type: projection, target: mart.flow, sql: sql/flow.sql }\n---\nkind: task\nname: build_broken\ntype: projektion\ntarget: mart.totals\nsql: sql/broken.sql\n',
+      'tables/flow.yaml': 'kind: table\nname: mart.flow\nowner: clinical-data\n',
+      'sql/totals.sql': TOTALS_SQL,
+      'sql/flow.sql': 'select order_id from mart.totals\n',
+      'sql/broken.sql': 'select 1 as broken\n',
+    });
+    const loaded = await loadDefinitions(root);
+    assert.deepEqual(
+      loaded.diagnostics.map(({ code, at }) => `${at.file}:${at.line}:${at.column} ${code}`),
+      ['tasks/flow.yaml:5:7 invalid-value'],
+    );
+    assert.equal(
+      loaded.definitions.tasks.find((task) => task.name === 'build_flow')?.sql,
+      'select order_id from mart.totals\n',
+    );
+    const parsesFile = join(root, '.tessera/cache/parses.tsv');
+    const parses = await readFile(parsesFile, 'utf8');
+    const lines = parses.split('\n').slice(1, -1);
+    assert.equal(lines.length, 2, 'the parses of totals.sql and flow.sql, not broken.sql');
+    assert.doesNotMatch(parses, /broken/);
+    for (const line of lines) {
+      const [key, analysis, ast, ...rest] = line.split('\t');
+      assert.match(key!, /^[0-9a-f]{64}$/);
+      assert.ok(Array.isArray((JSON.parse(analysis!) as { tables: unknown }).tables));
+      assert.equal(typeof JSON.parse(ast!), 'object');
+      assert.deepEqual(rest, []);
+    }
+    // Read back whole: an unchanged repo loads from it and leaves the file as it was.
+    const written = await stat(parsesFile);
+    assert.deepEqual(formatted((await loadDefinitions(root)).diagnostics), formatted(loaded.diagnostics));
+    const after = await stat(parsesFile);
+    assert.deepEqual([after.ino, after.mtimeMs], [written.ino, written.mtimeMs]);
   });
 
   it('a file that uses ${VARIABLES} is never cached: a changed environment is seen', async () => {

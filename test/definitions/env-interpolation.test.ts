@@ -37,6 +37,21 @@ describe('${ENV_VAR} interpolation', () => {
     assert.equal(owner.channels[1]!.type === 'pagerduty' && owner.channels[1]!.routingKey, 'SECRET-PD-KEY');
   });
 
+  it('a `${` spelled with an escape in a double-quoted string is interpolated too, on every load', async () => {
+    // `\x24` is `$`: the text never spells `${`, the value does.
+    const root = await writeCatalogRepo({
+      'owners/clinical-data.yaml': 'kind: owner\nname: clinical-data\ndescription: "Team \\x24{TEAM_NAME}"\n',
+    });
+    const unset = await loadDefinitions(root, { env: {} });
+    assert.deepEqual(
+      unset.diagnostics.map(({ code, at }) => `${code} ${at.line}:${at.column}`),
+      ['missing-env 3:14'],
+    );
+    const set = await loadDefinitions(root, { env: { TEAM_NAME: 'Clinical' } });
+    assert.deepEqual(formatted(set.diagnostics), []);
+    assert.equal(set.definitions.owners[0]!.description, 'Team Clinical');
+  });
+
   it('reports each unset variable by name, at the value that uses it', async () => {
     const root = await writeCatalogRepo({ 'owners/clinical-data.yaml': OWNER });
     const { diagnostics } = await loadDefinitions(root, { env: { TEAM_NAME: 'Clinical' } });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { buildTaskGraph, loadDefinitions } from '../../src/definitions/index.ts';
+import { jsonSchemaChecker } from '../support/json-schema-checker.ts';
 import { PATIENT_PROTO, formatted, writeCatalogRepo } from './catalog-repo-fixture.ts';
 
 const EXAMPLE_REPO = {
@@ -324,6 +325,18 @@ describe('loading the SPEC example repo', () => {
     assert.deepEqual(graph.topologicalOrder(), ['ingest_patients', 'build_patient_summary']);
     assert.deepEqual(graph.upstreamTables('build_patient_summary'), ['clinical.patients']);
     assert.deepEqual(graph.downstreamTables('clinical.patients'), ['analytics.patient_summary']);
+  });
+
+  it('passes the exported JSON Schemas, file by file, as an editor would check it', () => {
+    const check = jsonSchemaChecker();
+    const yamlFiles = Object.entries(EXAMPLE_REPO).filter(
+      ([path]) => /\.ya?ml$/.test(path) && !path.startsWith('.') && !path.startsWith('node_modules/'),
+    );
+    assert.equal(yamlFiles.length, 7);
+    for (const [path, text] of yamlFiles) {
+      const schemaFile = path === 'tessera.yaml' ? 'tessera.schema.json' : 'tessera-document.schema.json';
+      assert.deepEqual(check(schemaFile, text), [], path);
+    }
   });
 
   it('uses defaults and the folder name without tessera.yaml, and env overrides the file', async () => {

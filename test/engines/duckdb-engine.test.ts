@@ -56,3 +56,44 @@ test('values cross the boundary as JSON-compatible numbers, strings and ISO time
   session.close();
   await engine.close();
 });
+
+test('a reusable session hands its connection to the next one, unless it was interrupted', async () => {
+  const allowed = await mkdtemp(join(tmpdir(), 'tessera-allowed-'));
+  const engine = await DuckdbEngine.create();
+  const sandbox = { allowedDirectories: [allowed] };
+  // A variable set on a connection shows which connection a later session got.
+  const marked = async (options: Parameters<DuckdbEngine['openSession']>[0]) => {
+    const session = await engine.openSession(options);
+    const { rows } = await session.query(`SELECT getvariable('mark') AS mark`);
+    return { session, mark: rows[0]!.mark };
+  };
+  try {
+    const first = await engine.openSession({ sandbox, reuse: true });
+    await first.run(`SET VARIABLE mark = 'first'`);
+    first.close();
+    first.close(); // a second close must not leave the connection idle twice
+
+    const reused = await marked({ sandbox, reuse: true });
+    assert.equal(reused.mark, 'first');
+    const meanwhile = await marked({ sandbox, reuse: true });
+    assert.equal(meanwhile.mark, null, 'a connection in use is never shared');
+    for (const [options, why] of [
+      [{ sandbox }, 'a session that asks for no reuse gets its own'],
+      [{ reuse: true }, 'platform sessions do not get sandboxed connections'],
+    ] as const) {
+      const other = await marked(options);
+      assert.equal(other.mark, null, why);
+      other.session.close();
+    }
+
+    meanwhile.session.close();
+    // Closed last, it would be the next one handed out if it were kept.
+    reused.session.interrupt();
+    reused.session.close();
+    const next = await marked({ sandbox, reuse: true });
+    assert.equal(next.mark, null, 'the interrupted connection was closed, not kept');
+    next.session.close();
+  } finally {
+    await engine.close();
+  }
+});

@@ -17,7 +17,7 @@ const KEY_B = 'storage-test-key-b';
 const hmac = (value: string, key: string) => createHmac('sha256', key).update(value).digest('hex');
 /** HASH read from the stored digest halves, not computed per row. */
 const REBUILT_FROM_HALVES =
-  /CAST\(ssn__hash_hi AS VARCHAR\), '-', ''\) \|\| "replace"\(CAST\(ssn__hash_lo AS VARCHAR\), '-', ''\)\) AS ssn/;
+  /hex\(\(CAST\(ssn__hash_hi AS BLOB\) \|\| CAST\(ssn__hash_lo AS BLOB\)\)\)\) AS ssn/;
 
 const PEOPLE_CSV = `person_id,ssn,name,birth_date,state
 p1,111-11-1111,Alicia,1980-05-17,CA
@@ -117,6 +117,26 @@ describe('governed storage', async () => {
         .filter(([, status]) => status !== 'succeeded'),
       [],
     );
+  });
+
+  test('answered queries, allowed or failed, leave no read lease behind once the platform closes', async () => {
+    const platform = await open(KEY_A);
+    const answers = await Promise.allSettled([
+      platform.query('select count(*) as n from people.raw', asAna),
+      platform.query('select person_id, ssn from people.appended', asAna),
+      platform.query('select cast(name as integer) from people.raw', asAna),
+    ]);
+    assert.deepEqual(
+      answers.map((answer) => answer.status),
+      ['fulfilled', 'fulfilled', 'rejected'],
+    );
+    await platform.close();
+    const reopened = await open(KEY_A);
+    try {
+      assert.deepEqual([...(await internalsOf(reopened).store.leasedFiles(new Date().toISOString()))], []);
+    } finally {
+      await reopened.close();
+    }
   });
 
   test('tessera check reads the fields only, not the hash columns stored beside them', async () => {

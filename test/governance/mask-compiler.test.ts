@@ -7,6 +7,7 @@ import { quoteLiteral } from '../../src/engines/engine.ts';
 import {
   RESTRICTED_ZIP3_PREFIXES,
   digestHalvesSql,
+  digestHexSql,
   hashKeyLiteral,
   maskExpression,
   type MaskContext,
@@ -126,6 +127,16 @@ describe('maskExpression', () => {
       '1936-01-01T00:00:00Z',
     );
     assert.equal(await masked('DATE_YEAR', 'NULL::DATE', DATE), null);
+    // An as-of date given as an expression rather than a literal top-codes alike.
+    const asOfExpression = { ...context, asOfDateSql: "CAST('2026-11-26' AS DATE)" };
+    for (const [born, shown] of [
+      ["DATE '1937-01-01'", '1937-01-01'],
+      ["DATE '1936-12-31'", '1936-01-01'],
+      ['NULL::DATE', null],
+    ] as const) {
+      assert.equal(await masked('DATE_YEAR', born, DATE, asOfExpression), shown, born);
+    }
+    assert.match(maskExpression('DATE_YEAR', 'x', DATE, context), /1936/);
   });
 
   test('ZIP3 keeps three digits, and 000 for the 17 restricted prefixes and malformed values', async () => {
@@ -149,6 +160,20 @@ describe('maskExpression', () => {
     assert.equal(await masked('ZIP3', 'NULL::INTEGER', INTEGER), null);
   });
 
+  test('ZIP3 restricts exactly the 17 prefixes, not three digits spanning two of them', async () => {
+    // The prefixes are looked up in one string: digits from the end of one and the start of the
+    // next must not read as a restricted prefix.
+    const spanning = new Set<string>();
+    for (let index = 1; index < RESTRICTED_ZIP3_PREFIXES.length; index++) {
+      const pair = RESTRICTED_ZIP3_PREFIXES[index - 1]! + RESTRICTED_ZIP3_PREFIXES[index]!;
+      for (let start = 1; start < 3; start++) spanning.add(pair.slice(start, start + 3));
+    }
+    for (const prefix of spanning) {
+      const expected = RESTRICTED_ZIP3_PREFIXES.includes(prefix) ? '000' : prefix;
+      assert.equal(await masked('ZIP3', quoteLiteral(`${prefix}42`), VARCHAR), expected, prefix);
+    }
+  });
+
   test('digestHalvesSql splits a HASH value into two UUIDs holding its two 128-bit halves', async () => {
     const digest = hmac(KEY, '123-45-6789');
     const [high, low] = digestHalvesSql(quoteLiteral(digest));
@@ -158,6 +183,19 @@ describe('maskExpression', () => {
     assert.deepEqual(result.rows[0], { high: digest.slice(0, 32), low: digest.slice(32) });
     const nulls = await sandbox.session.query(`SELECT ${digestHalvesSql('NULL::VARCHAR')[0]} AS high`);
     assert.equal(nulls.rows[0]!.high, null);
+  });
+
+  test('digestHexSql rebuilds the lowercase hex from the halves, leading zeros included', async () => {
+    const digests = [hmac(KEY, '123-45-6789'), `00000000${'0a'.repeat(12)}${'f'.repeat(32)}`];
+    for (const digest of digests) {
+      const [high, low] = digestHalvesSql(quoteLiteral(digest));
+      const result = await sandbox.session.query(`SELECT ${digestHexSql(high, low)} AS hex`);
+      assert.equal(result.rows[0]!.hex, digest);
+    }
+    const nulls = await sandbox.session.query(
+      `SELECT ${digestHexSql('NULL::UUID', 'NULL::UUID')} AS hex, ${digestHexSql('NULL::UUID', "'00000000-0000-0000-0000-000000000000'::UUID")} AS half`,
+    );
+    assert.deepEqual(nulls.rows[0], { hex: null, half: null });
   });
 
   test('AGE_90_PLUS caps at 90 and keeps the type', async () => {

@@ -2,11 +2,17 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import type { Engine, EngineSession, QueryResult, SessionOptions } from '../engine.ts';
 import { quoteLiteral } from '../engine.ts';
 
+/** Idle connections kept per kind of session (`SessionOptions.reuse`): enough for queries in parallel. */
+const MAX_IDLE_CONNECTIONS = 8;
+
 /** The embedded default engine: one in-process DuckDB database, a connection per session. */
 export class DuckdbEngine implements Engine {
   readonly name = 'duckdb';
 
   private readonly sandboxes = new Map<string, Promise<DuckDBInstance>>();
+  /** Connections of closed reusable sessions, by kind (the sandbox's key, or '' for the platform's). */
+  private readonly idle = new Map<string, DuckDBConnection[]>();
+  private closed = false;
 
   private constructor(
     private readonly instance: DuckDBInstance,
@@ -22,10 +28,23 @@ export class DuckdbEngine implements Engine {
   }
 
   async openSession(options: SessionOptions = {}): Promise<EngineSession> {
+    const kind = options.sandbox ? sandboxKey(options.sandbox.allowedDirectories) : '';
+    if (!options.reuse) return new DuckdbSession(await this.connect(options));
+    const idle = this.idle.get(kind)?.pop();
+    return new DuckdbSession(idle ?? (await this.connect(options)), (connection) => {
+      const connections = this.idle.get(kind) ?? [];
+      if (this.closed || connections.length >= MAX_IDLE_CONNECTIONS) return false;
+      connections.push(connection);
+      this.idle.set(kind, connections);
+      return true;
+    });
+  }
+
+  private async connect(options: SessionOptions): Promise<DuckDBConnection> {
     const instance = options.sandbox
       ? await this.sandboxInstance(options.sandbox.allowedDirectories)
       : this.instance;
-    return new DuckdbSession(await instance.connect());
+    return instance.connect();
   }
 
   /**
@@ -34,7 +53,7 @@ export class DuckdbEngine implements Engine {
    * instances, one per set of readable directories, locked once when created.
    */
   private sandboxInstance(allowedDirectories: string[]): Promise<DuckDBInstance> {
-    const key = JSON.stringify([...allowedDirectories].sort());
+    const key = sandboxKey(allowedDirectories);
     let instance = this.sandboxes.get(key);
     if (!instance) {
       instance = (async () => {
@@ -54,13 +73,28 @@ export class DuckdbEngine implements Engine {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    for (const connections of this.idle.values())
+      for (const connection of connections) connection.closeSync();
+    this.idle.clear();
     for (const sandbox of this.sandboxes.values()) (await sandbox).closeSync();
     this.instance.closeSync();
   }
 }
 
+function sandboxKey(allowedDirectories: string[]): string {
+  return JSON.stringify([...allowedDirectories].sort());
+}
+
 class DuckdbSession implements EngineSession {
-  constructor(private readonly connection: DuckDBConnection) {}
+  private interrupted = false;
+  private closed = false;
+
+  constructor(
+    private readonly connection: DuckDBConnection,
+    /** Takes the connection of a reusable session when it closes; false: close it. */
+    private readonly keepIdle?: (connection: DuckDBConnection) => boolean,
+  ) {}
 
   async run(sql: string): Promise<void> {
     await this.connection.run(sql);
@@ -84,10 +118,15 @@ class DuckdbSession implements EngineSession {
   }
 
   interrupt(): void {
+    this.interrupted = true;
     this.connection.interrupt();
   }
 
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    // An interrupted connection is not handed to the next caller: the interruption could reach it.
+    if (!this.interrupted && this.keepIdle?.(this.connection)) return;
     this.connection.closeSync();
   }
 }
