@@ -645,9 +645,16 @@ export const projectDocumentSchema = strict({
       .describe('how often an open incident is sent again'),
   }).optional(),
   git: strict({
-    /** `X-Hub-Signature-256` of push webhooks is checked against it; given as `${VAR}`. */
-    webhook_secret: z.string().min(1).optional(),
-  }).optional(),
+    webhook_secret: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'the secret push webhooks are signed with (`X-Hub-Signature-256`); only from the environment, e.g. `${TESSERA_WEBHOOK_SECRET}`',
+      ),
+  })
+    .optional()
+    .describe('Git sync: `tessera serve --watch-git`'),
 });
 asWritten(projectDocumentSchema, {
   title: 'tessera.yaml',
