@@ -136,23 +136,25 @@ export class VersionFileWriter {
     if (needsKey) await session.run(setHashKeyVariableSql(this.options.hashKey));
     try {
       const repeated = await this.repeatedValueFields(session, rows);
-      // Each keyed hash is computed once, as hex (the one form both halves derive from) under the
-      // high half's name, which no field has; only its halves are written. A field whose values
-      // repeat is hashed once per distinct value and joined back; any other, once per row.
-      const digests = repeated.map(
-        (name, index) =>
-          `${quoteIdentifier(`tessera_digests_${index}`)} AS (SELECT value, ${this.mask('HASH', fieldOf(name), 'value')} AS digest ` +
-          `FROM (SELECT DISTINCT ${quoteIdentifier(name)} AS value FROM tessera_rows) AS distinct_values)`,
-      );
+      // Each keyed hash is computed once, as hex (the one form both halves derive from); only its
+      // halves are written. A field whose values repeat is hashed, and split into its halves, once
+      // per distinct value, and the halves are joined back (splitting after the join costs a cast
+      // per row: 4x a plain write at 5M rows, against 1.3x); any other field, once per row.
+      const digests = repeated.map((name, index) => {
+        const [high, low] = digestHalvesSql('digest');
+        return (
+          `${quoteIdentifier(`tessera_digests_${index}`)} AS (SELECT value, ${high} AS high, ${low} AS low FROM ` +
+          `(SELECT value, ${this.mask('HASH', fieldOf(name), 'value')} AS digest ` +
+          `FROM (SELECT DISTINCT ${quoteIdentifier(name)} AS value FROM tessera_rows) AS distinct_values) AS hashed_values)`
+        );
+      });
       const withHashes = [
         'tessera_rows.*',
-        ...hashed.map(([name, [high]]) => {
+        ...hashed.flatMap(([name, [high, low]]) => {
           const index = repeated.indexOf(name);
-          const digest =
-            index >= 0
-              ? `${quoteIdentifier(`tessera_digests_${index}`)}.digest`
-              : this.mask('HASH', fieldOf(name));
-          return `${digest} AS ${quoteIdentifier(high)}`;
+          if (index < 0) return [`${this.mask('HASH', fieldOf(name))} AS ${quoteIdentifier(high)}`];
+          const digests = quoteIdentifier(`tessera_digests_${index}`);
+          return [`${digests}.high AS ${quoteIdentifier(high)}`, `${digests}.low AS ${quoteIdentifier(low)}`];
         }),
       ];
       const joins = repeated.map((name, index) => {
@@ -161,7 +163,8 @@ export class VersionFileWriter {
       });
       const columns = [
         ...this.fields.map((field) => quoteIdentifier(field.name)),
-        ...hashed.flatMap(([, [high, low]]) => {
+        ...hashed.flatMap(([name, [high, low]]) => {
+          if (repeated.includes(name)) return [quoteIdentifier(high), quoteIdentifier(low)];
           const halves = digestHalvesSql(quoteIdentifier(high));
           return [`${halves[0]} AS ${quoteIdentifier(high)}`, `${halves[1]} AS ${quoteIdentifier(low)}`];
         }),
