@@ -56,6 +56,13 @@ const PLATFORM_IS_THE_ROOT = {
     'only the faces (cli/, server/) import platform.ts, the composition root (see docs/architecture.md)',
 };
 
+/** Layers reach an engine through the `Engine` interface; only the composition root picks one. */
+const CONCRETE_ENGINES_ONLY_IN_PLATFORM = {
+  group: ['**/engines/duckdb/*', '**/engines/duckdb/**'],
+  message:
+    'use the Engine interface (engines/engine.ts); only platform.ts chooses a concrete engine (see docs/architecture.md)',
+};
+
 const layerRules = Object.entries(ALLOWED_IMPORTS).map(([folder, allowed]) => ({
   files: [`src/${folder}/**/*.ts`],
   rules: {
@@ -76,6 +83,7 @@ const layerRules = Object.entries(ALLOWED_IMPORTS).map(([folder, allowed]) => ({
             message: `${folder}/ may not import ${name}/ (see docs/architecture.md)`,
           })),
           PLATFORM_IS_THE_ROOT,
+          ...(folder === 'engines' ? [] : [CONCRETE_ENGINES_ONLY_IN_PLATFORM]),
         ],
       },
     ],

@@ -27,6 +27,21 @@ test('the runner may not import platform.ts, the composition root', async () => 
   assert.match(problems[0]!, /platform\.ts, the composition root/);
 });
 
+test('the runner may not import a concrete engine nor DuckDB itself', async () => {
+  const concrete = await importProblems(
+    'src/runner/probe.ts',
+    "import { DuckdbEngine } from '../engines/duckdb/duckdb-engine.ts';\nexport const probe = DuckdbEngine;\n",
+  );
+  assert.equal(concrete.length, 1, concrete.join('\n'));
+  assert.match(concrete[0]!, /use the Engine interface/);
+  const duckdb = await importProblems(
+    'src/runner/probe.ts',
+    "import { DuckDBInstance } from '@duckdb/node-api';\nexport const probe = DuckDBInstance;\n",
+  );
+  assert.equal(duckdb.length, 1, duckdb.join('\n'));
+  assert.match(duckdb[0]!, /Only engines\/duckdb and sql\/ may import DuckDB/);
+});
+
 test('the runner may import the engine interface', async () => {
   const problems = await importProblems(
     'src/runner/probe.ts',
