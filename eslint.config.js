@@ -36,7 +36,7 @@ const ALLOWED_IMPORTS = {
   sync: ['model', 'diagnostics', 'definitions', 'graph', 'catalog', 'notify'],
   // The governed read path; only platform.ts imports it. Its one orchestrator import (durations
   // spelled the repo's way) is allowed below.
-  'read-path': ['model', 'diagnostics', 'catalog', 'storage', 'engines', 'governance', 'runner'],
+  'read-path': ['model', 'diagnostics', 'sql', 'catalog', 'storage', 'engines', 'governance', 'runner'],
 };
 /** Single files a folder may import from a layer it may not otherwise import. */
 const ALLOWED_FILES = {
