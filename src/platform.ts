@@ -55,7 +55,15 @@ import { runInOrder } from './orchestrator/run-in-order.ts';
 import { checkCurrentVersion, type RunContext } from './runner/index.ts';
 import { columnLineage } from './sql/index.ts';
 import { validationProblems } from './quality/index.ts';
-import { QueryService, type GovernedResult, type QueryOptions } from './read-path/query-service.ts';
+import {
+  QueryService,
+  type DescribedQuery,
+  type ExportedResult,
+  type GovernedResult,
+  type QueryOptions,
+  type ReadQueryOptions,
+} from './read-path/query-service.ts';
+import type { VisibleTable } from './read-path/visible-catalog.ts';
 import {
   findDeclassifications,
   projectHashKey,
@@ -73,6 +81,7 @@ import { internalsOf, registerPlatformInternals } from './platform/internals.ts'
 import { planRevisionChange } from './platform/base-plan.ts';
 import { readRevisionTree } from './platform/revision-tree.ts';
 import type { WatchGitSettings } from './platform/git-sync-server.ts';
+import type { PushDelivery } from './sync/index.ts';
 
 export interface PlatformOptions {
   /** The catalog repo. */
@@ -228,7 +237,15 @@ export interface ServerHandle {
    * Git sync, with `watchGit`: `request()` fetches now, `idle()` resolves once no fetch or sync runs;
    * `webhookPort` is where the push webhook listens, if it does.
    */
-  readonly sync?: { request(): void; idle(): Promise<void>; readonly webhookPort?: number };
+  readonly sync?: {
+    request(): void;
+    idle(): Promise<void>;
+    readonly webhookPort?: number;
+    /** The push webhook's answer to one delivery (the HTTP API's `POST /api/v1/hooks/git`). */
+    receivePush(delivery: PushDelivery): { status: number; body: unknown };
+  };
+  /** The platform serving now: Git sync replaces it when it applies a commit, so read it here each time. */
+  readonly platform: Platform;
 }
 
 /** One Airflow DAG file `exportAirflow` wrote. */
@@ -313,8 +330,23 @@ export class Platform {
    * Governed SQL: identified (a token; in dev mode a declared name or the local administrator),
    * guarded, rewritten for the principal's access, run in a sandboxed session, and audited.
    */
-  query(sql: string, options: QueryOptions = {}): Promise<GovernedResult> {
+  query(sql: string, options: ReadQueryOptions = {}): Promise<GovernedResult> {
     return this.#queries.query(sql, options);
+  }
+
+  /** A governed query written by the engine to a temporary Parquet file (audited); dispose it after reading. */
+  exportParquet(sql: string, options: ReadQueryOptions = {}): Promise<ExportedResult> {
+    return this.#queries.exportParquet(sql, options);
+  }
+
+  /** The columns a governed statement would return, prepared but never run (for pgwire's Describe). */
+  describeQuery(sql: string, options: ReadQueryOptions = {}): Promise<DescribedQuery> {
+    return this.#queries.describe(sql, options);
+  }
+
+  /** The tables and columns the caller may see, typed as it reads them (lists, introspection). */
+  visibleCatalog(options: QueryOptions): Promise<VisibleTable[]> {
+    return this.#queries.visibleCatalog(options);
   }
 
   /** The principal a token acts as, or `undefined` when it is unknown, expired or revoked (for servers). */
@@ -573,6 +605,7 @@ export class Platform {
     }
     return {
       monitor,
+      platform: this,
       stop: async (graceMs) => {
         let released: string[] = [];
         try {

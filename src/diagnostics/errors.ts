@@ -23,6 +23,12 @@ export const ERROR_CODES = {
   query_failed: 1,
   /** A query ran longer than its time limit and was interrupted. */
   query_timeout: 1,
+  /** The client went away or cancelled while its query ran; the engine statement was interrupted. */
+  query_cancelled: 1,
+  /** A network face was asked without a valid token (missing, unknown, expired or revoked). */
+  unauthorized: 1,
+  /** A valid principal asked for something only another may have (e.g. the audit log, signed file URLs). */
+  forbidden: 1,
   /** A validation could not be evaluated as written. */
   check_failed: 1,
   /** The catalog database or the storage cannot be opened or reached. */

@@ -16,6 +16,16 @@ export interface ColumnInfo {
 export interface QueryResult {
   columns: ColumnInfo[];
   rows: Record<string, unknown>[];
+  /** Set when `maxRows` cut the rows short: the query had more. */
+  truncated?: boolean;
+}
+
+export interface ReadOptions {
+  /**
+   * Read at most this many rows and stop the statement there (the engine streams, so the rest is
+   * never computed in full); `truncated` tells whether there were more.
+   */
+  maxRows?: number;
 }
 
 export interface SessionOptions {
@@ -38,8 +48,10 @@ export interface SessionOptions {
 export interface EngineSession {
   /** Run statements whose results are not needed. */
   run(sql: string): Promise<void>;
-  /** Run one query and read all of its rows. */
-  query(sql: string): Promise<QueryResult>;
+  /** Run one query and read its rows: all of them, or at most `maxRows`. */
+  query(sql: string, options?: ReadOptions): Promise<QueryResult>;
+  /** The columns a query would return, from preparing it: nothing runs and nothing is read. */
+  describe(sql: string): Promise<ColumnInfo[]>;
   /** Stop the statement running now, if any: it fails with an interruption error. */
   interrupt(): void;
   close(): void;

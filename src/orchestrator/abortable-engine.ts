@@ -1,4 +1,11 @@
-import type { Engine, EngineSession, QueryResult, SessionOptions } from '../engines/engine.ts';
+import type {
+  ColumnInfo,
+  Engine,
+  EngineSession,
+  QueryResult,
+  ReadOptions,
+  SessionOptions,
+} from '../engines/engine.ts';
 
 /**
  * An engine whose sessions refuse to start a statement once `signal` is aborted, and interrupt the
@@ -51,8 +58,12 @@ class AbortableSession implements EngineSession {
     await this.guarded(() => this.inner.run(sql));
   }
 
-  async query(sql: string): Promise<QueryResult> {
-    return this.guarded(() => this.inner.query(sql));
+  async query(sql: string, options?: ReadOptions): Promise<QueryResult> {
+    return this.guarded(() => this.inner.query(sql, options));
+  }
+
+  async describe(sql: string): Promise<ColumnInfo[]> {
+    return this.guarded(() => this.inner.describe(sql));
   }
 
   /** An interrupted statement fails with the abort's reason (cancelled, timed out), not the engine's error. */

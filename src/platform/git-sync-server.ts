@@ -16,6 +16,7 @@ import {
   GitSync,
   ownersTouched,
   parseGitSource,
+  judgePush,
   startWebhookServer,
   type GitSyncOptions,
   type SyncVerdict,
@@ -194,10 +195,30 @@ export async function serveWithGitSync(
     get monitor() {
       return current.handle.monitor;
     },
+    get platform() {
+      return current.platform;
+    },
     sync: {
       request: () => sync.request(),
       idle: () => sync.idle(),
       ...(webhook ? { webhookPort: webhook.port } : {}),
+      receivePush: (delivery) => {
+        if (secret === undefined) {
+          return {
+            status: 404,
+            body: {
+              error: {
+                code: 'not_found',
+                message:
+                  'the push webhook needs git.webhook_secret in tessera.yaml to check signatures; this serve only polls',
+              },
+            },
+          };
+        }
+        const verdict = judgePush(delivery, { secret, branch });
+        if (verdict.push) queueMicrotask(() => sync.request());
+        return { status: verdict.status, body: verdict.body };
+      },
     },
     stop: async (stopGraceMs) => {
       await webhook?.close();

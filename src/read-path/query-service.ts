@@ -7,7 +7,19 @@ import type { CatalogStore } from '../catalog/catalog-store.ts';
 import { leaseResolved, type HeldReadLease } from '../catalog/read-lease.ts';
 import { toIsoTimestamp } from '../catalog/iso-timestamp.ts';
 import { QueryError, QueryTimeoutError, TesseraError, UsageError } from '../diagnostics/errors.ts';
-import type { Engine, EngineSession, QueryResult } from '../engines/engine.ts';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import {
+  quoteLiteral,
+  type ColumnInfo,
+  type Engine,
+  type EngineSession,
+  type QueryResult,
+} from '../engines/engine.ts';
+import { visibleCatalog, type VisibleTable } from './visible-catalog.ts';
+import { bindParameters, parameterCount, type ParameterValue } from '../sql/index.ts';
 import {
   HASH_KEY_VARIABLE,
   HASH_KEY_VARIABLE_SQL,
@@ -47,9 +59,40 @@ export interface QueryOptions {
   timeoutMs?: number;
 }
 
+/** A query's reading options: how many rows, its parameters, and who may stop it. */
+export interface ReadQueryOptions extends QueryOptions {
+  /** Return at most this many rows; `truncated` on the answer says whether there were more. */
+  limit?: number;
+  /**
+   * Aborted when the client goes away or cancels: the running statement is interrupted and the query
+   * fails with `QueryError` code `query_cancelled` (audited as failed).
+   */
+  signal?: AbortSignal;
+  /** Values for `$1…$n`, bound into the SQL as literals before the guard (`sql/parameter-binding.ts`). */
+  parameters?: readonly ParameterValue[];
+}
+
 export interface GovernedResult extends QueryResult {
   guarded: GuardedQuery;
 }
+
+/** A governed answer the engine wrote to a Parquet file; the caller reads `path`, then disposes. */
+export interface ExportedResult {
+  path: string;
+  rowCount: number;
+  columns: ColumnInfo[];
+  /** Removes the file. */
+  dispose(): Promise<void>;
+}
+
+/** What a statement would return, from preparing its governed rewrite; nothing is read. */
+export interface DescribedQuery {
+  columns: ColumnInfo[];
+  parameterCount: number;
+}
+
+/** How the guarded statement is carried out: what the pipeline below hands the engine. */
+type Execution<T> = (session: EngineSession, guarded: GuardedQuery) => Promise<T>;
 
 export interface QueryServiceOptions {
   /** Dev mode: the local administrator by default, and `--as NAME` without a token. */
@@ -103,10 +146,75 @@ export class QueryService {
 
   /**
    * Run one governed query and record it in the audit log, allowed or not. Throws `QueryError`
-   * (refused or failed) or `UsageError` (an unknown principal) with a message fit for the user.
-   * An answer is only returned once its audit entry is written.
+   * (refused, failed or cancelled) or `UsageError` (an unknown principal, a missing parameter) with
+   * a message fit for the user. An answer is only returned once its audit entry is written.
    */
-  async query(sql: string, options: QueryOptions = {}): Promise<GovernedResult> {
+  async query(sql: string, options: ReadQueryOptions = {}): Promise<GovernedResult> {
+    const limit = rowLimitOf(options.limit);
+    const { guarded, result } = await this.governed(sql, options, { audit: true }, async (session, guarded) =>
+      session.query(guarded.sql, limit === undefined ? {} : { maxRows: limit }),
+    );
+    return { ...result, guarded };
+  }
+
+  /**
+   * The governed query written to a temporary Parquet file by the engine (audited like `query`):
+   * the rows never pass through JavaScript, so a large answer costs what DuckDB's writer costs.
+   */
+  async exportParquet(sql: string, options: ReadQueryOptions = {}): Promise<ExportedResult> {
+    const limit = rowLimitOf(options.limit);
+    const folder = await this.exportFolder();
+    const path = join(folder, `${randomUUID()}.parquet`);
+    const dispose = () => rm(path, { force: true });
+    try {
+      const { result } = await this.governed(
+        sql,
+        options,
+        { audit: true, writableDirectory: folder },
+        async (session, guarded) => {
+          const selected =
+            limit === undefined ? guarded.sql : `SELECT * FROM (${guarded.sql}) LIMIT ${limit}`;
+          const columns = await session.describe(selected);
+          const written = await session.query(
+            `COPY (${selected}) TO ${quoteLiteral(path)} (FORMAT parquet, COMPRESSION zstd)`,
+          );
+          const rowCount = Number(Object.values(written.rows[0] ?? {})[0] ?? 0);
+          // The audit's row count: the rows handed out, here as a file.
+          return { columns, rows: [], rowCount };
+        },
+      );
+      return { path, rowCount: result.rowCount, columns: result.columns, dispose };
+    } catch (error) {
+      await dispose();
+      throw error;
+    }
+  }
+
+  /**
+   * The columns a statement would return, from preparing its governed rewrite (a denied table fails
+   * here as in `query`). Nothing is executed or read, so it is not audited; placeholders without a
+   * value are bound as NULL.
+   */
+  async describe(sql: string, options: ReadQueryOptions = {}): Promise<DescribedQuery> {
+    const count = parameterCount(sql);
+    const given = options.parameters ?? [];
+    const parameters = Array.from({ length: count }, (_, index) => given[index] ?? null);
+    const { result } = await this.governed(
+      sql,
+      { ...options, parameters },
+      { audit: false },
+      async (session, guarded) => ({ columns: await session.describe(guarded.sql), rows: [] }),
+    );
+    return { columns: result.columns, parameterCount: count };
+  }
+
+  /** The identify → guard → lease → engine → audit pipeline every read shares. */
+  private async governed<T extends QueryResult & { rowCount?: number }>(
+    sql: string,
+    options: ReadQueryOptions,
+    mode: { audit: boolean; writableDirectory?: string },
+    execute: Execution<T>,
+  ): Promise<{ guarded: GuardedQuery; result: T }> {
     const arrived = new Date();
     const started = performance.now();
     const entry: QueryAuditEntry = {
@@ -121,7 +229,10 @@ export class QueryService {
       rowFilters: [],
       durationMs: 0,
     };
-    let answer: { guarded: GuardedQuery; result: QueryResult };
+    const audit = async () => {
+      if (mode.audit) await this.store.recordQueryAudit(entry);
+    };
+    let answer: { guarded: GuardedQuery; result: T };
     // The read lease `run` took. The engine hands the rows over whole, so once they are read nothing
     // reads the files: the lease ends after the audit entry is written, without the answer waiting
     // for it (a catalog write), and `settle` waits for leases still ending. Retention meanwhile
@@ -131,7 +242,23 @@ export class QueryService {
       const identity = await this.refuseOnError(() => this.identify(options));
       entry.principal = identity.principal.name;
       if (identity.tokenId) entry.tokenId = identity.tokenId;
-      answer = await this.run(sql, identity.principal, entry, this.timeoutOf(options), arrived, leases);
+      if (options.parameters !== undefined) {
+        const bound = await this.refuseOnError(async () => bindParameters(sql, options.parameters!));
+        entry.sql = bound;
+      }
+      answer = await this.run(
+        entry.sql,
+        identity.principal,
+        entry,
+        this.timeoutOf(options),
+        arrived,
+        leases,
+        {
+          execute,
+          ...(options.signal ? { signal: options.signal } : {}),
+          ...(mode.writableDirectory ? { writableDirectory: mode.writableDirectory } : {}),
+        },
+      );
     } catch (error) {
       // Anything else is a bug, but the query was still asked: audit it as failed, then let it surface.
       const stage = error instanceof QueryStageError ? error : new QueryStageError('failed', error);
@@ -139,22 +266,40 @@ export class QueryService {
       entry.reason = redactStoragePaths(stage.message, this.storage.readableDirectories);
       entry.durationMs = performance.now() - started;
       try {
-        await this.store.recordQueryAudit(entry);
+        await audit();
       } finally {
         this.endLeases(leases);
       }
-      throw error instanceof QueryStageError ? this.userError(error, sql) : error;
+      throw error instanceof QueryStageError ? this.userError(error, entry.sql) : error;
     }
     entry.outcome = 'allowed';
-    entry.rowsReturned = answer.result.rows.length;
+    entry.rowsReturned = answer.result.rowCount ?? answer.result.rows.length;
     entry.durationMs = performance.now() - started;
     // Fail closed: an answer whose audit entry cannot be written is not handed out.
     try {
-      await this.store.recordQueryAudit(entry);
+      await audit();
     } finally {
       this.endLeases(leases);
     }
-    return { ...answer.result, guarded: answer.guarded };
+    return answer;
+  }
+
+  /** The catalog as the caller sees it: only tables it may read, only columns it may see. */
+  async visibleCatalog(options: QueryOptions): Promise<VisibleTable[]> {
+    const { principal } = await this.identify(options);
+    return visibleCatalog(
+      this.store,
+      principal,
+      this.definitions.roles,
+      await this.options.rowFilterLineage(),
+    );
+  }
+
+  /** Where Parquet exports are written: one private folder per service, made on first use. */
+  private exportFolderMade?: Promise<string>;
+  private exportFolder(): Promise<string> {
+    this.exportFolderMade ??= mkdtemp(join(tmpdir(), 'tessera-export-'));
+    return this.exportFolderMade;
   }
 
   /** Wait for the leases of answered queries to end; call before closing the catalog. */
@@ -185,7 +330,7 @@ export class QueryService {
     return timeoutMs;
   }
 
-  private async run(
+  private async run<T>(
     sql: string,
     principal: AccessPrincipal,
     entry: QueryAuditEntry,
@@ -193,15 +338,26 @@ export class QueryService {
     arrived: Date,
     /** Where the lease taken is left for the caller to end. */
     leases: HeldReadLease[],
-  ): Promise<{ guarded: GuardedQuery; result: QueryResult }> {
+    how: { execute: Execution<T>; signal?: AbortSignal; writableDirectory?: string },
+  ): Promise<{ guarded: GuardedQuery; result: T }> {
+    const { signal } = how;
+    const cancelled = () =>
+      new QueryStageError(
+        'failed',
+        new QueryError('the query was cancelled by the client before it finished', sql, {
+          code: 'query_cancelled',
+        }),
+        'cancelled by the client',
+      );
+    if (signal?.aborted) throw cancelled();
     // The engine connects while the guard and the lease work on the catalog. The connection is one
     // an earlier query left idle when there is one: a query runs one SELECT (the guard refuses
     // anything else) and sets only the hash key variable, the same for every query of the project.
+    const allowedDirectories = how.writableDirectory
+      ? [...this.storage.readableDirectories, how.writableDirectory]
+      : this.storage.readableDirectories;
     const opening = this.engine().then((engine) =>
-      engine.openSession({
-        sandbox: { allowedDirectories: this.storage.readableDirectories },
-        reuse: true,
-      }),
+      engine.openSession({ sandbox: { allowedDirectories }, reuse: true }),
     );
     // Never left unhandled: a failure surfaces where the session is awaited.
     opening.catch(() => undefined);
@@ -213,6 +369,8 @@ export class QueryService {
       timedOut = true;
       session?.interrupt();
     }, timeoutMs);
+    const onAbort = () => session?.interrupt();
+    signal?.addEventListener('abort', onAbort, { once: true });
     const timeout = () =>
       new QueryStageError(
         'failed',
@@ -260,9 +418,11 @@ export class QueryService {
           await session.run(setHashKeyVariableSql(this.hashKey));
         }
         if (timedOut) throw timeout();
-        return { guarded, result: await session.query(guarded.sql) };
+        if (signal?.aborted) throw cancelled();
+        return { guarded, result: await how.execute(session, guarded) };
       } catch (error) {
         if (timedOut) throw timeout();
+        if (signal?.aborted) throw cancelled();
         if (error instanceof QueryStageError) throw error;
         throw new QueryStageError(
           'failed',
@@ -273,6 +433,7 @@ export class QueryService {
       }
     } finally {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
       // Opened even when the query was refused before it needed the session: close it all the same.
       await opening.then(
         (opened) => opened.close(),
@@ -385,6 +546,15 @@ export class QueryService {
     }
     return columns;
   }
+}
+
+/** A row limit as given, checked: a positive whole number, or none. */
+function rowLimitOf(limit: number | undefined): number | undefined {
+  if (limit === undefined) return undefined;
+  if (!Number.isSafeInteger(limit) || limit < 0) {
+    throw new UsageError(`a row limit is a whole number of rows, 0 or more, not ${limit}`);
+  }
+  return limit;
 }
 
 /**

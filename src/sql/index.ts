@@ -5,3 +5,4 @@ export * from './table-reference-walker.ts';
 export * from './select-analyzer.ts';
 export * from './column-lineage.ts';
 export * from './table-reference-rewriter.ts';
+export * from './parameter-binding.ts';

@@ -28,9 +28,8 @@ export interface WebhookServer {
 }
 
 /**
- * The push webhook on its own port, until the HTTP API exists and takes the route over. Answers
- * 401 to anything unsigned or wrongly signed, 202 to a signed push of the branch (the fetch runs
- * after the answer, so the sender never waits on validation), 200 to pings and other refs.
+ * The push webhook on a port of its own (`serve --webhook-port`), for a serve whose HTTP API is
+ * not reachable from the Git host; the HTTP API answers the same route (`judgePush`).
  */
 export async function startWebhookServer(options: WebhookServerOptions): Promise<WebhookServer> {
   const server = createServer((request, response) => {
@@ -77,27 +76,56 @@ async function handle(request: IncomingMessage, response: ServerResponse, option
     });
     return;
   }
-  const signature = request.headers['x-hub-signature-256'];
-  if (!verifyGithubSignature(body, Array.isArray(signature) ? signature[0] : signature, options.secret)) {
-    answer(response, 401, {
-      error: {
-        code: 'unauthorized',
-        message: 'X-Hub-Signature-256 is missing or does not sign the body with git.webhook_secret',
+  const verdict = judgePush({ headers: request.headers, body }, options);
+  answer(response, verdict.status, verdict.body);
+  if (verdict.push) options.onPush();
+}
+
+/** A push delivery as any HTTP server received it. */
+export interface PushDelivery {
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
+
+/** The answer to a push delivery; `push` says the branch should be fetched now (after answering). */
+export interface PushVerdict {
+  status: number;
+  body: unknown;
+  push: boolean;
+}
+
+/**
+ * Judge one delivery: 401 to anything unsigned or wrongly signed, 202 to a signed push of the
+ * branch (fetched after the answer, so the sender never waits on validation), 200 to pings and
+ * pushes to other refs. Shared by this server and the HTTP API's route.
+ */
+export function judgePush(delivery: PushDelivery, options: { secret: string; branch: string }): PushVerdict {
+  const header = (name: string) => {
+    const value = delivery.headers[name];
+    return Array.isArray(value) ? value[0] : value;
+  };
+  if (!verifyGithubSignature(delivery.body, header('x-hub-signature-256'), options.secret)) {
+    return {
+      status: 401,
+      push: false,
+      body: {
+        error: {
+          code: 'unauthorized',
+          message: 'X-Hub-Signature-256 is missing or does not sign the body with git.webhook_secret',
+        },
       },
-    });
-    return;
+    };
   }
-  if (request.headers['x-github-event'] === 'ping') {
-    answer(response, 200, { ok: true });
-    return;
-  }
-  const ref = pushedRef(body);
+  if (header('x-github-event') === 'ping') return { status: 200, body: { ok: true }, push: false };
+  const ref = pushedRef(delivery.body);
   if (ref !== undefined && ref !== `refs/heads/${options.branch}`) {
-    answer(response, 200, { ignored: `push to ${ref}; watching refs/heads/${options.branch}` });
-    return;
+    return {
+      status: 200,
+      body: { ignored: `push to ${ref}; watching refs/heads/${options.branch}` },
+      push: false,
+    };
   }
-  answer(response, 202, { accepted: true });
-  options.onPush();
+  return { status: 202, body: { accepted: true }, push: true };
 }
 
 /** The raw body, or `undefined` once it outgrows the limit. */

@@ -55,6 +55,10 @@ export function recordingSession(inner: EngineSession): EngineSession & { statem
       statements.push(sql);
       return inner.query(sql);
     },
+    describe(sql: string) {
+      statements.push(sql);
+      return inner.describe(sql);
+    },
     interrupt() {
       inner.interrupt();
     },

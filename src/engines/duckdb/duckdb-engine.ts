@@ -1,5 +1,12 @@
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import type { Engine, EngineSession, QueryResult, SessionOptions } from '../engine.ts';
+import type {
+  ColumnInfo,
+  Engine,
+  EngineSession,
+  QueryResult,
+  ReadOptions,
+  SessionOptions,
+} from '../engine.ts';
 import { quoteLiteral } from '../engine.ts';
 
 /** Idle connections kept per kind of session (`SessionOptions.reuse`): enough for queries in parallel. */
@@ -100,12 +107,20 @@ class DuckdbSession implements EngineSession {
     await this.connection.run(sql);
   }
 
-  async query(sql: string): Promise<QueryResult> {
-    const reader = await this.connection.runAndReadAll(sql);
+  async query(sql: string, options: ReadOptions = {}): Promise<QueryResult> {
+    const { maxRows } = options;
+    // With a row limit the result is streamed and reading stops one row past it (whole chunks are
+    // read, so slice); without one, materializing at once is faster for the small answers most are.
+    const reader =
+      maxRows === undefined
+        ? await this.connection.runAndReadAll(sql)
+        : await this.connection.streamAndReadUntil(sql, maxRows + 1);
     const names = reader.columnNames();
     const types = reader.columnTypes();
     const columns = names.map((name, index) => ({ name, type: types[index]!.toString() }));
-    const rows = reader.getRowObjectsJson() as Record<string, unknown>[];
+    let rows = reader.getRowObjectsJson() as Record<string, unknown>[];
+    const truncated = maxRows !== undefined && rows.length > maxRows;
+    if (truncated) rows = rows.slice(0, maxRows);
     for (const column of columns) {
       const convert = valueConverter(column.type);
       if (!convert) continue;
@@ -114,7 +129,19 @@ class DuckdbSession implements EngineSession {
         if (typeof value === 'string') row[column.name] = convert(value);
       }
     }
-    return { columns, rows };
+    return truncated ? { columns, rows, truncated } : { columns, rows };
+  }
+
+  async describe(sql: string): Promise<ColumnInfo[]> {
+    const prepared = await this.connection.prepare(sql);
+    try {
+      return Array.from({ length: prepared.columnCount }, (_, index) => ({
+        name: prepared.columnName(index),
+        type: prepared.columnType(index).toString(),
+      }));
+    } finally {
+      prepared.destroySync();
+    }
   }
 
   interrupt(): void {
