@@ -98,7 +98,8 @@ export async function startPgServer(handle: PgServedHandle, options: PgServerOpt
           reply.error({
             severity: 'FATAL',
             code: '28000',
-            message: 'this server requires SSL beyond loopback (the password is a token); connect with sslmode=require',
+            message:
+              'this server requires SSL beyond loopback (the password is a token); connect with sslmode=require',
           });
           return [reply.bytes(), CLOSE];
         }
@@ -107,7 +108,8 @@ export async function startPgServer(handle: PgServedHandle, options: PgServerOpt
           reply.error({
             severity: 'FATAL',
             code: '28000',
-            message: 'no user name in the startup packet: connect as your principal (e.g. user=bob@example.org)',
+            message:
+              'no user name in the startup packet: connect as your principal (e.g. user=bob@example.org)',
           });
           return [reply.bytes(), CLOSE];
         }

@@ -21,7 +21,12 @@ const FLOAT_OIDS = new Set([700, 701, 1700]);
  * they bind as such); other text stays a string. Binary values are decoded for the types clients
  * send that way (int2/4/8, float4/8, bool, bytea, text/varchar); any other binary type is refused.
  */
-export function decodeParameter(raw: Buffer | null, format: number, declaredOid: number, position: number): BoundValue {
+export function decodeParameter(
+  raw: Buffer | null,
+  format: number,
+  declaredOid: number,
+  position: number,
+): BoundValue {
   if (raw === null) return null;
   if (format === 0) {
     const text = raw.toString('utf8');
@@ -36,7 +41,8 @@ export function decodeParameter(raw: Buffer | null, format: number, declaredOid:
     if (declaredOid === 16) return /^(t|true|y|yes|on|1)$/i.test(text.trim());
     return text;
   }
-  if (format !== 1) throw new ParameterError(`parameter $${position}: unknown format code ${format}`, '08P01');
+  if (format !== 1)
+    throw new ParameterError(`parameter $${position}: unknown format code ${format}`, '08P01');
   const expect = (size: number) => {
     if (raw.length !== size) {
       throw new ParameterError(

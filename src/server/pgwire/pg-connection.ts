@@ -1,5 +1,5 @@
 import type { ColumnInfo } from '../../engines/engine.ts';
-import { TesseraError } from '../../diagnostics/errors.ts';
+import type { ErrorCode } from '../../diagnostics/errors.ts';
 import { decodeParameter, ParameterError, type BoundValue } from './parameter-decoder.ts';
 import { pgTypeOf, type PgType } from './pg-types.ts';
 import {
@@ -92,7 +92,8 @@ export interface ConnectionRegistry {
 }
 
 /** Queries that may be catalog introspection (decided by the platform by parsing; this only spares it the rest). */
-const MAY_BE_INTROSPECTION = /\b(pg_catalog|information_schema|pg_[a-z_]+|current_schemas?|format_type|obj_description|col_description)\b/i;
+const MAY_BE_INTROSPECTION =
+  /\b(pg_catalog|information_schema|pg_[a-z_]+|current_schemas?|format_type|obj_description|col_description)\b/i;
 
 type TransactionStatus = 'I' | 'T' | 'E';
 
@@ -302,7 +303,11 @@ export class PgConnection {
       });
     }
     if (bind.portal !== '' && this.portals.has(bind.portal)) {
-      throw new PgError({ severity: 'ERROR', code: '42P03', message: `portal "${bind.portal}" already exists` });
+      throw new PgError({
+        severity: 'ERROR',
+        code: '42P03',
+        message: `portal "${bind.portal}" already exists`,
+      });
     }
     const parameters = bind.parameters.map((raw, index) =>
       decodeParameter(raw, bind.parameterFormats[index]!, statement.parameterTypes[index] ?? 0, index + 1),
@@ -353,9 +358,12 @@ export class PgConnection {
       const introspected = await this.guarded(statement.sql, () =>
         platform.introspect!(statement.sql, { token, parameters }),
       );
-      if (introspected) return { columns: typedColumns(introspected.columns), parameterCount: parameters.length };
+      if (introspected)
+        return { columns: typedColumns(introspected.columns), parameterCount: parameters.length };
     }
-    const described = await this.guarded(statement.sql, () => platform.describeQuery(statement.sql, { token }));
+    const described = await this.guarded(statement.sql, () =>
+      platform.describeQuery(statement.sql, { token }),
+    );
     return { columns: typedColumns(described.columns), parameterCount: described.parameterCount };
   }
 
@@ -386,7 +394,8 @@ export class PgConnection {
 
   private requirePortal(name: string): Portal {
     const portal = this.portals.get(name);
-    if (!portal) throw new PgError({ severity: 'ERROR', code: '34000', message: `portal "${name}" does not exist` });
+    if (!portal)
+      throw new PgError({ severity: 'ERROR', code: '34000', message: `portal "${name}" does not exist` });
     return portal;
   }
 
@@ -430,7 +439,11 @@ export class PgConnection {
   private runSessionStatement(statement: SessionStatement): Outcome {
     switch (statement.kind) {
       case 'set': {
-        if (statement.name === 'client_encoding' && statement.value && !/^(utf-?8|unicode)$/i.test(statement.value)) {
+        if (
+          statement.name === 'client_encoding' &&
+          statement.value &&
+          !/^(utf-?8|unicode)$/i.test(statement.value)
+        ) {
           throw new PgError({
             severity: 'ERROR',
             code: '22023',
@@ -444,8 +457,10 @@ export class PgConnection {
       }
       case 'reset': {
         const defaults = defaultSettings(this.startup);
-        if (statement.name === undefined) for (const [name, value] of defaults) this.settings.set(name, value);
-        else if (defaults.has(statement.name)) this.settings.set(statement.name, defaults.get(statement.name)!);
+        if (statement.name === undefined)
+          for (const [name, value] of defaults) this.settings.set(name, value);
+        else if (defaults.has(statement.name))
+          this.settings.set(statement.name, defaults.get(statement.name)!);
         else this.settings.delete(statement.name);
         return { tag: 'RESET' };
       }
@@ -454,7 +469,9 @@ export class PgConnection {
           return {
             tag: 'SHOW',
             columns: ['name', 'setting', 'description'].map((name) => ({ name, type: pgTypeOf('VARCHAR') })),
-            rows: [...this.settings].sort(([a], [b]) => a.localeCompare(b)).map(([name, value]) => [name, value, '']),
+            rows: [...this.settings]
+              .sort(([a], [b]) => a.localeCompare(b))
+              .map(([name, value]) => [name, value, '']),
           };
         }
         const value = this.settings.get(statement.name);
@@ -465,7 +482,11 @@ export class PgConnection {
             message: `unrecognized configuration parameter "${statement.name}"`,
           });
         }
-        return { tag: 'SHOW', columns: [{ name: statement.name, type: pgTypeOf('VARCHAR') }], rows: [[value]] };
+        return {
+          tag: 'SHOW',
+          columns: [{ name: statement.name, type: pgTypeOf('VARCHAR') }],
+          rows: [[value]],
+        };
       }
       case 'begin':
         if (this.status === 'I') this.status = 'T';
@@ -525,8 +546,14 @@ export class PgConnection {
         : error instanceof ParameterError
           ? { severity: 'ERROR' as const, code: error.sqlState, message: error.message }
           : errorFieldsOf(error, sql ?? '');
-    if (!(error instanceof PgError) && !(error instanceof ParameterError) && !(error instanceof TesseraError)) {
-      this.log(`pgwire: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    if (
+      !(error instanceof PgError) &&
+      !(error instanceof ParameterError) &&
+      tesseraCodeOf(error) === undefined
+    ) {
+      this.log(
+        `pgwire: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+      );
     }
     reply.error(fields);
     if (this.status === 'T') this.status = 'E';
@@ -536,17 +563,25 @@ export class PgConnection {
 /** A platform error as the client sees it: the platform's message, a SQLSTATE that fits its code. */
 function errorFieldsOf(error: unknown, sql: string): ErrorFields {
   if (error instanceof PgError) return error.fields;
-  if (error instanceof TesseraError) {
-    const message = error.message;
-    const code: string = error.code;
+  const code = tesseraCodeOf(error);
+  if (code !== undefined) {
+    const message = (error as Error).message;
     switch (code) {
       case 'query_refused': {
         const keyword = /^\s*([A-Za-z]+)/.exec(sql)?.[1]?.toUpperCase();
         // Writes are refused as in a read-only transaction; anything else the guard denies is a privilege.
-        return { severity: 'ERROR', code: keyword && WRITE_KEYWORDS.has(keyword) ? '25006' : '42501', message };
+        return {
+          severity: 'ERROR',
+          code: keyword && WRITE_KEYWORDS.has(keyword) ? '25006' : '42501',
+          message,
+        };
       }
       case 'query_cancelled':
-        return { severity: 'ERROR', code: '57014', message: `canceling statement due to user request: ${message}` };
+        return {
+          severity: 'ERROR',
+          code: '57014',
+          message: `canceling statement due to user request: ${message}`,
+        };
       case 'query_timeout':
         return { severity: 'ERROR', code: '57014', message };
       case 'unauthorized':
@@ -554,7 +589,11 @@ function errorFieldsOf(error: unknown, sql: string): ErrorFields {
       case 'usage':
         return { severity: 'ERROR', code: '22023', message };
       default:
-        return { severity: 'ERROR', code: /Parser Error|syntax error/i.test(message) ? '42601' : '42000', message };
+        return {
+          severity: 'ERROR',
+          code: /Parser Error|syntax error/i.test(message) ? '42601' : '42000',
+          message,
+        };
     }
   }
   return {
@@ -562,6 +601,15 @@ function errorFieldsOf(error: unknown, sql: string): ErrorFields {
     code: 'XX000',
     message: `internal error: ${error instanceof Error ? error.message : String(error)}`,
   };
+}
+
+/**
+ * The platform's error code (`TesseraError.code`), read off the error: faces import only types from
+ * the layers below the platform, and Node's own errors (codes like ECONNRESET) are not the platform's.
+ */
+function tesseraCodeOf(error: unknown): ErrorCode | undefined {
+  if (!(error instanceof Error) || !('code' in error) || typeof error.code !== 'string') return undefined;
+  return /^[a-z_]+$/.test(error.code) ? (error.code as ErrorCode) : undefined;
 }
 
 function typedColumns(columns: ColumnInfo[]): { name: string; type: PgType }[] {
@@ -592,7 +640,10 @@ function formatOf(formats: readonly number[], index: number): number {
   return formats[index] ?? 0;
 }
 
-function fieldsOf(columns: readonly { name: string; type: PgType }[], formats: readonly number[]): FieldDescription[] {
+function fieldsOf(
+  columns: readonly { name: string; type: PgType }[],
+  formats: readonly number[],
+): FieldDescription[] {
   return columns.map((column, index) => ({
     name: column.name,
     oid: column.type.oid,

@@ -115,7 +115,8 @@ function numericBinary(value: unknown, scale: number | undefined): Buffer {
   const paddedWhole = wholeDigits.padStart(Math.ceil(wholeDigits.length / 4) * 4, '0');
   const paddedFraction = fraction.padEnd(Math.ceil(fraction.length / 4) * 4, '0');
   const groups: number[] = [];
-  for (let index = 0; index < paddedWhole.length; index += 4) groups.push(Number(paddedWhole.slice(index, index + 4)));
+  for (let index = 0; index < paddedWhole.length; index += 4)
+    groups.push(Number(paddedWhole.slice(index, index + 4)));
   const wholeGroups = groups.length;
   for (let index = 0; index < paddedFraction.length; index += 4)
     groups.push(Number(paddedFraction.slice(index, index + 4)));
@@ -164,7 +165,9 @@ function daysOf(date: string): number {
 
 /** `2024-01-02T03:04:05.123456` or with `Z`/`+hh:mm` → microseconds since 1970 (UTC). */
 function unixMicrosOf(value: string): bigint {
-  const match = /^(\d+-\d\d-\d\d)[T ](\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d(?::?\d\d)?)?$/.exec(value);
+  const match = /^(\d+-\d\d-\d\d)[T ](\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d(?::?\d\d)?)?$/.exec(
+    value,
+  );
   if (!match) {
     if (value === 'infinity') return 0x7fffffffffffffffn + PG_EPOCH_MICROS;
     if (value === '-infinity') return -0x8000000000000000n + PG_EPOCH_MICROS;
@@ -258,7 +261,11 @@ export function blobBytes(value: unknown): Buffer {
   const text = String(value);
   const bytes: number[] = [];
   for (let index = 0; index < text.length; index += 1) {
-    if (text[index] === '\\' && text[index + 1] === 'x' && /^[0-9a-fA-F]{2}$/.test(text.slice(index + 2, index + 4))) {
+    if (
+      text[index] === '\\' &&
+      text[index + 1] === 'x' &&
+      /^[0-9a-fA-F]{2}$/.test(text.slice(index + 2, index + 4))
+    ) {
       bytes.push(Number.parseInt(text.slice(index + 2, index + 4), 16));
       index += 3;
     } else {
@@ -275,7 +282,9 @@ function uuidBytes(value: unknown): Buffer {
 /** A JSON document's text: objects (structs, maps) serialized, strings (a JSON column) as they are. */
 function jsonText(value: unknown): string {
   if (typeof value === 'string') return value;
-  return JSON.stringify(value, (_key, inner: unknown) => (typeof inner === 'bigint' ? inner.toString() : inner));
+  return JSON.stringify(value, (_key, inner: unknown) =>
+    typeof inner === 'bigint' ? inner.toString() : inner,
+  );
 }
 
 const text = (value: unknown) => Buffer.from(String(value), 'utf8');
@@ -291,10 +300,34 @@ function scalar(
   return { oid, name, size, modifier, text: encodeText, binary: encodeBinary };
 }
 
-export const BOOL = scalar(16, 'bool', 1, (v) => (v ? 't' : 'f'), (v) => Buffer.from([v ? 1 : 0]));
-export const INT2 = scalar(21, 'int2', 2, (v) => String(v), (v) => int16(Number(v)));
-export const INT4 = scalar(23, 'int4', 4, (v) => String(v), (v) => int32(Number(v)));
-export const INT8 = scalar(20, 'int8', 8, (v) => String(v), (v) => int64(integerOf(v)));
+export const BOOL = scalar(
+  16,
+  'bool',
+  1,
+  (v) => (v ? 't' : 'f'),
+  (v) => Buffer.from([v ? 1 : 0]),
+);
+export const INT2 = scalar(
+  21,
+  'int2',
+  2,
+  (v) => String(v),
+  (v) => int16(Number(v)),
+);
+export const INT4 = scalar(
+  23,
+  'int4',
+  4,
+  (v) => String(v),
+  (v) => int32(Number(v)),
+);
+export const INT8 = scalar(
+  20,
+  'int8',
+  8,
+  (v) => String(v),
+  (v) => int64(integerOf(v)),
+);
 export const FLOAT4 = scalar(
   700,
   'float4',
@@ -320,7 +353,13 @@ export const FLOAT8 = scalar(
 export const TEXT = scalar(25, 'text', -1, (v) => String(v), text);
 export const BYTEA = scalar(17, 'bytea', -1, (v) => `\\x${blobBytes(v).toString('hex')}`, blobBytes);
 export const DATE = scalar(1082, 'date', 4, dateText, (v) => int32(daysOf(String(v))));
-export const TIME = scalar(1083, 'time', 8, (v) => String(v), (v) => int64(timeMicrosOf(String(v))));
+export const TIME = scalar(
+  1083,
+  'time',
+  8,
+  (v) => String(v),
+  (v) => int64(timeMicrosOf(String(v))),
+);
 export const TIMESTAMP = scalar(1114, 'timestamp', 8, timestampText, (v) =>
   int64(unixMicrosOf(String(v)) - PG_EPOCH_MICROS),
 );
@@ -471,7 +510,9 @@ function mapAsJson(engineType: string): PgType {
   if (!/^MAP\b/i.test(engineType)) return JSON_TYPE;
   const toObject = (value: unknown) =>
     Array.isArray(value)
-      ? Object.fromEntries((value as { key: unknown; value: unknown }[]).map((entry) => [String(entry.key), entry.value]))
+      ? Object.fromEntries(
+          (value as { key: unknown; value: unknown }[]).map((entry) => [String(entry.key), entry.value]),
+        )
       : value;
   return {
     ...JSON_TYPE,

@@ -128,34 +128,55 @@ export function sessionStatementOf(sql: string): SessionStatement | undefined {
   const show = /^show\s+(.+)$/i.exec(text);
   if (show) {
     const name = show[1]!.toLowerCase().replace(/\s+/g, ' ');
-    return { kind: 'show', name: name === 'time zone' ? 'timezone' : name === 'transaction isolation level' ? 'transaction_isolation' : name };
+    return {
+      kind: 'show',
+      name:
+        name === 'time zone'
+          ? 'timezone'
+          : name === 'transaction isolation level'
+            ? 'transaction_isolation'
+            : name,
+    };
   }
   const reset = /^reset\s+(.+)$/i.exec(text);
   if (reset) return { kind: 'reset', name: /^all$/i.test(reset[1]!) ? undefined : reset[1]!.toLowerCase() };
 
-  if (/^begin(\s+(work|transaction))?(\s+(isolation level .*|read only|read write|(not )?deferrable)[\s,]*)*$/i.test(text))
+  if (
+    /^begin(\s+(work|transaction))?(\s+(isolation level .*|read only|read write|(not )?deferrable)[\s,]*)*$/i.test(
+      text,
+    )
+  )
     return { kind: 'begin', tag: 'BEGIN' };
   if (/^start transaction\b/i.test(text)) return { kind: 'begin', tag: 'START TRANSACTION' };
-  if (/^(commit|end)(\s+(work|transaction))?(\s+and\s+(no\s+)?chain)?$/i.test(text)) return { kind: 'commit', tag: 'COMMIT' };
-  if (/^(rollback|abort)(\s+(work|transaction))?(\s+and\s+(no\s+)?chain)?$/i.test(text)) return { kind: 'rollback' };
+  if (/^(commit|end)(\s+(work|transaction))?(\s+and\s+(no\s+)?chain)?$/i.test(text))
+    return { kind: 'commit', tag: 'COMMIT' };
+  if (/^(rollback|abort)(\s+(work|transaction))?(\s+and\s+(no\s+)?chain)?$/i.test(text))
+    return { kind: 'rollback' };
   if (lower === 'discard all') return { kind: 'ignored', tag: 'DISCARD ALL' };
-  if (/^discard\s+(plans|sequences|temp|temporary)$/.test(lower)) return { kind: 'ignored', tag: `DISCARD ${lower.split(' ')[1]!.toUpperCase()}` };
+  if (/^discard\s+(plans|sequences|temp|temporary)$/.test(lower))
+    return { kind: 'ignored', tag: `DISCARD ${lower.split(' ')[1]!.toUpperCase()}` };
   if (/^deallocate(\s+prepare)?\s+all$/.test(lower)) return { kind: 'ignored', tag: 'DEALLOCATE ALL' };
   if (/^deallocate(\s+prepare)?\s+\S+$/.test(lower)) return { kind: 'ignored', tag: 'DEALLOCATE' };
   if (/^(savepoint|release(\s+savepoint)?)\s+\S+$/.test(lower))
     return { kind: 'ignored', tag: lower.startsWith('savepoint') ? 'SAVEPOINT' : 'RELEASE' };
   if (/^rollback\s+to\s+(savepoint\s+)?\S+$/.test(lower)) return { kind: 'ignored', tag: 'ROLLBACK' };
-  if (/^listen\s|^unlisten\s/.test(lower)) return { kind: 'ignored', tag: lower.startsWith('listen') ? 'LISTEN' : 'UNLISTEN' };
+  if (/^listen\s|^unlisten\s/.test(lower))
+    return { kind: 'ignored', tag: lower.startsWith('listen') ? 'LISTEN' : 'UNLISTEN' };
 
-  const call = /^select\s+(?:pg_catalog\.)?([a-z_]+)(\(\s*\))?(?:\s+(?:as\s+)?("?[a-z_][a-z0-9_]*"?))?$/i.exec(text);
+  const call =
+    /^select\s+(?:pg_catalog\.)?([a-z_]+)(\(\s*\))?(?:\s+(?:as\s+)?("?[a-z_][a-z0-9_]*"?))?$/i.exec(text);
   if (call) {
     const name = call[1]!.toLowerCase();
     const parenthesized = call[2] !== undefined;
     const bare = ['current_user', 'session_user', 'user', 'current_role', 'current_schema'].includes(name);
     const fn = SESSION_FUNCTIONS[name];
-    if (fn && (parenthesized || bare)) return { kind: 'function', column: call[3] ? unquote(call[3]) : name, value: fn };
+    if (fn && (parenthesized || bare))
+      return { kind: 'function', column: call[3] ? unquote(call[3]) : name, value: fn };
   }
-  const setting = /^select\s+(?:pg_catalog\.)?current_setting\(\s*'([^']+)'\s*(?:,\s*(?:true|false)\s*)?\)(?:\s+(?:as\s+)?("?[a-z_][a-z0-9_]*"?))?$/i.exec(text);
+  const setting =
+    /^select\s+(?:pg_catalog\.)?current_setting\(\s*'([^']+)'\s*(?:,\s*(?:true|false)\s*)?\)(?:\s+(?:as\s+)?("?[a-z_][a-z0-9_]*"?))?$/i.exec(
+      text,
+    );
   if (setting) {
     const name = setting[1]!.toLowerCase();
     return {

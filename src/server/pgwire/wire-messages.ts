@@ -262,7 +262,9 @@ export function readBind(message: Uint8Array): BindMessage {
     parameters.push(length === -1 ? null : Buffer.from(reader.bytes(length)));
   }
   const resultFormats = reader.int16s(reader.int16());
-  const parameterFormats = parameters.map((_, index) => (formats.length === 1 ? formats[0]! : (formats[index] ?? 0)));
+  const parameterFormats = parameters.map((_, index) =>
+    formats.length === 1 ? formats[0]! : (formats[index] ?? 0),
+  );
   return { portal, statement, parameterFormats, parameters, resultFormats };
 }
 
