@@ -568,6 +568,8 @@ function errorFieldsOf(error: unknown, sql: string): ErrorFields {
     const message = (error as Error).message;
     switch (code) {
       case 'query_refused': {
+        // A table the principal may not read is absent, as in PostgreSQL's catalog: undefined_table.
+        if (/\btable \S+ not found\b/.test(message)) return { severity: 'ERROR', code: '42P01', message };
         const keyword = /^\s*([A-Za-z]+)/.exec(sql)?.[1]?.toUpperCase();
         // Writes are refused as in a read-only transaction; anything else the guard denies is a privilege.
         return {
@@ -591,7 +593,7 @@ function errorFieldsOf(error: unknown, sql: string): ErrorFields {
       default:
         return {
           severity: 'ERROR',
-          code: /Parser Error|syntax error/i.test(message) ? '42601' : '42000',
+          code: engineErrorCode(message),
           message,
         };
     }
@@ -610,6 +612,17 @@ function errorFieldsOf(error: unknown, sql: string): ErrorFields {
 function tesseraCodeOf(error: unknown): ErrorCode | undefined {
   if (!(error instanceof Error) || !('code' in error) || typeof error.code !== 'string') return undefined;
   return /^[a-z_]+$/.test(error.code) ? (error.code as ErrorCode) : undefined;
+}
+
+/** The SQLSTATE of an engine error, from DuckDB's message (a denied column is simply not there). */
+function engineErrorCode(message: string): string {
+  if (/Parser Error|syntax error/i.test(message)) return '42601';
+  if (/Referenced column .* not found|column .* (not found|does not exist)/i.test(message)) return '42703';
+  if (/Table with name .* does not exist|table .* not found/i.test(message)) return '42P01';
+  if (/(Scalar|Table|Aggregate) Function with name .* does not exist/i.test(message)) return '42883';
+  if (/Conversion Error|Could not convert/i.test(message)) return '22P02';
+  if (/Binder Error/i.test(message)) return '42804';
+  return '42000';
 }
 
 function typedColumns(columns: ColumnInfo[]): { name: string; type: PgType }[] {
