@@ -200,19 +200,24 @@ describe('cancellation', () => {
     await asAnalyst(async (client) => {
       const { processID, secretKey } = client as unknown as { processID: number; secretKey: number };
       const slow = client.query(
-        `SELECT count(*) AS slow_marker FROM clinical.encounters a, clinical.encounters b, clinical.encounters c, clinical.encounters d`,
+        `SELECT sum(length(a.encounter_id || b.encounter_id || c.encounter_id)) AS slow_marker
+         FROM clinical.encounters a, clinical.encounters b, clinical.encounters c`,
       );
-      const failure = refusal(slow);
-      // Wait until the query is known to run (it is audited only once it ends, so poll the engine's side: a short pause).
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      const socket = connect(server.port, '127.0.0.1');
-      await once(socket, 'connect');
-      const packet = Buffer.alloc(16);
-      packet.writeInt32BE(16, 0);
-      packet.writeInt32BE(80877102, 4);
-      packet.writeInt32BE(processID, 8);
-      packet.writeInt32BE(secretKey, 12);
-      socket.end(packet);
+      let settled = false;
+      const failure = refusal(slow).finally(() => (settled = true));
+      // The query's start is not observable from here: send CancelRequests (each on its own
+      // connection, as clients do) until it ends. A cancel arriving between queries does nothing.
+      while (!settled) {
+        const socket = connect(server.port, '127.0.0.1');
+        await once(socket, 'connect');
+        const packet = Buffer.alloc(16);
+        packet.writeInt32BE(16, 0);
+        packet.writeInt32BE(80877102, 4);
+        packet.writeInt32BE(processID, 8);
+        packet.writeInt32BE(secretKey, 12);
+        socket.end(packet);
+        await once(socket, 'close');
+      }
       const error = await failure;
       assert.equal(error.code, '57014');
       // The connection stays usable.
