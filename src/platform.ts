@@ -29,7 +29,7 @@ import {
 } from './diagnostics/errors.ts';
 import { hasErrors, type Diagnostic } from './diagnostics/diagnostic.ts';
 import { DuckdbEngine } from './engines/duckdb/duckdb-engine.ts';
-import type { Engine } from './engines/engine.ts';
+import type { Engine, QueryResult } from './engines/engine.ts';
 import type { TaskGraph } from './graph/index.ts';
 import type {
   CheckResult,
@@ -64,6 +64,7 @@ import {
   type ReadQueryOptions,
 } from './read-path/query-service.ts';
 import type { VisibleTable } from './read-path/visible-catalog.ts';
+import { CatalogIntrospection } from './read-path/catalog-introspection.ts';
 import {
   findDeclassifications,
   projectHashKey,
@@ -259,6 +260,7 @@ export class Platform {
   #rowFilterLineage?: Promise<RowFilterLineage>;
   #projectionLineage?: Promise<ProjectionLineage>;
   readonly #queries: QueryService;
+  #introspection?: CatalogIntrospection;
   readonly #store: CatalogStore;
   readonly #storage: Storage;
   readonly #graph: TaskGraph;
@@ -347,6 +349,16 @@ export class Platform {
   /** The tables and columns the caller may see, typed as it reads them (lists, introspection). */
   visibleCatalog(options: QueryOptions): Promise<VisibleTable[]> {
     return this.#queries.visibleCatalog(options);
+  }
+
+  /**
+   * A catalog query (`pg_catalog`, `information_schema`: psql's `\dt`, drivers' metadata) answered
+   * over only what the caller may see, from empty tables in a scratch database; `undefined` when
+   * the SQL reads anything else (send it to `query`). Reads no table data, so it is not audited.
+   */
+  async introspect(sql: string, options: ReadQueryOptions = {}): Promise<QueryResult | undefined> {
+    this.#introspection ??= new CatalogIntrospection(() => this.#engineOnce());
+    return this.#introspection.answer(sql, () => this.visibleCatalog(options), options.parameters);
   }
 
   /** The principal a token acts as, or `undefined` when it is unknown, expired or revoked (for servers). */
@@ -678,6 +690,7 @@ export class Platform {
   /** Close the catalog store and the engine (if it started). */
   async close(): Promise<void> {
     await this.#queries.settle();
+    await this.#introspection?.close();
     await this.#store.close();
     if (this.#engine) await (await this.#engine).close();
   }

@@ -162,6 +162,36 @@ describe('governed reads through pg', () => {
     assert.notEqual(entry.outcome, 'allowed');
   });
 
+  test('information_schema and pg_catalog answer over the visible catalog only', async () => {
+    await asAnalyst(async (client) => {
+      const { rows } = await client.query(
+        `SELECT table_schema, table_name FROM information_schema.tables WHERE table_schema IN ($1, $2) ORDER BY 1, 2`,
+        ['clinical', 'analytics'],
+      );
+      assert.ok(rows.some((row) => row.table_name === 'patients'));
+      const columns = await client.query(
+        `SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'clinical' AND table_name = 'patients'`,
+      );
+      const names = columns.rows.map((row) => row.column_name);
+      assert.ok(names.includes('ssn'));
+      assert.ok(!names.includes('last_name'), 'a denied column is absent from information_schema');
+      const classes = await client.query(`SELECT relname FROM pg_catalog.pg_class WHERE relkind = 'r'`);
+      assert.ok(classes.rows.some((row) => row.relname === 'patients'));
+      // Catalog queries read no table data: the scratch tables are empty whatever is asked.
+      const mixed = await refusal(
+        client.query('SELECT * FROM pg_catalog.pg_class, clinical.patients LIMIT 1'),
+      );
+      assert.ok(mixed.message.length > 0);
+    });
+    const visitor = await connected(VISITOR, served.tokens.visitor);
+    try {
+      const { rows } = await visitor.query(`SELECT table_name FROM information_schema.tables`);
+      assert.deepEqual(rows, [], 'a table without a grant is absent, not forbidden');
+    } finally {
+      await visitor.end();
+    }
+  });
+
   test('binary results carry the same governed values', async () => {
     const { rows } = await queryBinary(
       { port: server.port, user: ANALYST, password: served.tokens.analyst },
@@ -273,6 +303,32 @@ describe('psql', async () => {
       'SELECT p.ssn, count(e.encounter_id) FROM clinical.patients p JOIN clinical.encounters e USING (patient_id) GROUP BY 1 LIMIT 3',
     );
     for (const line of joined.trim().split('\n')) assert.match(line, /^[0-9a-f]{64}\|\d+$/);
+  });
+
+  test('\\dt and \\d show only what the principal may see', { skip: psql.skip }, async () => {
+    const analystTables = await psqlAs(ANALYST, served.tokens.analyst, '\\dt');
+    assert.match(analystTables, /^clinical\|patients\|table\|/m);
+    assert.match(analystTables, /^analytics\|patient_summary\|table\|/m);
+    const visitorTables = await psqlAs(VISITOR, served.tokens.visitor, '\\dt');
+    assert.doesNotMatch(
+      visitorTables,
+      /patients|claims|encounters|summary/,
+      'a visitor sees no table at all',
+    );
+
+    const analystColumns = await psqlAs(ANALYST, served.tokens.analyst, '\\d clinical.patients');
+    assert.match(analystColumns, /^ssn\|/m);
+    assert.doesNotMatch(analystColumns, /last_name/, 'a denied column is absent from \\d');
+    const clinicianColumns = await psqlAs(CLINICIAN, served.tokens.clinician, '\\d clinical.patients');
+    assert.match(clinicianColumns, /^last_name\|/m);
+    await assert.rejects(
+      psqlAs(VISITOR, served.tokens.visitor, '\\d clinical.patients'),
+      /Did not find any relation named "clinical\.patients"/,
+    );
+    const plus = await psqlAs(ANALYST, served.tokens.analyst, '\\dt+ clinical.*');
+    assert.match(plus, /^clinical\|claims\|/m);
+    assert.match(await psqlAs(ANALYST, served.tokens.analyst, '\\l'), /^tessera\|/m);
+    assert.match(await psqlAs(ANALYST, served.tokens.analyst, '\\dn'), /^clinical\|/m);
   });
 
   test('psql with a wrong token fails to connect', { skip: psql.skip }, async () => {
