@@ -16,7 +16,7 @@ import {
   type ServedExample,
 } from '../support/served-example.ts';
 import { requireService } from '../support/services.ts';
-import { queryBinary } from '../support/pg-binary-client.ts';
+import { queryBinary } from '../support/pg-raw-client.ts';
 
 const run = promisify(execFile);
 const HEX_64 = /^[0-9a-f]{64}$/;

@@ -10,7 +10,7 @@ import { DuckdbEngine } from '../../src/engines/duckdb/duckdb-engine.ts';
 import { quoteLiteral, type EngineSession } from '../../src/engines/engine.ts';
 import { startPgServer, type PgPlatform, type PgServer } from '../../src/server/pgwire/index.ts';
 import { requireService } from '../support/services.ts';
-import { queryBinary } from '../support/pg-binary-client.ts';
+import { queryBinary } from '../support/pg-raw-client.ts';
 
 const USER = 'bob@example.org';
 const TOKEN = 'token-of-bob';

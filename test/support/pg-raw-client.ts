@@ -1,5 +1,6 @@
 /**
- * A minimal PostgreSQL protocol client for binary results. The `pg` client asks for binary results
+ * A minimal PostgreSQL protocol client: binary results (`queryBinary`) and extended-protocol
+ * message sequences as sent (`exchange`), for what drivers do not expose. The `pg` client asks for binary results
  * (`binary: true`) but reads every DataRow field as UTF-8 text, which corrupts most binary values;
  * this one keeps the raw bytes and decodes them with pg's own binary parsers (`pg-types`), so tests
  * prove round trips through a real decoder rather than comparing bytes by hand.
@@ -145,6 +146,88 @@ export async function queryBinary(
     );
     socket.write(message('X', Buffer.alloc(0)));
     return result;
+  } finally {
+    socket.end();
+  }
+}
+
+/** One frontend message for `exchange`. */
+export type FrontendMessage =
+  | ['P', { statement: string; sql: string; types?: number[] }]
+  | ['B', { portal: string; statement: string }]
+  | ['D', { kind: 'S' | 'P'; name: string }]
+  | ['E', { portal: string; maxRows: number }]
+  | ['S', Record<string, never>];
+
+/** One backend reply: its type, and for some types what it says. */
+export interface BackendReply {
+  type: string;
+  /** CommandComplete's tag, ErrorResponse's message. */
+  text?: string;
+  /** ParameterDescription's OIDs. */
+  parameterTypes?: number[];
+}
+
+/** Log in, send `messages` in one write, read replies up to the ReadyForQuery after the last Sync. */
+export async function exchange(
+  options: { port: number; user: string; password: string },
+  messages: FrontendMessage[],
+): Promise<BackendReply[]> {
+  const socket = connect(options.port, '127.0.0.1');
+  const stream = new MessageStream(socket);
+  try {
+    const startup = Buffer.concat([int32(196608), cstring('user'), cstring(options.user), Buffer.alloc(1)]);
+    socket.write(Buffer.concat([int32(startup.length + 4), startup]));
+    for (;;) {
+      const { type, body } = await stream.next();
+      if (type === 'R' && body.readInt32BE(0) === 3) socket.write(message('p', cstring(options.password)));
+      else if (type === 'E') throw new Error(`server error: ${body.toString('utf8')}`);
+      else if (type === 'Z') break;
+    }
+    const encoded = messages.map(([type, fields]) => {
+      switch (type) {
+        case 'P': {
+          const types = fields.types ?? [];
+          return message(
+            'P',
+            Buffer.concat([
+              cstring(fields.statement),
+              cstring(fields.sql),
+              int16(types.length),
+              ...types.map(int32),
+            ]),
+          );
+        }
+        case 'B':
+          return message(
+            'B',
+            Buffer.concat([cstring(fields.portal), cstring(fields.statement), int16(0), int16(0), int16(0)]),
+          );
+        case 'D':
+          return message('D', Buffer.concat([Buffer.from(fields.kind), cstring(fields.name)]));
+        case 'E':
+          return message('E', Buffer.concat([cstring(fields.portal), int32(fields.maxRows)]));
+        case 'S':
+          return message('S', Buffer.alloc(0));
+      }
+    });
+    socket.write(Buffer.concat(encoded));
+    let syncs = messages.filter(([type]) => type === 'S').length;
+    const replies: BackendReply[] = [];
+    while (syncs > 0) {
+      const { type, body } = await stream.next();
+      const reply: BackendReply = { type };
+      if (type === 'C') reply.text = body.toString('utf8', 0, body.length - 1);
+      if (type === 'E') reply.text = body.toString('utf8');
+      if (type === 't')
+        reply.parameterTypes = Array.from({ length: body.readInt16BE(0) }, (_, i) =>
+          body.readInt32BE(2 + i * 4),
+        );
+      if (type === 'Z') syncs -= 1;
+      replies.push(reply);
+    }
+    socket.write(message('X', Buffer.alloc(0)));
+    return replies;
   } finally {
     socket.end();
   }
