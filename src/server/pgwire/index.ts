@@ -18,6 +18,14 @@ import {
 /** pg-gateway ends the connection (after writing what came before) when a reply yields its close signal. */
 const CLOSE = closeSignal as unknown as Uint8Array;
 
+/** Parse, Bind, Describe, Execute, Close: their replies wait for the next Sync or Flush. */
+const BUFFERED_UNTIL_SYNC = new Set(['P', 'B', 'D', 'E', 'C'].map((type) => type.charCodeAt(0)));
+
+/** A reply that tells pg-gateway "handled" without writing anything (a return value, no yield). */
+function* NOTHING_TO_WRITE(): Generator<Uint8Array, boolean> {
+  return true;
+}
+
 export type { PgPlatform, PgServedHandle, PgQueryResult } from './pg-connection.ts';
 
 export interface PgServerOptions {
@@ -66,6 +74,7 @@ export async function startPgServer(handle: PgServedHandle, options: PgServerOpt
   const server = createServer((socket) => {
     sockets.add(socket);
     let connection: PgConnection | undefined;
+    const pending: Uint8Array[] = [];
     socket.on('error', () => {}); // A client resetting the connection is not the server's problem.
     socket.on('close', () => {
       sockets.delete(socket);
@@ -81,7 +90,14 @@ export async function startPgServer(handle: PgServedHandle, options: PgServerOpt
       onMessage: async (message, state) => {
         if (connection) {
           const { reply, close } = await connection.receive(message);
-          return close ? [reply, CLOSE] : reply;
+          if (close) return [...pending.splice(0), reply, CLOSE];
+          // Like PostgreSQL, hold extended-protocol replies until Sync or Flush: one write per round
+          // trip instead of one per message (a parameterized query is five messages).
+          if (BUFFERED_UNTIL_SYNC.has(message[0]!)) {
+            if (reply.byteLength > 0) pending.push(reply);
+            return NOTHING_TO_WRITE();
+          }
+          return pending.length === 0 ? reply : Buffer.concat([...pending.splice(0), reply]);
         }
         const code = initialPacketCode(message);
         if (code === SSL_REQUEST_CODE) return undefined; // pg-gateway answers, and upgrades when it has TLS.
