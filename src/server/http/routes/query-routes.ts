@@ -67,6 +67,8 @@ export function queryRoutes(metrics: HttpMetrics): FastifyPluginAsyncZod {
           if (!reply.raw.writableEnded) controller.abort(new Error('the client closed the connection'));
         };
         reply.raw.once('close', abandoned);
+        // Gone before this handler ran (while the token was checked): 'close' has already fired.
+        if (request.raw.socket?.destroyed) abandoned();
         const started = performance.now();
         const options = {
           token: caller.token,
