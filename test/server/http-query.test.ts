@@ -171,9 +171,9 @@ describe('POST /api/v1/query', () => {
     assert.equal(entry?.outcome, 'allowed');
   });
 
-  test('a client that goes away mid-query cancels it: audited as failed, cancelled', async () => {
+  test('a client that goes away before the query starts cancels it: audited as failed, cancelled', async () => {
     const sql = 'select count(*) as n from range(100000000) a, range(1000) b where a.range % 7 = b.range';
-    const served = new Promise<void>((resolve) => {
+    await new Promise<void>((resolve) => {
       const request = httpRequest(`${base}/api/v1/query`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${example.tokens.clinician}` },
@@ -185,7 +185,6 @@ describe('POST /api/v1/query', () => {
         resolve();
       });
     });
-    await served;
     const entry = await waitFor(async () =>
       (await example.handle.platform.auditLog({ principal: CLINICIAN, limit: 5 })).find(
         (candidate) => candidate.sql === sql,
@@ -193,6 +192,53 @@ describe('POST /api/v1/query', () => {
     );
     assert.equal(entry.outcome, 'failed');
     assert.match(entry.reason ?? '', /cancel/i);
+  });
+
+  test('a client that goes away while its query runs interrupts the engine statement', async () => {
+    // The same served platform, seen through a handle that says when the route has called query().
+    let started!: () => void;
+    const queryStarted = new Promise<void>((resolve) => (started = resolve));
+    const platform = example.handle.platform;
+    const watched = new Proxy(platform, {
+      get(target, property) {
+        if (property === 'query') {
+          return (...args: Parameters<typeof platform.query>) => {
+            const answer = target.query(...args);
+            started();
+            return answer;
+          };
+        }
+        const value = Reflect.get(target, property, target) as unknown;
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const handle = Object.create(example.handle, {
+      platform: { get: () => watched },
+    }) as typeof example.handle;
+    const watching = await startHttpApi(handle, { host: '127.0.0.1', port: 0 });
+    try {
+      // Minutes of work unless interrupted.
+      const sql = 'select count(*) as n from range(1000000000) a, range(1000) b where a.range % 11 = b.range';
+      const request = httpRequest(`http://127.0.0.1:${watching.port}/api/v1/query`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${example.tokens.clinician}` },
+      });
+      request.on('error', () => {});
+      request.end(JSON.stringify({ sql }));
+      await queryStarted;
+      request.destroy();
+      const entry = await waitFor(async () =>
+        (await platform.auditLog({ principal: CLINICIAN, limit: 5 })).find(
+          (candidate) => candidate.sql === sql,
+        ),
+      );
+      assert.equal(entry.outcome, 'failed');
+      assert.match(entry.reason ?? '', /cancel/i);
+      const metrics = await (await fetch(`http://127.0.0.1:${watching.port}/metrics`)).text();
+      assert.match(metrics, /^tessera_queries_total\{face="http",outcome="cancelled"\} 1$/m);
+    } finally {
+      await watching.close();
+    }
   });
 });
 
@@ -325,7 +371,10 @@ function parseCsv(text: string): string[][] {
   return records;
 }
 
-/** The audit entry is written once the engine statement is interrupted: wait for it, up to 15 s. */
+/**
+ * The audit entry is written once the engine statement is interrupted: wait for it. A statement
+ * that was not interrupted runs for minutes, far past the 15 s this waits.
+ */
 async function waitFor<T>(probe: () => Promise<T | undefined>): Promise<T> {
   const deadline = Date.now() + 15_000;
   for (;;) {

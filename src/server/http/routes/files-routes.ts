@@ -8,6 +8,7 @@ import { createReadStream } from 'node:fs';
 import type { FastifyPluginAsync } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { NotFoundError } from '../../../diagnostics/errors.ts';
 import type { ServerHandle } from '../../../platform.ts';
 import { requireCaller } from '../caller.ts';
 import { answer, authenticatedErrors, bearerSecurity, errorBodySchema } from '../schemas.ts';
@@ -79,7 +80,10 @@ export function fileDownloadRoutes(handle: ServerHandle): FastifyPluginAsync {
         const stream = createReadStream(path);
         await new Promise<void>((resolve, reject) => {
           stream.once('open', () => resolve());
-          stream.once('error', reject);
+          stream.once('error', (error: NodeJS.ErrnoException) =>
+            // Retention deleted the file after the URL was issued: as gone as an unknown file.
+            reject(error.code === 'ENOENT' ? new NotFoundError('file not found; ask for new URLs') : error),
+          );
         });
         return reply
           .type('application/vnd.apache.parquet')
