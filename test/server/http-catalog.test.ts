@@ -72,6 +72,9 @@ describe('authentication', () => {
     const openapi = await get('/api/openapi.json');
     assert.equal(openapi.status, 200);
     assert.ok(openapi.body.paths['/api/v1/query'].post.requestBody, 'the query body schema is described');
+    const detail =
+      openapi.body.paths['/api/v1/tables/{name}'].get.responses['200'].content['application/json'].schema;
+    assert.ok(detail.properties.columns, 'answers are described from the same zod schemas');
     assert.ok(
       openapi.body.paths['/api/v1/tables/{name}/lineage'].get.parameters.some(
         (p: Json) => p.name === 'depth',

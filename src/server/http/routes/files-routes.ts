@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { NotFoundError } from '../../../diagnostics/errors.ts';
 import type { ServerHandle } from '../../../platform.ts';
 import { requireCaller } from '../caller.ts';
-import { answer, authenticatedErrors, bearerSecurity, errorBodySchema } from '../schemas.ts';
+import { authenticatedErrors, bearerSecurity, errorBodySchema } from '../schemas.ts';
 
 export const signedFilesRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
@@ -32,8 +32,21 @@ export const signedFilesRoutes: FastifyPluginAsyncZod = async (app) => {
             .describe('seconds the URLs stay valid'),
         }),
         response: {
-          200: answer('see docs/http-api.md'),
-          201: answer('the subscription'),
+          200: z.object({
+            table: z.string(),
+            version: z.number().int(),
+            rowCount: z.number(),
+            files: z.array(
+              z.object({
+                key: z.string(),
+                bytes: z.number().optional(),
+                expires: z.number().int(),
+                expiresAt: z.string(),
+                signature: z.string(),
+                url: z.string().describe('GET it without a token until it expires'),
+              }),
+            ),
+          }),
           ...authenticatedErrors,
           403: errorBodySchema,
         },
