@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHmac } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -110,6 +111,40 @@ describe('POST /api/v1/query', () => {
     const rows = await parquetRows(await response.arrayBuffer());
     assert.equal(String(rows.length), response.headers.get('x-tessera-row-count'));
     assert.ok(rows.length > 0 && rows.every((row) => row.state === 'CA' && HEX_64.test(row.ssn as string)));
+  });
+
+  test("the Parquet export's temporary file is removed once streamed", async () => {
+    const platform = example.handle.platform;
+    const exported: string[] = [];
+    const watched = new Proxy(platform, {
+      get(target, property) {
+        if (property === 'exportParquet') {
+          return async (...args: Parameters<typeof platform.exportParquet>) => {
+            const result = await target.exportParquet(...args);
+            exported.push(result.path);
+            return result;
+          };
+        }
+        const value = Reflect.get(target, property, target) as unknown;
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const handle = Object.create(example.handle, {
+      platform: { get: () => watched },
+    }) as typeof example.handle;
+    const watching = await startHttpApi(handle, { host: '127.0.0.1', port: 0 });
+    try {
+      const response = await fetch(`http://127.0.0.1:${watching.port}/api/v1/query`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${example.tokens.analyst}` },
+        body: JSON.stringify({ sql: PATIENTS, format: 'parquet' }),
+      });
+      assert.ok((await response.arrayBuffer()).byteLength > 0);
+      assert.equal(exported.length, 1);
+      await waitFor(async () => (existsSync(exported[0]!) ? undefined : true));
+    } finally {
+      await watching.close();
+    }
   });
 
   test('parameters bind $n; a missing one is a 400 saying so', async () => {
@@ -372,15 +407,15 @@ function parseCsv(text: string): string[][] {
 }
 
 /**
- * The audit entry is written once the engine statement is interrupted: wait for it. A statement
- * that was not interrupted runs for minutes, far past the 15 s this waits.
+ * Wait for what the server does after answering (an audit entry once the engine statement is
+ * interrupted, a temporary file removed). Work left undone runs far past the 15 s this waits.
  */
 async function waitFor<T>(probe: () => Promise<T | undefined>): Promise<T> {
   const deadline = Date.now() + 15_000;
   for (;;) {
     const found = await probe();
     if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error('timed out waiting for the audit entry');
+    if (Date.now() > deadline) throw new Error('timed out waiting');
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
