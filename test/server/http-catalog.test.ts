@@ -336,6 +336,32 @@ describe('health, subscriptions and audit', () => {
     }
   });
 
+  test('an unexpected failure is 500 internal with no stack, path or message of its own', async () => {
+    const logged: string[] = [];
+    const broken = Object.create(example.handle.platform, {
+      verifyToken: { value: async () => Promise.reject(new Error('boom at /var/secret/catalog.db')) },
+    }) as typeof example.handle.platform;
+    const handle = Object.create(example.handle, {
+      platform: { get: () => broken },
+    }) as typeof example.handle;
+    const failing = await buildHttpApi(handle, { log: (line) => logged.push(line) });
+    try {
+      const response = await failing.inject({
+        method: 'GET',
+        url: '/api/v1/tables',
+        headers: { authorization: `Bearer ${example.tokens.analyst}` },
+      });
+      assert.equal(response.statusCode, 500);
+      assert.deepEqual(response.json(), {
+        error: { code: 'internal', message: 'internal error; the server log has the details' },
+      });
+      assert.doesNotMatch(response.body, /secret|boom|at /);
+      assert.match(logged.join('\n'), /boom at \/var\/secret/, 'the operator sees it in the server log');
+    } finally {
+      await failing.close();
+    }
+  });
+
   test('the push webhook without --watch-git is a clear 404; an unknown route is the error body too', async () => {
     const hook = await app.inject({
       method: 'POST',

@@ -147,6 +147,38 @@ describe('POST /api/v1/query', () => {
     }
   });
 
+  test('a query past its time limit is 504 query_timeout', async () => {
+    const platform = example.handle.platform;
+    // governance.query_timeout as a repo would set it, shortened for this one server.
+    const watched = new Proxy(platform, {
+      get(target, property) {
+        if (property === 'query') {
+          return (sql: string, options: Parameters<typeof platform.query>[1]) =>
+            target.query(sql, { ...options, timeoutMs: 50 });
+        }
+        const value = Reflect.get(target, property, target) as unknown;
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const handle = Object.create(example.handle, {
+      platform: { get: () => watched },
+    }) as typeof example.handle;
+    const watching = await startHttpApi(handle, { host: '127.0.0.1', port: 0 });
+    try {
+      const response = await fetch(`http://127.0.0.1:${watching.port}/api/v1/query`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${example.tokens.clinician}` },
+        body: JSON.stringify({
+          sql: 'select count(*) as n from range(1000000000) a, range(1000) b where a.range % 13 = b.range',
+        }),
+      });
+      assert.equal(response.status, 504);
+      assert.equal(((await response.json()) as Json).error.code, 'query_timeout');
+    } finally {
+      await watching.close();
+    }
+  });
+
   test('parameters bind $n; a missing one is a 400 saying so', async () => {
     const body = (await (
       await query(example.tokens.clinician, {
