@@ -7,11 +7,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Platform } from '../src/platform.ts';
 import { startHttpApi } from '../src/server/http/index.ts';
+import { median } from './timing.ts';
 
 const PATIENTS = 20_000;
 const CLIENTS = 8;
-/** Queries per client per measured pass (after one warm-up pass). */
-const PER_CLIENT = 25;
+/** Queries per client per pass. */
+const PER_CLIENT = 10;
+/**
+ * Measured passes each way, interleaved (who goes first alternates), after one warm-up pass: on a
+ * shared machine the load moves within a minute, so neither side should always run in a quieter one.
+ */
+const ROUNDS = 6;
 const ANALYST = 'bob@example.org';
 
 const QUERIES: Record<string, string> = {
@@ -55,13 +61,30 @@ export default async function httpQueryBench(): Promise<void> {
       if (rowsIn !== rowsHttp) throw new Error(`${label}: ${rowsIn} rows in-process, ${rowsHttp} over HTTP`);
       await load(inProcess);
       await load(overHttp);
-      const local = await load(inProcess);
-      const http = await load(overHttp);
+      const local: Pass[] = [];
+      const http: Pass[] = [];
+      for (let round = 0; round < ROUNDS; round++) {
+        if (round % 2 === 0) {
+          local.push(await load(inProcess));
+          http.push(await load(overHttp));
+        } else {
+          http.push(await load(overHttp));
+          local.push(await load(inProcess));
+        }
+      }
+      const [localRate, httpRate] = [
+        median(local.map((pass) => pass.perSecond)),
+        median(http.map((pass) => pass.perSecond)),
+      ];
+      const [localP95, httpP95] = [
+        p95(local.flatMap((pass) => pass.latencies)),
+        p95(http.flatMap((pass) => pass.latencies)),
+      ];
       console.log(
-        `http query (${label}, ${rowsIn} rows, ${CLIENTS} clients × ${PER_CLIENT}): ` +
-          `in-process ${local.perSecond.toFixed(0)} q/s p95 ${local.p95.toFixed(1)} ms; ` +
-          `HTTP ${http.perSecond.toFixed(0)} q/s p95 ${http.p95.toFixed(1)} ms; ` +
-          `throughput ratio ${(local.perSecond / http.perSecond).toFixed(2)}x, p95 ratio ${(http.p95 / local.p95).toFixed(2)}x`,
+        `http query (${label}, ${rowsIn} rows, ${CLIENTS} clients × ${PER_CLIENT} × ${ROUNDS} rounds): ` +
+          `in-process ${localRate.toFixed(0)} q/s p95 ${localP95.toFixed(1)} ms; ` +
+          `HTTP ${httpRate.toFixed(0)} q/s p95 ${httpP95.toFixed(1)} ms; ` +
+          `throughput ratio ${(localRate / httpRate).toFixed(2)}x, p95 ratio ${(httpP95 / localP95).toFixed(2)}x`,
       );
     }
   } finally {
@@ -71,8 +94,13 @@ export default async function httpQueryBench(): Promise<void> {
   }
 }
 
-/** `CLIENTS` loops of `PER_CLIENT` calls each; queries per second and the p95 latency in ms. */
-async function load(call: () => Promise<number>): Promise<{ perSecond: number; p95: number }> {
+interface Pass {
+  perSecond: number;
+  latencies: number[];
+}
+
+/** `CLIENTS` loops of `PER_CLIENT` calls each: queries per second and every latency in ms. */
+async function load(call: () => Promise<number>): Promise<Pass> {
   const latencies: number[] = [];
   const started = performance.now();
   await Promise.all(
@@ -84,7 +112,10 @@ async function load(call: () => Promise<number>): Promise<{ perSecond: number; p
       }
     }),
   );
-  const seconds = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  return { perSecond: latencies.length / seconds, p95: latencies[Math.ceil(latencies.length * 0.95) - 1]! };
+  return { perSecond: latencies.length / ((performance.now() - started) / 1000), latencies };
+}
+
+function p95(latencies: number[]): number {
+  const sorted = [...latencies].sort((a, b) => a - b);
+  return sorted[Math.ceil(sorted.length * 0.95) - 1]!;
 }
