@@ -16,6 +16,8 @@ import { textTable } from './output-format.ts';
 
 interface RunFlags {
   all?: boolean;
+  select?: string[];
+  exclude?: string[];
   downstream: boolean;
   wait?: boolean;
 }
@@ -29,14 +31,25 @@ export function registerRunCommands(program: Command): void {
     .description('run tasks now and wait; downstream tasks follow unless --no-downstream')
     .argument('[tasks...]', 'task names')
     .option('--all', 'run every task')
-    .option('--no-downstream', 'do not run the tasks that read what these publish')
+    .option(
+      '-s, --select <selectors...>',
+      'run exactly these (dbt syntax): names, globs (clinical.*), tag:NAME, owner:NAME; +x adds upstream, x+ downstream',
+    )
+    .option('--exclude <selectors...>', 'never run these (same syntax); alone: every task but these')
+    .option('--no-downstream', 'do not run the tasks that read what the named tasks publish')
     .option('--wait', 'with `tessera serve` running: wait for the queued runs to end')
     .action(async (tasks: string[], flags: RunFlags, command: Command) => {
       const options = globalOptions(command);
-      if (tasks.length === 0 && !flags.all) {
-        throw new UsageError('name at least one task, or pass --all');
+      if (tasks.length === 0 && !flags.all && !flags.select && !flags.exclude) {
+        throw new UsageError('name at least one task, or pass --all, --select or --exclude');
       }
-      const selection = { tasks, all: flags.all, downstream: flags.downstream };
+      const selection: RunSelection = {
+        tasks,
+        all: flags.all,
+        downstream: flags.downstream,
+        ...(flags.select ? { select: flags.select } : {}),
+        ...(flags.exclude ? { exclude: flags.exclude } : {}),
+      };
       await withPlatform(options, async (platform) => {
         warnAboutHashKey(platform);
         await runOrQueue(platform, options, selection, flags.wait ?? false, 'warn');

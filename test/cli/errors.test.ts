@@ -191,7 +191,7 @@ describe('a careless user gets one line with a code, never a stack trace', () =>
       args: () => ['run'],
       exit: 2,
       code: 'usage',
-      message: /name at least one task, or pass --all/,
+      message: /name at least one task, or pass --all, --select or --exclude/,
     },
     {
       name: 'a bad --format',
