@@ -74,7 +74,7 @@ import {
 } from './governance/index.ts';
 import { openStorage, PRIVATE_DIRECTORY_MODE, type Storage } from './storage/index.ts';
 import { CatalogBrowser } from './platform/catalog-browser.ts';
-import { writeExample } from './platform/example-writer.ts';
+import { writeBlankRepo, writeExample } from './platform/example-writer.ts';
 import { writeJsonSchemas } from './platform/json-schema-writer.ts';
 import { deliverAfterRuns, openNotifier, subscribe, type NotifierSettings } from './platform/monitoring.ts';
 import { internalsOf, registerPlatformInternals } from './platform/internals.ts';
@@ -402,6 +402,14 @@ export class Platform {
   /** Write the healthcare example catalog repo with `patients` synthetic patients to `target`. */
   static writeExample(target: string, patients: number): Promise<void> {
     return writeExample(target, patients);
+  }
+
+  /**
+   * Write a small blank catalog repo (one owner, schema, table with a sample CSV, projection, role)
+   * to `target`, which may exist if it holds none of those files; returns the files written.
+   */
+  static writeBlankRepo(target: string): Promise<string[]> {
+    return writeBlankRepo(target);
   }
 
   /** Write the JSON Schemas editors check the repo's YAML with into `dir`; returns the file names. */
