@@ -40,7 +40,8 @@ export function selectTasks(definitions: Definitions, graph: TaskGraph, selectio
   }
   const select = splitSelectors(selection.select ?? []);
   const exclude = splitSelectors(selection.exclude ?? []);
-  const onlyExcluding = !selection.all && selection.tasks.length === 0 && select.length === 0;
+  const onlyExcluding =
+    exclude.length > 0 && !selection.all && selection.tasks.length === 0 && select.length === 0;
   const selected = new Set(selection.all || onlyExcluding ? known : selection.tasks);
   if (selection.downstream !== false && !selection.all) {
     for (const name of [...selected])

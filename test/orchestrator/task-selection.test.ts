@@ -105,6 +105,11 @@ test('--exclude removes from what is selected, from named tasks and their downst
     'ingest_readings',
   ]);
   assert.deepEqual(sorted(select({ exclude: ['mart.*'] })), ['build_report', 'ingest_readings']);
+  assert.deepEqual(
+    select({}),
+    [],
+    'no names and no selectors select nothing (a rollback of an unread table)',
+  );
   assert.deepEqual(sorted(select({ all: true, exclude: ['+build_weekly'] })), [
     'build_high',
     'build_low',
