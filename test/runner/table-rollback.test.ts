@@ -3,6 +3,8 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Platform } from '../../src/platform.ts';
 import { internalsOf } from '../../src/platform/internals.ts';
 import { NotFoundError, UsageError } from '../../src/diagnostics/errors.ts';
@@ -196,4 +198,25 @@ test('rollback refuses an unknown table or version, the current version and anot
   });
   const { store } = internalsOf(second);
   assert.equal((await store.getCurrentVersion('lab.results'))?.version, 3, 'nothing was published');
+});
+
+test('a table whose schema is inferred is not rolled back to files without its current columns', async (t) => {
+  const repo = await labRepo();
+  const first = await open(t, repo);
+  await publish(first, repo, ['S1,1\n']);
+  await first.close();
+  const tasks = await readFile(join(repo, 'tasks/lab.yaml'), 'utf8');
+  await writeFiles(repo, {
+    'tasks/lab.yaml': tasks.replace('sum(value) as total', 'sum(value) as total, max(value) as top'),
+  });
+  const second = await open(t, repo);
+  await publish(second, repo, ['S1,2\n']);
+  await assert.rejects(second.rollback('lab.total', 1), (error: unknown) => {
+    assert.ok(error instanceof UsageError);
+    assert.equal(
+      error.message,
+      "cannot roll lab.total back to version 1: its files lack column(s) top that the table has now (its schema is inferred from the projection's SQL); roll back to a newer version",
+    );
+    return true;
+  });
 });
