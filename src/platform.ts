@@ -66,6 +66,7 @@ import {
 import type { VisibleTable } from './read-path/visible-catalog.ts';
 import {
   findDeclassifications,
+  newAuditId,
   projectHashKey,
   inheritRowFilters,
   ProjectionLineage,
@@ -74,7 +75,7 @@ import {
 } from './governance/index.ts';
 import { openStorage, PRIVATE_DIRECTORY_MODE, type Storage } from './storage/index.ts';
 import { CatalogBrowser } from './platform/catalog-browser.ts';
-import { writeExample } from './platform/example-writer.ts';
+import { writeBlankRepo, writeExample } from './platform/example-writer.ts';
 import { writeJsonSchemas } from './platform/json-schema-writer.ts';
 import { deliverAfterRuns, openNotifier, subscribe, type NotifierSettings } from './platform/monitoring.ts';
 import { internalsOf, registerPlatformInternals } from './platform/internals.ts';
@@ -201,6 +202,24 @@ export interface RunOrQueueOptions {
   onRunChange?: (run: Run) => void;
   /** How runs executed here tell their owners (the `console` channel's output, warnings). */
   notifications?: NotifierSettings;
+}
+
+/** `rollback`'s options; every one is optional. */
+export interface RollbackOptions extends RunOrQueueOptions {
+  /** Who asks, as the audit log records it. Default: `local-admin`, as for the CLI's queries. */
+  principal?: string;
+}
+
+/** What `rollback` did: the new version, its run, and the runs it triggered downstream. */
+export interface RollbackOutcome {
+  /** The rollback's own run (trigger `rollback:TABLE@VERSION`). */
+  run: Run;
+  /** The new current version: the restored version's files under a new number. */
+  version: Version;
+  /** The version that was current before. */
+  from: number;
+  /** The runs downstream: ended here, or queued on the server (see `server`, `ended`). */
+  downstream: RunOutcome;
 }
 
 /** `tessera serve`'s settings. */
@@ -417,6 +436,14 @@ export class Platform {
     return writeExample(target, patients);
   }
 
+  /**
+   * Write a small blank catalog repo (one owner, schema, table with a sample CSV, projection, role)
+   * to `target`, which may exist if it holds none of those files; returns the files written.
+   */
+  static writeBlankRepo(target: string): Promise<string[]> {
+    return writeBlankRepo(target);
+  }
+
   /** Write the JSON Schemas editors check the repo's YAML with into `dir`; returns the file names. */
   static exportJsonSchemas(dir: string): Promise<string[]> {
     return writeJsonSchemas(dir);
@@ -506,15 +533,23 @@ export class Platform {
    * and with `wait` follow them until they end. Requires the definitions to be applied.
    */
   async runOrQueue(selection: RunSelection, options: RunOrQueueOptions = {}): Promise<RunOutcome> {
-    const { findRunningServer, enqueueSelection, waitForRuns, CatalogRunQueue } =
-      await import('./orchestrator/index.ts');
+    const { findRunningServer } = await import('./orchestrator/index.ts');
     const server = await findRunningServer(this.definitions.project.root);
     if (!server)
       return { ended: true, runs: await this.run(selection, options.onLog, options.notifications) };
     await this.#requireApplied();
+    return this.#queueOnServer(selection, { pid: server.pid }, options);
+  }
+
+  /** Queue a selection on the running server `at`; with `wait`, follow the runs until they end. */
+  async #queueOnServer(
+    selection: RunSelection,
+    at: { pid: number },
+    options: RunOrQueueOptions,
+  ): Promise<RunOutcome> {
+    const { enqueueSelection, waitForRuns, CatalogRunQueue } = await import('./orchestrator/index.ts');
     const queue = new CatalogRunQueue(this.#store, this.#graph);
     const queued = await enqueueSelection(queue, this.definitions, this.#graph, selection);
-    const at = { pid: server.pid };
     options.onQueued?.(
       queued.map((entry) => entry.run),
       at,
@@ -527,6 +562,54 @@ export class Platform {
       { onChange: options.onRunChange },
     );
     return { server: at, ended: true, runs };
+  }
+
+  /**
+   * Make version `to` of `table` current again by publishing a new version that lists its files
+   * (nothing copied; the history stays), then trigger what reads the table as any publication does:
+   * run here, or queued on the repo's running server (followed with `wait`). Refused, with what to
+   * do instead, for an unknown table or version, the current version, or a version of another schema
+   * version. Audited (allowed or refused) with the SQL column reading `tessera rollback TABLE --to N`.
+   */
+  async rollback(table: string, to: number, options: RollbackOptions = {}): Promise<RollbackOutcome> {
+    const { rollbackTable, findRunningServer } = await import('./orchestrator/index.ts');
+    const started = new Date();
+    const audit = (reason?: string) =>
+      this.#store.recordQueryAudit({
+        id: newAuditId(started),
+        at: started.toISOString(),
+        principal: options.principal ?? 'local-admin',
+        sql: `tessera rollback ${table} --to ${to}`,
+        outcome: reason === undefined ? 'allowed' : 'refused',
+        ...(reason === undefined ? {} : { reason }),
+        tables: [table],
+        columns: [],
+        masks: [],
+        rowFilters: [],
+        durationMs: Date.now() - started.getTime(),
+      });
+    let rolled;
+    try {
+      await this.#requireApplied();
+      rolled = await rollbackTable(await this.#runContext(options.onLog), this.#graph, { table, to });
+    } catch (error) {
+      if (error instanceof TesseraError) await audit(error.message);
+      throw error;
+    }
+    await audit();
+    const { run, version, from } = rolled;
+    if (rolled.downstream.tasks.length === 0) {
+      return { run, version, from, downstream: { ended: true, runs: [] } };
+    }
+    const server = await findRunningServer(this.definitions.project.root);
+    const downstream = server
+      ? await this.#queueOnServer(rolled.downstream, { pid: server.pid }, options)
+      : {
+          ended: true,
+          runs: await runInOrder(await this.#runContext(options.onLog), this.#graph, rolled.downstream),
+        };
+    if (!server) await deliverAfterRuns(this.#monitoringParts(), options.notifications ?? {});
+    return { run, version, from, downstream };
   }
 
   /** Cancel a queued run, or ask a running one's server to stop it; `NotFoundError` for an unknown run. */

@@ -152,6 +152,8 @@ export interface TaskDef {
   retries: { attempts: number; backoffMs: number };
   timeoutMs?: number;
   dependsOn: string[];
+  /** Labels for selecting tasks (`tessera run --select tag:NAME`); absent when none are declared. */
+  tags?: string[];
   at: SourceLocation;
 }
 
