@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import { formatDiagnostic } from '../diagnostics/diagnostic.ts';
+import { formatDiagnostic, type Diagnostic } from '../diagnostics/diagnostic.ts';
 import { UsageError } from '../diagnostics/errors.ts';
 import type { Platform } from '../platform.ts';
 import type { CatalogBrowser } from '../platform/catalog-browser.ts';
@@ -20,10 +20,14 @@ export function globalOptions(command: Command): GlobalOptions {
 export async function withPlatform<T>(
   options: GlobalOptions,
   work: (platform: Platform) => Promise<T>,
+  mode: { reading?: boolean } = {},
 ): Promise<T> {
   // Loaded on demand: `--help` and usage errors never pay for the platform's modules (DuckDB, Kysely…).
   const { Platform } = await import('../platform.ts');
-  const platform = await Platform.open({ repo: options.repo });
+  const platform = mode.reading
+    ? await Platform.openForReading({ repo: options.repo })
+    : await Platform.open({ repo: options.repo });
+  if (platform.workingTreeError) console.error(workingTreeWarning(platform.workingTreeError));
   try {
     return await work(platform);
   } finally {
@@ -46,6 +50,14 @@ export async function withCatalog<T>(
   } finally {
     await catalog.close();
   }
+}
+
+/**
+ * The one line a reading command prints (on stderr) when it answers from the catalog as last
+ * applied because the working tree has errors: the first of them, and where to see them all.
+ */
+export function workingTreeWarning(first: Diagnostic): string {
+  return `warning: the catalog repo has errors, so this answers from the definitions as last applied; the first: ${formatDiagnostic(first)} (\`tessera validate\` lists them all)`;
 }
 
 /** Dev mode's warnings about an unset `governance.hash_key` (the variable it names, or the setting itself). */

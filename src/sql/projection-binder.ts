@@ -42,6 +42,8 @@ export class ProjectionBinder {
       autoload_known_extensions: 'false',
     });
     const connection = await instance.connect();
+    // Preparing plans and optimizes too; binding is all this needs, and the optimizer was most of the cost.
+    await connection.run('PRAGMA disable_optimizer');
     return new ProjectionBinder(instance, connection);
   }
 
@@ -61,7 +63,8 @@ export class ProjectionBinder {
       }
       const qualified = namespace === undefined ? quote(table) : `${quote(namespace)}.${quote(table)}`;
       // A table without columns cannot exist; one placeholder column keeps `SELECT count(*)` bindable.
-      script += `CREATE OR REPLACE TABLE ${qualified} (${definition || '"?" INTEGER'});\n`;
+      const create = this.created.has(name) ? 'CREATE OR REPLACE TABLE' : 'CREATE TABLE';
+      script += `${create} ${qualified} (${definition || '"?" INTEGER'});\n`;
       this.created.set(name, definition);
     }
     if (script !== '') await this.connection.run(`BEGIN;\n${script}COMMIT;`);
