@@ -37,14 +37,18 @@ export async function withPlatform<T>(
 
 /**
  * Open the catalog alone for a read-only command (`tables`, `show`, `runs`…) and always close it:
- * only `tessera.yaml` is read, so these start fast and answer while the repo has errors elsewhere.
+ * only `tessera.yaml` is read for settings, so these start fast and answer while the repo has
+ * errors elsewhere; a definition file that does not parse as YAML is named in one warning line.
  */
 export async function withCatalog<T>(
   options: GlobalOptions,
   work: (catalog: CatalogBrowser) => Promise<T>,
 ): Promise<T> {
   const { CatalogBrowser } = await import('../platform/catalog-browser.ts');
+  const syntaxError = CatalogBrowser.firstSyntaxError({ repo: options.repo }).catch(() => undefined);
   const catalog = await CatalogBrowser.open({ repo: options.repo });
+  const problem = await syntaxError;
+  if (problem) console.error(workingTreeWarning(problem));
   try {
     return await work(catalog);
   } finally {

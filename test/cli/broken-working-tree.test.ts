@@ -1,5 +1,6 @@
 // A half-edited file must not block reading: `query` answers from the definitions as last applied
-// with one warning line naming the first problem; commands that change or run anything still
+// with one warning line naming the first problem (`tables`, `show`, `runs`… read the catalog alone
+// and name the first YAML syntax error the same way); commands that change or run anything still
 // refuse, listing every problem once under one heading (never `error: path: error CODE`).
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
@@ -58,6 +59,22 @@ describe('a working tree with errors', () => {
       result.stderr,
       `warning: the catalog repo has errors, so this answers from the definitions as last applied; the first: ${FIRST_PROBLEM} (\`tessera validate\` lists them all)\n`,
     );
+  });
+
+  test('tables, show and runs answer from the catalog, with the same warning line', async () => {
+    const warning = `warning: the catalog repo has errors, so this answers from the definitions as last applied; the first: ${FIRST_PROBLEM} (\`tessera validate\` lists them all)\n`;
+    const tables = await tesseraInProcess(['--json', 'tables'], { cwd: repo });
+    assert.equal(tables.code, 0, tables.stderr);
+    assert.deepEqual(
+      (JSON.parse(tables.stdout) as { name: string }[]).map((table) => table.name),
+      ['ops.items'],
+    );
+    assert.equal(tables.stderr, warning);
+    for (const args of [['show', 'ops.items'], ['runs']]) {
+      const result = await tesseraInProcess(args, { cwd: repo });
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(result.stderr, warning);
+    }
   });
 
   test('plan refuses, with the problems under one heading line', async () => {
