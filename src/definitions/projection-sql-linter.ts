@@ -60,11 +60,11 @@ export async function lintProjectionSql(
         binder ??= await ProjectionBinder.open();
         const reads = new Set(misses.flatMap(({ task }) => sqlTables.get(task.def.name)!));
         await binder.defineTables([...reads].map((name) => [name, columns.get(name)!]));
-        for (const { task, key } of misses) {
-          const outcome = await binder.bind(task.def.sql!);
-          cache?.rememberBoundProjection(key, outcome);
-          outcomes.set(task, outcome);
-        }
+        const bound = await binder.bindAll(misses.map(({ task }) => task.def.sql!));
+        misses.forEach(({ task, key }, index) => {
+          cache?.rememberBoundProjection(key, bound[index]!);
+          outcomes.set(task, bound[index]!);
+        });
       }
       for (const [{ def: task, document }, outcome] of outcomes) {
         if ('columns' in outcome) {

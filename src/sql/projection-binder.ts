@@ -31,8 +31,13 @@ export class ProjectionBinder {
 
   private constructor(
     private readonly instance: DuckDBInstance,
-    private readonly connection: DuckDBConnection,
+    /** The first defines tables; binding uses all of them at once (each prepares on its own thread). */
+    private readonly connections: DuckDBConnection[],
   ) {}
+
+  private get connection(): DuckDBConnection {
+    return this.connections[0]!;
+  }
 
   static async open(): Promise<ProjectionBinder> {
     const instance = await DuckDBInstance.create(':memory:', {
@@ -41,10 +46,15 @@ export class ProjectionBinder {
       autoinstall_known_extensions: 'false',
       autoload_known_extensions: 'false',
     });
-    const connection = await instance.connect();
-    // Preparing plans and optimizes too; binding is all this needs, and the optimizer was most of the cost.
-    await connection.run('PRAGMA disable_optimizer');
-    return new ProjectionBinder(instance, connection);
+    const connections = await Promise.all(
+      Array.from({ length: BINDING_CONNECTIONS }, async () => {
+        const connection = await instance.connect();
+        // Preparing plans and optimizes too; binding is all this needs, and the optimizer was most of the cost.
+        await connection.run('PRAGMA disable_optimizer');
+        return connection;
+      }),
+    );
+    return new ProjectionBinder(instance, connections);
   }
 
   /**
@@ -71,23 +81,43 @@ export class ProjectionBinder {
   }
 
   /** Bind `sql` (one SELECT) against the tables defined so far; never runs it. */
-  async bind(sql: string): Promise<BindOutcome> {
-    try {
-      const prepared = await this.connection.prepare(sql);
-      const columns: BoundColumn[] = [];
-      for (let index = 0; index < prepared.columnCount; index++) {
-        columns.push({ name: prepared.columnName(index), type: prepared.columnType(index).toString() });
-      }
-      prepared.destroySync();
-      return { columns };
-    } catch (error) {
-      return { failure: bindFailure(sql, error instanceof Error ? error.message : String(error)) };
-    }
+  bind(sql: string): Promise<BindOutcome> {
+    return bindOn(this.connection, sql);
+  }
+
+  /** `bind` each of `sqls`, spread over the binder's connections; outcomes in the same order. */
+  async bindAll(sqls: readonly string[]): Promise<BindOutcome[]> {
+    const outcomes: BindOutcome[] = new Array<BindOutcome>(sqls.length);
+    await Promise.all(
+      this.connections.map(async (connection, first) => {
+        for (let index = first; index < sqls.length; index += this.connections.length) {
+          outcomes[index] = await bindOn(connection, sqls[index]!);
+        }
+      }),
+    );
+    return outcomes;
   }
 
   close(): void {
-    this.connection.closeSync();
+    for (const connection of this.connections) connection.closeSync();
     this.instance.closeSync();
+  }
+}
+
+/** Connections binding at once: the machines Tessera targets have two cores or more. */
+const BINDING_CONNECTIONS = 2;
+
+async function bindOn(connection: DuckDBConnection, sql: string): Promise<BindOutcome> {
+  try {
+    const prepared = await connection.prepare(sql);
+    const columns: BoundColumn[] = [];
+    for (let index = 0; index < prepared.columnCount; index++) {
+      columns.push({ name: prepared.columnName(index), type: prepared.columnType(index).toString() });
+    }
+    prepared.destroySync();
+    return { columns };
+  } catch (error) {
+    return { failure: bindFailure(sql, error instanceof Error ? error.message : String(error)) };
   }
 }
 
