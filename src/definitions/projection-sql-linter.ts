@@ -46,7 +46,8 @@ export async function lintProjectionSql(
         sqlTables.get(task.name)!.every((name) => columns.has(name)),
       );
       if (ready.length === 0) break;
-      pending = pending.filter((task) => !ready.includes(task));
+      const bindingNow = new Set(ready);
+      pending = pending.filter((task) => !bindingNow.has(task));
       const outcomes = new Map<Sourced<TaskDef>, BindOutcome>();
       const misses: { task: Sourced<TaskDef>; key: string }[] = [];
       for (const task of ready) {
@@ -59,9 +60,13 @@ export async function lintProjectionSql(
       if (misses.length > 0) {
         binder ??= await ProjectionBinder.open();
         const reads = new Set(misses.flatMap(({ task }) => sqlTables.get(task.def.name)!));
-        await binder.defineTables([...reads].map((name) => [name, columns.get(name)!]));
-        const bound = await binder.bindAll(misses.map(({ task }) => task.def.sql!));
-        misses.forEach(({ task, key }, index) => {
+        const refused = await binder.defineTables([...reads].map((name) => [name, columns.get(name)!]));
+        // What reads a table DuckDB will not create (in a namespace it reserves) is left to the run.
+        const bindable = misses.filter(
+          ({ task }) => !sqlTables.get(task.def.name)!.some((name) => refused.has(name)),
+        );
+        const bound = await binder.bindAll(bindable.map(({ task }) => task.def.sql!));
+        bindable.forEach(({ task, key }, index) => {
           cache?.rememberBoundProjection(key, bound[index]!);
           outcomes.set(task, bound[index]!);
         });

@@ -27,7 +27,6 @@ export type BindOutcome = { columns: BoundColumn[] } | { failure: BindFailure };
  */
 export class ProjectionBinder {
   private readonly created = new Map<string, string>();
-  private readonly schemas = new Set<string>();
 
   private constructor(
     private readonly instance: DuckDBInstance,
@@ -59,25 +58,44 @@ export class ProjectionBinder {
 
   /**
    * Make these tables (`namespace.name` → columns) exist, empty, in one call; a table whose
-   * columns changed is created again. Names are the catalog's: `namespace.name`.
+   * columns changed is created again. Returns the names DuckDB refused to create (a namespace it
+   * reserves, such as `information_schema` or `temp`): what reads them cannot be bound.
    */
-  async defineTables(tables: Iterable<[string, BoundColumn[]]>): Promise<void> {
-    let script = '';
+  async defineTables(tables: Iterable<[string, BoundColumn[]]>): Promise<Set<string>> {
+    const statements: { name: string; definition: string; sql: string }[] = [];
     for (const [name, columns] of tables) {
       const definition = columns.map((column) => `${quote(column.name)} ${column.type}`).join(', ');
       if (this.created.get(name) === definition) continue;
       const [namespace, table] = splitName(name);
-      if (namespace !== undefined && !this.schemas.has(namespace)) {
-        script += `CREATE SCHEMA IF NOT EXISTS ${quote(namespace)};\n`;
-        this.schemas.add(namespace);
-      }
       const qualified = namespace === undefined ? quote(table) : `${quote(namespace)}.${quote(table)}`;
       // A table without columns cannot exist; one placeholder column keeps `SELECT count(*)` bindable.
       const create = this.created.has(name) ? 'CREATE OR REPLACE TABLE' : 'CREATE TABLE';
-      script += `${create} ${qualified} (${definition || '"?" INTEGER'});\n`;
-      this.created.set(name, definition);
+      const schema = namespace === undefined ? '' : `CREATE SCHEMA IF NOT EXISTS ${quote(namespace)};\n`;
+      statements.push({
+        name,
+        definition,
+        sql: `${schema}${create} ${qualified} (${definition || '"?" INTEGER'});\n`,
+      });
     }
-    if (script !== '') await this.connection.run(`BEGIN;\n${script}COMMIT;`);
+    const refused = new Set<string>();
+    if (statements.length === 0) return refused;
+    try {
+      await this.connection.run(`BEGIN;\n${statements.map((statement) => statement.sql).join('')}COMMIT;`);
+    } catch {
+      // One table refused: the others one at a time, outside that transaction.
+      await this.connection.run('ROLLBACK').catch(() => {});
+      for (const statement of statements) {
+        try {
+          await this.connection.run(statement.sql);
+        } catch {
+          refused.add(statement.name);
+        }
+      }
+    }
+    for (const statement of statements) {
+      if (!refused.has(statement.name)) this.created.set(statement.name, statement.definition);
+    }
+    return refused;
   }
 
   /** Bind `sql` (one SELECT) against the tables defined so far; never runs it. */

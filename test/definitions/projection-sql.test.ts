@@ -104,6 +104,17 @@ describe('projection SQL bound by validate', () => {
     );
   });
 
+  it('leaves to the run what reads a table in a namespace DuckDB reserves', async () => {
+    const files = repoFiles('select gender, count(*) as patients from clinical.patients group by 1');
+    files['tables/tables.yaml'] = files['tables/tables.yaml']!.replaceAll(
+      'clinical.patients',
+      'temp.patients',
+    );
+    files['tasks/tasks.yaml'] = files['tasks/tasks.yaml']!.replaceAll('clinical.patients', 'temp.patients');
+    files['sql/by_gender.sql'] = 'select gendr, count(*) as patients from temp.patients group by 1';
+    assert.deepEqual(await errors(files), []);
+  });
+
   it('keeps what binding found in the cache, keyed by the SQL and the upstream schemas', async () => {
     const files = repoFiles('select p.gendr, count(*) as patients from clinical.patients p group by 1');
     const root = await writeCatalogRepo(files);
