@@ -16,6 +16,8 @@ import {
   parseSql,
   referencedTables,
   rewriteTableReferences,
+  boundColumnsOf,
+  ProjectionBinder,
   type ParsedStatement,
 } from '../sql/index.ts';
 import {
@@ -592,6 +594,7 @@ async function stageProjection(staging: Staging): Promise<StagedOutput> {
   const resolveUpstream = async () => {
     const versions: VersionRef[] = [];
     const relations = new Map<string, string>();
+    const upstreamFields = new Map<string, FieldDef[]>();
     let readsSensitive = false;
     for (const name of [...readNames].sort()) {
       if (!context.definitions.tables.some((candidate) => candidate.name === name)) continue;
@@ -606,16 +609,22 @@ async function stageProjection(staging: Staging): Promise<StagedOutput> {
       const fields = (await context.store.getTable(name))?.fields ?? [];
       readsSensitive ||= fields.some((field) => field.sensitivity);
       relations.set(name, tableSelect(context.storage, version.files, fields));
+      upstreamFields.set(name, fields);
     }
-    return { versions, relations, readsSensitive };
+    return { versions, relations, readsSensitive, upstreamFields };
   };
   const {
-    resolved: { versions: upstream, relations, readsSensitive },
+    resolved: { versions: upstream, relations, readsSensitive, upstreamFields },
     lease,
   } = await leaseResolved(context.store, resolveUpstream);
   try {
     return await stageProjectionOutput(staging, { statement, upstream, relations });
   } catch (error) {
+    if (!(error instanceof TesseraError)) {
+      // The engine's position points into the rewritten SQL: find it in the task's own text.
+      const located = await locateInProjectionSql(task, upstreamFields);
+      if (located) throw new RunFailedError(located, { task: task.name });
+    }
     // The engine quotes the value a conversion failed on (`Could not convert string '123-45-6789'
     // to INT32`): from sensitive upstream data, that value must not reach run logs and errors.
     if (error instanceof TesseraError || !readsSensitive) throw error;
@@ -625,6 +634,35 @@ async function stageProjection(staging: Staging): Promise<StagedOutput> {
     );
   } finally {
     await lease.release();
+  }
+}
+
+/**
+ * `task T: sql/file.sql:3:8: Binder Error: …` when the task's SQL, as written, fails to bind against
+ * empty tables of what it read: the same problem at the place `tessera validate` would show. An
+ * error that needs data (a conversion of some value) binds fine and is left as the engine said.
+ */
+async function locateInProjectionSql(
+  task: TaskDef,
+  upstreamFields: ReadonlyMap<string, FieldDef[]>,
+): Promise<string | undefined> {
+  let binder: ProjectionBinder | undefined;
+  try {
+    binder = await ProjectionBinder.open();
+    await binder.defineTables([...upstreamFields].map(([name, fields]) => [name, boundColumnsOf(fields)]));
+    const outcome = await binder.bind(task.sql ?? '');
+    if (!('failure' in outcome) || outcome.failure.line === undefined) return undefined;
+    const { line, column, message } = outcome.failure;
+    // Inline SQL has no file of its own: its line and column within the task's `sql` value.
+    const where =
+      task.sqlFile !== undefined
+        ? `${task.sqlFile}:${line}:${column ?? 1}`
+        : `${task.at.file} (its \`sql\`, line ${line}, column ${column ?? 1})`;
+    return `task ${task.name}: ${where}: ${message.split('\n')[0]}`;
+  } catch {
+    return undefined;
+  } finally {
+    binder?.close();
   }
 }
 
