@@ -18,6 +18,7 @@ export interface CatalogDatabase {
   run_logs: RunLogsRow;
   lineage_edges: LineageEdgesRow;
   task_states: TaskStatesRow;
+  source_cursors: SourceCursorsRow;
   access_tokens: AccessTokensRow;
   query_audit: QueryAuditRow;
   read_leases: ReadLeasesRow;
@@ -109,6 +110,13 @@ export interface TaskStatesRow {
   task: string;
   paused_at: string | null;
   source_fingerprint: string | null;
+  updated_at: string;
+}
+
+/** Where an incremental source's task has read up to (migration 0011_source_cursors); JSON. */
+export interface SourceCursorsRow {
+  task: string;
+  cursor_json: string;
   updated_at: string;
 }
 

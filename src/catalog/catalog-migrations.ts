@@ -407,6 +407,20 @@ export const catalogMigrations: Record<string, Migration> = {
         .execute();
     },
   },
+
+  // Incremental sources (S3 objects, database cursors, stream positions): each task's cursor, moved
+  // in the transaction that publishes the version it read up to, so a failed run reads it all again.
+  '0011_source_cursors': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('source_cursors')
+        .ifNotExists()
+        .addColumn('task', 'text', (column) => column.primaryKey())
+        .addColumn('cursor_json', 'text', (column) => column.notNull())
+        .addColumn('updated_at', 'text', (column) => column.notNull())
+        .execute();
+    },
+  },
 };
 
 /** Serves `catalogMigrations` to Kysely's `Migrator` from code (no migration folder to ship). */
