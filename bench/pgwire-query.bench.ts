@@ -70,7 +70,7 @@ export default async function pgwireQueryBench(): Promise<void> {
       `${label}, over pgwire (pg client):     ${wire.perSecond.toFixed(0)} q/s, p95 ${wire.p95.toFixed(1)} ms`,
     );
     console.log(
-      `pgwire / in process: throughput ${(direct.perSecond / wire.perSecond).toFixed(2)}× slower, p95 ${(wire.p95 / direct.p95).toFixed(2)}×`,
+      `pgwire / in process: throughput ${(wire.perSecond / direct.perSecond).toFixed(2)}×, p95 latency ${(wire.p95 / direct.p95).toFixed(2)}×`,
     );
   } finally {
     await server.close();
