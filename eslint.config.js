@@ -119,6 +119,8 @@ const CLI_MAY_USE = [
   '**/catalog/plan.ts',
   '**/definitions/duration-parser.ts',
   '**/platform/catalog-browser.ts',
+  // `serve` starts the network faces beside the platform it opened.
+  '**/server/index.ts',
 ];
 const PLATFORM_INTERNALS = {
   group: ['**/platform/internals.ts', '**/platform/internals.js'],
@@ -153,12 +155,59 @@ const cliLayer = {
     'no-restricted-syntax': [
       'error',
       {
-        selector: `ImportExpression[source.value=/\\.\\.\\x2F(${CLI_MAY_NOT_REACH.join('|')})\\x2F/]`,
+        selector: `ImportExpression[source.value=/\\.\\.\\x2F(${CLI_MAY_NOT_REACH.filter((name) => name !== 'server').join('|')})\\x2F/]`,
         message: 'cli/ loads only the platform lazily (see src/cli/README.md)',
+      },
+      {
+        selector: 'ImportExpression[source.value=/\\.\\.\\x2Fserver\\x2F(?!index\\.ts$)/]',
+        message: "cli/ loads only the platform and the faces' entry (server/index.ts) lazily",
       },
       {
         selector: 'ImportExpression[source.value=/\\x2Fplatform\\x2Finternals/]',
         message: PLATFORM_INTERNALS.message,
+      },
+    ],
+  },
+};
+
+/**
+ * The servers (HTTP API, pgwire) are faces like the CLI: values only from diagnostics/, model/ and
+ * platform.ts, types from anywhere. Never an engine, the catalog store, governance, the read path or
+ * the platform's internals: every read of table data goes through `Platform.query` (invariant 2).
+ */
+const SERVER_MAY_NOT_REACH = CLI_MAY_NOT_REACH.filter((name) => name !== 'server').concat('cli');
+const serverLayer = {
+  files: ['src/server/**/*.ts'],
+  rules: {
+    'no-restricted-imports': 'off',
+    '@typescript-eslint/no-restricted-imports': [
+      'error',
+      {
+        paths: [
+          DUCKDB_ONLY_IN_ENGINE,
+          { name: 'kysely', message: 'server/ reaches the catalog through Platform' },
+        ],
+        patterns: [
+          {
+            group: SERVER_MAY_NOT_REACH.flatMap((name) => [`**/${name}/*`, `**/${name}/**`]),
+            allowTypeImports: true,
+            message:
+              'server/ calls Platform; it imports only types from the other layers (see src/server/README.md)',
+          },
+          {
+            group: ['**/platform/*', '**/platform/**'],
+            allowTypeImports: true,
+            message:
+              "server/ may not reach the platform's modules (store, storage, engine); add a Platform method",
+          },
+        ],
+      },
+    ],
+    'no-restricted-syntax': [
+      'error',
+      {
+        selector: `ImportExpression[source.value=/\\.\\.\\x2F(${SERVER_MAY_NOT_REACH.join('|')}|platform)\\x2F/]`,
+        message: 'server/ loads only the platform lazily (see src/server/README.md)',
       },
     ],
   },
@@ -201,4 +250,5 @@ export default tseslint.config(
   ...layerRules,
   platformLayer,
   cliLayer,
+  serverLayer,
 );

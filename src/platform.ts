@@ -82,6 +82,7 @@ import { planRevisionChange } from './platform/base-plan.ts';
 import { readRevisionTree } from './platform/revision-tree.ts';
 import type { WatchGitSettings } from './platform/git-sync-server.ts';
 import type { PushDelivery } from './sync/index.ts';
+import { signedFileService, type SignedFileService } from './platform/signed-files.ts';
 
 export interface PlatformOptions {
   /** The catalog repo. */
@@ -352,6 +353,18 @@ export class Platform {
   /** The principal a token acts as, or `undefined` when it is unknown, expired or revoked (for servers). */
   verifyToken(token: string): Promise<string | undefined> {
     return this.tokens.verifyToken(token);
+  }
+
+  /** Signed, expiring URLs to a version's files, for principals that may read the table whole (audited). */
+  signedFiles(): SignedFileService {
+    const { store, storage } = internalsOf(this);
+    return signedFileService({
+      definitions: this.definitions,
+      store,
+      storage,
+      tokens: this.tokens,
+      rowFilterLineage: () => this.rowFilterLineage(),
+    });
   }
 
   /** The query audit log, newest first. */

@@ -633,6 +633,10 @@ export const projectDocumentSchema = strict({
       .optional()
       .describe('the key of `HASH` masks; keep it in an environment variable, e.g. `${TESSERA_HASH_KEY}`'),
     query_timeout: positiveDuration.optional().describe('the longest a query may run (default 5m)'),
+    auditors: z
+      .array(z.string().min(1))
+      .optional()
+      .describe('principals who may read the query audit log over the HTTP API (`GET /api/v1/audit`)'),
   }).optional(),
   notifications: strict({
     smtp: strict({ url: smtpUrl, from: emailAddress })
