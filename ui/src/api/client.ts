@@ -4,6 +4,7 @@
  */
 import type {
   Incident,
+  LineageEdge,
   LineageView,
   QueryResult,
   Run,
@@ -94,10 +95,10 @@ export const api = {
   async lineage(name: string, options: { depth?: number; columns?: boolean } = {}): Promise<LineageView> {
     const params = new URLSearchParams({ direction: 'both', depth: String(options.depth ?? 5) });
     if (options.columns) params.set('columns', 'true');
-    const body = await getJson<Partial<LineageView> & Record<string, unknown>>(
+    const body = await getJson<{ upstream?: LineageEdge[]; downstream?: LineageEdge[] }>(
       `/tables/${enc(name)}/lineage?${params}`,
     );
-    return { table: name, nodes: body.nodes, edges: listOf(body, 'edges') };
+    return { table: name, edges: [...(body.upstream ?? []), ...(body.downstream ?? [])] };
   },
   async tasks(): Promise<TaskSummary[]> {
     return listOf<TaskSummary>(await getJson('/tasks'), 'tasks');
@@ -110,7 +111,7 @@ export const api = {
     return listOf<Run>(await getJson(`/runs?${params}`), 'runs');
   },
   async runLogs(id: string): Promise<RunLogLine[]> {
-    return listOf<RunLogLine>(await getJson(`/runs/${enc(id)}/logs`), 'logs');
+    return listOf<RunLogLine>(await getJson(`/runs/${enc(id)}/logs`), 'lines');
   },
   rerun: (task: string) =>
     getJson<{ runs: Run[] }>(`/tasks/${enc(task)}/runs`, { method: 'POST', body: '{}' }),
@@ -120,8 +121,14 @@ export const api = {
     getJson<{ run: Run }>(`/runs/${enc(runId)}/cancel`, { method: 'POST', body: '{}' }),
   actions: (task: string) => getJson<{ allowed: boolean; reason: string }>(`/tasks/${enc(task)}/actions`),
   async health(): Promise<{ tables: TableHealth[]; incidents: Incident[] }> {
-    const body = await getJson<unknown>('/health');
-    return { tables: listOf<TableHealth>(body, 'tables'), incidents: listOf<Incident>(body, 'incidents') };
+    const [health, incidents] = await Promise.all([
+      getJson<{ tables: { table: string; state: string; reason: string; owner?: string }[] }>('/health'),
+      getJson<{ incidents: Incident[] }>('/incidents'),
+    ]);
+    return {
+      tables: health.tables.map(({ state, ...entry }): TableHealth => ({ ...entry, health: state })),
+      incidents: incidents.incidents,
+    };
   },
   async subscriptions(): Promise<Subscription[]> {
     return listOf<Subscription>(await getJson('/subscriptions'), 'subscriptions');

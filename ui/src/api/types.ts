@@ -88,8 +88,6 @@ export interface LineageEdge {
 
 export interface LineageView {
   table: string;
-  /** Tables in the graph (the table itself included). */
-  nodes?: { name: string; owner?: string; health?: string }[];
   edges: LineageEdge[];
 }
 
@@ -140,13 +138,14 @@ export interface TableHealth {
 
 export interface Incident {
   id: string;
+  kind: string;
+  severity: string;
   table?: string;
-  kind?: string;
-  state?: string;
-  status?: string;
-  openedAt?: string;
-  reason?: string;
-  [key: string]: unknown;
+  task?: string;
+  cause: string;
+  status: string;
+  openedAt: string;
+  eventCount: number;
 }
 
 export interface Subscription {

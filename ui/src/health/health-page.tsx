@@ -41,8 +41,9 @@ export function HealthPage() {
                     <thead>
                       <tr>
                         <th scope="col">Incident</th>
-                        <th scope="col">Table</th>
+                        <th scope="col">Table or task</th>
                         <th scope="col">Kind</th>
+                        <th scope="col">Cause</th>
                         <th scope="col">Opened</th>
                       </tr>
                     </thead>
@@ -55,8 +56,11 @@ export function HealthPage() {
                           <td>
                             {incident.table ? <a href={href.table(incident.table)}>{incident.table}</a> : '—'}
                           </td>
-                          <td>{incident.kind ?? incident.state ?? incident.status ?? ''}</td>
-                          <td>{incident.openedAt ? new Date(incident.openedAt).toLocaleString() : '—'}</td>
+                          <td>
+                            {incident.kind} ({incident.severity})
+                          </td>
+                          <td>{incident.cause}</td>
+                          <td>{new Date(incident.openedAt).toLocaleString()}</td>
                         </tr>
                       ))}
                     </tbody>

@@ -1,6 +1,6 @@
 /** The lineage graph: React Flow with pan, zoom and controls; clicking a node opens its table. */
 import '@xyflow/react/dist/style.css';
-import { Background, Controls, MarkerType, ReactFlow, type Edge, type Node } from '@xyflow/react';
+import { Background, Controls, MarkerType, Position, ReactFlow, type Edge, type Node } from '@xyflow/react';
 import { useMemo } from 'react';
 import type { LineageEdge } from '../api/types.ts';
 import { href } from '../app/routing.ts';
@@ -16,6 +16,9 @@ export function LineageGraph({ table, edges }: { table: string; edges: LineageEd
       ariaLabel: `table ${node.name}`,
       className: node.name === table ? 'lineage-node lineage-node-current' : 'lineage-node',
       style: { width: NODE_WIDTH, height: NODE_HEIGHT },
+      // Laid out left to right: edges leave a table on its right and enter on its left.
+      sourcePosition: Position.Right,
+      targetPosition: Position.Left,
       draggable: false,
       connectable: false,
     }));
@@ -24,6 +27,8 @@ export function LineageGraph({ table, edges }: { table: string; edges: LineageEd
       source: edge.from,
       target: edge.to,
       label: edge.task,
+      labelStyle: { fontSize: 10 },
+      labelBgPadding: [4, 2] as [number, number],
       markerEnd: { type: MarkerType.ArrowClosed },
     }));
     return { nodes, flowEdges };

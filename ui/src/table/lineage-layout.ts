@@ -24,7 +24,7 @@ export function placeGraph(table: string, edges: LineageEdge[], extraNodes: stri
   const pairs = tableEdges(edges);
   const names = new Set([table, ...extraNodes, ...pairs.flatMap((edge) => [edge.from, edge.to])]);
   const graph = new Graph();
-  graph.setGraph({ rankdir: 'LR', nodesep: 24, ranksep: 70 });
+  graph.setGraph({ rankdir: 'LR', nodesep: 24, ranksep: 150 });
   graph.setDefaultEdgeLabel(() => ({}));
   for (const name of names) graph.setNode(name, { width: NODE_WIDTH, height: NODE_HEIGHT });
   for (const edge of pairs) graph.setEdge(edge.from, edge.to);

@@ -22,13 +22,25 @@ export function TaskPage({ name }: { name: string }) {
   );
 }
 
-function describeSchedule(task: TaskSummary): string {
-  const schedule = task.schedule ?? task.triggers;
+/** A schedule as the repo would say it: `@hourly`, `cron 0 0 * * *`, `every 15 min`, `on source change`. */
+export function describeSchedule(task: TaskSummary): string {
+  const schedule = task.schedule as Record<string, unknown> | string | undefined;
   if (schedule === undefined || schedule === null)
     return task.type === 'projection'
-      ? 'runs when a table it reads is published'
+      ? 'triggered when a table it reads is published'
       : 'no schedule: runs when asked';
-  return typeof schedule === 'string' ? schedule : JSON.stringify(schedule);
+  if (typeof schedule === 'string') return schedule;
+  const minutes = (ms: unknown) => (typeof ms === 'number' ? `${Math.round(ms / 60_000)} min` : '');
+  switch (schedule.kind) {
+    case 'cron':
+      return `cron ${String(schedule.expression)}`;
+    case 'every':
+      return `every ${minutes(schedule.intervalMs)}`;
+    case 'source_change':
+      return `when its source changes (checked every ${minutes(schedule.pollMs)})`;
+    default:
+      return JSON.stringify(schedule);
+  }
 }
 
 function TaskView({ task }: { task: TaskSummary }) {
@@ -84,9 +96,11 @@ function TaskView({ task }: { task: TaskSummary }) {
             <code>{task.sql}</code>
           </pre>
         ) : (
-          <pre aria-label="Definition">
-            <code>{JSON.stringify(task.source ?? task, null, 2)}</code>
-          </pre>
+          <p className="muted">
+            A {task.type} writing {task.target}
+            {task.mode ? ` (mode ${task.mode})` : ''}, {describeSchedule(task)}. Its full definition (source,
+            SQL, retries) lives in the catalog repo, where secrets stay as <code>${'{VAR}'}</code>.
+          </p>
         )}
       </section>
       <section aria-labelledby="runs-title">
@@ -112,11 +126,13 @@ function TaskView({ task }: { task: TaskSummary }) {
         {actionError && <ErrorMessage error={actionError} />}
         <Loaded state={runs} label="runs">
           {(list) => (
-            <RunsTable
-              runs={list}
-              canCancel={allowed}
-              onCancel={(run) => void act(`Cancel ${run.id}`, () => api.cancel(run.id))}
-            />
+            <div className="scroll-x">
+              <RunsTable
+                runs={list}
+                canCancel={allowed}
+                onCancel={(run) => void act(`Cancel ${run.id}`, () => api.cancel(run.id))}
+              />
+            </div>
           )}
         </Loaded>
       </section>
