@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 import { buildHttpApi } from '../../src/server/http/index.ts';
+import type { PushDelivery } from '../../src/sync/index.ts';
 import { openServedExample, type ServedExample } from '../support/served-example.ts';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -71,6 +72,9 @@ describe('authentication', () => {
     const openapi = await get('/api/openapi.json');
     assert.equal(openapi.status, 200);
     assert.ok(openapi.body.paths['/api/v1/query'].post.requestBody, 'the query body schema is described');
+    const detail =
+      openapi.body.paths['/api/v1/tables/{name}'].get.responses['200'].content['application/json'].schema;
+    assert.ok(detail.properties.columns, 'answers are described from the same zod schemas');
     assert.ok(
       openapi.body.paths['/api/v1/tables/{name}/lineage'].get.parameters.some(
         (p: Json) => p.name === 'depth',
@@ -295,6 +299,67 @@ describe('health, subscriptions and audit', () => {
       assert.match(response.body, line);
     }
     assert.doesNotMatch(response.body, /clinical\./);
+  });
+
+  test('with --watch-git, the push webhook hands Git sync the raw bytes and headers, and answers its verdict', async () => {
+    const received: PushDelivery[] = [];
+    const sync = {
+      request() {},
+      idle: async () => {},
+      receivePush(delivery: PushDelivery) {
+        received.push(delivery);
+        return { status: 202, body: { fetching: true } };
+      },
+    };
+    const handle = Object.create(example.handle, { sync: { value: sync } }) as typeof example.handle;
+    const hooked = await buildHttpApi(handle);
+    try {
+      // Spacing a JSON parser would not keep: the signature is over these exact bytes.
+      const payload = '{"ref":  "refs/heads/main",\n "after": "abc"}\n';
+      const response = await hooked.inject({
+        method: 'POST',
+        url: '/api/v1/hooks/git',
+        payload,
+        headers: {
+          'content-type': 'application/json',
+          'x-hub-signature-256': 'sha256=feed',
+          'x-github-event': 'push',
+        },
+      });
+      assert.equal(response.statusCode, 202);
+      assert.deepEqual(response.json(), { fetching: true });
+      assert.equal(received.length, 1);
+      assert.equal(received[0]!.body.toString('utf8'), payload);
+      assert.equal(received[0]!.headers['x-hub-signature-256'], 'sha256=feed');
+    } finally {
+      await hooked.close();
+    }
+  });
+
+  test('an unexpected failure is 500 internal with no stack, path or message of its own', async () => {
+    const logged: string[] = [];
+    const broken = Object.create(example.handle.platform, {
+      verifyToken: { value: async () => Promise.reject(new Error('boom at /var/secret/catalog.db')) },
+    }) as typeof example.handle.platform;
+    const handle = Object.create(example.handle, {
+      platform: { get: () => broken },
+    }) as typeof example.handle;
+    const failing = await buildHttpApi(handle, { log: (line) => logged.push(line) });
+    try {
+      const response = await failing.inject({
+        method: 'GET',
+        url: '/api/v1/tables',
+        headers: { authorization: `Bearer ${example.tokens.analyst}` },
+      });
+      assert.equal(response.statusCode, 500);
+      assert.deepEqual(response.json(), {
+        error: { code: 'internal', message: 'internal error; the server log has the details' },
+      });
+      assert.doesNotMatch(response.body, /secret|boom|at /);
+      assert.match(logged.join('\n'), /boom at \/var\/secret/, 'the operator sees it in the server log');
+    } finally {
+      await failing.close();
+    }
   });
 
   test('the push webhook without --watch-git is a clear 404; an unknown route is the error body too', async () => {

@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHmac } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -112,6 +113,72 @@ describe('POST /api/v1/query', () => {
     assert.ok(rows.length > 0 && rows.every((row) => row.state === 'CA' && HEX_64.test(row.ssn as string)));
   });
 
+  test("the Parquet export's temporary file is removed once streamed", async () => {
+    const platform = example.handle.platform;
+    const exported: string[] = [];
+    const watched = new Proxy(platform, {
+      get(target, property) {
+        if (property === 'exportParquet') {
+          return async (...args: Parameters<typeof platform.exportParquet>) => {
+            const result = await target.exportParquet(...args);
+            exported.push(result.path);
+            return result;
+          };
+        }
+        const value = Reflect.get(target, property, target) as unknown;
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const handle = Object.create(example.handle, {
+      platform: { get: () => watched },
+    }) as typeof example.handle;
+    const watching = await startHttpApi(handle, { host: '127.0.0.1', port: 0 });
+    try {
+      const response = await fetch(`http://127.0.0.1:${watching.port}/api/v1/query`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${example.tokens.analyst}` },
+        body: JSON.stringify({ sql: PATIENTS, format: 'parquet' }),
+      });
+      assert.ok((await response.arrayBuffer()).byteLength > 0);
+      assert.equal(exported.length, 1);
+      await waitFor(async () => (existsSync(exported[0]!) ? undefined : true));
+    } finally {
+      await watching.close();
+    }
+  });
+
+  test('a query past its time limit is 504 query_timeout', async () => {
+    const platform = example.handle.platform;
+    // governance.query_timeout as a repo would set it, shortened for this one server.
+    const watched = new Proxy(platform, {
+      get(target, property) {
+        if (property === 'query') {
+          return (sql: string, options: Parameters<typeof platform.query>[1]) =>
+            target.query(sql, { ...options, timeoutMs: 50 });
+        }
+        const value = Reflect.get(target, property, target) as unknown;
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const handle = Object.create(example.handle, {
+      platform: { get: () => watched },
+    }) as typeof example.handle;
+    const watching = await startHttpApi(handle, { host: '127.0.0.1', port: 0 });
+    try {
+      const response = await fetch(`http://127.0.0.1:${watching.port}/api/v1/query`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${example.tokens.clinician}` },
+        body: JSON.stringify({
+          sql: 'select count(*) as n from range(1000000000) a, range(1000) b where a.range % 13 = b.range',
+        }),
+      });
+      assert.equal(response.status, 504);
+      assert.equal(((await response.json()) as Json).error.code, 'query_timeout');
+    } finally {
+      await watching.close();
+    }
+  });
+
   test('parameters bind $n; a missing one is a 400 saying so', async () => {
     const body = (await (
       await query(example.tokens.clinician, {
@@ -171,9 +238,9 @@ describe('POST /api/v1/query', () => {
     assert.equal(entry?.outcome, 'allowed');
   });
 
-  test('a client that goes away mid-query cancels it: audited as failed, cancelled', async () => {
+  test('a client that goes away before the query starts cancels it: audited as failed, cancelled', async () => {
     const sql = 'select count(*) as n from range(100000000) a, range(1000) b where a.range % 7 = b.range';
-    const served = new Promise<void>((resolve) => {
+    await new Promise<void>((resolve) => {
       const request = httpRequest(`${base}/api/v1/query`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${example.tokens.clinician}` },
@@ -185,7 +252,6 @@ describe('POST /api/v1/query', () => {
         resolve();
       });
     });
-    await served;
     const entry = await waitFor(async () =>
       (await example.handle.platform.auditLog({ principal: CLINICIAN, limit: 5 })).find(
         (candidate) => candidate.sql === sql,
@@ -193,6 +259,53 @@ describe('POST /api/v1/query', () => {
     );
     assert.equal(entry.outcome, 'failed');
     assert.match(entry.reason ?? '', /cancel/i);
+  });
+
+  test('a client that goes away while its query runs interrupts the engine statement', async () => {
+    // The same served platform, seen through a handle that says when the route has called query().
+    let started!: () => void;
+    const queryStarted = new Promise<void>((resolve) => (started = resolve));
+    const platform = example.handle.platform;
+    const watched = new Proxy(platform, {
+      get(target, property) {
+        if (property === 'query') {
+          return (...args: Parameters<typeof platform.query>) => {
+            const answer = target.query(...args);
+            started();
+            return answer;
+          };
+        }
+        const value = Reflect.get(target, property, target) as unknown;
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const handle = Object.create(example.handle, {
+      platform: { get: () => watched },
+    }) as typeof example.handle;
+    const watching = await startHttpApi(handle, { host: '127.0.0.1', port: 0 });
+    try {
+      // Minutes of work unless interrupted.
+      const sql = 'select count(*) as n from range(1000000000) a, range(1000) b where a.range % 11 = b.range';
+      const request = httpRequest(`http://127.0.0.1:${watching.port}/api/v1/query`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${example.tokens.clinician}` },
+      });
+      request.on('error', () => {});
+      request.end(JSON.stringify({ sql }));
+      await queryStarted;
+      request.destroy();
+      const entry = await waitFor(async () =>
+        (await platform.auditLog({ principal: CLINICIAN, limit: 5 })).find(
+          (candidate) => candidate.sql === sql,
+        ),
+      );
+      assert.equal(entry.outcome, 'failed');
+      assert.match(entry.reason ?? '', /cancel/i);
+      const metrics = await (await fetch(`http://127.0.0.1:${watching.port}/metrics`)).text();
+      assert.match(metrics, /^tessera_queries_total\{face="http",outcome="cancelled"\} 1$/m);
+    } finally {
+      await watching.close();
+    }
   });
 });
 
@@ -325,13 +438,16 @@ function parseCsv(text: string): string[][] {
   return records;
 }
 
-/** The audit entry is written once the engine statement is interrupted: wait for it, up to 15 s. */
+/**
+ * Wait for what the server does after answering (an audit entry once the engine statement is
+ * interrupted, a temporary file removed). Work left undone runs far past the 15 s this waits.
+ */
 async function waitFor<T>(probe: () => Promise<T | undefined>): Promise<T> {
   const deadline = Date.now() + 15_000;
   for (;;) {
     const found = await probe();
     if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error('timed out waiting for the audit entry');
+    if (Date.now() > deadline) throw new Error('timed out waiting');
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }

@@ -7,7 +7,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { TesseraError } from '../../../diagnostics/errors.ts';
 import { requireCaller } from '../caller.ts';
-import { answer, authenticatedErrors, bearerSecurity, errorBodySchema } from '../schemas.ts';
+import { authenticatedErrors, bearerSecurity, errorBodySchema, auditEntrySchema } from '../schemas.ts';
 
 export const auditRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
@@ -22,7 +22,7 @@ export const auditRoutes: FastifyPluginAsyncZod = async (app) => {
           limit: z.coerce.number().int().min(1).max(10_000).default(100),
         }),
         response: {
-          200: answer('see docs/http-api.md'),
+          200: z.object({ entries: z.array(auditEntrySchema) }),
           401: authenticatedErrors[401],
           403: errorBodySchema,
         },

@@ -8,9 +8,10 @@ import { createReadStream } from 'node:fs';
 import type { FastifyPluginAsync } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { NotFoundError } from '../../../diagnostics/errors.ts';
 import type { ServerHandle } from '../../../platform.ts';
 import { requireCaller } from '../caller.ts';
-import { answer, authenticatedErrors, bearerSecurity, errorBodySchema } from '../schemas.ts';
+import { authenticatedErrors, bearerSecurity, errorBodySchema } from '../schemas.ts';
 
 export const signedFilesRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
@@ -31,8 +32,21 @@ export const signedFilesRoutes: FastifyPluginAsyncZod = async (app) => {
             .describe('seconds the URLs stay valid'),
         }),
         response: {
-          200: answer('see docs/http-api.md'),
-          201: answer('the subscription'),
+          200: z.object({
+            table: z.string(),
+            version: z.number().int(),
+            rowCount: z.number(),
+            files: z.array(
+              z.object({
+                key: z.string(),
+                bytes: z.number().optional(),
+                expires: z.number().int(),
+                expiresAt: z.string(),
+                signature: z.string(),
+                url: z.string().describe('GET it without a token until it expires'),
+              }),
+            ),
+          }),
           ...authenticatedErrors,
           403: errorBodySchema,
         },
@@ -79,7 +93,10 @@ export function fileDownloadRoutes(handle: ServerHandle): FastifyPluginAsync {
         const stream = createReadStream(path);
         await new Promise<void>((resolve, reject) => {
           stream.once('open', () => resolve());
-          stream.once('error', reject);
+          stream.once('error', (error: NodeJS.ErrnoException) =>
+            // Retention deleted the file after the URL was issued: as gone as an unknown file.
+            reject(error.code === 'ENOENT' ? new NotFoundError('file not found; ask for new URLs') : error),
+          );
         });
         return reply
           .type('application/vnd.apache.parquet')

@@ -1,8 +1,9 @@
 /** Table health (healthy, warning, stale, failing, upstream_failing) for the tables the caller may read. */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import type { Caller } from '../caller.ts';
 import { requireCaller } from '../caller.ts';
-import { answer, authenticatedErrors, bearerSecurity } from '../schemas.ts';
+import { authenticatedErrors, bearerSecurity } from '../schemas.ts';
 
 export const healthRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
@@ -12,7 +13,19 @@ export const healthRoutes: FastifyPluginAsyncZod = async (app) => {
         summary: 'The health of every table the caller may read, worst first, and why',
         tags: ['health'],
         security: bearerSecurity,
-        response: { 200: answer('see docs/http-api.md'), 401: authenticatedErrors[401] },
+        response: {
+          200: z.object({
+            tables: z.array(
+              z.object({
+                table: z.string(),
+                state: z.string(),
+                reason: z.string(),
+                owner: z.string().optional(),
+              }),
+            ),
+          }),
+          401: authenticatedErrors[401],
+        },
       },
     },
     async (request) => {

@@ -6,7 +6,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { LineageEdge } from '../../../model/index.ts';
 import { requireCaller } from '../caller.ts';
-import { answer, authenticatedErrors, bearerSecurity, tableNameParams } from '../schemas.ts';
+import { authenticatedErrors, bearerSecurity, tableNameParams, lineageEdgeSchema } from '../schemas.ts';
 
 const lineageQuery = z.object({
   direction: z.enum(['upstream', 'downstream', 'both']).default('both'),
@@ -28,7 +28,14 @@ export const lineageRoutes: FastifyPluginAsyncZod = async (app) => {
         security: bearerSecurity,
         params: tableNameParams,
         querystring: lineageQuery,
-        response: { 200: answer('see docs/http-api.md'), ...authenticatedErrors },
+        response: {
+          200: z.object({
+            table: z.string(),
+            upstream: z.array(lineageEdgeSchema),
+            downstream: z.array(lineageEdgeSchema),
+          }),
+          ...authenticatedErrors,
+        },
       },
     },
     async (request) => {

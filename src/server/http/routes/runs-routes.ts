@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { NotFoundError } from '../../../diagnostics/errors.ts';
 import type { Run, TaskDef } from '../../../model/index.ts';
 import { requireCaller, type Caller } from '../caller.ts';
-import { answer, authenticatedErrors, bearerSecurity } from '../schemas.ts';
+import { authenticatedErrors, bearerSecurity, runLogLineSchema, runSchema, taskSchema } from '../schemas.ts';
 
 const RUN_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'skipped', 'cancelled'] as const;
 const taskParams = z.object({ name: z.string().min(1).max(256) });
@@ -27,7 +27,7 @@ export const runsRoutes: FastifyPluginAsyncZod = async (app) => {
         summary: 'Tasks whose output table the caller may read',
         tags: ['tasks'],
         security: bearerSecurity,
-        response: { 200: answer('see docs/http-api.md'), 401: authenticatedErrors[401] },
+        response: { 200: z.object({ tasks: z.array(taskSchema) }), 401: authenticatedErrors[401] },
       },
     },
     async (request) => {
@@ -54,7 +54,7 @@ export const runsRoutes: FastifyPluginAsyncZod = async (app) => {
         security: bearerSecurity,
         params: taskParams,
         querystring: runsQuery.omit({ task: true }),
-        response: { 200: answer('see docs/http-api.md'), ...authenticatedErrors },
+        response: { 200: z.object({ runs: z.array(runSchema) }), ...authenticatedErrors },
       },
     },
     async (request) => {
@@ -75,7 +75,7 @@ export const runsRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['runs'],
         security: bearerSecurity,
         querystring: runsQuery,
-        response: { 200: answer('see docs/http-api.md'), 401: authenticatedErrors[401] },
+        response: { 200: z.object({ runs: z.array(runSchema) }), 401: authenticatedErrors[401] },
       },
     },
     async (request) => {
@@ -100,7 +100,7 @@ export const runsRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['runs'],
         security: bearerSecurity,
         params: runParams,
-        response: { 200: answer('see docs/http-api.md'), ...authenticatedErrors },
+        response: { 200: runSchema, ...authenticatedErrors },
       },
     },
     async (request) => visibleRun(requireCaller(request), request.params.id),
@@ -114,7 +114,10 @@ export const runsRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['runs'],
         security: bearerSecurity,
         params: runParams,
-        response: { 200: answer('see docs/http-api.md'), ...authenticatedErrors },
+        response: {
+          200: z.object({ run: z.string(), lines: z.array(runLogLineSchema) }),
+          ...authenticatedErrors,
+        },
       },
     },
     async (request) => {

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { NotFoundError, TesseraError } from '../../../diagnostics/errors.ts';
 import { EVENT_KINDS, type EventKind } from '../../../model/index.ts';
 import { requireCaller, type Caller } from '../caller.ts';
-import { answer, authenticatedErrors, bearerSecurity, errorBodySchema } from '../schemas.ts';
+import { authenticatedErrors, bearerSecurity, errorBodySchema, subscriptionSchema } from '../schemas.ts';
 
 const subscriptionBody = z.object({
   table: z.string().min(1).max(256),
@@ -29,7 +29,10 @@ export const subscriptionsRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['subscriptions'],
         security: bearerSecurity,
         querystring: z.object({ table: z.string().max(256).optional() }),
-        response: { 200: answer('see docs/http-api.md'), 401: authenticatedErrors[401] },
+        response: {
+          200: z.object({ subscriptions: z.array(subscriptionSchema) }),
+          401: authenticatedErrors[401],
+        },
       },
     },
     async (request) => {
@@ -51,8 +54,7 @@ export const subscriptionsRoutes: FastifyPluginAsyncZod = async (app) => {
         security: bearerSecurity,
         body: subscriptionBody,
         response: {
-          200: answer('see docs/http-api.md'),
-          201: answer('the subscription'),
+          201: subscriptionSchema,
           ...authenticatedErrors,
           403: errorBodySchema,
         },
@@ -81,8 +83,7 @@ export const subscriptionsRoutes: FastifyPluginAsyncZod = async (app) => {
         security: bearerSecurity,
         querystring: z.object({ table: z.string().min(1).max(256), owner: z.string().min(1).max(256) }),
         response: {
-          200: answer('see docs/http-api.md'),
-          201: answer('the subscription'),
+          200: z.object({ unsubscribed: z.literal(true) }),
           ...authenticatedErrors,
           403: errorBodySchema,
         },
@@ -97,7 +98,7 @@ export const subscriptionsRoutes: FastifyPluginAsyncZod = async (app) => {
           `${request.query.owner} is not subscribed to ${visible.name} (a subscription declared in the repo is changed there)`,
         );
       }
-      return { unsubscribed: true };
+      return { unsubscribed: true as const };
     },
   );
 };

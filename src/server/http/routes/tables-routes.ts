@@ -8,7 +8,15 @@ import { z } from 'zod';
 import type { CheckResult, Version } from '../../../model/index.ts';
 import type { VisibleTable } from '../../../read-path/visible-catalog.ts';
 import { requireCaller, tableNotFound, type Caller } from '../caller.ts';
-import { answer, authenticatedErrors, bearerSecurity, tableNameParams } from '../schemas.ts';
+import {
+  authenticatedErrors,
+  bearerSecurity,
+  tableNameParams,
+  checkResultSchema,
+  tableDetailSchema,
+  tableSummarySchema,
+  versionSummarySchema,
+} from '../schemas.ts';
 import { redactHealthReason } from './health-routes.ts';
 
 const searchQuery = z.object({
@@ -28,7 +36,7 @@ export const tablesRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['tables'],
         security: bearerSecurity,
         querystring: searchQuery,
-        response: { 200: answer('see docs/http-api.md'), 401: authenticatedErrors[401] },
+        response: { 200: z.object({ tables: z.array(tableSummarySchema) }), 401: authenticatedErrors[401] },
       },
     },
     async (request) => {
@@ -54,7 +62,7 @@ export const tablesRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['tables'],
         security: bearerSecurity,
         params: tableNameParams,
-        response: { 200: answer('see docs/http-api.md'), ...authenticatedErrors },
+        response: { 200: tableDetailSchema, ...authenticatedErrors },
       },
     },
     async (request) => {
@@ -85,7 +93,10 @@ export const tablesRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['tables'],
         security: bearerSecurity,
         params: tableNameParams,
-        response: { 200: answer('see docs/http-api.md'), ...authenticatedErrors },
+        response: {
+          200: z.object({ table: z.string(), versions: z.array(versionSummarySchema) }),
+          ...authenticatedErrors,
+        },
       },
     },
     async (request) => {
@@ -107,7 +118,19 @@ export const tablesRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['tables'],
         security: bearerSecurity,
         params: tableNameParams,
-        response: { 200: answer('see docs/http-api.md'), ...authenticatedErrors },
+        response: {
+          200: z.object({
+            table: z.string(),
+            versions: z.array(
+              z.object({
+                version: z.number().int(),
+                publishedAt: z.string(),
+                checks: z.array(checkResultSchema),
+              }),
+            ),
+          }),
+          ...authenticatedErrors,
+        },
       },
     },
     async (request) => {
