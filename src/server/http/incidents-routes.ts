@@ -7,7 +7,21 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { requireCaller } from './caller.ts';
 import { redactHealthReason } from './routes/health-routes.ts';
-import { answer, authenticatedErrors, bearerSecurity } from './schemas.ts';
+import { authenticatedErrors, bearerSecurity } from './schemas.ts';
+
+const incidentSchema = z.object({
+  id: z.string(),
+  kind: z.string().describe('the kind of the event that opened it: task_failed, sla_missed, …'),
+  severity: z.string(),
+  table: z.string().optional(),
+  task: z.string().optional(),
+  cause: z.string().describe('a table the caller may not read is named "an upstream table"'),
+  status: z.enum(['open', 'resolved']),
+  openedAt: z.string(),
+  notifiedAt: z.string(),
+  resolvedAt: z.string().optional(),
+  eventCount: z.number().int(),
+});
 
 export const incidentsRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
@@ -21,10 +35,7 @@ export const incidentsRoutes: FastifyPluginAsyncZod = async (app) => {
           status: z.enum(['open', 'resolved']).default('open'),
           limit: z.coerce.number().int().min(1).max(1000).default(100),
         }),
-        response: {
-          200: answer('`{incidents: [{id, kind, severity, table, task, cause, status, openedAt, …}]}`'),
-          401: authenticatedErrors[401],
-        },
+        response: { 200: z.object({ incidents: z.array(incidentSchema) }), 401: authenticatedErrors[401] },
       },
     },
     async (request) => {

@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { NotFoundError, TesseraError } from '../../diagnostics/errors.ts';
 import type { Run, TaskDef } from '../../model/index.ts';
 import { requireCaller, type Caller } from './caller.ts';
-import { answer, authenticatedErrors, bearerSecurity, errorBodySchema } from './schemas.ts';
+import { authenticatedErrors, bearerSecurity, errorBodySchema, runSchema } from './schemas.ts';
 
 const taskParams = z.object({ name: z.string().min(1).max(256).describe('a task name') });
 const runParams = z.object({ id: z.string().min(1).max(256).describe('a run id') });
@@ -20,6 +20,21 @@ const runBody = z
     downstream: z.boolean().default(true).describe('also run every task downstream (default true)'),
   })
   .default({ downstream: true });
+
+const actionsSchema = z.object({
+  allowed: z.boolean().describe('whether the caller may rerun, backfill and cancel'),
+  reason: z.string().describe('why, naming the owner whose members may'),
+});
+const queuedSchema = z.object({
+  queued: z.boolean().describe('false when no serve took the runs and they ran in this request'),
+  runs: z.array(runSchema),
+});
+const cancelSchema = z.object({
+  outcome: z
+    .string()
+    .describe('what became of the run: cancelled while queued, asked to stop, already ended'),
+  run: runSchema,
+});
 
 const actionErrors = {
   ...authenticatedErrors,
@@ -64,7 +79,7 @@ export const runActionsRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['tasks'],
         security: bearerSecurity,
         params: taskParams,
-        response: { 200: answer('`{allowed, reason}`'), ...authenticatedErrors },
+        response: { 200: actionsSchema, ...authenticatedErrors },
       },
     },
     async (request) => {
@@ -95,7 +110,7 @@ export const runActionsRoutes: FastifyPluginAsyncZod = async (app) => {
         security: bearerSecurity,
         params: taskParams,
         body: runBody,
-        response: { 202: answer('`{queued, runs}`'), ...actionErrors },
+        response: { 202: queuedSchema, ...actionErrors },
       },
     },
     async (request, reply) => reply.code(202).send(await queue('manual')(request, requireCaller(request))),
@@ -110,7 +125,7 @@ export const runActionsRoutes: FastifyPluginAsyncZod = async (app) => {
         security: bearerSecurity,
         params: taskParams,
         body: runBody,
-        response: { 202: answer('`{queued, runs}`'), ...actionErrors },
+        response: { 202: queuedSchema, ...actionErrors },
       },
     },
     async (request, reply) => reply.code(202).send(await queue('backfill')(request, requireCaller(request))),
@@ -124,7 +139,7 @@ export const runActionsRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['runs'],
         security: bearerSecurity,
         params: runParams,
-        response: { 200: answer('`{outcome, run}`'), ...actionErrors },
+        response: { 200: cancelSchema, ...actionErrors },
       },
     },
     async (request) => {
