@@ -3,14 +3,16 @@
  * by dagre), and the same tables as plain links for keyboards and screen readers. Column-level
  * lineage is loaded on demand.
  */
-import { useState } from 'react';
+import { lazy, Suspense, useState } from 'react';
 import { api } from '../api/client.ts';
 import type { LineageEdge } from '../api/types.ts';
 import { href } from '../app/routing.ts';
 import { Loaded } from '../app/status.tsx';
 import { useApi } from '../app/use-api.ts';
-import { LineageGraph } from './lineage-graph.tsx';
-import { neighbours } from './lineage-layout.ts';
+import { neighbours } from './lineage-edges.ts';
+
+// React Flow and dagre are loaded with the first table page, not with the sign-in page.
+const LineageGraph = lazy(async () => ({ default: (await import('./lineage-graph.tsx')).LineageGraph }));
 
 export function LineageSection({ table }: { table: string }) {
   const [columns, setColumns] = useState(false);
@@ -24,7 +26,9 @@ export function LineageSection({ table }: { table: string }) {
           const columnEdges = view.edges.filter((edge) => edge.fromColumn && edge.toColumn);
           return (
             <>
-              <LineageGraph table={table} edges={view.edges} />
+              <Suspense fallback={<p role="status">Loading the lineage graph…</p>}>
+                <LineageGraph table={table} edges={view.edges} />
+              </Suspense>
               <div className="lineage-links">
                 <LinkList label="Upstream tables" tables={upstream} />
                 <LinkList label="Downstream tables" tables={downstream} />

@@ -4,8 +4,15 @@ import { Loaded } from '../app/status.tsx';
 import { useApi } from '../app/use-api.ts';
 import { formatCell } from '../editor/cell-format.ts';
 
+/** A catalog table name, `namespace.table`: anything else never reaches SQL (the name comes from the URL). */
+const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
+
 export function SampleRows({ table }: { table: string }) {
-  const sample = useApi(() => api.query(`SELECT * FROM ${table} LIMIT 20`, { limit: 20 }), [table]);
+  const sample = useApi(async () => {
+    if (!TABLE_NAME.test(table))
+      throw new Error(`${table} is not a table name; open a table from the search`);
+    return api.query(`SELECT * FROM ${table} LIMIT 20`, { limit: 20 });
+  }, [table]);
   return (
     <Loaded state={sample} label="a sample of rows">
       {(result) =>

@@ -16,17 +16,36 @@ import { VersionsSection } from './versions-section.tsx';
 
 export function TablePage({ name }: { name: string }) {
   const detail = useApi(() => api.table(name), [name]);
+  // The sections load beside the detail, not after it: the page is as slow as its slowest request,
+  // not the sum of two. A table the principal may not read fails the same way in each of them.
   return (
-    <Loaded state={detail} label={`table ${name}`}>
-      {(table) => <TableView table={table} />}
-    </Loaded>
+    <article aria-labelledby="table-title" className="table-page">
+      <Loaded state={detail} label={`table ${name}`}>
+        {(table) => <TableFacts table={table} />}
+      </Loaded>
+      {!detail.error && (
+        <>
+          <LineageSection table={name} />
+          <section aria-labelledby="sample-title">
+            <h2 id="sample-title">Sample rows</h2>
+            <p className="muted">
+              The first 20 rows as you read them (masks and row filters applied).{' '}
+              <a href={href.query(`SELECT * FROM ${name} LIMIT 100`)}>Query in the editor</a>
+            </p>
+            <SampleRows table={name} />
+          </section>
+          <VersionsSection table={name} />
+          {detail.data && <SubscribeSection table={name} owner={detail.data.owner} />}
+        </>
+      )}
+    </article>
   );
 }
 
-function TableView({ table }: { table: TableDetail }) {
+function TableFacts({ table }: { table: TableDetail }) {
   const version = table.currentVersion;
   return (
-    <article aria-labelledby="table-title" className="table-page">
+    <>
       <header>
         <h1 id="table-title">{table.name}</h1>
         <p>{table.description ?? <span className="muted">No description.</span>}</p>
@@ -95,18 +114,7 @@ function TableView({ table }: { table: TableDetail }) {
         <h2 id="schema-title">Schema</h2>
         <SchemaTable columns={table.columns} />
       </section>
-      <LineageSection table={table.name} />
-      <section aria-labelledby="sample-title">
-        <h2 id="sample-title">Sample rows</h2>
-        <p className="muted">
-          The first 20 rows as you read them (masks and row filters applied).{' '}
-          <a href={href.query(`SELECT * FROM ${table.name} LIMIT 100`)}>Query in the editor</a>
-        </p>
-        <SampleRows table={table.name} />
-      </section>
-      <VersionsSection table={table.name} />
-      <SubscribeSection table={table.name} owner={table.owner} />
-    </article>
+    </>
   );
 }
 
