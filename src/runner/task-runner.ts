@@ -166,6 +166,8 @@ export async function runTask(context: RunContext, taskName: string, options: Ru
       task.type === 'ingestion'
         ? await stageIngestion({ context, session, task, table, stagingFolder, log })
         : await stageProjection({ context, session, task, table, stagingFolder, log });
+    // Recorded with the run whatever follows: a failed validation publishes no version.
+    run.checks = staged.checks;
     const failures = staged.checks.filter((check) => !check.success && check.severity === 'error');
     for (const check of staged.checks.filter((check) => !check.success)) {
       (check.severity === 'error' ? log.error : log.warn).call(log, `check failed: ${describeCheck(check)}`);
@@ -301,6 +303,7 @@ async function finishRun(
       published: run.published,
       rowsWritten: run.rowsWritten,
       badRows: run.badRows,
+      checks: run.checks,
     },
     events,
   );
@@ -761,6 +764,10 @@ async function countRows(session: EngineSession, relation: string): Promise<numb
   return Number(result.rows[0]?.n ?? 0);
 }
 
+/**
+ * `expect_column_values_to_be_in_set on status: 2 unexpected (20.00%): "lost", "void"`; with more
+ * unexpected values than the sample holds, `…; the first 20: …`. Values are as recorded (masked).
+ */
 function describeCheck(check: CheckResult): string {
   const column = typeof check.args.column === 'string' ? ` on ${check.args.column}` : '';
   if (check.error) return `${check.expectation}${column}: ${check.error}`;
@@ -768,7 +775,16 @@ function describeCheck(check: CheckResult): string {
     check.unexpectedCount !== undefined
       ? `${check.unexpectedCount} unexpected${check.unexpectedPercent !== undefined ? ` (${check.unexpectedPercent.toFixed(2)}%)` : ''}`
       : `observed ${JSON.stringify(check.observedValue)}`;
-  return `${check.expectation}${column}: ${unexpected}`;
+  return `${check.expectation}${column}: ${unexpected}${describeSample(check)}`;
+}
+
+/** The sampled unexpected values as JSON, after `: ` (or `; the first N: ` when not all are there). */
+function describeSample(check: CheckResult): string {
+  const sample = check.sample ?? [];
+  if (sample.length === 0 || check.expectation === 'bad_rows') return '';
+  const values = sample.map((value) => JSON.stringify(value) ?? 'null').join(', ');
+  const all = check.unexpectedCount === undefined || check.unexpectedCount <= sample.length;
+  return all ? `: ${values}` : `; the first ${sample.length}: ${values}`;
 }
 
 function formatBadRow(row: {
