@@ -61,7 +61,10 @@ export async function ingestFiles(request: IngestRequest): Promise<IngestResult>
   const readable =
     sourceType === 'parquet'
       ? { files: sourceFiles, labels: sourceLabels, log: [], cleanup: async () => {} }
-      : await readableSourceFiles(task, options.encoding, sourceFiles, sourceLabels, dirname(outputFile));
+      : await readableSourceFiles(task, options.encoding, sourceFiles, sourceLabels, {
+          stagingFolder: dirname(outputFile),
+          rawCopies: request.rawCopies ?? true,
+        });
   log.push(...readable.log);
   try {
     return await ingestReadable(

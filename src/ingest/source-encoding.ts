@@ -37,7 +37,7 @@ export async function readableSourceFiles(
   encoding: SourceEncoding,
   files: string[],
   labels: ReadonlyMap<string, string>,
-  stagingFolder: string,
+  copies: { stagingFolder: string; rawCopies: boolean },
 ): Promise<ReadableSourceFiles> {
   const context = { task: task.name, table: task.target };
   const label = (file: string) => labels.get(file) ?? file;
@@ -47,6 +47,12 @@ export async function readableSourceFiles(
       if (problem) throw new RunFailedError(`task ${task.name}: ${label(file)} ${problem}`, context);
     }
     return { files, labels: new Map(labels), log: [], cleanup: async () => {} };
+  }
+  if (!copies.rawCopies) {
+    throw new RunFailedError(
+      `task ${task.name}: ${label(files[0]!)} is ${encoding} text, read through a UTF-8 copy on disk, but ${task.target} is stored de-identified and its raw values are never written to disk; convert the source to UTF-8 first (e.g. \`iconv -f ${encoding === 'latin-1' ? 'iso-8859-1' : encoding} -t utf-8\`) and drop \`encoding\` from the task's source options`,
+      context,
+    );
   }
   const converted: string[] = [];
   const readable = new Map<string, string>();
@@ -64,7 +70,7 @@ export async function readableSourceFiles(
         );
       }
       const decoder = decoderFor(encoding, head);
-      const copy = join(stagingFolder, `__tessera_utf8_${index}${extname(file)}`);
+      const copy = join(copies.stagingFolder, `__tessera_utf8_${index}${extname(file)}`);
       converted.push(copy);
       try {
         await pipeline(

@@ -358,6 +358,8 @@ async function stageIngestion(staging: Staging): Promise<StagedOutput> {
         : {}),
       // A de-identified table keeps no source record at all, not even with sensitive values hashed.
       keepBadRows: !deidentified,
+      // Nor a UTF-8 copy of a source in another encoding.
+      rawCopies: !deidentified,
       sensitiveValueHashing: {
         sql: (text) => hmacSha256Sql(text, HASH_KEY_VARIABLE_SQL),
         // The key is in the session only while the quarantine is written: validations, whose SQL

@@ -5,7 +5,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { Run } from '../../src/model/index.ts';
-import { TEAM_OWNER } from '../support/person-schema.ts';
+import { TEAM_OWNER, personSchema } from '../support/person-schema.ts';
 import { writeRepo } from '../support/cli.ts';
 import { tesseraInProcess } from '../support/in-process-cli.ts';
 
@@ -77,4 +77,36 @@ message Clinic {
     const queried = await cli('query', 'select id, name from care.clinics', '--format', 'csv');
     assert.equal(queried.stdout.trim(), 'id,name\n1,Clínica São José');
   });
+});
+
+test('a table stored de-identified refuses a source that would need a raw UTF-8 copy', async () => {
+  const repo = await writeRepo({
+    'tessera.yaml': 'name: encodings\ngovernance:\n  hash_key: encodings-test-key\n',
+    'owners/team.yaml': TEAM_OWNER,
+    'schemas/people.proto': personSchema(),
+    'tables/people.yaml':
+      'kind: table\nname: people.persons\nowner: team\nschema: schemas/people.proto#people.Person\nstore: deidentified\n',
+    'tasks/people.yaml': `kind: task
+name: ingest_persons
+type: ingestion
+target: people.persons
+source: { type: csv, uri: data/people.csv, options: { encoding: latin-1 } }
+`,
+  });
+  after(() => rm(repo, { recursive: true, force: true }));
+  await mkdir(join(repo, 'data'));
+  await writeFile(
+    join(repo, 'data/people.csv'),
+    Buffer.from('person_id,ssn,name,birth_date,state\np1,111-11-1111,Zoë,1980-05-17,CA\n', 'latin1'),
+  );
+  const cli = (...args: string[]) => tesseraInProcess(['--repo', repo, ...args]);
+  assert.equal((await cli('apply')).code, 0);
+  const ran = await cli('run', 'ingest_persons', '--json');
+  const [run] = JSON.parse(ran.stdout) as Run[];
+  assert.equal(
+    run!.error,
+    'task ingest_persons: data/people.csv is latin-1 text, read through a UTF-8 copy on disk, but people.persons ' +
+      'is stored de-identified and its raw values are never written to disk; convert the source to UTF-8 first ' +
+      "(e.g. `iconv -f iso-8859-1 -t utf-8`) and drop `encoding` from the task's source options",
+  );
 });
