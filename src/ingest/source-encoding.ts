@@ -69,6 +69,17 @@ export async function readableSourceFiles(
           context,
         );
       }
+      if (
+        encoding.startsWith('utf-16') &&
+        !hasUtf16Mark(head) &&
+        head.length > 0 &&
+        binaryOffset(head) === undefined
+      ) {
+        throw new RunFailedError(
+          `task ${task.name}: ${label(file)} does not look like UTF-16 text (no byte-order mark, and none of the NUL bytes UTF-16 gives ASCII characters); if it is UTF-8, remove \`encoding\` from the task's source options`,
+          context,
+        );
+      }
       const decoder = decoderFor(encoding, head);
       const copy = join(copies.stagingFolder, `__tessera_utf8_${index}${extname(file)}`);
       converted.push(copy);
@@ -122,6 +133,10 @@ function decoderFor(encoding: Exclude<SourceEncoding, 'utf-8'>, head: Buffer): D
   };
 }
 
+function hasUtf16Mark(head: Buffer): boolean {
+  return (head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff);
+}
+
 /** A byte-order mark decides; without one, where ASCII's NUL bytes fall; else little-endian. */
 function utf16ByteOrder(head: Buffer): 'utf-16le' | 'utf-16be' {
   if (head[0] === 0xfe && head[1] === 0xff) return 'utf-16be';
@@ -163,7 +178,7 @@ async function firstBytes(file: string): Promise<Buffer> {
 /** Why a file read as UTF-8 is not: completes "data/x.csv …"; undefined when it may well be text. */
 function notUtf8Text(head: Buffer): string | undefined {
   const fix = "set `options: { encoding: utf-16 }` on the task's source";
-  if ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff)) {
+  if (hasUtf16Mark(head)) {
     return `is UTF-16 text (it starts with a UTF-16 byte-order mark), but the source is read as UTF-8; ${fix}`;
   }
   if (binaryOffset(head) === undefined) return undefined;

@@ -150,6 +150,16 @@ describe('source encodings', () => {
     );
   });
 
+  test('a UTF-8 file declared UTF-16 fails, saying to remove the option', async () => {
+    const repo = await fixture.repo({ 'data/people.csv': TEXT });
+    const task = ingestionTask({ uri: 'data/people.csv', options: { encoding: 'utf-16' } });
+    assert.equal(
+      await failure(fixture.ingest(repo, task, fields)),
+      'task ingest_patients: data/people.csv does not look like UTF-16 text (no byte-order mark, and none of the ' +
+        "NUL bytes UTF-16 gives ASCII characters); if it is UTF-8, remove `encoding` from the task's source options",
+    );
+  });
+
   test('an invalid UTF-16 file fails naming it; an unknown encoding fails listing the accepted ones', async () => {
     const repo = await fixture.repo({
       // A high surrogate followed by a letter: not UTF-16.
