@@ -170,6 +170,49 @@ const cliLayer = {
   },
 };
 
+/**
+ * The servers (HTTP API, pgwire) are faces like the CLI: values only from diagnostics/, model/ and
+ * platform.ts, types from anywhere. Never an engine, the catalog store, governance, the read path or
+ * the platform's internals: every read of table data goes through `Platform.query` (invariant 2).
+ */
+const SERVER_MAY_NOT_REACH = CLI_MAY_NOT_REACH.filter((name) => name !== 'server').concat('cli');
+const serverLayer = {
+  files: ['src/server/**/*.ts'],
+  rules: {
+    'no-restricted-imports': 'off',
+    '@typescript-eslint/no-restricted-imports': [
+      'error',
+      {
+        paths: [
+          DUCKDB_ONLY_IN_ENGINE,
+          { name: 'kysely', message: 'server/ reaches the catalog through Platform' },
+        ],
+        patterns: [
+          {
+            group: SERVER_MAY_NOT_REACH.flatMap((name) => [`**/${name}/*`, `**/${name}/**`]),
+            allowTypeImports: true,
+            message:
+              'server/ calls Platform; it imports only types from the other layers (see src/server/README.md)',
+          },
+          {
+            group: ['**/platform/*', '**/platform/**'],
+            allowTypeImports: true,
+            message:
+              "server/ may not reach the platform's modules (store, storage, engine); add a Platform method",
+          },
+        ],
+      },
+    ],
+    'no-restricted-syntax': [
+      'error',
+      {
+        selector: `ImportExpression[source.value=/\\.\\.\\x2F(${SERVER_MAY_NOT_REACH.join('|')}|platform)\\x2F/]`,
+        message: 'server/ loads only the platform lazily (see src/server/README.md)',
+      },
+    ],
+  },
+};
+
 /** platform.ts (and src/platform/) compose every layer but never a face. */
 const platformLayer = {
   files: ['src/platform.ts', 'src/platform/**/*.ts'],
@@ -207,4 +250,5 @@ export default tseslint.config(
   ...layerRules,
   platformLayer,
   cliLayer,
+  serverLayer,
 );

@@ -40,6 +40,7 @@ import type {
   Run,
   RunLogLine,
   Subscription,
+  TableDef,
   TableHealth,
   Version,
 } from './model/index.ts';
@@ -66,6 +67,7 @@ import {
 import type { VisibleTable } from './read-path/visible-catalog.ts';
 import {
   findDeclassifications,
+  newAuditId,
   projectHashKey,
   inheritRowFilters,
   ProjectionLineage,
@@ -74,7 +76,7 @@ import {
 } from './governance/index.ts';
 import { openStorage, PRIVATE_DIRECTORY_MODE, type Storage } from './storage/index.ts';
 import { CatalogBrowser } from './platform/catalog-browser.ts';
-import { writeExample } from './platform/example-writer.ts';
+import { writeBlankRepo, writeExample } from './platform/example-writer.ts';
 import { writeJsonSchemas } from './platform/json-schema-writer.ts';
 import { deliverAfterRuns, openNotifier, subscribe, type NotifierSettings } from './platform/monitoring.ts';
 import { internalsOf, registerPlatformInternals } from './platform/internals.ts';
@@ -82,6 +84,7 @@ import { planRevisionChange } from './platform/base-plan.ts';
 import { readRevisionTree } from './platform/revision-tree.ts';
 import type { WatchGitSettings } from './platform/git-sync-server.ts';
 import type { PushDelivery } from './sync/index.ts';
+import { signedFileService, type SignedFileService } from './platform/signed-files.ts';
 
 export interface PlatformOptions {
   /** The catalog repo. */
@@ -202,6 +205,24 @@ export interface RunOrQueueOptions {
   notifications?: NotifierSettings;
 }
 
+/** `rollback`'s options; every one is optional. */
+export interface RollbackOptions extends RunOrQueueOptions {
+  /** Who asks, as the audit log records it. Default: `local-admin`, as for the CLI's queries. */
+  principal?: string;
+}
+
+/** What `rollback` did: the new version, its run, and the runs it triggered downstream. */
+export interface RollbackOutcome {
+  /** The rollback's own run (trigger `rollback:TABLE@VERSION`). */
+  run: Run;
+  /** The new current version: the restored version's files under a new number. */
+  version: Version;
+  /** The version that was current before. */
+  from: number;
+  /** The runs downstream: ended here, or queued on the server (see `server`, `ended`). */
+  downstream: RunOutcome;
+}
+
 /** `tessera serve`'s settings. */
 export interface ServeSettings {
   /** Runs at once. */
@@ -285,6 +306,11 @@ export class Platform {
     devMode: boolean,
     hashKey: string,
     options: PlatformOptions,
+    /**
+     * Set when the working tree has errors and this platform (opened by `openForReading`) answers
+     * from the definitions as last applied: the first of those errors.
+     */
+    readonly workingTreeError?: Diagnostic,
   ) {
     this.#options = options;
     this.#store = store;
@@ -354,6 +380,18 @@ export class Platform {
     return this.tokens.verifyToken(token);
   }
 
+  /** Signed, expiring URLs to a version's files, for principals that may read the table whole (audited). */
+  signedFiles(): SignedFileService {
+    const { store, storage } = internalsOf(this);
+    return signedFileService({
+      definitions: this.definitions,
+      store,
+      storage,
+      tokens: this.tokens,
+      rowFilterLineage: () => this.rowFilterLineage(),
+    });
+  }
+
   /** The query audit log, newest first. */
   auditLog(filter: QueryAuditFilter = {}): Promise<QueryAuditEntry[]> {
     return this.#catalog.auditLog(filter);
@@ -370,38 +408,106 @@ export class Platform {
     // catalog's URL) while the definitions load; the catalog is opened only once they are valid.
     const commit = gitHead(options.repo);
     commit.catch(() => {}); // Awaited below; a load that fails first leaves it unawaited.
-    const { definitions, diagnostics, secrets } = await checkRepo(options, {
+    const loaded = await checkRepo(options, {
       onProject: (project) => preloadCatalogStore(project.catalog),
     });
-    if (hasErrors(diagnostics)) throw new DefinitionError(diagnostics.filter((d) => d.severity === 'error'));
-    const graph = await buildTaskGraph(definitions);
+    const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
+    if (errors.length > 0) throw new DefinitionError(errors);
     await makeStateFolderPrivate(options.repo);
-    const store = await openCatalogStore(definitions.project.catalog);
-    const storage = openStorage(definitions.project.storage);
+    const store = await openCatalogStore(loaded.definitions.project.catalog);
+    return Platform.#assemble(options, loaded, store, await commit, undefined);
+  }
+
+  /**
+   * Open for reading only (`query`): as `open`, but when the working tree has errors (outside
+   * `tessera.yaml`) the platform answers from the definitions as last applied, which is what the
+   * catalog's versions follow; `workingTreeError` then names the first problem. Throws
+   * `DefinitionError` when `tessera.yaml` itself has errors or nothing was ever applied.
+   */
+  static async openForReading(options: PlatformOptions): Promise<Platform> {
+    const commit = gitHead(options.repo);
+    commit.catch(() => {});
+    const loaded = await checkRepo(options, {
+      onProject: (project) => preloadCatalogStore(project.catalog),
+    });
+    const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
+    await makeStateFolderPrivate(options.repo);
+    if (errors.length === 0) {
+      const store = await openCatalogStore(loaded.definitions.project.catalog);
+      return Platform.#assemble(options, loaded, store, await commit, undefined);
+    }
+    if (errors.some((d) => d.at.file === 'tessera.yaml')) throw new DefinitionError(errors);
+    const { project } = loaded.definitions;
+    const store = await openCatalogStore(project.catalog);
+    let applied: Definitions;
+    try {
+      const stored = await store.readDefinitions();
+      if (stored.tables.length === 0) throw new DefinitionError(errors);
+      applied = {
+        project,
+        tables: stored.tables.map((record) => record.definition as TableDef),
+        tasks: stored.tasks,
+        owners: stored.owners,
+        roles: stored.roles,
+        principals: stored.principals,
+      };
+    } catch (error) {
+      await store.close().catch(() => {});
+      throw error;
+    }
+    const warnings = loaded.diagnostics.filter((d) => d.severity === 'warning');
+    return Platform.#assemble(
+      options,
+      { definitions: applied, diagnostics: warnings, secrets: loaded.secrets },
+      store,
+      await commit,
+      errors[0],
+    );
+  }
+
+  static async #assemble(
+    options: PlatformOptions,
+    { definitions, diagnostics, secrets }: LoadedDefinitions,
+    store: CatalogStore,
+    commit: string | undefined,
+    workingTreeError: Diagnostic | undefined,
+  ): Promise<Platform> {
+    let graph: TaskGraph;
     let hashKey: string;
     try {
+      graph = await buildTaskGraph(definitions);
       hashKey = await projectHashKey(definitions.project, (name) => store.catalogKey(name));
     } catch (error) {
       await store.close().catch(() => {});
       throw error;
     }
+    const storage = openStorage(definitions.project.storage);
     return new Platform(
       definitions,
       diagnostics,
       store,
       storage,
       graph,
-      await commit,
+      commit,
       secrets,
       devModeOf(options),
       hashKey,
       options,
+      workingTreeError,
     );
   }
 
   /** Write the healthcare example catalog repo with `patients` synthetic patients to `target`. */
   static writeExample(target: string, patients: number): Promise<void> {
     return writeExample(target, patients);
+  }
+
+  /**
+   * Write a small blank catalog repo (one owner, schema, table with a sample CSV, projection, role)
+   * to `target`, which may exist if it holds none of those files; returns the files written.
+   */
+  static writeBlankRepo(target: string): Promise<string[]> {
+    return writeBlankRepo(target);
   }
 
   /** Write the JSON Schemas editors check the repo's YAML with into `dir`; returns the file names. */
@@ -493,15 +599,23 @@ export class Platform {
    * and with `wait` follow them until they end. Requires the definitions to be applied.
    */
   async runOrQueue(selection: RunSelection, options: RunOrQueueOptions = {}): Promise<RunOutcome> {
-    const { findRunningServer, enqueueSelection, waitForRuns, CatalogRunQueue } =
-      await import('./orchestrator/index.ts');
+    const { findRunningServer } = await import('./orchestrator/index.ts');
     const server = await findRunningServer(this.definitions.project.root);
     if (!server)
       return { ended: true, runs: await this.run(selection, options.onLog, options.notifications) };
     await this.#requireApplied();
+    return this.#queueOnServer(selection, { pid: server.pid }, options);
+  }
+
+  /** Queue a selection on the running server `at`; with `wait`, follow the runs until they end. */
+  async #queueOnServer(
+    selection: RunSelection,
+    at: { pid: number },
+    options: RunOrQueueOptions,
+  ): Promise<RunOutcome> {
+    const { enqueueSelection, waitForRuns, CatalogRunQueue } = await import('./orchestrator/index.ts');
     const queue = new CatalogRunQueue(this.#store, this.#graph);
     const queued = await enqueueSelection(queue, this.definitions, this.#graph, selection);
-    const at = { pid: server.pid };
     options.onQueued?.(
       queued.map((entry) => entry.run),
       at,
@@ -514,6 +628,54 @@ export class Platform {
       { onChange: options.onRunChange },
     );
     return { server: at, ended: true, runs };
+  }
+
+  /**
+   * Make version `to` of `table` current again by publishing a new version that lists its files
+   * (nothing copied; the history stays), then trigger what reads the table as any publication does:
+   * run here, or queued on the repo's running server (followed with `wait`). Refused, with what to
+   * do instead, for an unknown table or version, the current version, or a version of another schema
+   * version. Audited (allowed or refused) with the SQL column reading `tessera rollback TABLE --to N`.
+   */
+  async rollback(table: string, to: number, options: RollbackOptions = {}): Promise<RollbackOutcome> {
+    const { rollbackTable, findRunningServer } = await import('./orchestrator/index.ts');
+    const started = new Date();
+    const audit = (reason?: string) =>
+      this.#store.recordQueryAudit({
+        id: newAuditId(started),
+        at: started.toISOString(),
+        principal: options.principal ?? 'local-admin',
+        sql: `tessera rollback ${table} --to ${to}`,
+        outcome: reason === undefined ? 'allowed' : 'refused',
+        ...(reason === undefined ? {} : { reason }),
+        tables: [table],
+        columns: [],
+        masks: [],
+        rowFilters: [],
+        durationMs: Date.now() - started.getTime(),
+      });
+    let rolled;
+    try {
+      await this.#requireApplied();
+      rolled = await rollbackTable(await this.#runContext(options.onLog), this.#graph, { table, to });
+    } catch (error) {
+      if (error instanceof TesseraError) await audit(error.message);
+      throw error;
+    }
+    await audit();
+    const { run, version, from } = rolled;
+    if (rolled.downstream.tasks.length === 0) {
+      return { run, version, from, downstream: { ended: true, runs: [] } };
+    }
+    const server = await findRunningServer(this.definitions.project.root);
+    const downstream = server
+      ? await this.#queueOnServer(rolled.downstream, { pid: server.pid }, options)
+      : {
+          ended: true,
+          runs: await runInOrder(await this.#runContext(options.onLog), this.#graph, rolled.downstream),
+        };
+    if (!server) await deliverAfterRuns(this.#monitoringParts(), options.notifications ?? {});
+    return { run, version, from, downstream };
   }
 
   /** Cancel a queued run, or ask a running one's server to stop it; `NotFoundError` for an unknown run. */

@@ -18,6 +18,7 @@ export interface CatalogDatabase {
   run_logs: RunLogsRow;
   lineage_edges: LineageEdgesRow;
   task_states: TaskStatesRow;
+  source_cursors: SourceCursorsRow;
   access_tokens: AccessTokensRow;
   query_audit: QueryAuditRow;
   read_leases: ReadLeasesRow;
@@ -102,7 +103,7 @@ export interface RunsRow {
   cancel_requested: Generated<number>;
   /** 0 or 1; defaults to 1. */
   downstream: Generated<number>;
-  /** `Run.checks` as JSON (migration 0010_run_checks); NULL when no check ran. */
+  /** `Run.checks` as JSON (migration 0012_run_checks); NULL when no check ran. */
   checks_json: string | null;
 }
 
@@ -111,6 +112,13 @@ export interface TaskStatesRow {
   task: string;
   paused_at: string | null;
   source_fingerprint: string | null;
+  updated_at: string;
+}
+
+/** Where an incremental source's task has read up to (migration 0011_source_cursors); JSON. */
+export interface SourceCursorsRow {
+  task: string;
+  cursor_json: string;
   updated_at: string;
 }
 

@@ -408,9 +408,23 @@ export const catalogMigrations: Record<string, Migration> = {
     },
   },
 
+  // Incremental sources (S3 objects, database cursors, stream positions): each task's cursor, moved
+  // in the transaction that publishes the version it read up to, so a failed run reads it all again.
+  '0011_source_cursors': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('source_cursors')
+        .ifNotExists()
+        .addColumn('task', 'text', (column) => column.primaryKey())
+        .addColumn('cursor_json', 'text', (column) => column.notNull())
+        .addColumn('updated_at', 'text', (column) => column.notNull())
+        .execute();
+    },
+  },
+
   // A run's check results with their samples of unexpected values: a run that failed validation
   // publishes no version, yet `tessera logs`, `show` and `--json` show which values failed.
-  '0010_run_checks': {
+  '0012_run_checks': {
     async up(db: Kysely<unknown>): Promise<void> {
       await db.schema.alterTable('runs').addColumn('checks_json', 'text').execute();
     },

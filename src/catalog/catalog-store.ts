@@ -87,6 +87,11 @@ export interface ReadLease {
 export interface NewVersion extends Omit<Version, 'version' | 'publishedAt'> {
   /** Columns actually written; when given they become the table's fields (the runner sends them for inferred projections). */
   fields?: FieldDef[];
+  /**
+   * An incremental source's new cursor (objects read, a high-water mark, stream positions), stored in
+   * the same transaction as the version: it moves only when what was read up to it is published.
+   */
+  sourceCursor?: { task: string; cursor: unknown };
 }
 
 /**
@@ -303,6 +308,10 @@ export interface CatalogTaskStates {
     task: string,
     patch: Partial<Pick<TaskState, 'pausedAt' | 'sourceFingerprint'>>,
   ): Promise<TaskState>;
+  /** Where an incremental source's task has read up to (set by `publishVersion`); `undefined`: from the start. */
+  getSourceCursor(task: string): Promise<unknown>;
+  /** Forget a task's cursor (`run --full-refresh`); true when there was one. */
+  clearSourceCursor(task: string): Promise<boolean>;
 }
 
 /** Access tokens, stored as their hashes. */

@@ -307,6 +307,14 @@ export abstract class KyselyCatalogStore implements CatalogStore {
     return this.taskStates.listTaskStates();
   }
 
+  getSourceCursor(task: string): Promise<unknown> {
+    return this.taskStates.getSourceCursor(task);
+  }
+
+  clearSourceCursor(task: string): Promise<boolean> {
+    return this.taskStates.clearSourceCursor(task);
+  }
+
   updateTaskState(
     task: string,
     patch: Partial<Pick<TaskState, 'pausedAt' | 'sourceFingerprint'>>,

@@ -21,17 +21,33 @@ limit 5`;
 export function registerDemoCommands(program: Command): void {
   program
     .command('init')
-    .description('scaffold a catalog repo')
-    .argument('<dir>')
-    .option('--example <name>', 'start from an example: healthcare', 'healthcare')
-    .option('--rows <n>', 'patients to generate for the example', '10000')
-    .action(async (dir: string, flags: { example: string; rows: string }) => {
+    .description('write a small blank catalog repo to DIR, or with --example a complete one')
+    .argument('<dir>', 'a new folder, or one without catalog files (e.g. `.`)')
+    .option('--example <name>', 'start from an example instead: healthcare')
+    .option('--rows <n>', 'patients to generate for the example (default 10000)')
+    .action(async (dir: string, flags: { example?: string; rows?: string }) => {
+      if (flags.example === undefined) {
+        if (flags.rows !== undefined)
+          throw new UsageError('--rows is for --example healthcare; a blank repo has its own sample CSV');
+        const { Platform } = await import('../platform.ts');
+        await Platform.writeBlankRepo(resolve(dir));
+        console.log(
+          `wrote a blank catalog repo to ${dir}: owners/, schemas/, tables/, tasks/, sql/, access/ and data/orders.csv
+` +
+            `next: cd ${dir} && tessera validate && tessera apply && tessera run --all && tessera query "select * from shop.daily_revenue"
+` +
+            'editors: its YAML files name the JSON Schemas in json-schemas/ (VS Code: install the YAML extension)',
+        );
+        return;
+      }
       if (flags.example !== 'healthcare')
-        throw new UsageError(`unknown example ${flags.example}; available: healthcare`);
+        throw new UsageError(
+          `unknown example ${flags.example}; available: healthcare (or none: a blank repo)`,
+        );
       const target = resolve(dir);
       if (existsSync(target)) throw new UsageError(`${dir} already exists; choose a new folder`);
       const { Platform } = await import('../platform.ts');
-      await Platform.writeExample(target, parseRows(flags.rows));
+      await Platform.writeExample(target, parseRows(flags.rows ?? '10000'));
       console.log(
         `wrote the healthcare example catalog repo to ${dir}\nnext: cd ${dir} && tessera validate && tessera apply && tessera run --all\n` +
           'editors: its YAML files name the JSON Schemas in json-schemas/ (VS Code: install the YAML extension)',

@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import { UsageError } from '../diagnostics/errors.ts';
 import type { Run, RunLogLine, RunStatus } from '../model/index.ts';
 import type { RunSelection } from '../orchestrator/index.ts';
-import type { Platform } from '../platform.ts';
+import type { Platform, RollbackOutcome } from '../platform.ts';
 import {
   globalOptions,
   type GlobalOptions,
@@ -16,30 +16,74 @@ import { textTable } from './output-format.ts';
 
 interface RunFlags {
   all?: boolean;
+  select?: string[];
+  exclude?: string[];
   downstream: boolean;
   wait?: boolean;
 }
 
 const RUN_STATUSES: RunStatus[] = ['queued', 'running', 'succeeded', 'failed', 'skipped', 'cancelled'];
 
-/** `run`, `runs`, `logs`. */
+/** `run`, `rollback`, `runs`, `logs`. */
 export function registerRunCommands(program: Command): void {
   program
     .command('run')
     .description('run tasks now and wait; downstream tasks follow unless --no-downstream')
     .argument('[tasks...]', 'task names')
     .option('--all', 'run every task')
-    .option('--no-downstream', 'do not run the tasks that read what these publish')
+    .option(
+      '-s, --select <selectors...>',
+      'run exactly these (dbt syntax): names, globs (clinical.*), tag:NAME, owner:NAME; +x adds upstream, x+ downstream',
+    )
+    .option('--exclude <selectors...>', 'never run these (same syntax); alone: every task but these')
+    .option('--no-downstream', 'do not run the tasks that read what the named tasks publish')
     .option('--wait', 'with `tessera serve` running: wait for the queued runs to end')
     .action(async (tasks: string[], flags: RunFlags, command: Command) => {
       const options = globalOptions(command);
-      if (tasks.length === 0 && !flags.all) {
-        throw new UsageError('name at least one task, or pass --all');
+      if (tasks.length === 0 && !flags.all && !flags.select && !flags.exclude) {
+        throw new UsageError('name at least one task, or pass --all, --select or --exclude');
       }
-      const selection = { tasks, all: flags.all, downstream: flags.downstream };
+      const selection: RunSelection = {
+        tasks,
+        all: flags.all,
+        downstream: flags.downstream,
+        ...(flags.select ? { select: flags.select } : {}),
+        ...(flags.exclude ? { exclude: flags.exclude } : {}),
+      };
       await withPlatform(options, async (platform) => {
         warnAboutHashKey(platform);
         await runOrQueue(platform, options, selection, flags.wait ?? false, 'warn');
+      });
+    });
+
+  program
+    .command('rollback')
+    .description(
+      'make an earlier version of a table current again, as a new version listing its files (nothing copied, history kept); what reads the table runs next',
+    )
+    .argument('<table>', 'table name, e.g. clinical.patients')
+    .requiredOption('--to <version>', 'the version to restore (`tessera versions TABLE` lists them)')
+    .option('--wait', 'with `tessera serve` running: wait for the downstream runs it queues there')
+    .action(async (table: string, flags: { to: string; wait?: boolean }, command: Command) => {
+      const options = globalOptions(command);
+      const to = positiveIntegerFlag('--to', flags.to);
+      await withPlatform(options, async (platform) => {
+        const quiet = options.json;
+        const outcome = await platform.rollback(table, to, {
+          wait: flags.wait ?? false,
+          onLog: quiet
+            ? undefined
+            : (line) => {
+                if (line.level === 'warn') console.error(`  ${line.level}: ${line.message}`);
+              },
+          onQueued: (runs, server) => {
+            if (flags.wait && !quiet)
+              console.error(`queued ${runs.length} run(s) on the server (pid ${server.pid}); waiting`);
+          },
+        });
+        print(options, outcome, () => formatRollback(table, to, outcome));
+        const { downstream } = outcome;
+        if (downstream.ended && downstream.runs.some(endedBadly)) process.exitCode = 1;
       });
     });
 
@@ -79,6 +123,22 @@ export function registerRunCommands(program: Command): void {
  */
 export function endedBadly(run: Run): boolean {
   return run.status === 'failed' || run.status === 'cancelled';
+}
+
+function formatRollback(table: string, to: number, outcome: RollbackOutcome): string {
+  const { version, from, downstream } = outcome;
+  const lines = [
+    `rolled ${table} back to version ${to}: version ${version.version} (${version.rowCount} rows) lists its files; version ${from} stays in the history`,
+  ];
+  if (downstream.runs.length === 0) lines.push('nothing reads it: no run triggered');
+  else if (downstream.server && !downstream.ended)
+    lines.push(
+      `queued on the server (pid ${downstream.server.pid}); follow with \`tessera runs\`:`,
+      formatRuns(downstream.runs),
+    );
+  else
+    lines.push(`triggered downstream (upstream:${table}@${version.version}):`, formatRuns(downstream.runs));
+  return lines.join('\n');
 }
 
 export function formatRuns(runs: Run[]): string {

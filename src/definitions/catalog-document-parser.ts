@@ -42,6 +42,11 @@ export interface ValidatedFile {
   diagnostics: Diagnostic[];
   /** `${VAR}` values substituted; a file that uses variables is never cached. */
   secrets: SecretValue[];
+  /**
+   * Names declared by documents that do not parse (guessed from `name:` lines): unknown rather
+   * than missing, so references to them are not reported as unknown while the file is broken.
+   */
+  unparsedNames?: string[];
 }
 
 /** What the parser collected, before schemas are resolved and cross-references checked. */
@@ -102,11 +107,12 @@ export class CatalogDocumentParser {
 
   /** Check one file on its own: everything but the checks across files. Pure apart from `env`. */
   validateFile(file: string, text: string): ValidatedFile & { parsed: YamlDocument[] } {
-    const { documents, diagnostics } = readYamlFile(file, text);
+    const { documents, diagnostics, unparsedNames } = readYamlFile(file, text);
     const validated: ValidatedFile & { parsed: YamlDocument[] } = {
       documents: [],
       diagnostics,
       secrets: [],
+      ...(unparsedNames.length > 0 ? { unparsedNames } : {}),
       parsed: documents,
     };
     const interpolate = mayReferenceVariables(text);
@@ -123,6 +129,10 @@ export class CatalogDocumentParser {
   addValidatedFile(validated: ValidatedFile, documentAt: (index: number) => LocatableDocument): void {
     this.diagnostics.push(...validated.diagnostics);
     this.secrets.push(...validated.secrets);
+    // The kind of a document that does not parse is unknown too: its names stand for any kind.
+    for (const name of validated.unparsedNames ?? []) {
+      for (const names of Object.values(this.catalog.brokenNames)) names.add(name);
+    }
     for (const item of validated.documents) {
       const { kind, name, nameAt } = item;
       if (kind === undefined || name === undefined || nameAt === undefined) continue;

@@ -416,6 +416,7 @@ export const taskDocumentSchema = strict({
   depends_on: stringList
     .default([])
     .describe('tables (`namespace.name`) or tasks to run after, besides those the SQL reads'),
+  tags: z.array(simpleName).optional().describe('labels to select tasks by: `tessera run --select tag:NAME`'),
 }).transform((raw): Omit<TaskDef, 'at'> => ({
   name: raw.name,
   type: raw.type,
@@ -430,6 +431,8 @@ export const taskDocumentSchema = strict({
   retries: { attempts: raw.retries?.attempts ?? 1, backoffMs: raw.retries?.backoff ?? 30_000 },
   ...(raw.timeout !== undefined ? { timeoutMs: raw.timeout } : {}),
   dependsOn: raw.depends_on,
+  // Only when set, so catalogs applied before the field existed plan no change.
+  ...(raw.tags !== undefined && raw.tags.length > 0 ? { tags: [...new Set(raw.tags)] } : {}),
 }));
 asWritten(taskDocumentSchema, {
   title: 'Tessera task',
@@ -643,6 +646,10 @@ export const projectDocumentSchema = strict({
       .optional()
       .describe('the key of `HASH` masks; keep it in an environment variable, e.g. `${TESSERA_HASH_KEY}`'),
     query_timeout: positiveDuration.optional().describe('the longest a query may run (default 5m)'),
+    auditors: z
+      .array(z.string().min(1))
+      .optional()
+      .describe('principals who may read the query audit log over the HTTP API (`GET /api/v1/audit`)'),
   }).optional(),
   notifications: strict({
     smtp: strict({ url: smtpUrl, from: emailAddress })

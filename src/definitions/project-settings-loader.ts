@@ -178,6 +178,10 @@ export function loadProjectSettings(
     });
   }
   const hashKey = text(governance.hash_key);
+  // A bad value is reported by the document schema; only the strings are kept.
+  const auditors = Array.isArray(governance.auditors)
+    ? governance.auditors.filter((name): name is string => typeof name === 'string' && name.trim() !== '')
+    : [];
   const orchestrator = raw.orchestrator === 'workers' ? 'workers' : 'local';
   // A bad value is reported by the document schema, with its line and column.
   const queryTimeoutMs =
@@ -205,6 +209,7 @@ export function loadProjectSettings(
       ...(profile ? { profile } : {}),
       ...(hashKey ? { hashKey } : {}),
       ...(queryTimeoutMs !== undefined && queryTimeoutMs > 0 ? { queryTimeoutMs } : {}),
+      ...(auditors.length > 0 ? { auditors } : {}),
     },
     notifications: notificationSettings(raw.notifications),
     ...(webhookSecret !== undefined ? { git: { webhookSecret } } : {}),

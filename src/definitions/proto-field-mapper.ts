@@ -12,7 +12,7 @@ import {
 import { SENSITIVITIES } from './document-schemas.ts';
 import type { ProtoSourceLocator } from './proto-source-locator.ts';
 
-const SCALAR_TYPES: Readonly<Record<string, ScalarSqlType>> = {
+export const SCALAR_TYPES: Readonly<Record<string, ScalarSqlType>> = {
   string: 'VARCHAR',
   int32: 'INTEGER',
   int64: 'BIGINT',
@@ -31,7 +31,7 @@ const SCALAR_TYPES: Readonly<Record<string, ScalarSqlType>> = {
   fixed64: 'UBIGINT',
 };
 
-const WELL_KNOWN_TYPES: Readonly<Record<string, ScalarSqlType>> = {
+export const WELL_KNOWN_TYPES: Readonly<Record<string, ScalarSqlType>> = {
   'google.protobuf.Timestamp': 'TIMESTAMPTZ',
   'google.type.Date': 'DATE',
 };

@@ -2,3 +2,10 @@
 export type { BadRow, IngestRequest, IngestResult, SensitiveValueHashing } from './ingest-request.ts';
 export { ingestFiles } from './file-ingestion.ts';
 export { sqlTypeOf } from './sql-type.ts';
+export {
+  sourceReaderFor,
+  sourceReaderKey,
+  type SourceReader,
+  type SourceReadRequest,
+  type StagedSource,
+} from './sources/index.ts';

@@ -169,6 +169,8 @@ export interface TaskDef {
   retries: { attempts: number; backoffMs: number };
   timeoutMs?: number;
   dependsOn: string[];
+  /** Labels for selecting tasks (`tessera run --select tag:NAME`); absent when none are declared. */
+  tags?: string[];
   at: SourceLocation;
 }
 
@@ -229,6 +231,11 @@ export interface ProjectDef {
     hashKey?: string;
     /** `governance.query_timeout`: how long a query may run; absent means `DEFAULT_QUERY_TIMEOUT_MS`. */
     queryTimeoutMs?: number;
+    /**
+     * `governance.auditors`: principals who may read the query audit log through the network faces
+     * (`GET /api/v1/audit`). Default: none (the operator reads it with `tessera audit`).
+     */
+    auditors?: string[];
   };
   /** `notifications:` in tessera.yaml: how messages are delivered (channels belong to owners). */
   notifications: NotificationSettings;

@@ -9,3 +9,4 @@ export {
   SOURCE_ENCODINGS,
 } from './definitions.ts';
 export { DIRECT_EMAIL, EVENT_KINDS } from './notifications.ts';
+export { MASK_DESCRIPTIONS } from './mask-descriptions.ts';

@@ -68,9 +68,9 @@ export interface Run {
   rowsWritten?: number;
   badRows?: number;
   /**
-   * The run's check results (catalog migration 0010_run_checks), recorded whether the version was
+   * The run's check results (catalog migration 0012_run_checks), recorded whether the version was
    * published or not, with up to 20 unexpected values each (`sample`), masked as a version's are.
-   * Absent when no check ran (a run that failed before validating, or one recorded before 0010).
+   * Absent when no check ran (a run that failed before validating, or one recorded before 0012).
    */
   checks?: CheckResult[];
 }

@@ -27,3 +27,4 @@ export { exportAirflowDags, type AirflowDag, type AirflowExportOptions } from '.
 export { formatDuration } from './duration-text.ts';
 export { MonitoringService, type MonitoringServiceOptions } from './monitoring-service.ts';
 export { SYSTEM_CLOCK, type Clock } from './clock.ts';
+export { rollbackTable, type RollbackRequest, type TableRollback } from './table-rollback.ts';

@@ -30,7 +30,9 @@ export async function enqueueSelection(
       task,
       trigger: selection.trigger ?? 'manual',
       wave,
-      downstream: selection.downstream !== false,
+      // Selectors name exactly what runs (`x+` queues the downstream tasks itself): publications
+      // of a `--select` wave trigger nothing more.
+      downstream: selection.downstream !== false && (selection.select ?? []).length === 0,
     });
     queued.push(outcome.queued);
   }

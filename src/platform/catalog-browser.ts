@@ -4,10 +4,13 @@
  * URL), not the whole repo: `tessera tables` starts without loading the definitions, the engine or
  * the orchestrator, and still answers while the repo has errors elsewhere.
  */
-import { resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import type { CatalogStore, DeliveryFilter, IncidentFilter, RunFilter } from '../catalog/catalog-store.ts';
 import { loadProjectSettings, requireRepoFolder } from '../definitions/project-settings-loader.ts';
-import { hasErrors } from '../diagnostics/diagnostic.ts';
+import { findDefinitionFiles } from '../definitions/definition-file-finder.ts';
+import { readYamlFile } from '../definitions/yaml-file-reader.ts';
+import { hasErrors, type Diagnostic } from '../diagnostics/diagnostic.ts';
 import { DefinitionError, NotFoundError } from '../diagnostics/errors.ts';
 import type {
   QueryAuditEntry,
@@ -47,6 +50,22 @@ export class CatalogBrowser {
     }
     const { openCatalogStore } = await import('../catalog/open-catalog-store.ts');
     return new CatalogBrowser(await openCatalogStore(project.catalog));
+  }
+
+  /**
+   * The first YAML syntax error among the repo's definition files, if any: what a reader answering
+   * from the catalog warns about. Syntax only (no zod, no .proto, no SQL), so it stays as light as
+   * the commands that ask; `tessera validate` finds everything else.
+   */
+  static async firstSyntaxError(options: CatalogBrowserOptions): Promise<Diagnostic | undefined> {
+    const repo = resolve(options.repo);
+    const files = await findDefinitionFiles(repo);
+    const texts = await Promise.all(files.map((file) => readFile(join(repo, file), 'utf8').catch(() => '')));
+    for (const [index, file] of files.entries()) {
+      const [first] = readYamlFile(file, texts[index]!).diagnostics;
+      if (first) return first;
+    }
+    return undefined;
   }
 
   /** Wrap a store someone else opened and closes (the platform's). */

@@ -11,3 +11,4 @@ export {
   type VersionFileOptions,
 } from './version-file-writer.ts';
 export { checkCurrentVersion } from './table-check.ts';
+export { planRollback, publishRollback, type RollbackPlan, type RollbackRun } from './version-rollback.ts';

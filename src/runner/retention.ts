@@ -11,6 +11,12 @@ export async function enforceRetention(context: RunContext, table: TableDef, log
   const expired = versions.slice(table.retention.keepVersions).map((version) => version.version);
   if (expired.length === 0) return;
   const removed = await context.store.deleteVersions(table.name, expired);
+  // Said even when every file stays (a newer version lists them: append, rollback).
+  if (removed.length > 0) {
+    log.info(
+      `retention: removed version(s) ${removed.map((version) => version.version).join(', ')} of ${table.name}`,
+    );
+  }
   const stillListed = new Set(
     versions.slice(0, table.retention.keepVersions).flatMap((version) => version.files),
   );
@@ -31,11 +37,6 @@ export async function enforceRetention(context: RunContext, table: TableDef, log
   await context.store.forgetDeferredDeletions(deletable.filter((file) => deferredBefore.includes(file)));
   await context.store.deferFileDeletions(table.name, deferred, now);
 
-  if (removed.length > 0) {
-    log.info(
-      `retention: removed version(s) ${removed.map((version) => version.version).join(', ')} of ${table.name}`,
-    );
-  }
   const waiting = candidates.length - deletable.length;
   if (waiting > 0) log.info(`retention: ${waiting} file(s) still being read; deleted by a later run`);
 }

@@ -2,7 +2,13 @@ import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { quoteIdentifier, quoteLiteral, type EngineSession } from '../engines/engine.ts';
 import { RunFailedError, TesseraError, UsageError } from '../diagnostics/errors.ts';
-import { ingestFiles, sqlTypeOf, type IngestResult } from '../ingest/index.ts';
+import {
+  ingestFiles,
+  sourceReaderFor,
+  sqlTypeOf,
+  type IngestResult,
+  type StagedSource,
+} from '../ingest/index.ts';
 import { runChecks } from '../quality/index.ts';
 import { leaseResolved } from '../catalog/read-lease.ts';
 import {
@@ -10,6 +16,8 @@ import {
   parseSql,
   referencedTables,
   rewriteTableReferences,
+  boundColumnsOf,
+  ProjectionBinder,
   type ParsedStatement,
 } from '../sql/index.ts';
 import {
@@ -85,6 +93,11 @@ interface StagedOutput {
   storedMasks: Record<string, MaskKind>;
 }
 
+/** The source reader's part of a run (sources that are not local files): kept to settle it at the end. */
+interface ReadSource {
+  staged?: StagedSource;
+}
+
 /**
  * One run of one task: stage → compute → conform → validate → publish. Never throws for a failure
  * of the work itself: the failure is recorded as a failed run (with its reason) and returned.
@@ -149,6 +162,7 @@ export async function runTask(context: RunContext, taskName: string, options: Ru
   let session: EngineSession | undefined;
   // What monitoring is told with the outcome: the checks that failed and what got published.
   const outcome: RunOutcomeFacts = { failedChecks: [], willRetry: options.willRetryOnFailure === true };
+  const source: ReadSource = {};
   try {
     session = await setUp(
       task,
@@ -164,8 +178,17 @@ export async function runTask(context: RunContext, taskName: string, options: Ru
     );
     const staged =
       task.type === 'ingestion'
-        ? await stageIngestion({ context, session, task, table, stagingFolder, log })
-        : await stageProjection({ context, session, task, table, stagingFolder, log });
+        ? await stageIngestion({
+            context,
+            session,
+            task,
+            table,
+            stagingFolder,
+            log,
+            source,
+            signal: options.signal,
+          })
+        : await stageProjection({ context, session, task, table, stagingFolder, log, source });
     // Recorded with the run whatever follows: a failed validation publishes no version.
     run.checks = staged.checks;
     const failures = staged.checks.filter((check) => !check.success && check.severity === 'error');
@@ -200,8 +223,22 @@ export async function runTask(context: RunContext, taskName: string, options: Ru
       checks: staged.checks,
       fields: staged.fields,
       storedMasks: staged.storedMasks,
+      ...(source.staged?.cursor !== undefined
+        ? { sourceCursor: { task: task.name, cursor: source.staged.cursor } }
+        : {}),
     });
     log.info(`published ${table.name} version ${version.version} (${version.rowCount} rows)`);
+    const published = source.staged;
+    source.staged = undefined;
+    if (published?.afterPublish) {
+      try {
+        await published.afterPublish();
+      } catch (error) {
+        // Published with its cursor: what the source redelivers is recognised by the cursor (message
+        // ids, offsets) and not published twice.
+        log.warn(`after publication, acknowledging the source failed: ${errorText(error)}`);
+      }
+    }
     outcome.failedChecks = staged.checks.filter((check) => !check.success);
     outcome.publishedVersion = version.version;
     await notifyPublished(options, version, log);
@@ -231,6 +268,11 @@ export async function runTask(context: RunContext, taskName: string, options: Ru
       } else {
         log.error(message);
       }
+    }
+    try {
+      await source.staged?.abandon?.();
+    } catch (abandonError) {
+      log.warn(`cannot release the source: ${errorText(abandonError)}`);
     }
     try {
       await context.storage.discardStaging(table.name, run.id);
@@ -326,12 +368,39 @@ interface Staging {
   table: TableDef;
   stagingFolder: string;
   log: RunLogger;
+  /** Where an ingestion's source reader, if any, leaves what it staged. */
+  source: ReadSource;
+  signal?: AbortSignal;
+}
+
+/** The task as the file pipeline reads it: itself, or the files its source reader staged. */
+async function readSource(staging: Staging, fields: FieldDef[]): Promise<TaskDef> {
+  const { context, session, task, stagingFolder, log } = staging;
+  const reader = await sourceReaderFor(task);
+  if (!reader) return task;
+  const staged = await reader({
+    task,
+    fields,
+    stagingFolder,
+    repoRoot: context.definitions.project.root,
+    project: context.definitions.project,
+    cursor: await context.store.getSourceCursor(task.name),
+    session,
+    ...(staging.signal ? { signal: staging.signal } : {}),
+    log: (message) => log.info(message),
+  });
+  staging.source.staged = staged;
+  if (staged.nothingNew !== undefined) throw new RunSkippedError(staged.nothingNew);
+  return staged.task;
 }
 
 async function stageIngestion(staging: Staging): Promise<StagedOutput> {
-  const { context, session, task, table, stagingFolder, log } = staging;
+  const { context, session, table, stagingFolder, log } = staging;
   const fields = table.schema?.fields;
-  if (!fields) throw new RunFailedError(`table ${table.name} has no schema`, { task: task.name });
+  if (!fields) throw new RunFailedError(`table ${table.name} has no schema`, { task: staging.task.name });
+  // A source that is not local files (an object store, a database, a stream) is staged into files
+  // first; the rest of the run reads those exactly as it reads files.
+  const task = await readSource(staging, fields);
   const writer = versionFileWriter(context, table, fields);
   const deidentified = table.store === 'deidentified';
   // Ingestion writes the rows as stored (masked when de-identified, with precomputed hashes) in the
@@ -537,6 +606,7 @@ async function stageProjection(staging: Staging): Promise<StagedOutput> {
   const resolveUpstream = async () => {
     const versions: VersionRef[] = [];
     const relations = new Map<string, string>();
+    const upstreamFields = new Map<string, FieldDef[]>();
     let readsSensitive = false;
     for (const name of [...readNames].sort()) {
       if (!context.definitions.tables.some((candidate) => candidate.name === name)) continue;
@@ -551,16 +621,22 @@ async function stageProjection(staging: Staging): Promise<StagedOutput> {
       const fields = (await context.store.getTable(name))?.fields ?? [];
       readsSensitive ||= fields.some((field) => field.sensitivity);
       relations.set(name, tableSelect(context.storage, version.files, fields));
+      upstreamFields.set(name, fields);
     }
-    return { versions, relations, readsSensitive };
+    return { versions, relations, readsSensitive, upstreamFields };
   };
   const {
-    resolved: { versions: upstream, relations, readsSensitive },
+    resolved: { versions: upstream, relations, readsSensitive, upstreamFields },
     lease,
   } = await leaseResolved(context.store, resolveUpstream);
   try {
     return await stageProjectionOutput(staging, { statement, upstream, relations });
   } catch (error) {
+    if (!(error instanceof TesseraError)) {
+      // The engine's position points into the rewritten SQL: find it in the task's own text.
+      const located = await locateInProjectionSql(task, upstreamFields);
+      if (located) throw new RunFailedError(located, { task: task.name });
+    }
     // The engine quotes the value a conversion failed on (`Could not convert string '123-45-6789'
     // to INT32`): from sensitive upstream data, that value must not reach run logs and errors.
     if (error instanceof TesseraError || !readsSensitive) throw error;
@@ -570,6 +646,35 @@ async function stageProjection(staging: Staging): Promise<StagedOutput> {
     );
   } finally {
     await lease.release();
+  }
+}
+
+/**
+ * `task T: sql/file.sql:3:8: Binder Error: …` when the task's SQL, as written, fails to bind against
+ * empty tables of what it read: the same problem at the place `tessera validate` would show. An
+ * error that needs data (a conversion of some value) binds fine and is left as the engine said.
+ */
+async function locateInProjectionSql(
+  task: TaskDef,
+  upstreamFields: ReadonlyMap<string, FieldDef[]>,
+): Promise<string | undefined> {
+  let binder: ProjectionBinder | undefined;
+  try {
+    binder = await ProjectionBinder.open();
+    await binder.defineTables([...upstreamFields].map(([name, fields]) => [name, boundColumnsOf(fields)]));
+    const outcome = await binder.bind(task.sql ?? '');
+    if (!('failure' in outcome) || outcome.failure.line === undefined) return undefined;
+    const { line, column, message } = outcome.failure;
+    // Inline SQL has no file of its own: its line and column within the task's `sql` value.
+    const where =
+      task.sqlFile !== undefined
+        ? `${task.sqlFile}:${line}:${column ?? 1}`
+        : `${task.at.file} (its \`sql\`, line ${line}, column ${column ?? 1})`;
+    return `task ${task.name}: ${where}: ${message.split('\n')[0]}`;
+  } catch {
+    return undefined;
+  } finally {
+    binder?.close();
   }
 }
 

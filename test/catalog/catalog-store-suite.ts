@@ -283,6 +283,39 @@ export function runCatalogStoreSuite(
         assert.deepEqual(await store.getCurrentVersion('analytics.summary'), other);
       });
 
+      test('a source cursor moves only with the version that read up to it; a replayed publication leaves it', async () => {
+        await registerSampleTables();
+        assert.equal(await store.getSourceCursor('ingest_patients'), undefined);
+        const cursor = { objects: { 'day-1.csv': '"etag-1"' } };
+        await store.publishVersion(
+          newVersion('clinical.patients', 'run-1', { sourceCursor: { task: 'ingest_patients', cursor } }),
+        );
+        assert.deepEqual(await store.getSourceCursor('ingest_patients'), cursor);
+        const later = { objects: { 'day-1.csv': '"etag-1"', 'day-2.csv': '"etag-2"' } };
+        await store.publishVersion(
+          newVersion('clinical.patients', 'run-2', {
+            sourceCursor: { task: 'ingest_patients', cursor: later },
+          }),
+        );
+        // The same run published again (a retry) is the version already there: its cursor is not re-applied.
+        await store.publishVersion(
+          newVersion('clinical.patients', 'run-1', { sourceCursor: { task: 'ingest_patients', cursor } }),
+        );
+        assert.deepEqual(await store.getSourceCursor('ingest_patients'), later);
+        // A publication to an unknown table fails whole: no cursor moves without its version.
+        await assert.rejects(
+          store.publishVersion(
+            newVersion('nowhere.table', 'run-9', {
+              sourceCursor: { task: 'ingest_nowhere', cursor: { at: 1 } },
+            }),
+          ),
+        );
+        assert.equal(await store.getSourceCursor('ingest_nowhere'), undefined);
+        assert.equal(await store.clearSourceCursor('ingest_patients'), true);
+        assert.equal(await store.clearSourceCursor('ingest_patients'), false);
+        assert.equal(await store.getSourceCursor('ingest_patients'), undefined);
+      });
+
       test('a published version reads back with everything it recorded', async () => {
         await registerSampleTables();
         const input = newVersion('analytics.summary', 'run-9', {

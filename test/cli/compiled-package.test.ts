@@ -39,7 +39,7 @@ test('the compiled package answers like the sources and runs real work', async (
     assert.deepEqual(await compiled(bin, args), await tessera(args), args.join(' '));
   }
   const repo = join(await mkdtemp(join(tmpdir(), 'tessera-compiled-')), 'example');
-  const init = await compiled(bin, ['init', repo, '--rows', '20']);
+  const init = await compiled(bin, ['init', repo, '--example', 'healthcare', '--rows', '20']);
   assert.equal(init.code, 0, init.stderr);
   const apply = await compiled(bin, ['--repo', repo, 'apply']);
   assert.equal(apply.code, 0, apply.stderr);

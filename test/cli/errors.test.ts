@@ -191,7 +191,7 @@ describe('a careless user gets one line with a code, never a stack trace', () =>
       args: () => ['run'],
       exit: 2,
       code: 'usage',
-      message: /name at least one task, or pass --all/,
+      message: /name at least one task, or pass --all, --select or --exclude/,
     },
     {
       name: 'a bad --format',
@@ -241,7 +241,7 @@ describe('a careless user gets one line with a code, never a stack trace', () =>
       args: () => ['init', join(aFile, 'new-repo')],
       exit: 1,
       code: 'io',
-      message: /cannot write the example to .*readings\.csv\/new-repo: ENOTDIR/,
+      message: /cannot write the catalog repo to .*readings\.csv\/new-repo: ENOTDIR/,
     },
     {
       name: 'schema export under a file',

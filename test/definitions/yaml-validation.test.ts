@@ -83,7 +83,7 @@ name: a.b
       'owners/b.yml:4:1: error missing-kind: every document needs a `kind`: table, task, owner, role, principal',
       "owners/b.yml:6:7: error unknown-kind: unknown kind `tabel` (did you mean `table`?); a document's kind is one of table, task, owner, role, principal",
       'owners/b.yml:9:1: error invalid-document: a document must be a map with a `kind` (table, task, owner, role, principal)',
-      'owners/broken.yaml:3:1: error yaml-parse: YAML does not parse: Flow sequence in block collection must be sufficiently indented and end with a ]',
+      'owners/broken.yaml:2:7: error yaml-parse: YAML does not parse: this `[` is never closed: end the list with `]` on this line, or indent its continuation lines',
     ]);
     assert.deepEqual(
       definitions.owners.map((owner) => owner.at),

@@ -26,6 +26,20 @@ export class KyselyTaskStateStore implements CatalogTaskStates {
     return rows.sort((a, b) => compareText(a.task, b.task)).map(toTaskState);
   }
 
+  async getSourceCursor(task: string): Promise<unknown> {
+    const row = await this.db
+      .selectFrom('source_cursors')
+      .select('cursor_json')
+      .where('task', '=', task)
+      .executeTakeFirst();
+    return row ? (JSON.parse(row.cursor_json) as unknown) : undefined;
+  }
+
+  async clearSourceCursor(task: string): Promise<boolean> {
+    const result = await this.db.deleteFrom('source_cursors').where('task', '=', task).executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
+  }
+
   async updateTaskState(
     task: string,
     patch: Partial<Pick<TaskState, 'pausedAt' | 'sourceFingerprint'>>,

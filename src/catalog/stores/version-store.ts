@@ -64,6 +64,14 @@ export class KyselyVersionStore implements CatalogVersions {
         stored_masks_json: JSON.stringify(version.storedMasks ?? {}),
       };
       await trx.insertInto('versions').values(row).execute();
+      if (version.sourceCursor) {
+        const cursor = { cursor_json: JSON.stringify(version.sourceCursor.cursor), updated_at: publishedAt };
+        await trx
+          .insertInto('source_cursors')
+          .values({ task: version.sourceCursor.task, ...cursor })
+          .onConflict((conflict) => conflict.column('task').doUpdateSet(cursor))
+          .execute();
+      }
       await trx
         .updateTable('tables')
         .set({
