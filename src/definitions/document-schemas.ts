@@ -1,6 +1,6 @@
 import { Cron } from 'croner';
 import { z } from 'zod';
-import { EVENT_KINDS } from '../model/index.ts';
+import { EVENT_KINDS, SOURCE_ENCODINGS } from '../model/index.ts';
 import type {
   BadRowsDef,
   ChannelDef,
@@ -132,7 +132,6 @@ const positiveDuration = duration.refine((ms) => ms > 0, {
 });
 
 const stringList = z.array(z.string());
-const stringMap = z.record(z.string(), z.unknown());
 
 // ---------------------------------------------------------------------------------------------
 // table
@@ -345,7 +344,18 @@ writtenAs.set(
 const source = strict({
   type: z.enum(SOURCE_TYPES as [SourceType, ...SourceType[]]),
   uri: z.string().min(1).optional().describe('a path or glob relative to the repo, or the URL of the source'),
-  options: stringMap.default({}).describe('the reader\'s options, e.g. `{ delimiter: ",", header: true }`'),
+  options: z
+    .object({
+      encoding: z
+        .enum(SOURCE_ENCODINGS)
+        .optional()
+        .describe(
+          'the text encoding of csv, json and ndjson files (default `utf-8`); `utf-16` follows the byte-order mark',
+        ),
+    })
+    .catchall(z.unknown())
+    .default({})
+    .describe('the reader\'s options, e.g. `{ delimiter: ",", header: true, encoding: latin-1 }`'),
   columns: z
     .record(z.string(), z.string())
     .default({})

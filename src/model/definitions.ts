@@ -112,11 +112,28 @@ export interface TableDef {
 export type SourceType =
   'csv' | 'json' | 'ndjson' | 'parquet' | 'postgres' | 'mysql' | 'nats' | 'kafka' | 'salesforce';
 
+/**
+ * Text encodings a file source may declare (`options.encoding`; default `utf-8`). `utf-16` follows
+ * the file's byte-order mark (little-endian without one); `latin-1` is ISO-8859-1.
+ */
+export const SOURCE_ENCODINGS = [
+  'utf-8',
+  'utf-16',
+  'utf-16le',
+  'utf-16be',
+  'latin-1',
+  'windows-1252',
+] as const;
+export type SourceEncoding = (typeof SOURCE_ENCODINGS)[number];
+
 export interface SourceDef {
   type: SourceType;
   /** Path or glob relative to the repo, an absolute path, or an object-store URI. */
   uri?: string;
-  /** Source-specific options; csv: delimiter, header, null_values, timestamp_formats, date_formats. */
+  /**
+   * Source-specific options; csv: delimiter, header, null_values, timestamp_formats, date_formats;
+   * csv, json and ndjson: encoding.
+   */
   options: Record<string, unknown>;
   /** Source column name -> field name. */
   columns: Record<string, string>;

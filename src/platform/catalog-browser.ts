@@ -80,10 +80,26 @@ export class CatalogBrowser {
     return needle ? tables.filter((table) => searchText(table).includes(needle)) : tables;
   }
 
-  /** A table and its current version (if one is published); `NotFoundError` for an unknown table. */
-  async table(name: string): Promise<{ table: TableRecord; current: Version | undefined }> {
+  /**
+   * A table and its current version (if one is published); `NotFoundError` for an unknown table.
+   * `failedRun`: the newest run of a task writing the table, when it failed after its checks ran
+   * (they hold the unexpected values, which no published version records).
+   */
+  async table(name: string): Promise<{ table: TableRecord; current: Version | undefined; failedRun?: Run }> {
     const table = await this.requireTable(name);
-    return { table, current: await this.store.getCurrentVersion(name) };
+    const current = await this.store.getCurrentVersion(name);
+    const { tasks } = await this.store.readDefinitions();
+    const latest = (
+      await Promise.all(
+        tasks
+          .filter((task) => task.target === name)
+          .map(async (task) => (await this.store.listRuns({ task: task.name, limit: 1 }))[0]),
+      )
+    )
+      .filter((run): run is Run => run !== undefined)
+      .sort((a, b) => b.queuedAt.localeCompare(a.queuedAt))[0];
+    const failedRun = latest?.status === 'failed' && latest.checks?.length ? latest : undefined;
+    return failedRun ? { table, current, failedRun } : { table, current };
   }
 
   /** A table's versions, newest first. */

@@ -189,14 +189,23 @@ export async function runTask(context: RunContext, taskName: string, options: Ru
             signal: options.signal,
           })
         : await stageProjection({ context, session, task, table, stagingFolder, log, source });
+    // Recorded with the run whatever follows: a failed validation publishes no version.
+    run.checks = staged.checks;
     const failures = staged.checks.filter((check) => !check.success && check.severity === 'error');
     for (const check of staged.checks.filter((check) => !check.success)) {
-      (check.severity === 'error' ? log.error : log.warn).call(log, `check failed: ${describeCheck(check)}`);
+      (check.severity === 'error' ? log.error : log.warn).call(
+        log,
+        `check failed: ${describeCheck(check)}${sampleText(check, ': ', '; the first N: ')}`,
+      );
     }
     if (failures.length > 0) {
       outcome.failedChecks = failures;
+      // The values go on lines of their own: notifications quote only the first line.
+      const samples = failures
+        .filter((check) => check.sample?.length && !check.error)
+        .map((check) => `\n  ${checkName(check)}${sampleText(check, ': ', ', the first N: ')}`);
       throw new RunFailedError(
-        `validation failed for ${table.name}: ${failures.map(describeCheck).join('; ')}`,
+        `validation failed for ${table.name}: ${failures.map(describeCheck).join('; ')}${samples.join('')}`,
         { task: task.name, runId: run.id, table: table.name },
       );
     }
@@ -343,6 +352,7 @@ async function finishRun(
       published: run.published,
       rowsWritten: run.rowsWritten,
       badRows: run.badRows,
+      checks: run.checks,
     },
     events,
   );
@@ -417,6 +427,8 @@ async function stageIngestion(staging: Staging): Promise<StagedOutput> {
         : {}),
       // A de-identified table keeps no source record at all, not even with sensitive values hashed.
       keepBadRows: !deidentified,
+      // Nor a UTF-8 copy of a source in another encoding.
+      rawCopies: !deidentified,
       sensitiveValueHashing: {
         sql: (text) => hmacSha256Sql(text, HASH_KEY_VARIABLE_SQL),
         // The key is in the session only while the quarantine is written: validations, whose SQL
@@ -866,14 +878,31 @@ async function countRows(session: EngineSession, relation: string): Promise<numb
   return Number(result.rows[0]?.n ?? 0);
 }
 
+/** `expect_column_values_to_be_in_set on status: 2 unexpected (20.00%)`. */
 function describeCheck(check: CheckResult): string {
-  const column = typeof check.args.column === 'string' ? ` on ${check.args.column}` : '';
-  if (check.error) return `${check.expectation}${column}: ${check.error}`;
+  if (check.error) return `${checkName(check)}: ${check.error}`;
   const unexpected =
     check.unexpectedCount !== undefined
       ? `${check.unexpectedCount} unexpected${check.unexpectedPercent !== undefined ? ` (${check.unexpectedPercent.toFixed(2)}%)` : ''}`
       : `observed ${JSON.stringify(check.observedValue)}`;
-  return `${check.expectation}${column}: ${unexpected}`;
+  return `${checkName(check)}: ${unexpected}`;
+}
+
+/** `expect_column_values_to_be_in_set on status`. */
+function checkName(check: CheckResult): string {
+  return `${check.expectation}${typeof check.args.column === 'string' ? ` on ${check.args.column}` : ''}`;
+}
+
+/**
+ * The sampled unexpected values as JSON after `all` (`: "NY", "TX"`), or after `some` with N the
+ * sample's size when the check found more than it holds. Values are as recorded (masked).
+ */
+function sampleText(check: CheckResult, all: string, some: string): string {
+  const sample = check.sample ?? [];
+  if (sample.length === 0 || check.error || check.expectation === 'bad_rows') return '';
+  const values = sample.map((value) => JSON.stringify(value) ?? 'null').join(', ');
+  const complete = check.unexpectedCount === undefined || check.unexpectedCount <= sample.length;
+  return `${complete ? all : some.replace('N', String(sample.length))}${values}`;
 }
 
 function formatBadRow(row: {
