@@ -285,6 +285,25 @@ describe('postgres source', { skip: postgres.skip }, () => {
     assert.equal(await storedCursor(repo), undefined);
   });
 
+  test('an empty table is an empty source: mode replace fails naming the table, and the current version stays', async () => {
+    const table = `${TABLE}_empty`;
+    await sql(`CREATE TABLE ${table} (LIKE ${TABLE})`);
+    try {
+      const repo = await appliedRepo(
+        repoFiles(`  type: postgres\n  url: ${url}\n  table: ${table}\n`, 'replace'),
+      );
+      const { run } = await runOnce(repo);
+      assert.equal(run.status, 'failed');
+      assert.equal(
+        run.error,
+        `the source ${table} of task load_orders was empty (no rows), and mode replace would replace sales.orders with nothing; ` +
+          'sales.orders has no version yet. If an empty table is expected, set allow_empty: true on task load_orders (tasks/orders.yaml)',
+      );
+    } finally {
+      await sql(`DROP TABLE IF EXISTS ${table}`);
+    }
+  });
+
   test('a server that cannot be reached fails the run naming the task, the URL without its password and what to check', async () => {
     const repo = await appliedRepo(
       repoFiles(
