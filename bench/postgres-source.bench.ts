@@ -73,7 +73,9 @@ export default async function (): Promise<void> {
   try {
     await admin.connect();
   } catch (error) {
-    console.log(`skipped: PostgreSQL at ${new URL(URL_).host} is not reachable (${(error as Error).message})`);
+    console.log(
+      `skipped: PostgreSQL at ${new URL(URL_).host} is not reachable (${(error as Error).message})`,
+    );
     return;
   }
   const repo = await mkdtemp(join(tmpdir(), 'tessera-postgres-source-bench-'));
