@@ -217,7 +217,7 @@ describe('mysql source', { skip: mariadb.skip }, () => {
     assert.equal(third.run.status, 'succeeded', third.run.error);
     assert.ok(
       third.log.includes(
-        `read 1 rows of the mysql source's table test.${TABLE} past updated_at 2026-02-01 00:00:00 up to 2026-02-01 00:00:00 into the staged CSV`,
+        `read 1 row of the mysql source's table test.${TABLE} past updated_at 2026-02-01 00:00:00 up to 2026-02-01 00:00:00 into the staged CSV`,
       ),
       third.log.join('\n'),
     );

@@ -214,7 +214,7 @@ describe('postgres source', { skip: postgres.skip }, () => {
     assert.equal(third.run.status, 'succeeded', third.run.error);
     assert.ok(
       third.log.includes(
-        `read 1 rows of the postgres source's table public.${TABLE} past updated_at 2026-02-01 00:00:00+00 up to 2026-02-01 00:00:00+00 into the staged CSV`,
+        `read 1 row of the postgres source's table public.${TABLE} past updated_at 2026-02-01 00:00:00+00 up to 2026-02-01 00:00:00+00 into the staged CSV`,
       ),
       third.log.join('\n'),
     );
@@ -302,6 +302,19 @@ describe('postgres source', { skip: postgres.skip }, () => {
     } finally {
       await sql(`DROP TABLE IF EXISTS ${table}`);
     }
+  });
+
+  test('a cursor column that does not exist fails the run naming the keys to check', async () => {
+    const repo = await appliedRepo(
+      repoFiles(`  type: postgres\n  url: ${url}\n  table: public.${TABLE}\n  cursor: updated\n`),
+    );
+    const { run } = await runOnce(repo);
+    assert.equal(run.status, 'failed');
+    assert.equal(
+      run.error,
+      `task load_orders: the postgres source's table public.${TABLE} has no such column (column "updated" does not exist); ` +
+        "check source.cursor and the primary key's source columns (id; map them in source.columns) in tasks/orders.yaml",
+    );
   });
 
   test('a server that cannot be reached fails the run naming the task, the URL without its password and what to check', async () => {

@@ -200,6 +200,11 @@ export function reportCursorChange(
   );
 }
 
+/** `1 row`, `50,000 rows`. */
+export function rowsText(count: number): string {
+  return `${count.toLocaleString('en-US')} ${count === 1 ? 'row' : 'rows'}`;
+}
+
 /** Conform options a database source passes on to the staged CSV; the CSV dialect itself is fixed. */
 const PASSED_OPTIONS = ['null_values', 'timestamp_formats', 'date_formats'];
 

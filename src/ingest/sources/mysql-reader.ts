@@ -18,6 +18,7 @@ import {
   MAX_KEYS_AT_MARK,
   MYSQL_DIALECT,
   readFailure,
+  rowsText,
   reportCursorChange,
   stagedCsvFile,
   stagedCsvTask,
@@ -92,7 +93,7 @@ export const readMysqlSource: SourceReader = async (request) => {
     await makeFilePrivate(file);
     await client.query('COMMIT');
     log(
-      `read ${csv.rowCount.toLocaleString('en-US')} rows of the mysql source's ${plan.description}` +
+      `read ${rowsText(csv.rowCount)} of the mysql source's ${plan.description}` +
         (plan.previous ? ` past ${plan.source.cursor} ${plan.previous.mark}` : '') +
         (next ? ` up to ${next.mark}` : '') +
         ' into the staged CSV',

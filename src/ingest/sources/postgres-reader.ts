@@ -16,6 +16,7 @@ import {
   MAX_KEYS_AT_MARK,
   POSTGRES_DIALECT,
   readFailure,
+  rowsText,
   reportCursorChange,
   stagedCsvFile,
   stagedCsvTask,
@@ -84,7 +85,7 @@ export const readPostgresSource: SourceReader = async (request) => {
     await makeFilePrivate(file);
     await client.query('COMMIT');
     log(
-      `read ${copy.rowCount.toLocaleString('en-US')} rows of the postgres source's ${plan.description}` +
+      `read ${rowsText(copy.rowCount)} of the postgres source's ${plan.description}` +
         (plan.previous ? ` past ${plan.source.cursor} ${plan.previous.mark}` : '') +
         (next ? ` up to ${next.mark}` : '') +
         ' into the staged CSV',
