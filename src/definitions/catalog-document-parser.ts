@@ -5,6 +5,7 @@ import type { OwnerDef, PrincipalDef, RoleDef, SourceLocation, TableDef, TaskDef
 import { DOCUMENT_KINDS, FILE_SOURCE_TYPES, documentSchemas, type DocumentKind } from './document-schemas.ts';
 import { interpolateEnv, mayReferenceVariables, type SecretValue } from './env-interpolator.ts';
 import { didYouMean } from './name-suggester.ts';
+import { checkDatabaseSource } from './database-source-linter.ts';
 import {
   formatYamlPath,
   LazyYamlDocument,
@@ -256,7 +257,7 @@ export class CatalogDocumentParser {
     // An empty name is no name: it is reported by the schema, and never counted as a duplicate.
     const name = typeof raw.name === 'string' && raw.name !== '' ? raw.name : undefined;
     const label = name ? `${kind} ${name}` : kind;
-    const shapeProblems = kind === 'task' ? checkTaskShape(raw, document, label, report) : 0;
+    const shapeProblems = kind === 'task' ? checkTaskShape(raw, document, label, report, used) : 0;
     let parsed = documentSchemas[kind].safeParse(raw);
     if (!parsed.success && parsed.error.issues.every((issue) => issue.code === 'unrecognized_keys')) {
       // Unknown keys are reported, but the rest of the document is still read, so its other
@@ -342,6 +343,7 @@ function checkTaskShape(
   document: YamlDocument,
   label: string,
   report: (code: string, message: string, at: SourceLocation) => void,
+  secrets: readonly SecretValue[],
 ): number {
   let problems = 0;
   const problem = (code: string, message: string, at: SourceLocation) => {
@@ -364,6 +366,7 @@ function checkTaskShape(
           document.locate(['source', 'uri'], 'key'),
         );
       }
+      problems += checkDatabaseSource(source, raw.mode, document, label, secrets, report);
     }
     if (raw.sql !== undefined) {
       problem(

@@ -11,6 +11,7 @@ import type {
   ScheduleDef,
   Sensitivity,
   SourceDef,
+  DatabaseSourceDef,
   SourceType,
   TableDef,
   TaskDef,
@@ -360,12 +361,34 @@ const source = strict({
     .record(z.string(), z.string())
     .default({})
     .describe('source column name → field name, where they differ beyond case'),
+  // Database sources (postgres, mysql); checked further in database-source-linter.ts.
+  url: z.string().min(1).optional().describe('postgres://… or mysql://…; a password only as `${VAR}`'),
+  table: z.string().min(1).optional().describe('the database table (`name` or `schema.name`) to read'),
+  query: z.string().min(1).optional().describe('a SELECT to read instead of a `table`'),
+  cursor: z.string().min(1).optional().describe('a column that grows with every change: read only past it'),
 }).transform((raw): SourceDef => ({
   type: raw.type,
   ...(raw.uri !== undefined ? { uri: raw.uri } : {}),
   options: raw.options,
   columns: raw.columns,
+  ...((raw.type === 'postgres' || raw.type === 'mysql') && raw.url !== undefined
+    ? { database: databaseSource(raw) }
+    : {}),
 }));
+
+function databaseSource(raw: {
+  url?: string;
+  table?: string;
+  query?: string;
+  cursor?: string;
+}): DatabaseSourceDef {
+  return {
+    url: raw.url!,
+    ...(raw.table !== undefined ? { table: raw.table } : {}),
+    ...(raw.query !== undefined ? { query: raw.query } : {}),
+    ...(raw.cursor !== undefined ? { cursor: raw.cursor } : {}),
+  };
+}
 
 const badRows = strict({
   action: z

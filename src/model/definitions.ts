@@ -137,6 +137,20 @@ export interface SourceDef {
   options: Record<string, unknown>;
   /** Source column name -> field name. */
   columns: Record<string, string>;
+  /** Database sources (postgres, mysql): where, what and how far. */
+  database?: DatabaseSourceDef;
+}
+
+/** A `postgres` or `mysql` source: a table or a query, read in full or past a cursor column. */
+export interface DatabaseSourceDef {
+  /** `postgres://…` or `mysql://…`; a password only through `${VAR}`. */
+  url: string;
+  /** `name` or `schema.name`; exactly one of `table` and `query`. */
+  table?: string;
+  /** A SELECT whose rows are the source. */
+  query?: string;
+  /** A column that grows with every insert and update: only rows past the last published mark are read. */
+  cursor?: string;
 }
 
 export type ScheduleDef =

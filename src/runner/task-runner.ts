@@ -457,7 +457,8 @@ async function stageIngestion(staging: Staging): Promise<StagedOutput> {
     await context.storage.commitFile(quarantineFile);
   }
   for (const line of result.log) log.info(scrub(line));
-  if (result.rowCount + result.badRowCount === 0) await refuseEmptySource(context, task, table);
+  // The task as declared: a reader's staged file is no name a user knows the source by.
+  if (result.rowCount + result.badRowCount === 0) await refuseEmptySource(context, staging.task, table);
   if (result.badRowCount > 0) {
     log.warn(
       scrub(
@@ -542,7 +543,7 @@ function agreeingMasks(
  * for `append` and `merge` there is nothing new, and the run ends `skipped`.
  */
 async function refuseEmptySource(context: RunContext, task: TaskDef, table: TableDef): Promise<void> {
-  const source = `source ${task.source?.uri ?? task.source?.type ?? '(none)'} of task ${task.name}`;
+  const source = `source ${task.source?.uri ?? task.source?.database?.table ?? task.source?.type ?? '(none)'} of task ${task.name}`;
   if (task.mode !== 'replace') {
     throw new RunSkippedError(
       `nothing new: the ${source} was empty (no rows); mode ${task.mode} has nothing to add to ${table.name}, so no version was published`,

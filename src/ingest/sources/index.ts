@@ -8,7 +8,10 @@ import type { SourceReader } from './source-reader.ts';
 export type { SourceReader, SourceReadRequest, StagedSource } from './source-reader.ts';
 
 /** Registered readers; a source with none is read by the file pipeline directly. */
-const READERS: Partial<Record<string, () => Promise<SourceReader>>> = {};
+const READERS: Partial<Record<string, () => Promise<SourceReader>>> = {
+  postgres: async () => (await import('./postgres-reader.ts')).readPostgresSource,
+  mysql: async () => (await import('./mysql-reader.ts')).readMysqlSource,
+};
 
 /** The reader key of a task's source: `s3` for an `s3://` uri, else its type. */
 export function sourceReaderKey(task: TaskDef): string | undefined {
