@@ -5,6 +5,7 @@ import type { OwnerDef, PrincipalDef, RoleDef, SourceLocation, TableDef, TaskDef
 import { DOCUMENT_KINDS, FILE_SOURCE_TYPES, documentSchemas, type DocumentKind } from './document-schemas.ts';
 import { interpolateEnv, mayReferenceVariables, type SecretValue } from './env-interpolator.ts';
 import { didYouMean } from './name-suggester.ts';
+import { checkObjectStoreUri } from './object-store-uri-linter.ts';
 import {
   formatYamlPath,
   LazyYamlDocument,
@@ -354,6 +355,7 @@ function checkTaskShape(
           document.locate(['source', 'uri'], 'key'),
         );
       }
+      checkObjectStoreUri(label, source, document.locate(['source', 'uri']), problem);
     }
     if (raw.sql !== undefined) {
       problem(
