@@ -47,7 +47,9 @@ export async function ingestFiles(request: IngestRequest): Promise<IngestResult>
   }
   const options = readConformOptions(task);
   const files = await resolveSourceFiles(session, task, repoRoot);
-  const labels = new Map(files.map((file) => [file, fileLabel(file, repoRoot)]));
+  const labels = new Map(
+    files.map((file) => [file, request.fileLabels?.[file] ?? fileLabel(file, repoRoot)]),
+  );
   const firstLabel = labels.get(files[0]!)!;
   const log: string[] = [
     `reading ${files.length} ${sourceType} file${files.length === 1 ? '' : 's'}: ${listed([...labels.values()])}`,

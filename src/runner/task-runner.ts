@@ -406,6 +406,7 @@ async function stageIngestion(staging: Staging): Promise<StagedOutput> {
       task,
       fields,
       repoRoot: context.definitions.project.root,
+      ...(staging.source.staged?.fileLabels ? { fileLabels: staging.source.staged.fileLabels } : {}),
       outputFile: incomingFile,
       ...(writeAsStored
         ? {
@@ -443,7 +444,10 @@ async function stageIngestion(staging: Staging): Promise<StagedOutput> {
     await context.storage.commitFile(quarantineFile);
   }
   for (const line of result.log) log.info(scrub(line));
-  if (result.rowCount + result.badRowCount === 0) await refuseEmptySource(context, task, table);
+  if (result.rowCount + result.badRowCount === 0) {
+    // Named by the uri the task declares, not the staged files a source reader downloaded.
+    await refuseEmptySource(context, task, table, staging.task.source?.uri);
+  }
   if (result.badRowCount > 0) {
     log.warn(
       scrub(
@@ -527,8 +531,13 @@ function agreeingMasks(
  * empty table, so the run fails (the current version stays) unless the task sets `allow_empty`;
  * for `append` and `merge` there is nothing new, and the run ends `skipped`.
  */
-async function refuseEmptySource(context: RunContext, task: TaskDef, table: TableDef): Promise<void> {
-  const source = `source ${task.source?.uri ?? task.source?.type ?? '(none)'} of task ${task.name}`;
+async function refuseEmptySource(
+  context: RunContext,
+  task: TaskDef,
+  table: TableDef,
+  declaredUri: string | undefined,
+): Promise<void> {
+  const source = `source ${declaredUri ?? task.source?.type ?? '(none)'} of task ${task.name}`;
   if (task.mode !== 'replace') {
     throw new RunSkippedError(
       `nothing new: the ${source} was empty (no rows); mode ${task.mode} has nothing to add to ${table.name}, so no version was published`,
