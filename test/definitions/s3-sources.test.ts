@@ -59,7 +59,9 @@ describe('s3: in tessera.yaml', () => {
 
 describe('s3:// source uris', () => {
   it('accepts a bucket and a glob over keys', async () => {
-    const { definitions, diagnostics } = await load(task('{ type: csv, uri: "s3://exports/patients/*.csv" }'));
+    const { definitions, diagnostics } = await load(
+      task('{ type: csv, uri: "s3://exports/patients/*.csv" }'),
+    );
     assert.deepEqual(formatted(diagnostics), []);
     assert.equal(definitions.tasks[0]!.source?.uri, 's3://exports/patients/*.csv');
   });
@@ -83,7 +85,7 @@ describe('s3:// source uris', () => {
     [
       'a type that is not a file format',
       '{ type: postgres, uri: "s3://exports/p.csv" }',
-      'tasks/t.yaml:5:32: error invalid-value: task ingest_patients: an s3:// uri names files: set the source\'s `type` to their format (csv, json, ndjson, parquet), not postgres',
+      "tasks/t.yaml:5:32: error invalid-value: task ingest_patients: an s3:// uri names files: set the source's `type` to their format (csv, json, ndjson, parquet), not postgres",
     ],
   ];
   for (const [name, source, expected] of refused) {

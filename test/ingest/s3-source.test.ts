@@ -188,6 +188,31 @@ test('bad rows are named by their object and line, not by the staged copy', asyn
   );
 });
 
+test('the quarantine keeps each bad row with its object as the file', async (t) => {
+  const uri = `s3://${BUCKET}/quarantined/*.csv`;
+  const repo = await appliedRepo(repoFiles({ mode: 'replace', uri, badRows: '{ action: quarantine }' }));
+  t.after(() => rm(repo, { recursive: true, force: true }));
+  await s3.put(BUCKET, 'quarantined/q.csv', 'order_id,amount\nq1,1\nq2,two\n');
+  const quarantined = await run(repo);
+  assert.equal(quarantined.run.status, 'succeeded', quarantined.run.error);
+  const platform = await Platform.open({ repo });
+  t.after(() => platform.close());
+  const { store, storage } = internalsOf(platform);
+  const version = (await store.getCurrentVersion('shop.orders'))!;
+  const quarantineFile = storage.localPath(version.files[0]!).replace(/\.parquet$/, '.quarantine.parquet');
+  const session = await (await internalsOf(platform).engine()).openSession();
+  try {
+    const found = await session.query(
+      `SELECT file, line, "column", value FROM read_parquet('${quarantineFile}')`,
+    );
+    assert.deepEqual(found.rows, [
+      { file: `s3://${BUCKET}/quarantined/q.csv`, line: 3, column: 'amount', value: 'two' },
+    ]);
+  } finally {
+    session.close();
+  }
+});
+
 test('replace and merge read every matching object on each run', async (t) => {
   const uri = `s3://${BUCKET}/merged/*.csv`;
   const repo = await appliedRepo(repoFiles({ mode: 'merge', uri }));
