@@ -41,6 +41,8 @@ const ALLOWED_IMPORTS = {
 /** Single files a folder may import from a layer it may not otherwise import. */
 const ALLOWED_FILES = {
   'read-path': ['**/orchestrator/duration-text.ts'],
+  // `on: source_change` watches an s3:// source's objects through the source readers' listing.
+  orchestrator: ['**/ingest/index.ts'],
 };
 const DUCKDB_ONLY_IN_ENGINE = {
   name: '@duckdb/node-api',

@@ -53,6 +53,7 @@ import type {
   RunSelection,
 } from './orchestrator/index.ts';
 import { runInOrder } from './orchestrator/run-in-order.ts';
+import { selectTasks } from './orchestrator/task-selection.ts';
 import { checkCurrentVersion, type RunContext } from './runner/index.ts';
 import { columnLineage } from './sql/index.ts';
 import { validationProblems } from './quality/index.ts';
@@ -204,6 +205,17 @@ export interface RunOrQueueOptions {
   onRunChange?: (run: Run) => void;
   /** How runs executed here tell their owners (the `console` channel's output, warnings). */
   notifications?: NotifierSettings;
+  /** Forget the selected tasks' source cursors first (`--full-refresh`; see `RunTasksOptions`). */
+  fullRefresh?: boolean;
+}
+
+/** `run`'s options; every one is optional. */
+export interface RunTasksOptions {
+  /**
+   * Forget the source cursors (object ETags, high-water marks, offsets) of the selected tasks before
+   * running, so each reads its whole source again (`tessera run --full-refresh`). Default: false.
+   */
+  fullRefresh?: boolean;
 }
 
 /** `rollback`'s options; every one is optional. */
@@ -568,8 +580,10 @@ export class Platform {
     selection: RunSelection,
     onLog?: (line: RunLogLine) => void,
     notifications: NotifierSettings = {},
+    options: RunTasksOptions = {},
   ): Promise<Run[]> {
     await this.#requireApplied();
+    if (options.fullRefresh) await this.#forgetSourceCursors(selection);
     const runs = await runInOrder(await this.#runContext(onLog), this.#graph, selection);
     // The process that ran the tasks tells their owners at once; `serve` retries what fails.
     await deliverAfterRuns(this.#monitoringParts(), notifications);
@@ -613,10 +627,22 @@ export class Platform {
   async runOrQueue(selection: RunSelection, options: RunOrQueueOptions = {}): Promise<RunOutcome> {
     const { findRunningServer } = await import('./orchestrator/index.ts');
     const server = await findRunningServer(this.definitions.project.root);
-    if (!server)
-      return { ended: true, runs: await this.run(selection, options.onLog, options.notifications) };
+    const fullRefresh = options.fullRefresh === true;
+    if (!server) {
+      const runs = await this.run(selection, options.onLog, options.notifications, { fullRefresh });
+      return { ended: true, runs };
+    }
     await this.#requireApplied();
+    if (fullRefresh) await this.#forgetSourceCursors(selection);
     return this.#queueOnServer(selection, { pid: server.pid }, options);
+  }
+
+  /** Clear the source cursors of the ingestion tasks a selection runs; their next runs read everything. */
+  async #forgetSourceCursors(selection: RunSelection): Promise<void> {
+    const names = new Set(selectTasks(this.definitions, this.#graph, selection));
+    for (const task of this.definitions.tasks) {
+      if (task.type === 'ingestion' && names.has(task.name)) await this.#store.clearSourceCursor(task.name);
+    }
   }
 
   /** Queue a selection on the running server `at`; with `wait`, follow the runs until they end. */

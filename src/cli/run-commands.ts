@@ -20,6 +20,7 @@ interface RunFlags {
   exclude?: string[];
   downstream: boolean;
   wait?: boolean;
+  fullRefresh?: boolean;
 }
 
 const RUN_STATUSES: RunStatus[] = ['queued', 'running', 'succeeded', 'failed', 'skipped', 'cancelled'];
@@ -38,6 +39,10 @@ export function registerRunCommands(program: Command): void {
     .option('--exclude <selectors...>', 'never run these (same syntax); alone: every task but these')
     .option('--no-downstream', 'do not run the tasks that read what the named tasks publish')
     .option('--wait', 'with `tessera serve` running: wait for the queued runs to end')
+    .option(
+      '--full-refresh',
+      "forget the selected tasks' source cursors (object ETags, high-water marks, offsets) and read their sources whole",
+    )
     .action(async (tasks: string[], flags: RunFlags, command: Command) => {
       const options = globalOptions(command);
       if (tasks.length === 0 && !flags.all && !flags.select && !flags.exclude) {
@@ -52,7 +57,9 @@ export function registerRunCommands(program: Command): void {
       };
       await withPlatform(options, async (platform) => {
         warnAboutHashKey(platform);
-        await runOrQueue(platform, options, selection, flags.wait ?? false, 'warn');
+        await runOrQueue(platform, options, selection, flags.wait ?? false, 'warn', {
+          fullRefresh: flags.fullRefresh ?? false,
+        });
       });
     });
 
@@ -171,10 +178,12 @@ export async function runOrQueue(
   selection: RunSelection,
   wait: boolean,
   echo: 'warn' | 'not-info',
+  how: { fullRefresh?: boolean } = {},
 ): Promise<void> {
   const quiet = options.json;
   const outcome = await platform.runOrQueue(selection, {
     wait,
+    ...(how.fullRefresh ? { fullRefresh: true } : {}),
     onLog: quiet
       ? undefined
       : (line: RunLogLine) => {

@@ -6,6 +6,7 @@ import { DOCUMENT_KINDS, FILE_SOURCE_TYPES, documentSchemas, type DocumentKind }
 import { interpolateEnv, mayReferenceVariables, type SecretValue } from './env-interpolator.ts';
 import { didYouMean } from './name-suggester.ts';
 import { checkDatabaseSource } from './database-source-linter.ts';
+import { checkObjectStoreUri } from './object-store-uri-linter.ts';
 import {
   formatYamlPath,
   LazyYamlDocument,
@@ -367,6 +368,7 @@ function checkTaskShape(
         );
       }
       problems += checkDatabaseSource(source, raw.mode, document, label, secrets, report);
+      checkObjectStoreUri(label, source, document.locate(['source', 'uri']), problem);
     }
     if (raw.sql !== undefined) {
       problem(

@@ -695,6 +695,22 @@ export const projectDocumentSchema = strict({
   })
     .optional()
     .describe('Git sync: `tessera serve --watch-git`'),
+  s3: strict({
+    endpoint: httpUrl
+      .optional()
+      .describe('an S3-compatible server, e.g. `http://127.0.0.1:9000` (default: AWS S3)'),
+    region: z.string().min(1).optional().describe('the region (default: `AWS_REGION` or `~/.aws/config`)'),
+    path_style: z
+      .boolean()
+      .optional()
+      .describe(
+        'address buckets as `endpoint/bucket` rather than `bucket.endpoint` (most S3-compatible servers)',
+      ),
+  })
+    .optional()
+    .describe(
+      'where `s3://` source uris are read; credentials come from the AWS environment variables and files',
+    ),
 });
 asWritten(projectDocumentSchema, {
   title: 'tessera.yaml',

@@ -6,6 +6,7 @@ import {
   DEFAULT_PAGERDUTY_EVENTS_URL,
   type NotificationSettings,
   type ProjectDef,
+  type S3Settings,
   type SourceLocation,
 } from '../model/index.ts';
 import { parseDuration } from './duration-parser.ts';
@@ -90,7 +91,7 @@ export function loadProjectSettings(
       diagnostics.push({
         code: 'invalid-document',
         severity: 'error',
-        message: `${PROJECT_FILE} must be a map of settings (name, catalog, storage, engine, orchestrator, governance, notifications, git)`,
+        message: `${PROJECT_FILE} must be a map of settings (name, catalog, storage, engine, orchestrator, governance, notifications, git, s3)`,
         at: document.start,
       });
     } else {
@@ -213,6 +214,7 @@ export function loadProjectSettings(
     },
     notifications: notificationSettings(raw.notifications),
     ...(webhookSecret !== undefined ? { git: { webhookSecret } } : {}),
+    ...s3Settings(raw.s3),
     root,
   };
   return { project, diagnostics, secrets, hashKeyVariableMissing };
@@ -238,6 +240,23 @@ function notificationSettings(raw: unknown): NotificationSettings {
     // Without its trailing slash, so a table's page is always `${uiUrl}/tables/${table}`.
     ...(uiUrl ? { uiUrl: uiUrl.replace(/\/+$/, '') } : {}),
     ...(reminderEveryMs !== undefined && reminderEveryMs > 0 ? { reminderEveryMs } : {}),
+  };
+}
+
+/** `s3:` → `S3Settings`; bad values are reported by the document schema and left out here. */
+function s3Settings(raw: unknown): { s3?: S3Settings } {
+  if (raw === undefined) return {};
+  const section = asRecord(raw);
+  const text = (value: unknown): string | undefined =>
+    typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
+  const endpoint = text(section.endpoint);
+  const region = text(section.region);
+  return {
+    s3: {
+      ...(endpoint ? { endpoint } : {}),
+      ...(region ? { region } : {}),
+      ...(typeof section.path_style === 'boolean' ? { pathStyle: section.path_style } : {}),
+    },
   };
 }
 

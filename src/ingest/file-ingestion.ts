@@ -48,7 +48,9 @@ export async function ingestFiles(request: IngestRequest): Promise<IngestResult>
   }
   const options = readConformOptions(task);
   const sourceFiles = await resolveSourceFiles(session, task, repoRoot);
-  const sourceLabels = new Map(sourceFiles.map((file) => [file, fileLabel(file, repoRoot)]));
+  const sourceLabels = new Map(
+    sourceFiles.map((file) => [file, request.fileLabels?.[file] ?? fileLabel(file, repoRoot)]),
+  );
   const log: string[] = [
     `reading ${sourceFiles.length} ${sourceType} file${sourceFiles.length === 1 ? '' : 's'}: ${listed([...sourceLabels.values()])}`,
   ];

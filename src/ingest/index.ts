@@ -3,6 +3,7 @@ export type { BadRow, IngestRequest, IngestResult, SensitiveValueHashing } from 
 export { ingestFiles } from './file-ingestion.ts';
 export { sqlTypeOf } from './sql-type.ts';
 export {
+  fingerprintObjectSource,
   sourceReaderFor,
   sourceReaderKey,
   type SourceReader,

@@ -12,6 +12,11 @@ export interface IngestRequest {
   fields: FieldDef[];
   /** Absolute path of the catalog repo: relative uris and globs resolve against it. */
   repoRoot: string;
+  /**
+   * How messages, bad rows and the quarantine name source files (absolute path → label), e.g. the
+   * object a staged file came from (`s3://bucket/key`). Default: relative to the repo when inside it.
+   */
+  fileLabels?: Readonly<Record<string, string>>;
   /** Absolute path of the Parquet file to write (the staged version); absent when the run fails. */
   outputFile: string;
   /**

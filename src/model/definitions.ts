@@ -255,8 +255,20 @@ export interface ProjectDef {
   notifications: NotificationSettings;
   /** `git:` in tessera.yaml: Git sync's settings (`tessera serve --watch-git`). */
   git?: { webhookSecret?: string };
+  /** `s3:` in tessera.yaml: how `s3://` sources are reached (credentials: the AWS SDK's default chain). */
+  s3?: S3Settings;
   /** Absolute path of the catalog repo. */
   root: string;
+}
+
+/** Where `s3://` source uris are read from; every key absent means AWS's own defaults. */
+export interface S3Settings {
+  /** An S3-compatible server's address (MinIO, Ceph…); absent: AWS S3 for the region. */
+  endpoint?: string;
+  /** The region; absent: the AWS SDK's (`AWS_REGION`, `~/.aws/config`). */
+  region?: string;
+  /** Address buckets as `endpoint/bucket/key` rather than `bucket.endpoint/key` (most S3-compatible servers need it). */
+  pathStyle?: boolean;
 }
 
 export interface NotificationSettings {

@@ -21,8 +21,9 @@ export interface ScheduleClockHooks {
  *   replayed (Airflow's `catchup=False`).
  * - `every`: due one interval after the task's last run was queued (across restarts too), at once if
  *   it never ran; runs are never closer than the interval.
- * - `source_change`: polls the files `source.uri` matches (resolved against the repo root) and fires
- *   when their fingerprint (paths, sizes, mtimes) differs from the one recorded when it last fired.
+ * - `source_change`: polls the files `source.uri` matches (resolved against the repo root; an
+ *   `s3://` uri's objects, listed in the bucket) and fires when their fingerprint (paths, sizes,
+ *   mtimes; keys and ETags) differs from the one recorded when it last fired.
  *   The fingerprint is kept in the catalog, so the first poll after a start fires if the files
  *   changed while the server was down, or if the task was never fired by a server; no matching
  *   file never fires (the run could only fail).
@@ -94,7 +95,7 @@ export class ScheduleClock {
     const uri = task.source?.uri;
     if (!isWatchableUri(uri)) {
       this.hooks.log(
-        `task ${task.name}: \`on: source_change\` needs local files, but the source ${uri ? `uri is ${uri}` : 'has no uri'}; it is not watched`,
+        `task ${task.name}: \`on: source_change\` needs local files or s3:// objects, but the source ${uri ? `uri is ${uri}` : 'has no uri'}; it is not watched`,
       );
       return;
     }
@@ -102,7 +103,8 @@ export class ScheduleClock {
     const poll = async (): Promise<void> => {
       try {
         if (!this.pausedTasks.isPaused(task.name)) {
-          const { files, fingerprint } = await fingerprintSource(this.definitions.project.root, uri);
+          const { project } = this.definitions;
+          const { files, fingerprint } = await fingerprintSource(project.root, uri, project.s3);
           if (files.length > 0 && fingerprint !== seen) {
             await this.fire(task, 'source_change');
             await this.store.updateTaskState(task.name, { sourceFingerprint: fingerprint });

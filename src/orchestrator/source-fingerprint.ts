@@ -1,31 +1,46 @@
 import { createHash } from 'node:crypto';
 import { readdir, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
+import { fingerprintObjectSource } from '../ingest/index.ts';
+import type { S3Settings } from '../model/index.ts';
 
 const GLOB_CHARACTERS = /[*?[]/;
 
 /** The files a `source_change` schedule watches, and their fingerprint. */
 export interface SourceFingerprint {
-  /** Absolute paths, sorted. */
+  /** Absolute paths, sorted; for an `s3://` uri the objects, as `s3://bucket/key`. */
   files: string[];
-  /** sha256 over each file's path, size and modification time; changes when any of them changes. */
+  /**
+   * sha256 over each file's path, size and modification time (an object's key and ETag); changes
+   * when any of them changes.
+   */
   fingerprint: string;
 }
 
 /**
- * Whether a source `uri` names local files a `source_change` schedule can watch (object stores and
- * databases have no files to stat).
+ * Whether a source `uri` names files a `source_change` schedule can watch: local files, or objects
+ * in S3 (databases and streams have no files to stat).
  */
 export function isWatchableUri(uri: string | undefined): uri is string {
-  return uri !== undefined && !/^[a-z][a-z0-9+.-]*:\/\//i.test(uri);
+  return uri !== undefined && (uri.startsWith('s3://') || !/^[a-z][a-z0-9+.-]*:\/\//i.test(uri));
 }
 
 /**
  * Fingerprint the files a source `uri` (a path or a glob with `*`, `?`, `[…]`, `**`, relative to the
  * repo) matches, by path, size and mtime: cheap for large files, and a `touch` counts as a change.
  * Globs match like the ingestion's (DuckDB's): `*` stays within one folder, `**` crosses folders.
+ * An `s3://` uri is listed in its bucket (with the project's `s3` settings) and fingerprinted by
+ * key and ETag, which S3 changes whenever an object's content does.
  */
-export async function fingerprintSource(repoRoot: string, uri: string): Promise<SourceFingerprint> {
+export async function fingerprintSource(
+  repoRoot: string,
+  uri: string,
+  s3?: S3Settings,
+): Promise<SourceFingerprint> {
+  if (uri.startsWith('s3://')) {
+    const { objects, fingerprint } = await fingerprintObjectSource(s3, uri);
+    return { files: objects, fingerprint };
+  }
   const files = await matchSourceFiles(repoRoot, uri);
   const hash = createHash('sha256');
   for (const file of files) {

@@ -418,6 +418,7 @@ async function stageIngestion(staging: Staging): Promise<StagedOutput> {
       task,
       fields,
       repoRoot: context.definitions.project.root,
+      ...(staging.source.staged?.fileLabels ? { fileLabels: staging.source.staged.fileLabels } : {}),
       outputFile: incomingFile,
       ...(writeAsStored
         ? {

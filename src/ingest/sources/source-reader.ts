@@ -34,6 +34,11 @@ export interface StagedSource {
    * parquet), `source.uri` the staged files (an absolute path or glob), options as needed.
    */
   task: TaskDef;
+  /**
+   * How messages, bad rows and the quarantine name each staged file (absolute path → label, e.g.
+   * the object it was downloaded from: `s3://bucket/key`); absent: by its path.
+   */
+  fileLabels?: Record<string, string>;
   /** The cursor to store with the version; absent: unchanged. */
   cursor?: unknown;
   /**
