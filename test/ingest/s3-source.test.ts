@@ -96,7 +96,7 @@ describe('an s3:// source with mode: append', () => {
     await s3.put(BUCKET, `${prefix}/archive/orders-2026-11-30.csv`, 'order_id,amount\nold,1\n');
     const first = await run(repo);
     assert.equal(first.run.status, 'succeeded', first.run.error);
-    assert.ok(first.log.includes(`1 object match ${uri}; reading all of them`), first.log.join('\n'));
+    assert.ok(first.log.includes(`1 object matches ${uri}; reading all of them`), first.log.join('\n'));
     assert.ok(
       first.log.includes(`reading 1 csv file: s3://${BUCKET}/${prefix}/orders-2026-12-01.csv`),
       first.log.join('\n'),

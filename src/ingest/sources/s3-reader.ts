@@ -74,11 +74,9 @@ export const readS3Source: SourceReader = async (request) => {
           nothingNew: `nothing new: no object matching ${uri} is new since the last run (${plural(readBefore, 'object')} read before)`,
         };
       }
-      log(
-        `${plural(listed.length, 'object')} match ${uri}; reading the ${toRead.length} new (${readBefore} read before)`,
-      );
+      log(`${matching(listed.length, uri)}; reading the ${toRead.length} new (${readBefore} read before)`);
     } else {
-      log(`${plural(listed.length, 'object')} match ${uri}; reading all of them`);
+      log(`${matching(listed.length, uri)}; reading all of them`);
       if (task.mode === 'append') {
         log(
           'no cursor (the first run, or --full-refresh): the version holds every object read, replacing the rows appended before',
@@ -182,6 +180,11 @@ function changedAfterRead(
       `to read every object again into a fresh version, run \`tessera run ${task.name} --full-refresh\``,
     { task: task.name, table: task.target },
   );
+}
+
+/** `1 object matches s3://…`, `2 objects match s3://…`. */
+function matching(count: number, uri: string): string {
+  return `${plural(count, 'object')} ${count === 1 ? 'matches' : 'match'} ${uri}`;
 }
 
 function plural(count: number, noun: string): string {
