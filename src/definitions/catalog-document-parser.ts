@@ -11,6 +11,7 @@ import {
   type LocatableDocument,
   type YamlDocument,
 } from './yaml-document.ts';
+import { checkStreamSource } from './stream-source-checks.ts';
 import { readYamlFile } from './yaml-file-reader.ts';
 import { diagnosticsFromZodIssues } from './zod-issue-mapper.ts';
 
@@ -354,6 +355,7 @@ function checkTaskShape(
           document.locate(['source', 'uri'], 'key'),
         );
       }
+      checkStreamSource(source, document, label, problem);
     }
     if (raw.sql !== undefined) {
       problem(

@@ -342,6 +342,53 @@ writtenAs.set(
     .describe(`only ingestion tasks take one: ${SCHEDULE_HINT}`),
 );
 
+// Event streams (nats, kafka); which keys a stream type needs is checked by `checkStreamSource`.
+const streamBatch = strict({
+  max_rows: z.int().min(1).optional().describe('the most messages one run reads (default 10000)'),
+  max_wait: positiveDuration
+    .optional()
+    .describe('how long one run waits for messages before publishing what it has (default 5s)'),
+});
+const streamSourceKeys = {
+  url: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('event streams: the server, `nats://host:4222` or `kafka://broker:9092,broker2:9092`'),
+  stream: z.string().min(1).optional().describe('nats: the JetStream stream read'),
+  subject: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('nats: the subject read from the stream (wildcards allowed)'),
+  topic: z.string().min(1).optional().describe('kafka: the topic read'),
+  consumer: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/, { message: 'letters, digits, `_` and `-` only' })
+    .optional()
+    .describe('nats: the durable consumer; kafka: the consumer group (default `tessera-<task name>`)'),
+  batch: streamBatch.optional().describe('event streams: the micro-batch one run reads'),
+  format: z
+    .enum(['json', 'protobuf'])
+    .optional()
+    .describe("event streams: messages are JSON objects (default) or the table's protobuf message"),
+};
+function streamSourceDef(raw: {
+  [key in keyof typeof streamSourceKeys]?: z.output<(typeof streamSourceKeys)[key]>;
+}): Partial<SourceDef> {
+  return {
+    ...(raw.url !== undefined ? { url: raw.url } : {}),
+    ...(raw.stream !== undefined ? { stream: raw.stream } : {}),
+    ...(raw.subject !== undefined ? { subject: raw.subject } : {}),
+    ...(raw.topic !== undefined ? { topic: raw.topic } : {}),
+    ...(raw.consumer !== undefined ? { consumer: raw.consumer } : {}),
+    ...(raw.batch !== undefined
+      ? { batch: { maxRows: raw.batch.max_rows ?? 10_000, maxWaitMs: raw.batch.max_wait ?? 5_000 } }
+      : {}),
+    ...(raw.format !== undefined ? { format: raw.format } : {}),
+  };
+}
+
 const source = strict({
   type: z.enum(SOURCE_TYPES as [SourceType, ...SourceType[]]),
   uri: z.string().min(1).optional().describe('a path or glob relative to the repo, or the URL of the source'),
@@ -350,11 +397,13 @@ const source = strict({
     .record(z.string(), z.string())
     .default({})
     .describe('source column name → field name, where they differ beyond case'),
+  ...streamSourceKeys,
 }).transform((raw): SourceDef => ({
   type: raw.type,
   ...(raw.uri !== undefined ? { uri: raw.uri } : {}),
   options: raw.options,
   columns: raw.columns,
+  ...streamSourceDef(raw),
 }));
 
 const badRows = strict({

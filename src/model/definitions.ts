@@ -120,6 +120,26 @@ export interface SourceDef {
   options: Record<string, unknown>;
   /** Source column name -> field name. */
   columns: Record<string, string>;
+  /** Event streams (nats, kafka): the server, `nats://host:4222` or `kafka://broker:9092,broker2:9092`. */
+  url?: string;
+  /** NATS: the JetStream stream read. */
+  stream?: string;
+  /** NATS: the subject (a filter, wildcards allowed) read from the stream. */
+  subject?: string;
+  /** Kafka: the topic read. */
+  topic?: string;
+  /** NATS: the durable consumer's name; Kafka: the consumer group. Default `tessera-<task name>`. */
+  consumer?: string;
+  /** Event streams: one run reads at most `maxRows` messages, waiting at most `maxWaitMs` for them. */
+  batch?: StreamBatchDef;
+  /** Event streams: how a message is encoded, `json` (the default) or `protobuf` (the table's message). */
+  format?: 'json' | 'protobuf';
+}
+
+/** One run of a stream task reads a micro-batch: up to `maxRows` messages within `maxWaitMs`. */
+export interface StreamBatchDef {
+  maxRows: number;
+  maxWaitMs: number;
 }
 
 export type ScheduleDef =
