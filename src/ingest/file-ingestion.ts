@@ -47,7 +47,10 @@ export async function ingestFiles(request: IngestRequest): Promise<IngestResult>
   }
   const options = readConformOptions(task);
   const files = await resolveSourceFiles(session, task, repoRoot);
-  const labels = new Map(files.map((file) => [file, fileLabel(file, repoRoot)]));
+  const positions = request.positions;
+  const labels = new Map(
+    files.map((file) => [file, positions?.fileLabels[file] ?? fileLabel(file, repoRoot)]),
+  );
   const firstLabel = labels.get(files[0]!)!;
   const log: string[] = [
     `reading ${files.length} ${sourceType} file${files.length === 1 ? '' : 's'}: ${listed([...labels.values()])}`,
@@ -69,12 +72,11 @@ export async function ingestFiles(request: IngestRequest): Promise<IngestResult>
     log.push(`${firstLabel}: no records`);
     return { sourceFiles: files, unmatchedSourceColumns: [], log, rowCount: 0, badRowCount: 0, badRows: [] };
   }
-  const matching = matchColumns(
-    task,
-    fields,
-    source.columns.map((column) => column.name),
-    firstLabel,
-  );
+  // A stream's position column feeds no field: it names where a bad row came from.
+  const sourceColumns = source.columns
+    .map((column) => column.name)
+    .filter((column) => column !== positions?.column);
+  const matching = matchColumns(task, fields, sourceColumns, firstLabel);
   if (matching.unmatchedSourceColumns.length > 0) {
     log.push(
       `${firstLabel}: ignored source columns that match no field: ${matching.unmatchedSourceColumns.join(', ')}`,
@@ -90,7 +92,11 @@ export async function ingestFiles(request: IngestRequest): Promise<IngestResult>
   const fieldOfColumn = (column: string): string | undefined =>
     matching.matches.find((match) => match.sourceColumn === column)?.field.name;
   const describe = (row: BadRow): string =>
-    describeBadRow(row, source.positionKind(fileOfLabel.get(row.file) ?? row.file), fieldOfColumn);
+    describeBadRow(
+      row,
+      positions ? 'line' : source.positionKind(fileOfLabel.get(row.file) ?? row.file),
+      fieldOfColumn,
+    );
   const outcome = { sourceFiles: files, unmatchedSourceColumns: matching.unmatchedSourceColumns, log };
 
   await mkdir(dirname(outputFile), { recursive: true, mode: PRIVATE_DIRECTORY_MODE });
@@ -103,6 +109,7 @@ export async function ingestFiles(request: IngestRequest): Promise<IngestResult>
     if (files.length > 1 && !(await typedReadHolds(session, fastPlan).catch(() => false))) {
       fastPlan = planConform(source, matching.matches, formats, false);
     }
+    const positionColumn = positions ? { positionColumn: positions.column } : {};
     let refusal: unknown;
     try {
       const rowCount = await writeRows(conformedSelect(fastPlan), outputFile);
@@ -114,7 +121,7 @@ export async function ingestFiles(request: IngestRequest): Promise<IngestResult>
     }
 
     // Slow path: something was refused; read again tolerantly and find every bad row and its position.
-    const slowPlan = planConform(source, matching.matches, formats, false);
+    const slowPlan = { ...planConform(source, matching.matches, formats, false), ...positionColumn };
     const tablePrefix = `__tessera_ingest_${++ingestionCounter}`;
     const located = await withReadErrors(
       task,
@@ -146,7 +153,7 @@ export async function ingestFiles(request: IngestRequest): Promise<IngestResult>
       const hashing = request.sensitiveValueHashing;
       const quarantined = quarantineRowsSelect(
         located.badTable,
-        source.columns.map((column) => column.name),
+        sourceColumns,
         matching.matches,
         hashing?.sql,
       );

@@ -369,6 +369,7 @@ async function readSource(staging: Staging, fields: FieldDef[]): Promise<TaskDef
   const staged = await reader({
     task,
     fields,
+    ...(staging.table.schema ? { schema: staging.table.schema } : {}),
     stagingFolder,
     repoRoot: context.definitions.project.root,
     project: context.definitions.project,
@@ -415,6 +416,7 @@ async function stageIngestion(staging: Staging): Promise<StagedOutput> {
         : {}),
       // A de-identified table keeps no source record at all, not even with sensitive values hashed.
       keepBadRows: !deidentified,
+      ...(staging.source.staged?.positions ? { positions: staging.source.staged.positions } : {}),
       sensitiveValueHashing: {
         sql: (text) => hmacSha256Sql(text, HASH_KEY_VARIABLE_SQL),
         // The key is in the session only while the quarantine is written: validations, whose SQL
