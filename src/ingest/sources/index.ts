@@ -8,7 +8,9 @@ import type { SourceReader } from './source-reader.ts';
 export type { SourceReader, SourceReadRequest, StagedSource } from './source-reader.ts';
 
 /** Registered readers; a source with none is read by the file pipeline directly. */
-const READERS: Partial<Record<string, () => Promise<SourceReader>>> = {};
+const READERS: Partial<Record<string, () => Promise<SourceReader>>> = {
+  nats: async () => (await import('./nats-reader.ts')).readNatsSource,
+};
 
 /** The reader key of a task's source: `s3` for an `s3://` uri, else its type. */
 export function sourceReaderKey(task: TaskDef): string | undefined {
