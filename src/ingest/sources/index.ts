@@ -10,6 +10,7 @@ export type { SourceReader, SourceReadRequest, StagedSource } from './source-rea
 /** Registered readers; a source with none is read by the file pipeline directly. */
 const READERS: Partial<Record<string, () => Promise<SourceReader>>> = {
   nats: async () => (await import('./nats-reader.ts')).readNatsSource,
+  kafka: async () => (await import('./kafka-reader.ts')).readKafkaSource,
 };
 
 /** The reader key of a task's source: `s3` for an `s3://` uri, else its type. */
