@@ -2,6 +2,7 @@
 // once, de-duplicated on Nats-Msg-Id, bad messages quarantined by their stream position.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import protobuf from 'protobufjs';
 import { applied, natsAvailable, query, runOnce, runUntilCaughtUp, streamRepo } from './nats-fixture.ts';
 
 const { skip } = await natsAvailable();
@@ -67,7 +68,7 @@ test(
       { body: { event_id: 'b', amount: 'twelve' } },
       { body: { event_id: 'c', amount: 3, note: 'not a field' } },
     ]);
-    const { run, log } = await runOnce(stream.repo);
+    const { run } = await runOnce(stream.repo);
     assert.equal(run.status, 'succeeded', run.error);
     assert.equal(run.badRows, 1);
     assert.ok(
@@ -106,6 +107,77 @@ test(
     await assert.rejects(
       query(stream.repo, 'select count(*) from ops.events'),
       /has no published version yet/,
+    );
+  },
+);
+
+test(
+  'format: protobuf decodes each message with the table message: timestamps, int64, unset optional fields',
+  { skip },
+  async (t) => {
+    const proto = `syntax = "proto3";
+package ops;
+import "tessera/options.proto";
+import "google/protobuf/timestamp.proto";
+message Event {
+  string event_id = 1 [(tessera.field) = { primary_key: true }];
+  google.protobuf.Timestamp happened_at = 2;
+  int64 qty = 3;
+  optional string note = 4;
+  double amount = 5;
+}
+`;
+    const stream = await applied(
+      await streamRepo({ schema: proto, extraSource: '  format: protobuf\n', mode: 'replace' }),
+    );
+    t.after(() => stream.close());
+    const root = new protobuf.Root();
+    protobuf.parse(
+      proto.replace('import "tessera/options.proto";\n', '').replace(/ \[\(tessera[^\]]*\]/, ''),
+      root,
+      { keepCase: true },
+    );
+    const common = protobuf.common as unknown as Record<string, { nested: protobuf.INamespace['nested'] }>;
+    root.addJSON(common['google/protobuf/timestamp.proto']!.nested!);
+    root.resolveAll();
+    const Event = root.lookupType('ops.Event');
+    const encode = (value: Record<string, unknown>) => Event.encode(Event.fromObject(value)).finish();
+    await stream.publishRaw([
+      encode({
+        event_id: 'a',
+        happened_at: { seconds: 1_767_225_600, nanos: 250_000_000 },
+        qty: '9007199254740993',
+        note: 'first',
+      }),
+      encode({ event_id: 'b', happened_at: { seconds: 0 }, qty: 0, amount: 2.5 }),
+    ]);
+    const { run } = await runOnce(stream.repo);
+    assert.equal(run.status, 'succeeded', run.error);
+    assert.deepEqual(
+      await query(
+        stream.repo,
+        "select event_id, strftime(happened_at, '%Y-%m-%dT%H:%M:%S.%g') as happened_at, qty::varchar as qty, note, amount from ops.events order by 1",
+      ),
+      [
+        {
+          event_id: 'a',
+          happened_at: '2026-01-01T00:00:00.250',
+          qty: '9007199254740993',
+          note: 'first',
+          amount: 0,
+        },
+        { event_id: 'b', happened_at: '1970-01-01T00:00:00.000', qty: '0', note: null, amount: 2.5 },
+      ],
+    );
+
+    await stream.publishRaw([new TextEncoder().encode('{"event_id": "c"}')]);
+    const failed = await runOnce(stream.repo);
+    assert.equal(failed.run.status, 'failed');
+    assert.match(
+      failed.run.error ?? '',
+      new RegExp(
+        `^task load_events: message ${stream.stream}:3 is not a ops\\.Event message \\(.+\\); publish it again corrected`,
+      ),
     );
   },
 );
