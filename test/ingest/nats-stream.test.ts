@@ -68,7 +68,7 @@ test(
       { body: { event_id: 'b', amount: 'twelve' } },
       { body: { event_id: 'c', amount: 3, note: 'not a field' } },
     ]);
-    const { run } = await runOnce(stream.repo);
+    const { run, log } = await runOnce(stream.repo);
     assert.equal(run.status, 'succeeded', run.error);
     assert.equal(run.badRows, 1);
     assert.ok(
