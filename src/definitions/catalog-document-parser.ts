@@ -355,7 +355,7 @@ function checkTaskShape(
           document.locate(['source', 'uri'], 'key'),
         );
       }
-      checkStreamSource(source, document, label, problem);
+      checkStreamSource(source, raw.schedule, document, label, problem);
     }
     if (raw.sql !== undefined) {
       problem(

@@ -291,13 +291,16 @@ asWritten(tableDocumentSchema, {
 // task
 
 const SCHEDULE_HINT =
-  'a cron expression ("0 * * * *"), @hourly, @daily, @weekly, @monthly, `{ every: 15m }` or `{ on: source_change, poll: 1m }`';
+  'a cron expression ("0 * * * *"), @hourly, @daily, @weekly, @monthly, `{ every: 15m }`, `{ on: source_change, poll: 1m }` or `{ on: stream }` (nats, kafka)';
 
 const everySchedule = strict({ every: positiveDuration });
 const CRON_TEXT_PATTERN = new RegExp(`^(?:(?:${Object.keys(CRON_MACROS).join('|')})$|[^@])`);
 const sourceChangeSchedule = strict({
   on: z.literal('source_change'),
   poll: positiveDuration.optional(),
+});
+const streamSchedule = strict({
+  on: z.literal('stream').describe('event streams: one run after another under `serve`, a version per batch'),
 });
 
 const schedule = z.unknown().transform((value, ctx): ScheduleDef => {
@@ -323,6 +326,11 @@ const schedule = z.unknown().transform((value, ctx): ScheduleDef => {
       if (!parsed.success) return (forward(ctx, parsed.error.issues), z.NEVER);
       return { kind: 'every', intervalMs: parsed.data.every };
     }
+    if ('on' in value && value.on === 'stream') {
+      const parsed = streamSchedule.safeParse(value);
+      if (!parsed.success) return (forward(ctx, parsed.error.issues), z.NEVER);
+      return { kind: 'stream' };
+    }
     if ('on' in value) {
       const parsed = sourceChangeSchedule.safeParse(value);
       if (!parsed.success) return (forward(ctx, parsed.error.issues), z.NEVER);
@@ -338,6 +346,7 @@ writtenAs.set(
       z.string().meta({ pattern: CRON_TEXT_PATTERN.source, description: 'a cron expression or a macro' }),
       everySchedule,
       sourceChangeSchedule,
+      streamSchedule,
     ])
     .describe(`only ingestion tasks take one: ${SCHEDULE_HINT}`),
 );

@@ -21,10 +21,12 @@ const STREAM_KEYS = ['url', 'consumer', 'batch', 'format'];
 
 /**
  * A task's `source` checked for what its stream type needs: nats a `url`, `stream` and `subject`,
- * kafka a `url` and `topic`; keys of another source type are reported where they are written.
+ * kafka a `url` and `topic`; keys of another source type, and `schedule: { on: stream }` on a source
+ * that is not a stream, are reported where they are written.
  */
 export function checkStreamSource(
   source: Record<string, unknown>,
+  schedule: unknown,
   document: YamlDocument,
   label: string,
   problem: (code: string, message: string, at: SourceLocation) => void,
@@ -45,6 +47,15 @@ export function checkStreamSource(
       'unexpected-key',
       `${label}: \`${key}\` belongs to ${owner} sources, not ${type}; remove it`,
       document.locate(['source', key], 'key'),
+    );
+  }
+  const onStream =
+    schedule !== null && typeof schedule === 'object' && (schedule as { on?: unknown }).on === 'stream';
+  if (onStream && !required) {
+    problem(
+      'invalid-schedule',
+      `${label}: \`{ on: stream }\` runs event-stream sources (nats, kafka) continuously; a ${type} source takes a cron expression, \`{ every: … }\` or \`{ on: source_change }\``,
+      document.locate(['schedule', 'on'], 'value'),
     );
   }
   if (required) return;

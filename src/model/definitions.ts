@@ -145,7 +145,9 @@ export interface StreamBatchDef {
 export type ScheduleDef =
   | { kind: 'cron'; expression: string }
   | { kind: 'every'; intervalMs: number }
-  | { kind: 'source_change'; pollMs: number };
+  | { kind: 'source_change'; pollMs: number }
+  /** Event streams: under `serve` a run is queued again as soon as the previous one ends (one version per batch). */
+  | { kind: 'stream' };
 
 export interface BadRowsDef {
   action: 'quarantine' | 'fail';

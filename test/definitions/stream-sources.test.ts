@@ -91,6 +91,7 @@ source:
   type: csv
   uri: b.csv
   batch: { max_rows: 5 }
+schedule: { on: stream }
 `,
     });
     const { diagnostics } = await loadDefinitions(root, { env: {} });
@@ -105,6 +106,7 @@ source:
       'tasks/t.yaml:15:1: error missing-key: task k: a kafka source needs `topic` (e.g. orders)',
       'tasks/t.yaml:15:24: error unexpected-key: task k: `subject` belongs to nats sources, not kafka; remove it',
       'tasks/t.yaml:24:3: error unexpected-key: task c: `batch` belongs to event-stream sources (nats, kafka), not csv; remove it',
+      'tasks/t.yaml:25:17: error invalid-schedule: task c: `{ on: stream }` runs event-stream sources (nats, kafka) continuously; a csv source takes a cron expression, `{ every: … }` or `{ on: source_change }`',
     ]);
   });
 });
