@@ -12,7 +12,7 @@ import { DIAGNOSTIC_CODES } from '../src/diagnostics/diagnostic-codes.ts';
 import { buildJsonSchemas } from '../src/definitions/json-schemas.ts';
 import { DOCUMENT_KINDS, SOURCE_TYPES } from '../src/definitions/document-schemas.ts';
 import { SCALAR_TYPES, WELL_KNOWN_TYPES } from '../src/definitions/proto-field-mapper.ts';
-import { MASK_DESCRIPTIONS, MASK_KINDS } from '../src/model/index.ts';
+import { MASK_DESCRIPTIONS, MASK_KINDS, SOURCE_ENCODINGS } from '../src/model/index.ts';
 import { EXPECTATIONS } from '../src/quality/expectation-catalog.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -229,6 +229,8 @@ function sourcesSection(): string[] {
     '## Sources',
     '',
     `An ingestion task's \`source.type\` is one of ${SOURCE_TYPES.map((type) => `\`${type}\``).join(', ')}. File sources (csv, json, ndjson, parquet) take \`uri\`: a path or glob relative to the repo.`,
+    '',
+    `File \`options\`: \`encoding\` (csv, json, ndjson): one of ${SOURCE_ENCODINGS.map((encoding) => `\`${encoding}\``).join(', ')}; default \`utf-8\`; \`utf-16\` reads the byte order from the byte-order mark. A file in another encoding than declared fails the run naming the option to set.`,
     '',
     'CSV `options` (others are ignored with a warning in the run log):',
     '',

@@ -29,7 +29,7 @@ import {
 } from './diagnostics/errors.ts';
 import { hasErrors, type Diagnostic } from './diagnostics/diagnostic.ts';
 import { DuckdbEngine } from './engines/duckdb/duckdb-engine.ts';
-import type { Engine } from './engines/engine.ts';
+import type { Engine, QueryResult } from './engines/engine.ts';
 import type { TaskGraph } from './graph/index.ts';
 import type {
   CheckResult,
@@ -40,6 +40,7 @@ import type {
   Run,
   RunLogLine,
   Subscription,
+  TableDef,
   TableHealth,
   Version,
 } from './model/index.ts';
@@ -64,6 +65,7 @@ import {
   type ReadQueryOptions,
 } from './read-path/query-service.ts';
 import type { VisibleTable } from './read-path/visible-catalog.ts';
+import { CatalogIntrospection } from './read-path/catalog-introspection.ts';
 import {
   findDeclassifications,
   newAuditId,
@@ -279,6 +281,7 @@ export class Platform {
   #rowFilterLineage?: Promise<RowFilterLineage>;
   #projectionLineage?: Promise<ProjectionLineage>;
   readonly #queries: QueryService;
+  #introspection?: CatalogIntrospection;
   readonly #store: CatalogStore;
   readonly #storage: Storage;
   readonly #graph: TaskGraph;
@@ -305,6 +308,11 @@ export class Platform {
     devMode: boolean,
     hashKey: string,
     options: PlatformOptions,
+    /**
+     * Set when the working tree has errors and this platform (opened by `openForReading`) answers
+     * from the definitions as last applied: the first of those errors.
+     */
+    readonly workingTreeError?: Diagnostic,
   ) {
     this.#options = options;
     this.#store = store;
@@ -369,6 +377,16 @@ export class Platform {
     return this.#queries.visibleCatalog(options);
   }
 
+  /**
+   * A catalog query (`pg_catalog`, `information_schema`: psql's `\dt`, drivers' metadata) answered
+   * over only what the caller may see, from empty tables in a scratch database; `undefined` when
+   * the SQL reads anything else (send it to `query`). Reads no table data, so it is not audited.
+   */
+  async introspect(sql: string, options: ReadQueryOptions = {}): Promise<QueryResult | undefined> {
+    this.#introspection ??= new CatalogIntrospection(() => this.#engineOnce());
+    return this.#introspection.answer(sql, () => this.visibleCatalog(options), options.parameters);
+  }
+
   /** The principal a token acts as, or `undefined` when it is unknown, expired or revoked (for servers). */
   verifyToken(token: string): Promise<string | undefined> {
     return this.tokens.verifyToken(token);
@@ -402,32 +420,92 @@ export class Platform {
     // catalog's URL) while the definitions load; the catalog is opened only once they are valid.
     const commit = gitHead(options.repo);
     commit.catch(() => {}); // Awaited below; a load that fails first leaves it unawaited.
-    const { definitions, diagnostics, secrets } = await checkRepo(options, {
+    const loaded = await checkRepo(options, {
       onProject: (project) => preloadCatalogStore(project.catalog),
     });
-    if (hasErrors(diagnostics)) throw new DefinitionError(diagnostics.filter((d) => d.severity === 'error'));
-    const graph = await buildTaskGraph(definitions);
+    const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
+    if (errors.length > 0) throw new DefinitionError(errors);
     await makeStateFolderPrivate(options.repo);
-    const store = await openCatalogStore(definitions.project.catalog);
-    const storage = openStorage(definitions.project.storage);
+    const store = await openCatalogStore(loaded.definitions.project.catalog);
+    return Platform.#assemble(options, loaded, store, await commit, undefined);
+  }
+
+  /**
+   * Open for reading only (`query`): as `open`, but when the working tree has errors (outside
+   * `tessera.yaml`) the platform answers from the definitions as last applied, which is what the
+   * catalog's versions follow; `workingTreeError` then names the first problem. Throws
+   * `DefinitionError` when `tessera.yaml` itself has errors or nothing was ever applied.
+   */
+  static async openForReading(options: PlatformOptions): Promise<Platform> {
+    const commit = gitHead(options.repo);
+    commit.catch(() => {});
+    const loaded = await checkRepo(options, {
+      onProject: (project) => preloadCatalogStore(project.catalog),
+    });
+    const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
+    await makeStateFolderPrivate(options.repo);
+    if (errors.length === 0) {
+      const store = await openCatalogStore(loaded.definitions.project.catalog);
+      return Platform.#assemble(options, loaded, store, await commit, undefined);
+    }
+    if (errors.some((d) => d.at.file === 'tessera.yaml')) throw new DefinitionError(errors);
+    const { project } = loaded.definitions;
+    const store = await openCatalogStore(project.catalog);
+    let applied: Definitions;
+    try {
+      const stored = await store.readDefinitions();
+      if (stored.tables.length === 0) throw new DefinitionError(errors);
+      applied = {
+        project,
+        tables: stored.tables.map((record) => record.definition as TableDef),
+        tasks: stored.tasks,
+        owners: stored.owners,
+        roles: stored.roles,
+        principals: stored.principals,
+      };
+    } catch (error) {
+      await store.close().catch(() => {});
+      throw error;
+    }
+    const warnings = loaded.diagnostics.filter((d) => d.severity === 'warning');
+    return Platform.#assemble(
+      options,
+      { definitions: applied, diagnostics: warnings, secrets: loaded.secrets },
+      store,
+      await commit,
+      errors[0],
+    );
+  }
+
+  static async #assemble(
+    options: PlatformOptions,
+    { definitions, diagnostics, secrets }: LoadedDefinitions,
+    store: CatalogStore,
+    commit: string | undefined,
+    workingTreeError: Diagnostic | undefined,
+  ): Promise<Platform> {
+    let graph: TaskGraph;
     let hashKey: string;
     try {
+      graph = await buildTaskGraph(definitions);
       hashKey = await projectHashKey(definitions.project, (name) => store.catalogKey(name));
     } catch (error) {
       await store.close().catch(() => {});
       throw error;
     }
+    const storage = openStorage(definitions.project.storage);
     return new Platform(
       definitions,
       diagnostics,
       store,
       storage,
       graph,
-      await commit,
+      commit,
       secrets,
       devModeOf(options),
       hashKey,
       options,
+      workingTreeError,
     );
   }
 
@@ -774,6 +852,7 @@ export class Platform {
   /** Close the catalog store and the engine (if it started). */
   async close(): Promise<void> {
     await this.#queries.settle();
+    await this.#introspection?.close();
     await this.#store.close();
     if (this.#engine) await (await this.#engine).close();
   }

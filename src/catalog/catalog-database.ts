@@ -103,6 +103,8 @@ export interface RunsRow {
   cancel_requested: Generated<number>;
   /** 0 or 1; defaults to 1. */
   downstream: Generated<number>;
+  /** `Run.checks` as JSON (migration 0012_run_checks); NULL when no check ran. */
+  checks_json: string | null;
 }
 
 /** Orchestration state per task (migration 0002); see `TaskState`. */

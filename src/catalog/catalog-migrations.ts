@@ -421,6 +421,14 @@ export const catalogMigrations: Record<string, Migration> = {
         .execute();
     },
   },
+
+  // A run's check results with their samples of unexpected values: a run that failed validation
+  // publishes no version, yet `tessera logs`, `show` and `--json` show which values failed.
+  '0012_run_checks': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema.alterTable('runs').addColumn('checks_json', 'text').execute();
+    },
+  },
 };
 
 /** Serves `catalogMigrations` to Kysely's `Migrator` from code (no migration folder to ship). */

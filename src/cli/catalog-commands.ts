@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { describeType } from '../catalog/schema-diff.ts';
-import type { CheckResult, LineageEdge, TableRecord, Version } from '../model/index.ts';
+import type { CheckResult, LineageEdge, Run, TableRecord, Version } from '../model/index.ts';
 import { globalOptions, print, withCatalog, withPlatform } from './cli-context.ts';
 import { textTable } from './output-format.ts';
 
@@ -35,10 +35,12 @@ export function registerCatalogCommands(program: Command): void {
     .action(async (name: string, _flags, command: Command) => {
       const options = globalOptions(command);
       await withCatalog(options, async (catalog) => {
-        const { table, current } = await catalog.table(name);
+        const { table, current, failedRun } = await catalog.table(name);
         const { health, reason } = await catalog.tableHealth(name);
-        print(options, { ...table, current, health: { health, reason } }, () =>
-          formatTable(table, current, `${health} (${reason})`),
+        print(
+          options,
+          { ...table, current, health: { health, reason }, ...(failedRun ? { failedRun } : {}) },
+          () => formatTable(table, current, `${health} (${reason})`, failedRun),
         );
       });
     });
@@ -52,13 +54,7 @@ export function registerCatalogCommands(program: Command): void {
       await withPlatform(options, async (platform) => {
         const { version, checks } = await platform.check(name);
         print(options, { table: name, version: version.version, checks }, () =>
-          [
-            `${name} version ${version.version}:`,
-            ...checks.map(
-              (check) =>
-                `  ${check.success ? 'pass' : check.severity === 'warn' ? 'WARN' : 'FAIL'}  ${checkLabel(check)}`,
-            ),
-          ].join('\n'),
+          [`${name} version ${version.version}:`, ...checks.flatMap(checkLines)].join('\n'),
         );
         if (checks.some((check) => !check.success && check.severity === 'error')) process.exitCode = 1;
       });
@@ -128,7 +124,12 @@ function formatEdges(edges: LineageEdge[]): string[] {
   );
 }
 
-function formatTable(table: TableRecord, current: Version | undefined, health: string): string {
+function formatTable(
+  table: TableRecord,
+  current: Version | undefined,
+  health: string,
+  failedRun: Run | undefined,
+): string {
   const lines = [
     table.name,
     `  owner:       ${table.owner}`,
@@ -151,13 +152,26 @@ function formatTable(table: TableRecord, current: Version | undefined, health: s
     ),
   ];
   if (current && current.checks.length > 0) {
-    lines.push('', 'checks on the current version:');
-    for (const check of current.checks)
-      lines.push(
-        `  ${check.success ? 'pass' : check.severity === 'warn' ? 'WARN' : 'FAIL'}  ${checkLabel(check)}`,
-      );
+    lines.push('', 'checks on the current version:', ...current.checks.flatMap(checkLines));
+  }
+  if (failedRun?.checks) {
+    lines.push(
+      '',
+      `checks of the latest run, ${failedRun.id} (failed ${failedRun.finishedAt ?? failedRun.queuedAt}):`,
+      ...failedRun.checks.flatMap(checkLines),
+    );
   }
   return lines.join('\n');
+}
+
+/** `  FAIL  expect…(column): 2 unexpected`, then its sampled unexpected values when it has some. */
+function checkLines(check: CheckResult): string[] {
+  const line = `  ${check.success ? 'pass' : check.severity === 'warn' ? 'WARN' : 'FAIL'}  ${checkLabel(check)}`;
+  const sample = check.expectation === 'bad_rows' ? [] : (check.sample ?? []);
+  if (sample.length === 0) return [line];
+  const all = check.unexpectedCount === undefined || check.unexpectedCount <= sample.length;
+  const values = sample.map((value) => JSON.stringify(value) ?? 'null').join(', ');
+  return [line, `        ${all ? 'unexpected' : `first ${sample.length} unexpected`}: ${values}`];
 }
 
 function checkLabel(check: CheckResult): string {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import { formatDiagnostic } from '../diagnostics/diagnostic.ts';
+import { formatDiagnostic, type Diagnostic } from '../diagnostics/diagnostic.ts';
 import { UsageError } from '../diagnostics/errors.ts';
 import type { Platform } from '../platform.ts';
 import type { CatalogBrowser } from '../platform/catalog-browser.ts';
@@ -20,10 +20,14 @@ export function globalOptions(command: Command): GlobalOptions {
 export async function withPlatform<T>(
   options: GlobalOptions,
   work: (platform: Platform) => Promise<T>,
+  mode: { reading?: boolean } = {},
 ): Promise<T> {
   // Loaded on demand: `--help` and usage errors never pay for the platform's modules (DuckDB, Kysely…).
   const { Platform } = await import('../platform.ts');
-  const platform = await Platform.open({ repo: options.repo });
+  const platform = mode.reading
+    ? await Platform.openForReading({ repo: options.repo })
+    : await Platform.open({ repo: options.repo });
+  if (platform.workingTreeError) console.error(workingTreeWarning(platform.workingTreeError));
   try {
     return await work(platform);
   } finally {
@@ -33,19 +37,31 @@ export async function withPlatform<T>(
 
 /**
  * Open the catalog alone for a read-only command (`tables`, `show`, `runs`…) and always close it:
- * only `tessera.yaml` is read, so these start fast and answer while the repo has errors elsewhere.
+ * only `tessera.yaml` is read for settings, so these start fast and answer while the repo has
+ * errors elsewhere; a definition file that does not parse as YAML is named in one warning line.
  */
 export async function withCatalog<T>(
   options: GlobalOptions,
   work: (catalog: CatalogBrowser) => Promise<T>,
 ): Promise<T> {
   const { CatalogBrowser } = await import('../platform/catalog-browser.ts');
+  const syntaxError = CatalogBrowser.firstSyntaxError({ repo: options.repo }).catch(() => undefined);
   const catalog = await CatalogBrowser.open({ repo: options.repo });
+  const problem = await syntaxError;
+  if (problem) console.error(workingTreeWarning(problem));
   try {
     return await work(catalog);
   } finally {
     await catalog.close();
   }
+}
+
+/**
+ * The one line a reading command prints (on stderr) when it answers from the catalog as last
+ * applied because the working tree has errors: the first of them, and where to see them all.
+ */
+export function workingTreeWarning(first: Diagnostic): string {
+  return `warning: the catalog repo has errors, so this answers from the definitions as last applied; the first: ${formatDiagnostic(first)} (\`tessera validate\` lists them all)`;
 }
 
 /** Dev mode's warnings about an unset `governance.hash_key` (the variable it names, or the setting itself). */

@@ -3,6 +3,7 @@ import { parseDuration } from '../definitions/duration-parser.ts';
 import { UsageError } from '../diagnostics/errors.ts';
 import type { RunSelection } from '../orchestrator/index.ts';
 import type { ServerHandle } from '../platform.ts';
+import type { Faces, FaceSettings } from '../server/index.ts';
 import type { WatchGitSettings } from '../platform/git-sync-server.ts';
 import { globalOptions, print, withPlatform, type GlobalOptions } from './cli-context.ts';
 import { runOrQueue } from './run-commands.ts';
@@ -22,8 +23,13 @@ export function registerOrchestrationCommands(program: Command): void {
     .option('--poll <duration>', 'with --watch-git: how often the branch is fetched', '30s')
     .option(
       '--webhook-port <port>',
-      'with --watch-git: answer POST /api/v1/hooks/git (GitHub push, signed with git.webhook_secret) on this port',
+      'with --watch-git: also answer POST /api/v1/hooks/git on a port of its own (the HTTP API answers it on --port)',
     )
+    .option('--host <address>', 'where the HTTP API and the PostgreSQL port listen', '127.0.0.1')
+    .option('--port <port>', 'the HTTP API and web UI (0 picks a free port)', '4000')
+    .option('--pg-port <port>', 'the PostgreSQL wire protocol (0 turns it off)', '6432')
+    .option('--pg-tls-cert <file>', 'PEM certificate for PostgreSQL clients (required beyond loopback)')
+    .option('--pg-tls-key <file>', 'PEM private key of --pg-tls-cert')
     .action(
       async (
         flags: {
@@ -33,6 +39,11 @@ export function registerOrchestrationCommands(program: Command): void {
           watchGit?: string;
           poll: string;
           webhookPort?: string;
+          host: string;
+          port: string;
+          pgPort: string;
+          pgTlsCert?: string;
+          pgTlsKey?: string;
         },
         command: Command,
       ) => {
@@ -46,8 +57,23 @@ export function registerOrchestrationCommands(program: Command): void {
             '--webhook-port needs --watch-git REMOTE[#BRANCH]: the webhook tells Git sync to fetch',
           );
         }
-        const webhookPort = flags.webhookPort === undefined ? undefined : portFlag(flags.webhookPort);
-        await serve(options, {
+        const webhookPort =
+          flags.webhookPort === undefined ? undefined : portFlag('--webhook-port', flags.webhookPort);
+        if ((flags.pgTlsCert === undefined) !== (flags.pgTlsKey === undefined)) {
+          throw new UsageError('--pg-tls-cert and --pg-tls-key go together: give both PEM files, or neither');
+        }
+        const faces: FaceSettings = {
+          host: flags.host,
+          port: portFlag('--port', flags.port),
+          // SPEC §6: `--pg-port 0` turns the PostgreSQL port off (the HTTP port 0 picks a free one).
+          ...(portFlag('--pg-port', flags.pgPort) === 0
+            ? {}
+            : { pgPort: portFlag('--pg-port', flags.pgPort) }),
+          ...(flags.pgTlsCert !== undefined && flags.pgTlsKey !== undefined
+            ? { pgTls: { certFile: flags.pgTlsCert, keyFile: flags.pgTlsKey } }
+            : {}),
+        };
+        await serve(options, faces, {
           concurrency,
           debounceMs: durationFlag('--debounce', flags.debounce, true),
           graceMs: durationFlag('--grace', flags.grace, true),
@@ -193,19 +219,32 @@ interface ServeSettings {
  * period, and what still runs after it is requeued for the next start. A second signal stops at once
  * (the runs left `running` are recovered by the next start, as after a crash).
  */
-async function serve(options: GlobalOptions, settings: ServeSettings): Promise<void> {
+async function serve(
+  options: GlobalOptions,
+  faceSettings: FaceSettings,
+  settings: ServeSettings,
+): Promise<void> {
   const { Platform } = await import('../platform.ts');
+  const { startFaces } = await import('../server/index.ts');
   const platform = await Platform.open({ repo: options.repo });
+  const log = (message: string) => console.error(`${new Date().toISOString()} ${message}`);
   let server: ServerHandle;
   try {
     server = await platform.serve({
       concurrency: settings.concurrency,
       debounceMs: settings.debounceMs,
-      log: (message) => console.error(`${new Date().toISOString()} ${message}`),
+      log,
       ...(settings.watchGit ? { watchGit: settings.watchGit } : {}),
     });
   } catch (error) {
     await platform.close();
+    throw error;
+  }
+  let faces: Faces;
+  try {
+    faces = await startFaces(server, { ...faceSettings, log });
+  } catch (error) {
+    await server.stop(0);
     throw error;
   }
   const signal = await new Promise<NodeJS.Signals>((resolveSignal) => {
@@ -219,6 +258,7 @@ async function serve(options: GlobalOptions, settings: ServeSettings): Promise<v
     console.log(
       `serving ${platform.definitions.project.name} from ${options.repo} (pid ${process.pid}, concurrency ${settings.concurrency}); stop with Ctrl-C`,
     );
+    for (const line of faces.addresses) console.log(line);
     if (settings.watchGit) {
       const hook = server.sync?.webhookPort;
       console.log(
@@ -229,14 +269,16 @@ async function serve(options: GlobalOptions, settings: ServeSettings): Promise<v
   console.error(
     `${new Date().toISOString()} ${signal}: stopping; running runs may finish for ${settings.graceMs} ms`,
   );
+  // New connections stop first; the platform closes after them.
+  await faces.close();
   const { abandoned } = await server.stop(settings.graceMs);
   if (abandoned) process.exit(0);
 }
 
-function portFlag(text: string): number {
+function portFlag(flag: string, text: string): number {
   const port = Number(text);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-    throw new UsageError(`--webhook-port takes a port number (0-65535; 0 picks a free one), got ${text}`);
+  if (text.trim() === '' || !Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new UsageError(`${flag} takes a port number (0-65535; 0 picks a free one), got ${text}`);
   }
   return port;
 }

@@ -43,11 +43,15 @@ export function registerQueryCommands(program: Command): void {
       if (flags.timeout !== undefined && !(timeoutMs !== undefined && timeoutMs > 0)) {
         throw new UsageError(`--timeout must be ${DURATION_HINT}, longer than zero; not ${flags.timeout}`);
       }
-      await withPlatform(options, async (platform) => {
-        const token =
-          flags.token ?? (flags.as === undefined ? process.env.TESSERA_TOKEN || undefined : undefined);
-        const result = await platform.query(sql, { principal: flags.as, token, timeoutMs });
-        console.log(formatRows(result, format));
-      });
+      await withPlatform(
+        options,
+        async (platform) => {
+          const token =
+            flags.token ?? (flags.as === undefined ? process.env.TESSERA_TOKEN || undefined : undefined);
+          const result = await platform.query(sql, { principal: flags.as, token, timeoutMs });
+          console.log(formatRows(result, format));
+        },
+        { reading: true },
+      );
     });
 }

@@ -5,6 +5,7 @@ import type { OwnerDef, PrincipalDef, RoleDef, SourceLocation, TableDef, TaskDef
 import { DOCUMENT_KINDS, FILE_SOURCE_TYPES, documentSchemas, type DocumentKind } from './document-schemas.ts';
 import { interpolateEnv, mayReferenceVariables, type SecretValue } from './env-interpolator.ts';
 import { didYouMean } from './name-suggester.ts';
+import { checkDatabaseSource } from './database-source-linter.ts';
 import {
   formatYamlPath,
   LazyYamlDocument,
@@ -43,6 +44,11 @@ export interface ValidatedFile {
   diagnostics: Diagnostic[];
   /** `${VAR}` values substituted; a file that uses variables is never cached. */
   secrets: SecretValue[];
+  /**
+   * Names declared by documents that do not parse (guessed from `name:` lines): unknown rather
+   * than missing, so references to them are not reported as unknown while the file is broken.
+   */
+  unparsedNames?: string[];
 }
 
 /** What the parser collected, before schemas are resolved and cross-references checked. */
@@ -103,11 +109,12 @@ export class CatalogDocumentParser {
 
   /** Check one file on its own: everything but the checks across files. Pure apart from `env`. */
   validateFile(file: string, text: string): ValidatedFile & { parsed: YamlDocument[] } {
-    const { documents, diagnostics } = readYamlFile(file, text);
+    const { documents, diagnostics, unparsedNames } = readYamlFile(file, text);
     const validated: ValidatedFile & { parsed: YamlDocument[] } = {
       documents: [],
       diagnostics,
       secrets: [],
+      ...(unparsedNames.length > 0 ? { unparsedNames } : {}),
       parsed: documents,
     };
     const interpolate = mayReferenceVariables(text);
@@ -124,6 +131,10 @@ export class CatalogDocumentParser {
   addValidatedFile(validated: ValidatedFile, documentAt: (index: number) => LocatableDocument): void {
     this.diagnostics.push(...validated.diagnostics);
     this.secrets.push(...validated.secrets);
+    // The kind of a document that does not parse is unknown too: its names stand for any kind.
+    for (const name of validated.unparsedNames ?? []) {
+      for (const names of Object.values(this.catalog.brokenNames)) names.add(name);
+    }
     for (const item of validated.documents) {
       const { kind, name, nameAt } = item;
       if (kind === undefined || name === undefined || nameAt === undefined) continue;
@@ -247,7 +258,7 @@ export class CatalogDocumentParser {
     // An empty name is no name: it is reported by the schema, and never counted as a duplicate.
     const name = typeof raw.name === 'string' && raw.name !== '' ? raw.name : undefined;
     const label = name ? `${kind} ${name}` : kind;
-    const shapeProblems = kind === 'task' ? checkTaskShape(raw, document, label, report) : 0;
+    const shapeProblems = kind === 'task' ? checkTaskShape(raw, document, label, report, used) : 0;
     let parsed = documentSchemas[kind].safeParse(raw);
     if (!parsed.success && parsed.error.issues.every((issue) => issue.code === 'unrecognized_keys')) {
       // Unknown keys are reported, but the rest of the document is still read, so its other
@@ -333,6 +344,7 @@ function checkTaskShape(
   document: YamlDocument,
   label: string,
   report: (code: string, message: string, at: SourceLocation) => void,
+  secrets: readonly SecretValue[],
 ): number {
   let problems = 0;
   const problem = (code: string, message: string, at: SourceLocation) => {
@@ -355,7 +367,8 @@ function checkTaskShape(
           document.locate(['source', 'uri'], 'key'),
         );
       }
-      checkStreamSource(source, raw.schedule, document, label, problem);
+      problems += checkDatabaseSource(source, raw.mode, document, label, secrets, report);
+      problems += checkStreamSource(source, raw.schedule, document, label, secrets, report);
     }
     if (raw.sql !== undefined) {
       problem(

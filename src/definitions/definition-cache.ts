@@ -4,11 +4,12 @@ import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cachedParse, primeParse } from '../sql/index.ts';
+import { cachedParse, primeParse, type BindOutcome } from '../sql/index.ts';
 import type { ValidatedFile } from './catalog-document-parser.ts';
 import { rememberAnalysis, rememberedAnalysis, type SelectAnalysis } from './sql-reference-analyzer.ts';
 import { mayReferenceVariables } from './env-interpolator.ts';
 import type { ProtoFileOutcome, ProtoOutcomeCache } from './proto-schema-loader.ts';
+import type { BindOutcomeCache } from './projection-sql-linter.ts';
 
 /** The cache's files in a catalog repo: inside the state folder, which is the user's alone. */
 export const DEFINITION_CACHE_FILES = {
@@ -20,7 +21,7 @@ export const DEFINITION_CACHE_FILES = {
 
 const FORMAT = 'tessera-definitions-cache';
 /** Raise when what is cached changes shape; the code fingerprint covers changes of meaning. */
-const VERSION = 3;
+const VERSION = 4;
 
 interface CacheHeader {
   format: string;
@@ -43,6 +44,8 @@ interface DefinitionsBody {
   yaml: Record<string, ValidatedFile>;
   /** Per .proto file, by hash of its content and its imports': the schemas resolved from it. */
   protos: Record<string, ProtoFileOutcome>;
+  /** Per projection, by hash of its SQL and the columns of the tables it reads: what binding it gave. */
+  binds: Record<string, BindOutcome>;
 }
 
 interface ParsesBody {
@@ -58,10 +61,11 @@ interface ParsesBody {
  * A missing, corrupt, foreign or outdated cache file is ignored and rebuilt, never trusted. Each
  * save keeps only the entries this run used, and rewrites a file only when that changes it.
  */
-export class DefinitionCache implements ProtoOutcomeCache {
+export class DefinitionCache implements ProtoOutcomeCache, BindOutcomeCache {
   private readonly usedFiles = new Map<string, ValidatedFile>();
   private readonly usedParses = new Map<string, CachedSql>();
   private readonly usedProtos = new Map<string, ProtoFileOutcome>();
+  private readonly usedBinds = new Map<string, BindOutcome>();
   private readonly sqlKeys = new Map<string, string>();
   private addedDefinitions = false;
   private addedParses = false;
@@ -88,6 +92,7 @@ export class DefinitionCache implements ProtoOutcomeCache {
     const stored = {
       yaml: isRecord<ValidatedFile>(definitions?.yaml) ? definitions.yaml : {},
       protos: isRecord<ProtoFileOutcome>(definitions?.protos) ? definitions.protos : {},
+      binds: isRecord<BindOutcome>(definitions?.binds) ? definitions.binds : {},
       sql: parses === undefined ? {} : parsesFromText(parses),
     };
     return new DefinitionCache(repoRoot, fingerprint, stored, options.readOnly ?? false);
@@ -95,7 +100,7 @@ export class DefinitionCache implements ProtoOutcomeCache {
 
   /** A cache that remembers nothing and saves nothing. */
   static disabled(): DefinitionCache {
-    return new DefinitionCache(undefined, '', { yaml: {}, protos: {}, sql: {} });
+    return new DefinitionCache(undefined, '', { yaml: {}, protos: {}, binds: {}, sql: {} });
   }
 
   /** The validation of `file` with exactly this text, when cached. */
@@ -110,9 +115,14 @@ export class DefinitionCache implements ProtoOutcomeCache {
   /** Keep a file's validation. Files that use `${VARIABLES}` are never kept: they depend on the environment. */
   rememberFile(file: string, text: string, validated: ValidatedFile): void {
     if (!this.folder || !isCacheable(text) || validated.secrets.length > 0) return;
-    const { documents, diagnostics } = validated;
+    const { documents, diagnostics, unparsedNames } = validated;
     // Later steps replace the Defs they complete, never edit them (see `addValidatedFile`), so these stay as validated.
-    this.usedFiles.set(hash(`${file}\0${text}`), { documents, diagnostics, secrets: [] });
+    this.usedFiles.set(hash(`${file}\0${text}`), {
+      documents,
+      diagnostics,
+      secrets: [],
+      ...(unparsedNames ? { unparsedNames } : {}),
+    });
     this.addedDefinitions = true;
   }
 
@@ -128,6 +138,22 @@ export class DefinitionCache implements ProtoOutcomeCache {
   set(key: string, outcome: ProtoFileOutcome): void {
     if (!this.folder) return;
     this.usedProtos.set(key, outcome);
+    this.addedDefinitions = true;
+  }
+
+  /** What binding a projection gave, by `lintProjectionSql`'s key (its SQL and its inputs' columns). */
+  boundProjection(key: string): BindOutcome | undefined {
+    if (!this.folder) return undefined;
+    const hashed = hash(key);
+    const hit = Object.hasOwn(this.stored.binds, hashed) ? this.stored.binds[hashed] : undefined;
+    if (hit) this.usedBinds.set(hashed, hit);
+    return hit;
+  }
+
+  /** Keep what binding a projection gave. */
+  rememberBoundProjection(key: string, outcome: BindOutcome): void {
+    if (!this.folder) return;
+    this.usedBinds.set(hash(key), outcome);
     this.addedDefinitions = true;
   }
 
@@ -182,13 +208,15 @@ export class DefinitionCache implements ProtoOutcomeCache {
     const definitionsChanged =
       this.addedDefinitions ||
       this.usedFiles.size !== Object.keys(stored.yaml).length ||
-      this.usedProtos.size !== Object.keys(stored.protos).length;
+      this.usedProtos.size !== Object.keys(stored.protos).length ||
+      this.usedBinds.size !== Object.keys(stored.binds).length;
     const parsesChanged = this.addedParses || this.usedParses.size !== Object.keys(stored.sql).length;
     const writes: Promise<void>[] = [];
     if (definitionsChanged) {
       const body: DefinitionsBody = {
         yaml: Object.fromEntries(this.usedFiles),
         protos: Object.fromEntries(this.usedProtos),
+        binds: Object.fromEntries(this.usedBinds),
       };
       writes.push(this.write(DEFINITION_CACHE_FILES.definitions, 'definitions', JSON.stringify(body)));
     }

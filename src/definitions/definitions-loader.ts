@@ -15,6 +15,7 @@ import { loadProjectSettings, PROJECT_FILE, requireRepoFolder } from './project-
 import { ProtoSchemaLoader } from './proto-schema-loader.ts';
 import { prepareAnalyses } from './sql-reference-analyzer.ts';
 import { lintSqlReferences } from './sql-reference-linter.ts';
+import { lintProjectionSql } from './projection-sql-linter.ts';
 import { lintTaskCycles } from './task-cycle-linter.ts';
 
 export interface LoadDefinitionsOptions {
@@ -133,8 +134,9 @@ export async function loadDefinitions(
   cache.primeParses(projectionSql);
   const sql = await lintSqlReferences(catalog);
   cache.rememberParses(projectionSql);
-  await cache.save();
   diagnostics.push(...sql.diagnostics);
+  diagnostics.push(...(await lintProjectionSql(catalog, sql.sqlTables, cache)));
+  await cache.save();
   diagnostics.push(...lintTaskCycles(catalog, sql.sqlTables));
 
   const tables = catalog.tables.map((table) => table.def);

@@ -1,6 +1,6 @@
 import { Cron } from 'croner';
 import { z } from 'zod';
-import { EVENT_KINDS } from '../model/index.ts';
+import { EVENT_KINDS, SOURCE_ENCODINGS } from '../model/index.ts';
 import type {
   BadRowsDef,
   ChannelDef,
@@ -11,6 +11,8 @@ import type {
   ScheduleDef,
   Sensitivity,
   SourceDef,
+  DatabaseSourceDef,
+  EventStreamSourceDef,
   SourceType,
   TableDef,
   TaskDef,
@@ -132,7 +134,6 @@ const positiveDuration = duration.refine((ms) => ms > 0, {
 });
 
 const stringList = z.array(z.string());
-const stringMap = z.record(z.string(), z.unknown());
 
 // ---------------------------------------------------------------------------------------------
 // table
@@ -359,11 +360,6 @@ const streamBatch = strict({
     .describe('how long one run waits for messages before publishing what it has (default 5s)'),
 });
 const streamSourceKeys = {
-  url: z
-    .string()
-    .min(1)
-    .optional()
-    .describe('event streams: the server, `nats://host:4222` or `kafka://broker:9092,broker2:9092`'),
   stream: z.string().min(1).optional().describe('nats: the JetStream stream read'),
   subject: z
     .string()
@@ -382,11 +378,12 @@ const streamSourceKeys = {
     .optional()
     .describe("event streams: messages are JSON objects (default) or the table's protobuf message"),
 };
-function streamSourceDef(raw: {
-  [key in keyof typeof streamSourceKeys]?: z.output<(typeof streamSourceKeys)[key]>;
-}): Partial<SourceDef> {
+function eventStreamSource(
+  raw: { [key in keyof typeof streamSourceKeys]?: z.output<(typeof streamSourceKeys)[key]> },
+  url: string,
+): EventStreamSourceDef {
   return {
-    ...(raw.url !== undefined ? { url: raw.url } : {}),
+    url,
     ...(raw.stream !== undefined ? { stream: raw.stream } : {}),
     ...(raw.subject !== undefined ? { subject: raw.subject } : {}),
     ...(raw.topic !== undefined ? { topic: raw.topic } : {}),
@@ -401,19 +398,58 @@ function streamSourceDef(raw: {
 const source = strict({
   type: z.enum(SOURCE_TYPES as [SourceType, ...SourceType[]]),
   uri: z.string().min(1).optional().describe('a path or glob relative to the repo, or the URL of the source'),
-  options: stringMap.default({}).describe('the reader\'s options, e.g. `{ delimiter: ",", header: true }`'),
+  options: z
+    .object({
+      encoding: z
+        .enum(SOURCE_ENCODINGS)
+        .optional()
+        .describe(
+          'the text encoding of csv, json and ndjson files (default `utf-8`); `utf-16` follows the byte-order mark',
+        ),
+    })
+    .catchall(z.unknown())
+    .default({})
+    .describe('the reader\'s options, e.g. `{ delimiter: ",", header: true, encoding: latin-1 }`'),
   columns: z
     .record(z.string(), z.string())
     .default({})
     .describe('source column name → field name, where they differ beyond case'),
+  // Database sources (postgres, mysql); checked further in database-source-linter.ts.
+  url: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('the server: postgres://…, mysql://…, nats://… or kafka://…; a password only as `${VAR}`'),
+  table: z.string().min(1).optional().describe('the database table (`name` or `schema.name`) to read'),
+  query: z.string().min(1).optional().describe('a SELECT to read instead of a `table`'),
+  cursor: z.string().min(1).optional().describe('a column that grows with every change: read only past it'),
   ...streamSourceKeys,
 }).transform((raw): SourceDef => ({
   type: raw.type,
   ...(raw.uri !== undefined ? { uri: raw.uri } : {}),
   options: raw.options,
   columns: raw.columns,
-  ...streamSourceDef(raw),
+  ...((raw.type === 'postgres' || raw.type === 'mysql') && raw.url !== undefined
+    ? { database: databaseSource(raw) }
+    : {}),
+  ...((raw.type === 'nats' || raw.type === 'kafka') && raw.url !== undefined
+    ? { eventStream: eventStreamSource(raw, raw.url) }
+    : {}),
 }));
+
+function databaseSource(raw: {
+  url?: string;
+  table?: string;
+  query?: string;
+  cursor?: string;
+}): DatabaseSourceDef {
+  return {
+    url: raw.url!,
+    ...(raw.table !== undefined ? { table: raw.table } : {}),
+    ...(raw.query !== undefined ? { query: raw.query } : {}),
+    ...(raw.cursor !== undefined ? { cursor: raw.cursor } : {}),
+  };
+}
 
 const badRows = strict({
   action: z

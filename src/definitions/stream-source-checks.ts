@@ -1,4 +1,6 @@
 import type { SourceLocation } from '../model/index.ts';
+import { fromVariable } from './database-source-linter.ts';
+import type { SecretValue } from './env-interpolator.ts';
 import type { YamlDocument } from './yaml-document.ts';
 
 /** The keys each event-stream source type needs, with what a value looks like. */
@@ -29,8 +31,14 @@ export function checkStreamSource(
   schedule: unknown,
   document: YamlDocument,
   label: string,
-  problem: (code: string, message: string, at: SourceLocation) => void,
-): void {
+  secrets: readonly SecretValue[],
+  report: (code: string, message: string, at: SourceLocation) => void,
+): number {
+  let problems = 0;
+  const problem = (code: string, message: string, at: SourceLocation) => {
+    problems++;
+    report(code, message, at);
+  };
   const type = String(source.type);
   const required = REQUIRED_KEYS[type];
   for (const [key, example] of required ?? []) {
@@ -39,6 +47,16 @@ export function checkStreamSource(
       'missing-key',
       `${label}: a ${type} source needs \`${key}\` (${example})`,
       document.locate(['source', key], 'key'),
+    );
+  }
+  // Never echo the URL: it may hold a password.
+  const password =
+    typeof source.url === 'string' ? /^[a-z+]+:\/\/[^:@/]*:([^@/]+)@/.exec(source.url)?.[1] : undefined;
+  if (required && password !== undefined && !fromVariable(password, secrets)) {
+    problem(
+      'plain-secret',
+      `${label}: the password in \`source.url\` is written in the repo, where everyone who can read it sees it; give it as \`\${VAR}\` (e.g. \`${required[0]![1].replace('://', '://user:${PASSWORD}@')}\`) and export the variable where tessera runs`,
+      document.locate(['source', 'url']),
     );
   }
   for (const [key, owner] of Object.entries(OWN_KEYS)) {
@@ -58,7 +76,7 @@ export function checkStreamSource(
       document.locate(['schedule', 'on'], 'value'),
     );
   }
-  if (required) return;
+  if (required) return problems;
   // `url` is also how database sources name their server; the other stream keys are streams' own.
   for (const key of STREAM_KEYS.filter((name) => name !== 'url')) {
     if (source[key] === undefined) continue;
@@ -68,4 +86,5 @@ export function checkStreamSource(
       document.locate(['source', key], 'key'),
     );
   }
+  return problems;
 }

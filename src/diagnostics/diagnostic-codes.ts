@@ -172,6 +172,18 @@ export const DIAGNOSTIC_CODES: Readonly<Record<string, DiagnosticCodeDoc>> = {
     meaning: "a projection's SQL does not parse, or is not one SELECT",
     fix: 'correct the SQL at the position given; a projection is one SELECT (CTEs allowed)',
   },
+  'unknown-function': {
+    meaning: "a projection's SQL calls a function the engine does not have",
+    fix: "use the function the message suggests, or one from the engine's documentation",
+  },
+  'sql-type': {
+    meaning: "a projection's SQL passes a value of a type the function or operator does not take",
+    fix: 'cast the argument, e.g. CAST(x AS VARCHAR), as the message shows',
+  },
+  'sql-bind': {
+    meaning: "a projection's SQL does not bind against its upstream tables' schemas for another reason",
+    fix: "correct the SQL at the position given (the engine's words follow the code)",
+  },
   'row-filter-cycle': {
     meaning: "row filters refer to each other's tables in a loop",
     fix: 'write one of the filters without the subquery that closes the loop',

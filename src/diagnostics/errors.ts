@@ -132,10 +132,17 @@ export class ApplyRefusedError extends TesseraError {
 
 /**
  * The text form of an error for a user: one line `error[CODE]: message` (an engine message's
- * extra lines joined); errors that list problems (definitions, apply refusals) keep one a line.
+ * extra lines joined); errors that list problems keep one a line: apply refusals after the
+ * heading, definitions as a heading line followed by each `path:line:col: error CODE: message`.
  */
 export function formatError(error: TesseraError): string {
-  const listsProblems = error instanceof DefinitionError || error instanceof ApplyRefusedError;
-  const message = listsProblems ? error.message : error.message.replace(/\s*\n\s*/g, ' ').trim();
+  if (error instanceof DefinitionError) {
+    // The diagnostics already say `error CODE`: a heading line, then each in the form editors read.
+    const errors = error.diagnostics.filter((diagnostic) => diagnostic.severity === 'error').length;
+    const heading = `error[${error.code}]: the catalog repo has ${errors === 1 ? '1 error' : `${errors} errors`}; fix ${errors === 1 ? 'it' : 'them'} and run the command again:`;
+    return [heading, ...error.diagnostics.map(formatDiagnostic)].join('\n');
+  }
+  const message =
+    error instanceof ApplyRefusedError ? error.message : error.message.replace(/\s*\n\s*/g, ' ').trim();
   return `error[${error.code}]: ${message}`;
 }

@@ -63,6 +63,13 @@ export interface Engine {
   /** Open a new session; the caller closes it. */
   openSession(options?: SessionOptions): Promise<EngineSession>;
   close(): Promise<void>;
+  /**
+   * A session on a database of its own: new, empty, in memory, without file or network access and
+   * with its settings locked. What it creates dies with it (closing it drops the database). For
+   * answering questions about shapes, never data: catalog introspection builds empty tables there.
+   * Optional: an engine without it answers no introspection (clients see the error).
+   */
+  openScratchSession?(): Promise<EngineSession>;
 }
 
 /** Quote an identifier for the engine's SQL (double quotes, doubled inside). */

@@ -1,5 +1,5 @@
 import { RunFailedError } from '../diagnostics/errors.ts';
-import type { TaskDef } from '../model/index.ts';
+import { SOURCE_ENCODINGS, type SourceEncoding, type TaskDef } from '../model/index.ts';
 
 /** A file source's options, checked and with their defaults filled in. */
 export interface ConformOptions {
@@ -16,6 +16,8 @@ export interface ConformOptions {
   timestampFormats: string[];
   /** strptime formats for DATE fields (also accepted by TIMESTAMPTZ fields); empty = ISO 8601. */
   dateFormats: string[];
+  /** The files' text encoding (CSV, JSON, NDJSON); default `utf-8`. */
+  encoding: SourceEncoding;
   /** Option names given but not understood: logged, not fatal. */
   ignored: string[];
 }
@@ -28,6 +30,7 @@ const KNOWN_OPTIONS = new Set([
   'null_values',
   'timestamp_formats',
   'date_formats',
+  'encoding',
 ]);
 
 /** Reads `task.source.options`; a wrongly typed option fails the run with a message naming it. */
@@ -54,7 +57,12 @@ export function readConformOptions(task: TaskDef): ConformOptions {
   };
   const header = options.header ?? true;
   if (typeof header !== 'boolean') throw invalid('header', 'true or false');
+  const encoding = options.encoding ?? 'utf-8';
+  if (!SOURCE_ENCODINGS.includes(encoding as SourceEncoding)) {
+    throw invalid('encoding', `one of ${SOURCE_ENCODINGS.join(', ')}`);
+  }
   return {
+    encoding: encoding as SourceEncoding,
     delimiter: text('delimiter', ','),
     quote: text('quote', '"'),
     escape: text('escape', '"'),

@@ -16,6 +16,7 @@ import type { BadRow, IngestRequest, IngestResult } from './ingest-request.ts';
 import { JsonSource } from './json-source.ts';
 import { quarantineRowsSelect } from './quarantine-rows.ts';
 import { ParquetSource } from './parquet-source.ts';
+import { readableSourceFiles } from './source-encoding.ts';
 import { fileLabel, resolveSourceFiles } from './source-file-resolver.ts';
 
 /** Bad rows kept in the result (the quarantine file has all of them). */
@@ -37,7 +38,7 @@ let ingestionCounter = 0;
  * quarantined next to `outputFile`, per `task.badRows`. When the run fails, `outputFile` does not exist.
  */
 export async function ingestFiles(request: IngestRequest): Promise<IngestResult> {
-  const { session, task, fields, repoRoot, outputFile } = request;
+  const { session, task, repoRoot, outputFile } = request;
   const sourceType = task.source?.type;
   if (sourceType !== 'csv' && sourceType !== 'json' && sourceType !== 'ndjson' && sourceType !== 'parquet') {
     throw new RunFailedError(
@@ -46,19 +47,70 @@ export async function ingestFiles(request: IngestRequest): Promise<IngestResult>
     );
   }
   const options = readConformOptions(task);
-  const files = await resolveSourceFiles(session, task, repoRoot);
-  const positions = request.positions;
-  const labels = new Map(
-    files.map((file) => [file, positions?.fileLabels[file] ?? fileLabel(file, repoRoot)]),
+  const sourceFiles = await resolveSourceFiles(session, task, repoRoot);
+  // Files staged from a stream are named by the stream (or partition) they hold, not their path.
+  const sourceLabels = new Map(
+    sourceFiles.map((file) => [file, request.positions?.fileLabels[file] ?? fileLabel(file, repoRoot)]),
   );
-  const firstLabel = labels.get(files[0]!)!;
   const log: string[] = [
-    `reading ${files.length} ${sourceType} file${files.length === 1 ? '' : 's'}: ${listed([...labels.values()])}`,
+    `reading ${sourceFiles.length} ${sourceType} file${sourceFiles.length === 1 ? '' : 's'}: ${listed([...sourceLabels.values()])}`,
   ];
   if (options.ignored.length > 0) log.push(`ignored unknown source options: ${options.ignored.join(', ')}`);
+  if (sourceType === 'parquet' && task.source?.options.encoding !== undefined) {
+    log.push('ignored source option encoding: Parquet files store text as UTF-8');
+  }
+  await mkdir(dirname(outputFile), { recursive: true, mode: PRIVATE_DIRECTORY_MODE });
+  // Text in another encoding is read from a UTF-8 copy beside the output, deleted when done.
+  const readable =
+    sourceType === 'parquet'
+      ? { files: sourceFiles, labels: sourceLabels, log: [], cleanup: async () => {} }
+      : await readableSourceFiles(task, options.encoding, sourceFiles, sourceLabels, {
+          stagingFolder: dirname(outputFile),
+          rawCopies: request.rawCopies ?? true,
+        });
+  log.push(...readable.log);
+  try {
+    return await ingestReadable(
+      request,
+      sourceType,
+      options,
+      sourceFiles,
+      readable.files,
+      readable.labels,
+      log,
+    );
+  } finally {
+    await readable.cleanup();
+  }
+}
 
-  const source = await withReadErrors(task, firstLabel, () =>
-    openSource(session, sourceType, files, options),
+/** `ingestFiles` once the files read as UTF-8: `files` are read, `sourceFiles` are reported. */
+async function ingestReadable(
+  request: IngestRequest,
+  sourceType: 'csv' | 'json' | 'ndjson' | 'parquet',
+  options: ConformOptions,
+  sourceFiles: string[],
+  files: string[],
+  labels: Map<string, string>,
+  log: string[],
+): Promise<IngestResult> {
+  const { session, task, fields, outputFile, positions } = request;
+  const firstLabel = labels.get(files[0]!)!;
+
+  // The engine's messages name the files it read: a converted copy is named as its original.
+  const converted = files === sourceFiles ? [] : files;
+  // The excerpt of the engine's SQL after `LINE 1:` is cut where a copy's path may be cut short.
+  const relabel = (message: string): string =>
+    converted.reduce(
+      (text, file) => text.split(file).join(labels.get(file) ?? file),
+      converted.length > 0 ? message.replace(/\s*\nLINE \d+:[\s\S]*$/, '') : message,
+    );
+  const source = await withReadErrors(
+    task,
+    firstLabel,
+    () => openSource(session, sourceType, files, options),
+    undefined,
+    relabel,
   );
   if (source.holdsNoRecords) {
     // Nothing to match columns against: an empty file with the schema's columns, and no rows.
@@ -70,7 +122,7 @@ export async function ingestFiles(request: IngestRequest): Promise<IngestResult>
     );
     await writeRows(`SELECT ${columns.join(', ')} WHERE false`, outputFile);
     log.push(`${firstLabel}: no records`);
-    return { sourceFiles: files, unmatchedSourceColumns: [], log, rowCount: 0, badRowCount: 0, badRows: [] };
+    return { sourceFiles, unmatchedSourceColumns: [], log, rowCount: 0, badRowCount: 0, badRows: [] };
   }
   // A stream's position column feeds no field: it names where a bad row came from.
   const sourceColumns = source.columns
@@ -97,7 +149,7 @@ export async function ingestFiles(request: IngestRequest): Promise<IngestResult>
       positions ? 'line' : source.positionKind(fileOfLabel.get(row.file) ?? row.file),
       fieldOfColumn,
     );
-  const outcome = { sourceFiles: files, unmatchedSourceColumns: matching.unmatchedSourceColumns, log };
+  const outcome = { sourceFiles, unmatchedSourceColumns: matching.unmatchedSourceColumns, log };
 
   await mkdir(dirname(outputFile), { recursive: true, mode: PRIVATE_DIRECTORY_MODE });
   const writeRows =
@@ -128,6 +180,7 @@ export async function ingestFiles(request: IngestRequest): Promise<IngestResult>
       firstLabel,
       () => locateBadRows(session, slowPlan, labels, tablePrefix),
       refusal,
+      relabel,
     );
     try {
       if (located.badCount === 0) {
@@ -246,12 +299,13 @@ async function withReadErrors<T>(
   label: string,
   read: () => Promise<T>,
   earlier?: unknown,
+  relabel: (message: string) => string = (message) => message,
 ): Promise<T> {
   try {
     return await read();
   } catch (error) {
     if (error instanceof TesseraError) throw error;
-    const message = error instanceof Error ? error.message : String(error);
+    const message = relabel(error instanceof Error ? error.message : String(error));
     throw new RunFailedError(
       `task ${task.name}: cannot read ${label}: ${message}`,
       { task: task.name, table: task.target },

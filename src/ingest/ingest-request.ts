@@ -20,6 +20,12 @@ export interface IngestRequest {
    * pass, so a value that must not land raw never does.
    */
   writeRows?: (conformedSelect: string, file: string) => Promise<number>;
+  /**
+   * Whether a text source in another encoding than UTF-8 may be read through a UTF-8 copy beside
+   * `outputFile` (default true). False for a table stored de-identified, whose raw values never land
+   * on disk: such a source then fails the run, saying to convert the file to UTF-8 first.
+   */
+  rawCopies?: boolean;
   /** Keep bad rows' source records in a quarantine file (default true); false counts them only. */
   keepBadRows?: boolean;
   /** How the quarantine keeps sensitive source values: as keyed hashes. Absent: not at all (NULL). */

@@ -112,16 +112,53 @@ export interface TableDef {
 export type SourceType =
   'csv' | 'json' | 'ndjson' | 'parquet' | 'postgres' | 'mysql' | 'nats' | 'kafka' | 'salesforce';
 
+/**
+ * Text encodings a file source may declare (`options.encoding`; default `utf-8`). `utf-16` follows
+ * the file's byte-order mark (little-endian without one); `latin-1` is ISO-8859-1.
+ */
+export const SOURCE_ENCODINGS = [
+  'utf-8',
+  'utf-16',
+  'utf-16le',
+  'utf-16be',
+  'latin-1',
+  'windows-1252',
+] as const;
+export type SourceEncoding = (typeof SOURCE_ENCODINGS)[number];
+
 export interface SourceDef {
   type: SourceType;
   /** Path or glob relative to the repo, an absolute path, or an object-store URI. */
   uri?: string;
-  /** Source-specific options; csv: delimiter, header, null_values, timestamp_formats, date_formats. */
+  /**
+   * Source-specific options; csv: delimiter, header, null_values, timestamp_formats, date_formats;
+   * csv, json and ndjson: encoding.
+   */
   options: Record<string, unknown>;
   /** Source column name -> field name. */
   columns: Record<string, string>;
-  /** Event streams (nats, kafka): the server, `nats://host:4222` or `kafka://broker:9092,broker2:9092`. */
-  url?: string;
+  /** Database sources (postgres, mysql): where, what and how far. */
+  database?: DatabaseSourceDef;
+  /** Event streams (nats, kafka): where, what and how much per run. */
+  eventStream?: EventStreamSourceDef;
+}
+
+/** A `postgres` or `mysql` source: a table or a query, read in full or past a cursor column. */
+export interface DatabaseSourceDef {
+  /** `postgres://…` or `mysql://…`; a password only through `${VAR}`. */
+  url: string;
+  /** `name` or `schema.name`; exactly one of `table` and `query`. */
+  table?: string;
+  /** A SELECT whose rows are the source. */
+  query?: string;
+  /** A column that grows with every insert and update: only rows past the last published mark are read. */
+  cursor?: string;
+}
+
+/** A `nats` or `kafka` source (docs/sources.md). */
+export interface EventStreamSourceDef {
+  /** The server: `nats://host:4222` or `kafka://broker:9092,broker2:9092`; a password only through `${VAR}`. */
+  url: string;
   /** NATS: the JetStream stream read. */
   stream?: string;
   /** NATS: the subject (a filter, wildcards allowed) read from the stream. */
@@ -130,9 +167,9 @@ export interface SourceDef {
   topic?: string;
   /** NATS: the durable consumer's name; Kafka: the consumer group. Default `tessera-<task name>`. */
   consumer?: string;
-  /** Event streams: one run reads at most `maxRows` messages, waiting at most `maxWaitMs` for them. */
+  /** One run reads at most `maxRows` messages, waiting at most `maxWaitMs` for them. Default 10000, 5 s. */
   batch?: StreamBatchDef;
-  /** Event streams: how a message is encoded, `json` (the default) or `protobuf` (the table's message). */
+  /** How a message is encoded, `json` (the default) or `protobuf` (the table's message). */
   format?: 'json' | 'protobuf';
 }
 

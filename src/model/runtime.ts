@@ -67,6 +67,12 @@ export interface Run {
   published?: VersionRef;
   rowsWritten?: number;
   badRows?: number;
+  /**
+   * The run's check results (catalog migration 0012_run_checks), recorded whether the version was
+   * published or not, with up to 20 unexpected values each (`sample`), masked as a version's are.
+   * Absent when no check ran (a run that failed before validating, or one recorded before 0012).
+   */
+  checks?: CheckResult[];
 }
 
 export interface RunLogLine {

@@ -4,10 +4,13 @@
  * URL), not the whole repo: `tessera tables` starts without loading the definitions, the engine or
  * the orchestrator, and still answers while the repo has errors elsewhere.
  */
-import { resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import type { CatalogStore, DeliveryFilter, IncidentFilter, RunFilter } from '../catalog/catalog-store.ts';
 import { loadProjectSettings, requireRepoFolder } from '../definitions/project-settings-loader.ts';
-import { hasErrors } from '../diagnostics/diagnostic.ts';
+import { findDefinitionFiles } from '../definitions/definition-file-finder.ts';
+import { readYamlFile } from '../definitions/yaml-file-reader.ts';
+import { hasErrors, type Diagnostic } from '../diagnostics/diagnostic.ts';
 import { DefinitionError, NotFoundError } from '../diagnostics/errors.ts';
 import type {
   QueryAuditEntry,
@@ -49,6 +52,22 @@ export class CatalogBrowser {
     return new CatalogBrowser(await openCatalogStore(project.catalog));
   }
 
+  /**
+   * The first YAML syntax error among the repo's definition files, if any: what a reader answering
+   * from the catalog warns about. Syntax only (no zod, no .proto, no SQL), so it stays as light as
+   * the commands that ask; `tessera validate` finds everything else.
+   */
+  static async firstSyntaxError(options: CatalogBrowserOptions): Promise<Diagnostic | undefined> {
+    const repo = resolve(options.repo);
+    const files = await findDefinitionFiles(repo);
+    const texts = await Promise.all(files.map((file) => readFile(join(repo, file), 'utf8').catch(() => '')));
+    for (const [index, file] of files.entries()) {
+      const [first] = readYamlFile(file, texts[index]!).diagnostics;
+      if (first) return first;
+    }
+    return undefined;
+  }
+
   /** Wrap a store someone else opened and closes (the platform's). */
   static over(store: CatalogStore): CatalogBrowser {
     return new CatalogBrowser(store);
@@ -61,10 +80,26 @@ export class CatalogBrowser {
     return needle ? tables.filter((table) => searchText(table).includes(needle)) : tables;
   }
 
-  /** A table and its current version (if one is published); `NotFoundError` for an unknown table. */
-  async table(name: string): Promise<{ table: TableRecord; current: Version | undefined }> {
+  /**
+   * A table and its current version (if one is published); `NotFoundError` for an unknown table.
+   * `failedRun`: the newest run of a task writing the table, when it failed after its checks ran
+   * (they hold the unexpected values, which no published version records).
+   */
+  async table(name: string): Promise<{ table: TableRecord; current: Version | undefined; failedRun?: Run }> {
     const table = await this.requireTable(name);
-    return { table, current: await this.store.getCurrentVersion(name) };
+    const current = await this.store.getCurrentVersion(name);
+    const { tasks } = await this.store.readDefinitions();
+    const latest = (
+      await Promise.all(
+        tasks
+          .filter((task) => task.target === name)
+          .map(async (task) => (await this.store.listRuns({ task: task.name, limit: 1 }))[0]),
+      )
+    )
+      .filter((run): run is Run => run !== undefined)
+      .sort((a, b) => b.queuedAt.localeCompare(a.queuedAt))[0];
+    const failedRun = latest?.status === 'failed' && latest.checks?.length ? latest : undefined;
+    return failedRun ? { table, current, failedRun } : { table, current };
   }
 
   /** A table's versions, newest first. */

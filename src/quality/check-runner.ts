@@ -13,7 +13,10 @@ import {
 
 /** Options of `runChecks`. */
 export interface RunChecksOptions {
-  /** Most unexpected values (or rows, for `sql` checks) a result carries. Default 5. */
+  /**
+   * Most unexpected values (or rows, for `sql` checks) a result carries. Default 20, GE's
+   * `partial_unexpected_list`.
+   */
   sampleSize?: number;
   /**
    * Relation SQL for another table named by a check (`other_table_name`, `{{ ref('ns.t') }}`);
@@ -25,6 +28,9 @@ export interface RunChecksOptions {
   /** The clock `now()` in GE's `$PARAMETER` expressions reads (UTC). Default: the system clock. */
   now?: () => Date;
 }
+
+/** How many unexpected values a result shows by default: GE's `partial_unexpected_count`. */
+export const DEFAULT_SAMPLE_SIZE = 20;
 
 interface PendingCheck {
   expectation: string;
@@ -53,7 +59,7 @@ export async function runChecks(
   const context: FollowUpContext = {
     session,
     relation,
-    sampleSize: options.sampleSize ?? 5,
+    sampleSize: options.sampleSize ?? DEFAULT_SAMPLE_SIZE,
     resolveTable: options.resolveTable ?? (() => undefined),
   };
   const checks: PendingCheck[] = validations.map((validation) => ({

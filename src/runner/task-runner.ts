@@ -16,6 +16,8 @@ import {
   parseSql,
   referencedTables,
   rewriteTableReferences,
+  boundColumnsOf,
+  ProjectionBinder,
   type ParsedStatement,
 } from '../sql/index.ts';
 import {
@@ -187,14 +189,23 @@ export async function runTask(context: RunContext, taskName: string, options: Ru
             signal: options.signal,
           })
         : await stageProjection({ context, session, task, table, stagingFolder, log, source });
+    // Recorded with the run whatever follows: a failed validation publishes no version.
+    run.checks = staged.checks;
     const failures = staged.checks.filter((check) => !check.success && check.severity === 'error');
     for (const check of staged.checks.filter((check) => !check.success)) {
-      (check.severity === 'error' ? log.error : log.warn).call(log, `check failed: ${describeCheck(check)}`);
+      (check.severity === 'error' ? log.error : log.warn).call(
+        log,
+        `check failed: ${describeCheck(check)}${sampleText(check, ': ', '; the first N: ')}`,
+      );
     }
     if (failures.length > 0) {
       outcome.failedChecks = failures;
+      // The values go on lines of their own: notifications quote only the first line.
+      const samples = failures
+        .filter((check) => check.sample?.length && !check.error)
+        .map((check) => `\n  ${checkName(check)}${sampleText(check, ': ', ', the first N: ')}`);
       throw new RunFailedError(
-        `validation failed for ${table.name}: ${failures.map(describeCheck).join('; ')}`,
+        `validation failed for ${table.name}: ${failures.map(describeCheck).join('; ')}${samples.join('')}`,
         { task: task.name, runId: run.id, table: table.name },
       );
     }
@@ -341,6 +352,7 @@ async function finishRun(
       published: run.published,
       rowsWritten: run.rowsWritten,
       badRows: run.badRows,
+      checks: run.checks,
     },
     events,
   );
@@ -416,6 +428,8 @@ async function stageIngestion(staging: Staging): Promise<StagedOutput> {
         : {}),
       // A de-identified table keeps no source record at all, not even with sensitive values hashed.
       keepBadRows: !deidentified,
+      // Nor a UTF-8 copy of a source in another encoding.
+      rawCopies: !deidentified,
       ...(staging.source.staged?.positions ? { positions: staging.source.staged.positions } : {}),
       sensitiveValueHashing: {
         sql: (text) => hmacSha256Sql(text, HASH_KEY_VARIABLE_SQL),
@@ -445,7 +459,8 @@ async function stageIngestion(staging: Staging): Promise<StagedOutput> {
     await context.storage.commitFile(quarantineFile);
   }
   for (const line of result.log) log.info(scrub(line));
-  if (result.rowCount + result.badRowCount === 0) await refuseEmptySource(context, task, table);
+  // The task as declared: a reader's staged file is no name a user knows the source by.
+  if (result.rowCount + result.badRowCount === 0) await refuseEmptySource(context, staging.task, table);
   if (result.badRowCount > 0) {
     log.warn(
       scrub(
@@ -530,7 +545,7 @@ function agreeingMasks(
  * for `append` and `merge` there is nothing new, and the run ends `skipped`.
  */
 async function refuseEmptySource(context: RunContext, task: TaskDef, table: TableDef): Promise<void> {
-  const source = `source ${task.source?.uri ?? task.source?.type ?? '(none)'} of task ${task.name}`;
+  const source = `source ${task.source?.uri ?? task.source?.database?.table ?? task.source?.type ?? '(none)'} of task ${task.name}`;
   if (task.mode !== 'replace') {
     throw new RunSkippedError(
       `nothing new: the ${source} was empty (no rows); mode ${task.mode} has nothing to add to ${table.name}, so no version was published`,
@@ -594,6 +609,7 @@ async function stageProjection(staging: Staging): Promise<StagedOutput> {
   const resolveUpstream = async () => {
     const versions: VersionRef[] = [];
     const relations = new Map<string, string>();
+    const upstreamFields = new Map<string, FieldDef[]>();
     let readsSensitive = false;
     for (const name of [...readNames].sort()) {
       if (!context.definitions.tables.some((candidate) => candidate.name === name)) continue;
@@ -608,16 +624,22 @@ async function stageProjection(staging: Staging): Promise<StagedOutput> {
       const fields = (await context.store.getTable(name))?.fields ?? [];
       readsSensitive ||= fields.some((field) => field.sensitivity);
       relations.set(name, tableSelect(context.storage, version.files, fields));
+      upstreamFields.set(name, fields);
     }
-    return { versions, relations, readsSensitive };
+    return { versions, relations, readsSensitive, upstreamFields };
   };
   const {
-    resolved: { versions: upstream, relations, readsSensitive },
+    resolved: { versions: upstream, relations, readsSensitive, upstreamFields },
     lease,
   } = await leaseResolved(context.store, resolveUpstream);
   try {
     return await stageProjectionOutput(staging, { statement, upstream, relations });
   } catch (error) {
+    if (!(error instanceof TesseraError)) {
+      // The engine's position points into the rewritten SQL: find it in the task's own text.
+      const located = await locateInProjectionSql(task, upstreamFields);
+      if (located) throw new RunFailedError(located, { task: task.name });
+    }
     // The engine quotes the value a conversion failed on (`Could not convert string '123-45-6789'
     // to INT32`): from sensitive upstream data, that value must not reach run logs and errors.
     if (error instanceof TesseraError || !readsSensitive) throw error;
@@ -627,6 +649,35 @@ async function stageProjection(staging: Staging): Promise<StagedOutput> {
     );
   } finally {
     await lease.release();
+  }
+}
+
+/**
+ * `task T: sql/file.sql:3:8: Binder Error: …` when the task's SQL, as written, fails to bind against
+ * empty tables of what it read: the same problem at the place `tessera validate` would show. An
+ * error that needs data (a conversion of some value) binds fine and is left as the engine said.
+ */
+async function locateInProjectionSql(
+  task: TaskDef,
+  upstreamFields: ReadonlyMap<string, FieldDef[]>,
+): Promise<string | undefined> {
+  let binder: ProjectionBinder | undefined;
+  try {
+    binder = await ProjectionBinder.open();
+    await binder.defineTables([...upstreamFields].map(([name, fields]) => [name, boundColumnsOf(fields)]));
+    const outcome = await binder.bind(task.sql ?? '');
+    if (!('failure' in outcome) || outcome.failure.line === undefined) return undefined;
+    const { line, column, message } = outcome.failure;
+    // Inline SQL has no file of its own: its line and column within the task's `sql` value.
+    const where =
+      task.sqlFile !== undefined
+        ? `${task.sqlFile}:${line}:${column ?? 1}`
+        : `${task.at.file} (its \`sql\`, line ${line}, column ${column ?? 1})`;
+    return `task ${task.name}: ${where}: ${message.split('\n')[0]}`;
+  } catch {
+    return undefined;
+  } finally {
+    binder?.close();
   }
 }
 
@@ -830,14 +881,31 @@ async function countRows(session: EngineSession, relation: string): Promise<numb
   return Number(result.rows[0]?.n ?? 0);
 }
 
+/** `expect_column_values_to_be_in_set on status: 2 unexpected (20.00%)`. */
 function describeCheck(check: CheckResult): string {
-  const column = typeof check.args.column === 'string' ? ` on ${check.args.column}` : '';
-  if (check.error) return `${check.expectation}${column}: ${check.error}`;
+  if (check.error) return `${checkName(check)}: ${check.error}`;
   const unexpected =
     check.unexpectedCount !== undefined
       ? `${check.unexpectedCount} unexpected${check.unexpectedPercent !== undefined ? ` (${check.unexpectedPercent.toFixed(2)}%)` : ''}`
       : `observed ${JSON.stringify(check.observedValue)}`;
-  return `${check.expectation}${column}: ${unexpected}`;
+  return `${checkName(check)}: ${unexpected}`;
+}
+
+/** `expect_column_values_to_be_in_set on status`. */
+function checkName(check: CheckResult): string {
+  return `${check.expectation}${typeof check.args.column === 'string' ? ` on ${check.args.column}` : ''}`;
+}
+
+/**
+ * The sampled unexpected values as JSON after `all` (`: "NY", "TX"`), or after `some` with N the
+ * sample's size when the check found more than it holds. Values are as recorded (masked).
+ */
+function sampleText(check: CheckResult, all: string, some: string): string {
+  const sample = check.sample ?? [];
+  if (sample.length === 0 || check.error || check.expectation === 'bad_rows') return '';
+  const values = sample.map((value) => JSON.stringify(value) ?? 'null').join(', ');
+  const complete = check.unexpectedCount === undefined || check.unexpectedCount <= sample.length;
+  return `${complete ? all : some.replace('N', String(sample.length))}${values}`;
 }
 
 function formatBadRow(row: {

@@ -6,3 +6,4 @@ export * from './select-analyzer.ts';
 export * from './column-lineage.ts';
 export * from './table-reference-rewriter.ts';
 export * from './parameter-binding.ts';
+export * from './projection-binder.ts';

@@ -14,6 +14,7 @@ import type {
 } from '../../src/catalog/catalog-store.ts';
 import { NotFoundError, TesseraError, UsageError } from '../../src/diagnostics/index.ts';
 import type {
+  CheckResult,
   Delivery,
   Incident,
   LineageEdge,
@@ -633,6 +634,28 @@ export function runCatalogStoreSuite(
         assert.deepEqual((await store.getRun('r1'))?.published, { table: 'clinical.patients', version: 1 });
         await assert.rejects(store.updateRun('missing', { status: 'failed' }), NotFoundError);
         await assert.rejects(store.updateRun('missing', {}), NotFoundError);
+      });
+
+      test("a run's check results, samples of unexpected values included, read back with it and can be cleared", async () => {
+        const checks: CheckResult[] = [
+          {
+            expectation: 'expect_column_values_to_be_in_set',
+            args: { column: 'state', value_set: ['CA'] },
+            severity: 'error',
+            success: false,
+            elementCount: 3,
+            unexpectedCount: 2,
+            unexpectedPercent: 66.67,
+            sample: ['NY', null, { a: [1, 'é'] }],
+          },
+        ];
+        await store.createRun(run('r1', 'ingest_patients', '2026-01-01T10:00:00.000Z', { checks }));
+        assert.deepEqual((await store.getRun('r1'))?.checks, checks);
+        await store.createRun(run('r2', 'ingest_patients', '2026-01-01T11:00:00.000Z'));
+        await store.updateRun('r2', { status: 'failed', checks });
+        assert.deepEqual((await store.listRuns({ task: 'ingest_patients', limit: 1 }))[0]?.checks, checks);
+        await store.updateRun('r2', { checks: undefined });
+        assert.ok(!('checks' in (await store.getRun('r2'))!), 'cleared checks are absent');
       });
 
       test('listRuns is newest first and filters by task, status and limit', async () => {

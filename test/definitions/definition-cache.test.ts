@@ -135,6 +135,8 @@ describe('definitions cache', () => {
       join(root, 'schemas/money.proto'),
       'syntax = "proto3";\npackage shop;\nmessage Money {\n  double value = 1;\n}\n',
     );
+    // The projection follows: it is bound against the struct (`sum` of a struct is a type error).
+    await writeFile(join(root, 'sql/totals.sql'), 'select sum(amount.value) as total from raw.orders\n');
     const columns = async () => {
       const loaded = await loadDefinitions(root);
       assert.deepEqual(formatted(loaded.diagnostics), []);

@@ -44,20 +44,24 @@ mode: append
           type: 'nats',
           options: {},
           columns: {},
-          url: 'nats://127.0.0.1:4222',
-          stream: 'ORDERS',
-          subject: 'orders.>',
-          batch: { maxRows: 500, maxWaitMs: 2000 },
-          format: 'protobuf',
+          eventStream: {
+            url: 'nats://127.0.0.1:4222',
+            stream: 'ORDERS',
+            subject: 'orders.>',
+            batch: { maxRows: 500, maxWaitMs: 2000 },
+            format: 'protobuf',
+          },
         },
         {
           type: 'kafka',
           options: {},
           columns: {},
-          url: 'kafka://k1:9092,k2:9092',
-          topic: 'orders',
-          consumer: 'orders-loader',
-          batch: { maxRows: 10, maxWaitMs: 5000 },
+          eventStream: {
+            url: 'kafka://k1:9092,k2:9092',
+            topic: 'orders',
+            consumer: 'orders-loader',
+            batch: { maxRows: 10, maxWaitMs: 5000 },
+          },
         },
       ],
     );
@@ -73,6 +77,7 @@ type: ingestion
 target: a.b
 source:
   type: nats
+  url: nats://loader:hunter2@127.0.0.1:4222
   topic: orders
   format: avro
   batch: { max_rows: 0 }
@@ -96,17 +101,17 @@ schedule: { on: stream }
     });
     const { diagnostics } = await loadDefinitions(root, { env: {} });
     assert.deepEqual(formatted(diagnostics), [
-      'tasks/t.yaml:5:1: error missing-key: task n: a nats source needs `url` (nats://host:4222)',
       'tasks/t.yaml:5:1: error missing-key: task n: a nats source needs `stream` (the JetStream stream, e.g. ORDERS)',
       'tasks/t.yaml:5:1: error missing-key: task n: a nats source needs `subject` (e.g. orders.created or orders.>)',
-      'tasks/t.yaml:7:3: error unexpected-key: task n: `topic` belongs to kafka sources, not nats; remove it',
-      'tasks/t.yaml:8:11: error invalid-value: task n: `source.format` must be one of `json`, `protobuf`',
-      'tasks/t.yaml:9:22: error invalid-value: task n: `source.batch.max_rows` must be at least 1',
-      'tasks/t.yaml:15:1: error missing-key: task k: a kafka source needs `url` (kafka://broker:9092,broker2:9092)',
-      'tasks/t.yaml:15:1: error missing-key: task k: a kafka source needs `topic` (e.g. orders)',
-      'tasks/t.yaml:15:24: error unexpected-key: task k: `subject` belongs to nats sources, not kafka; remove it',
-      'tasks/t.yaml:24:3: error unexpected-key: task c: `batch` belongs to event-stream sources (nats, kafka), not csv; remove it',
-      'tasks/t.yaml:25:17: error invalid-schedule: task c: `{ on: stream }` runs event-stream sources (nats, kafka) continuously; a csv source takes a cron expression, `{ every: … }` or `{ on: source_change }`',
+      'tasks/t.yaml:7:8: error plain-secret: task n: the password in `source.url` is written in the repo, where everyone who can read it sees it; give it as `${VAR}` (e.g. `nats://user:${PASSWORD}@host:4222`) and export the variable where tessera runs',
+      'tasks/t.yaml:8:3: error unexpected-key: task n: `topic` belongs to kafka sources, not nats; remove it',
+      'tasks/t.yaml:9:11: error invalid-value: task n: `source.format` must be one of `json`, `protobuf`',
+      'tasks/t.yaml:10:22: error invalid-value: task n: `source.batch.max_rows` must be at least 1',
+      'tasks/t.yaml:16:1: error missing-key: task k: a kafka source needs `url` (kafka://broker:9092,broker2:9092)',
+      'tasks/t.yaml:16:1: error missing-key: task k: a kafka source needs `topic` (e.g. orders)',
+      'tasks/t.yaml:16:24: error unexpected-key: task k: `subject` belongs to nats sources, not kafka; remove it',
+      'tasks/t.yaml:25:3: error unexpected-key: task c: `batch` belongs to event-stream sources (nats, kafka), not csv; remove it',
+      'tasks/t.yaml:26:17: error invalid-schedule: task c: `{ on: stream }` runs event-stream sources (nats, kafka) continuously; a csv source takes a cron expression, `{ every: … }` or `{ on: source_change }`',
     ]);
   });
 });

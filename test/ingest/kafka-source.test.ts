@@ -6,16 +6,19 @@ import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
 import { kafkaConsumerPlan } from '../../src/ingest/sources/kafka-consumer-plan.ts';
-import type { SourceDef, TaskDef } from '../../src/model/index.ts';
+import type { EventStreamSourceDef, TaskDef } from '../../src/model/index.ts';
 import { Platform } from '../../src/platform.ts';
 import { writeRepo } from '../support/cli.ts';
 
-function kafkaTask(source: Partial<SourceDef>): TaskDef {
+function kafkaTask(
+  eventStream: Partial<EventStreamSourceDef> & { url: string },
+  options: Record<string, unknown> = {},
+): TaskDef {
   return {
     name: 'load_orders',
     type: 'ingestion',
     target: 'shop.orders',
-    source: { type: 'kafka', options: {}, columns: {}, topic: 'orders', ...source },
+    source: { type: 'kafka', options, columns: {}, eventStream: { topic: 'orders', ...eventStream } },
     mode: 'append',
     badRows: { action: 'fail', maxFraction: 0 },
     retries: { attempts: 1, backoffMs: 0 },
@@ -44,12 +47,14 @@ test('a kafka task maps to a client, a consumer group that never auto-commits, a
 
 test('kafka+ssl with credentials is TLS and SASL; the group and batch come from the task', () => {
   const plan = kafkaConsumerPlan(
-    kafkaTask({
-      url: 'kafka+ssl://loader:s%40cret@broker.example.org:9093/',
-      consumer: 'orders-loader',
-      batch: { maxRows: 500, maxWaitMs: 2_000 },
-      options: { sasl_mechanism: 'scram-sha-512' },
-    }),
+    kafkaTask(
+      {
+        url: 'kafka+ssl://loader:s%40cret@broker.example.org:9093/',
+        consumer: 'orders-loader',
+        batch: { maxRows: 500, maxWaitMs: 2_000 },
+      },
+      { sasl_mechanism: 'scram-sha-512' },
+    ),
     // A cursor of another topic (the task was pointed elsewhere) is not used.
     { topic: 'payments', offsets: { '0': '9' } },
   );
@@ -70,11 +75,7 @@ test('a url that is not kafka://… and an unknown SASL mechanism fail the run s
       'task load_orders: source url http://loader:***@k1:9092 is not a Kafka address; write it as kafka://broker:9092,broker2:9092 (kafka+ssl:// for TLS) (tasks/orders.yaml)',
   });
   assert.throws(
-    () =>
-      kafkaConsumerPlan(
-        kafkaTask({ url: 'kafka://k1:9092', options: { sasl_mechanism: 'gssapi' } }),
-        undefined,
-      ),
+    () => kafkaConsumerPlan(kafkaTask({ url: 'kafka://k1:9092' }, { sasl_mechanism: 'gssapi' }), undefined),
     {
       message:
         'task load_orders: source option `sasl_mechanism` must be one of plain, scram-sha-256, scram-sha-512, got "gssapi" (tasks/orders.yaml)',

@@ -67,9 +67,17 @@ describe('runChecks', () => {
       [...TEN_TYPICAL_CHECKS.map(() => true), false, true],
     );
     assert.equal(session.statements.length, 5);
-    assert.deepEqual(results[10]!.sample, [13, 14, 15, 16, 17]);
+    // GE's partial_unexpected_list: the first 20 unexpected values, in the relation's order.
+    assert.deepEqual(
+      results[10]!.sample,
+      Array.from({ length: 20 }, (_, index) => 13 + index),
+    );
     assert.equal(results[10]!.unexpectedCount, 37);
-    assert.deepEqual(results[11]!.sample, ['paid', 'shipped', 'paid', 'shipped', 'paid']);
+    assert.deepEqual(
+      results[11]!.sample,
+      Array.from({ length: 20 }, (_, index) => (index % 2 === 0 ? 'paid' : 'shipped')),
+    );
+    assert.match(session.statements[3]!, / LIMIT 20$/);
   });
 
   it('copies severity and honours the sample size', async () => {

@@ -80,6 +80,7 @@ export function toRun(row: Selectable<RunsRow>): Run {
     published: row.published_json ? (JSON.parse(row.published_json) as Run['published']) : undefined,
     rowsWritten: row.rows_written === null ? undefined : Number(row.rows_written),
     badRows: row.bad_rows === null ? undefined : Number(row.bad_rows),
+    checks: row.checks_json ? (JSON.parse(row.checks_json) as Run['checks']) : undefined,
   });
 }
 
@@ -98,6 +99,7 @@ export function runValues(run: Run) {
     published_json: run.published ? JSON.stringify(run.published) : null,
     rows_written: run.rowsWritten ?? null,
     bad_rows: run.badRows ?? null,
+    checks_json: run.checks ? JSON.stringify(run.checks) : null,
   };
 }
 

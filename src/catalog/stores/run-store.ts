@@ -38,6 +38,7 @@ export class KyselyRunStore implements CatalogRuns {
     if (has('published')) set.published_json = patch.published ? JSON.stringify(patch.published) : null;
     if (has('rowsWritten')) set.rows_written = patch.rowsWritten ?? null;
     if (has('badRows')) set.bad_rows = patch.badRows ?? null;
+    if (has('checks')) set.checks_json = patch.checks ? JSON.stringify(patch.checks) : null;
 
     const update = async (db: Kysely<CatalogDatabase>): Promise<void> => {
       const result =

@@ -87,6 +87,21 @@ export class DuckdbEngine implements Engine {
     for (const sandbox of this.sandboxes.values()) (await sandbox).closeSync();
     this.instance.closeSync();
   }
+
+  async openScratchSession(): Promise<EngineSession> {
+    // An instance per session: settings and objects belong to a database, and nothing may be shared.
+    const scratch = await DuckDBInstance.create(':memory:', {
+      threads: '1',
+      enable_external_access: 'false',
+    });
+    const connection = await scratch.connect();
+    await connection.run('SET lock_configuration = true');
+    return new DuckdbSession(connection, (closing) => {
+      closing.closeSync();
+      scratch.closeSync();
+      return true;
+    });
+  }
 }
 
 function sandboxKey(allowedDirectories: string[]): string {

@@ -9,6 +9,8 @@ export type { SourceReader, SourceReadRequest, StagedSource } from './source-rea
 
 /** Registered readers; a source with none is read by the file pipeline directly. */
 const READERS: Partial<Record<string, () => Promise<SourceReader>>> = {
+  postgres: async () => (await import('./postgres-reader.ts')).readPostgresSource,
+  mysql: async () => (await import('./mysql-reader.ts')).readMysqlSource,
   nats: async () => (await import('./nats-reader.ts')).readNatsSource,
   kafka: async () => (await import('./kafka-reader.ts')).readKafkaSource,
 };

@@ -5,7 +5,7 @@
  */
 import { RunFailedError } from '../../diagnostics/errors.ts';
 import type { StreamBatchDef, TaskDef } from '../../model/index.ts';
-import { batchOf, consumerName, displayUrl } from './stream-staging.ts';
+import { batchOf, consumerName, displayUrl, eventStreamOf } from './stream-staging.ts';
 
 const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
 type SaslMechanism = (typeof SASL_MECHANISMS)[number];
@@ -41,8 +41,7 @@ export interface KafkaConsumerPlan {
 
 export function kafkaConsumerPlan(task: TaskDef, cursor: unknown): KafkaConsumerPlan {
   const source = task.source!;
-  const topic = source.topic!;
-  const url = source.url!;
+  const { url, topic = '' } = eventStreamOf(task);
   const problem = (message: string) =>
     new RunFailedError(`task ${task.name}: ${message} (${task.at.file})`, {
       task: task.name,

@@ -12,6 +12,7 @@ import { recordDecoderFor } from './stream-record-decoder.ts';
 import {
   STREAM_POSITION_COLUMN,
   displayUrl,
+  eventStreamOf,
   stageMessages,
   stagedTask,
   type StreamMessage,
@@ -21,7 +22,7 @@ export const readKafkaSource: SourceReader = async (request) => {
   const { task, log } = request;
   const plan = kafkaConsumerPlan(task, request.cursor);
   const topic = plan.subscription.topic;
-  const where = `topic ${topic} at ${displayUrl(task.source!.url!)}`;
+  const where = `topic ${topic} at ${displayUrl(eventStreamOf(task).url)}`;
   const decoder = await recordDecoderFor(task, request.schema, request.repoRoot);
   const previous = kafkaCursor(request.cursor, topic);
 

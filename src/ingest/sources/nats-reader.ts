@@ -25,6 +25,7 @@ import {
   batchOf,
   consumerName,
   displayUrl,
+  eventStreamOf,
   integerOption,
   stageMessages,
   stagedTask,
@@ -46,10 +47,7 @@ export interface NatsCursor {
 
 export const readNatsSource: SourceReader = async (request) => {
   const { task, log } = request;
-  const source = task.source!;
-  const url = source.url!;
-  const stream = source.stream!;
-  const subject = source.subject!;
+  const { url, stream = '', subject = '' } = eventStreamOf(task);
   const durable = consumerName(task);
   const batch = batchOf(task);
   const window = integerOption(task, 'dedupe_window', DEFAULT_DEDUPE_WINDOW);

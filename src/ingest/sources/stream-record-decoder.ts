@@ -21,7 +21,7 @@ export async function recordDecoderFor(
   schema: SchemaDef | undefined,
   repoRoot: string,
 ): Promise<RecordDecoder> {
-  if (task.source?.format !== 'protobuf') return JSON_DECODER;
+  if (task.source?.eventStream?.format !== 'protobuf') return JSON_DECODER;
   if (!schema) {
     throw new RunFailedError(
       `task ${task.name}: \`format: protobuf\` decodes messages with the schema of ${task.target}, which has none`,

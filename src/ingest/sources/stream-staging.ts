@@ -5,7 +5,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RunFailedError } from '../../diagnostics/errors.ts';
-import type { SourceDef, StreamBatchDef, TaskDef } from '../../model/index.ts';
+import type { EventStreamSourceDef, SourceDef, StreamBatchDef, TaskDef } from '../../model/index.ts';
 import { PRIVATE_DIRECTORY_MODE } from '../../storage/index.ts';
 import type { RecordDecoder } from './stream-record-decoder.ts';
 
@@ -18,13 +18,21 @@ export const DEFAULT_BATCH: StreamBatchDef = { maxRows: 10_000, maxWaitMs: 5_000
 /** Source options the stream readers understand themselves (the rest go to the NDJSON conform). */
 export const STREAM_OPTIONS = ['dedupe_window'];
 
+/** A nats or kafka task's stream settings (the loader refuses such a task without a `url`). */
+export function eventStreamOf(task: TaskDef): EventStreamSourceDef {
+  const settings = task.source?.eventStream;
+  if (!settings)
+    throw new Error(`task ${task.name}: a ${task.source?.type} source without its stream settings`);
+  return settings;
+}
+
 /** The durable consumer (NATS) or consumer group (Kafka) of a task: `consumer`, else `tessera-<task>`. */
 export function consumerName(task: TaskDef): string {
-  return task.source?.consumer ?? `tessera-${task.name}`;
+  return eventStreamOf(task).consumer ?? `tessera-${task.name}`;
 }
 
 export function batchOf(task: TaskDef): StreamBatchDef {
-  return task.source?.batch ?? DEFAULT_BATCH;
+  return eventStreamOf(task).batch ?? DEFAULT_BATCH;
 }
 
 /** A server URL without its password, for messages and logs. */

@@ -25,6 +25,9 @@ import { queryRoutes } from './routes/query-routes.ts';
 import { runsRoutes } from './routes/runs-routes.ts';
 import { subscriptionsRoutes } from './routes/subscriptions-routes.ts';
 import { tablesRoutes } from './routes/tables-routes.ts';
+import { incidentsRoutes } from './incidents-routes.ts';
+import { runActionsRoutes } from './run-actions.ts';
+import { uiStatic } from './ui-static.ts';
 
 export interface HttpApiOptions {
   /** Server log lines (unexpected errors with their stacks). Default: none. */
@@ -74,6 +77,8 @@ export async function buildHttpApi(
     await api.register(healthRoutes);
     await api.register(auditRoutes);
     await api.register(queryRoutes(metrics));
+    await api.register(runActionsRoutes);
+    await api.register(incidentsRoutes);
   };
   await app.register(authenticated, { prefix: '/api/v1' });
   await app.register(hooksRoutes(handle), { prefix: '/api/v1' });
@@ -84,6 +89,7 @@ export async function buildHttpApi(
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) =>
     reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
   );
+  await app.register(uiStatic);
   await app.ready();
   return app;
 }
