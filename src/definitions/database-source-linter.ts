@@ -130,7 +130,7 @@ function qualifiedName(name: string): boolean {
 }
 
 /** Whether a URL's password came from an interpolated variable (the password alone, or the whole URL). */
-function fromVariable(password: string, secrets: readonly SecretValue[]): boolean {
+export function fromVariable(password: string, secrets: readonly SecretValue[]): boolean {
   const decoded = safeDecode(password);
   return secrets.some(
     (secret) => secret.value !== '' && (secret.value.includes(password) || secret.value.includes(decoded)),

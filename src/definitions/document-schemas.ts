@@ -12,6 +12,7 @@ import type {
   Sensitivity,
   SourceDef,
   DatabaseSourceDef,
+  EventStreamSourceDef,
   SourceType,
   TableDef,
   TaskDef,
@@ -291,13 +292,16 @@ asWritten(tableDocumentSchema, {
 // task
 
 const SCHEDULE_HINT =
-  'a cron expression ("0 * * * *"), @hourly, @daily, @weekly, @monthly, `{ every: 15m }` or `{ on: source_change, poll: 1m }`';
+  'a cron expression ("0 * * * *"), @hourly, @daily, @weekly, @monthly, `{ every: 15m }`, `{ on: source_change, poll: 1m }` or `{ on: stream }` (nats, kafka)';
 
 const everySchedule = strict({ every: positiveDuration });
 const CRON_TEXT_PATTERN = new RegExp(`^(?:(?:${Object.keys(CRON_MACROS).join('|')})$|[^@])`);
 const sourceChangeSchedule = strict({
   on: z.literal('source_change'),
   poll: positiveDuration.optional(),
+});
+const streamSchedule = strict({
+  on: z.literal('stream').describe('event streams: one run after another under `serve`, a version per batch'),
 });
 
 const schedule = z.unknown().transform((value, ctx): ScheduleDef => {
@@ -323,6 +327,11 @@ const schedule = z.unknown().transform((value, ctx): ScheduleDef => {
       if (!parsed.success) return (forward(ctx, parsed.error.issues), z.NEVER);
       return { kind: 'every', intervalMs: parsed.data.every };
     }
+    if ('on' in value && value.on === 'stream') {
+      const parsed = streamSchedule.safeParse(value);
+      if (!parsed.success) return (forward(ctx, parsed.error.issues), z.NEVER);
+      return { kind: 'stream' };
+    }
     if ('on' in value) {
       const parsed = sourceChangeSchedule.safeParse(value);
       if (!parsed.success) return (forward(ctx, parsed.error.issues), z.NEVER);
@@ -338,9 +347,53 @@ writtenAs.set(
       z.string().meta({ pattern: CRON_TEXT_PATTERN.source, description: 'a cron expression or a macro' }),
       everySchedule,
       sourceChangeSchedule,
+      streamSchedule,
     ])
     .describe(`only ingestion tasks take one: ${SCHEDULE_HINT}`),
 );
+
+// Event streams (nats, kafka); which keys a stream type needs is checked by `checkStreamSource`.
+const streamBatch = strict({
+  max_rows: z.int().min(1).optional().describe('the most messages one run reads (default 10000)'),
+  max_wait: positiveDuration
+    .optional()
+    .describe('how long one run waits for messages before publishing what it has (default 5s)'),
+});
+const streamSourceKeys = {
+  stream: z.string().min(1).optional().describe('nats: the JetStream stream read'),
+  subject: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('nats: the subject read from the stream (wildcards allowed)'),
+  topic: z.string().min(1).optional().describe('kafka: the topic read'),
+  consumer: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/, { message: 'letters, digits, `_` and `-` only' })
+    .optional()
+    .describe('nats: the durable consumer; kafka: the consumer group (default `tessera-<task name>`)'),
+  batch: streamBatch.optional().describe('event streams: the micro-batch one run reads'),
+  format: z
+    .enum(['json', 'protobuf'])
+    .optional()
+    .describe("event streams: messages are JSON objects (default) or the table's protobuf message"),
+};
+function eventStreamSource(
+  raw: { [key in keyof typeof streamSourceKeys]?: z.output<(typeof streamSourceKeys)[key]> },
+  url: string,
+): EventStreamSourceDef {
+  return {
+    url,
+    ...(raw.stream !== undefined ? { stream: raw.stream } : {}),
+    ...(raw.subject !== undefined ? { subject: raw.subject } : {}),
+    ...(raw.topic !== undefined ? { topic: raw.topic } : {}),
+    ...(raw.consumer !== undefined ? { consumer: raw.consumer } : {}),
+    ...(raw.batch !== undefined
+      ? { batch: { maxRows: raw.batch.max_rows ?? 10_000, maxWaitMs: raw.batch.max_wait ?? 5_000 } }
+      : {}),
+    ...(raw.format !== undefined ? { format: raw.format } : {}),
+  };
+}
 
 const source = strict({
   type: z.enum(SOURCE_TYPES as [SourceType, ...SourceType[]]),
@@ -362,10 +415,15 @@ const source = strict({
     .default({})
     .describe('source column name → field name, where they differ beyond case'),
   // Database sources (postgres, mysql); checked further in database-source-linter.ts.
-  url: z.string().min(1).optional().describe('postgres://… or mysql://…; a password only as `${VAR}`'),
+  url: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('the server: postgres://…, mysql://…, nats://… or kafka://…; a password only as `${VAR}`'),
   table: z.string().min(1).optional().describe('the database table (`name` or `schema.name`) to read'),
   query: z.string().min(1).optional().describe('a SELECT to read instead of a `table`'),
   cursor: z.string().min(1).optional().describe('a column that grows with every change: read only past it'),
+  ...streamSourceKeys,
 }).transform((raw): SourceDef => ({
   type: raw.type,
   ...(raw.uri !== undefined ? { uri: raw.uri } : {}),
@@ -373,6 +431,9 @@ const source = strict({
   columns: raw.columns,
   ...((raw.type === 'postgres' || raw.type === 'mysql') && raw.url !== undefined
     ? { database: databaseSource(raw) }
+    : {}),
+  ...((raw.type === 'nats' || raw.type === 'kafka') && raw.url !== undefined
+    ? { eventStream: eventStreamSource(raw, raw.url) }
     : {}),
 }));
 

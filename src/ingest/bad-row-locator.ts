@@ -6,6 +6,7 @@ import {
   BAD_VALUE,
   CHECK_COLUMN,
   NEWLINES_COLUMN,
+  POSITION_COLUMN,
   locatingSelect,
   type ConformPlan,
 } from './conform-plan.ts';
@@ -41,6 +42,7 @@ export async function locateBadRows(
   tablePrefix: string,
 ): Promise<LocatedRows> {
   const source = plan.source;
+  const positioned = plan.positionColumn !== undefined;
   const names = {
     rows: `${tablePrefix}_rows`,
     starts: `${tablePrefix}_file_starts`,
@@ -64,12 +66,13 @@ export async function locateBadRows(
     const offsets = `(VALUES ${source.files
       .map(
         (file) =>
-          `(${quoteLiteral(file)}, ${quoteLiteral(fileLabels.get(file) ?? file)}, ${source.positionOffset(file)})`,
+          `(${quoteLiteral(file)}, ${quoteLiteral(fileLabels.get(file) ?? file)}, ${positioned ? 0 : source.positionOffset(file)})`,
       )
       .join(', ')}) AS labels(file, label, position_offset)`;
-    // Bad rows found by the checks, with their 1-based ordinal within their file.
+    // Bad rows found by the checks, with their 1-based ordinal within their file (or their stream position).
+    const ordinal = positioned ? `r.${POSITION_COLUMN}` : `r.${ORDINAL_COLUMN} - s.first_ordinal + 1`;
     const checked =
-      `SELECT r.${FILE_COLUMN} AS file, r.${ORDINAL_COLUMN} - s.first_ordinal + 1 AS ordinal, r.* ` +
+      `SELECT r.${FILE_COLUMN} AS file, ${ordinal} AS ordinal, r.* ` +
       `FROM ${names.rows} r JOIN ${names.starts} s ON s.file = r.${FILE_COLUMN} WHERE r.${CHECK_COLUMN} IS NOT NULL`;
 
     // `line` below counts records (or rows) from 1 within the file; the file's offset is added last.

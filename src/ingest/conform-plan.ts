@@ -28,6 +28,8 @@ export interface ConformPlan {
   /** Types the reader casts columns to while reading (CSV), refusing the file on a bad value. */
   readTypes: Map<string, string>;
   readerFormats: { timestamp?: string; date?: string };
+  /** A source column holding each record's position in a stream (`RecordPositions`), kept by the slow path. */
+  positionColumn?: string;
 }
 
 /** Column names in a locating scan's result; the `__tessera_` prefix keeps them apart from source columns. */
@@ -37,6 +39,7 @@ export const BAD_VALUE = '__tessera_value';
 export const BAD_REASON = '__tessera_reason';
 export const BAD_RECORD = '__tessera_record';
 export const NEWLINES_COLUMN = '__tessera_newlines';
+export const POSITION_COLUMN = '__tessera_position';
 
 /**
  * Plans the conversion of every field. With `castWhileReading`, columns whose conversion the CSV
@@ -193,6 +196,9 @@ export function locatingSelect(
     `${byCheck((check) => check.reason)} AS ${BAD_REASON}`,
     `CASE WHEN ${CHECK_COLUMN} IS NOT NULL THEN CAST(${record} AS VARCHAR) END AS ${BAD_RECORD}`,
   ];
+  if (plan.positionColumn !== undefined) {
+    located.push(`TRY_CAST(${quoteIdentifier(plan.positionColumn)} AS BIGINT) AS ${POSITION_COLUMN}`);
+  }
   if (plan.source.multilineRecords) {
     // A quoted value spanning lines shifts the physical line of every later row of its file.
     const newlines = columns

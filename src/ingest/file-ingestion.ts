@@ -48,8 +48,12 @@ export async function ingestFiles(request: IngestRequest): Promise<IngestResult>
   }
   const options = readConformOptions(task);
   const sourceFiles = await resolveSourceFiles(session, task, repoRoot);
+  // Files staged by a source reader are named as the source names them (an object, a stream), not by their path.
   const sourceLabels = new Map(
-    sourceFiles.map((file) => [file, request.fileLabels?.[file] ?? fileLabel(file, repoRoot)]),
+    sourceFiles.map((file) => [
+      file,
+      request.fileLabels?.[file] ?? request.positions?.fileLabels[file] ?? fileLabel(file, repoRoot),
+    ]),
   );
   const log: string[] = [
     `reading ${sourceFiles.length} ${sourceType} file${sourceFiles.length === 1 ? '' : 's'}: ${listed([...sourceLabels.values()])}`,
@@ -93,7 +97,7 @@ async function ingestReadable(
   labels: Map<string, string>,
   log: string[],
 ): Promise<IngestResult> {
-  const { session, task, fields, outputFile } = request;
+  const { session, task, fields, outputFile, positions } = request;
   const firstLabel = labels.get(files[0]!)!;
 
   // The engine's messages name the files it read: a converted copy is named as its original.
@@ -123,12 +127,11 @@ async function ingestReadable(
     log.push(`${firstLabel}: no records`);
     return { sourceFiles, unmatchedSourceColumns: [], log, rowCount: 0, badRowCount: 0, badRows: [] };
   }
-  const matching = matchColumns(
-    task,
-    fields,
-    source.columns.map((column) => column.name),
-    firstLabel,
-  );
+  // A stream's position column feeds no field: it names where a bad row came from.
+  const sourceColumns = source.columns
+    .map((column) => column.name)
+    .filter((column) => column !== positions?.column);
+  const matching = matchColumns(task, fields, sourceColumns, firstLabel);
   if (matching.unmatchedSourceColumns.length > 0) {
     log.push(
       `${firstLabel}: ignored source columns that match no field: ${matching.unmatchedSourceColumns.join(', ')}`,
@@ -144,7 +147,11 @@ async function ingestReadable(
   const fieldOfColumn = (column: string): string | undefined =>
     matching.matches.find((match) => match.sourceColumn === column)?.field.name;
   const describe = (row: BadRow): string =>
-    describeBadRow(row, source.positionKind(fileOfLabel.get(row.file) ?? row.file), fieldOfColumn);
+    describeBadRow(
+      row,
+      positions ? 'line' : source.positionKind(fileOfLabel.get(row.file) ?? row.file),
+      fieldOfColumn,
+    );
   const outcome = { sourceFiles, unmatchedSourceColumns: matching.unmatchedSourceColumns, log };
 
   await mkdir(dirname(outputFile), { recursive: true, mode: PRIVATE_DIRECTORY_MODE });
@@ -157,6 +164,7 @@ async function ingestReadable(
     if (files.length > 1 && !(await typedReadHolds(session, fastPlan).catch(() => false))) {
       fastPlan = planConform(source, matching.matches, formats, false);
     }
+    const positionColumn = positions ? { positionColumn: positions.column } : {};
     let refusal: unknown;
     try {
       const rowCount = await writeRows(conformedSelect(fastPlan), outputFile);
@@ -168,7 +176,7 @@ async function ingestReadable(
     }
 
     // Slow path: something was refused; read again tolerantly and find every bad row and its position.
-    const slowPlan = planConform(source, matching.matches, formats, false);
+    const slowPlan = { ...planConform(source, matching.matches, formats, false), ...positionColumn };
     const tablePrefix = `__tessera_ingest_${++ingestionCounter}`;
     const located = await withReadErrors(
       task,
@@ -201,7 +209,7 @@ async function ingestReadable(
       const hashing = request.sensitiveValueHashing;
       const quarantined = quarantineRowsSelect(
         located.badTable,
-        source.columns.map((column) => column.name),
+        sourceColumns,
         matching.matches,
         hashing?.sql,
       );

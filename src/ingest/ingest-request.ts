@@ -35,6 +35,20 @@ export interface IngestRequest {
   keepBadRows?: boolean;
   /** How the quarantine keeps sensitive source values: as keyed hashes. Absent: not at all (NULL). */
   sensitiveValueHashing?: SensitiveValueHashing;
+  /** Files staged from a stream: where each record came from, instead of its place in the file. */
+  positions?: RecordPositions;
+}
+
+/**
+ * Records staged from a stream carry their position in a column (a stream sequence, an offset):
+ * a bad row is named `label:position` (`ORDERS:1042`) rather than by its file and record number,
+ * and the column feeds no field.
+ */
+export interface RecordPositions {
+  /** The source column holding each record's position (an integer). */
+  column: string;
+  /** What names each staged file (absolute path) in bad rows: the stream, or a topic's partition. */
+  fileLabels: Record<string, string>;
 }
 
 /** The keyed hash the quarantine stores sensitive values as (the runner's HASH with the project key). */
@@ -54,7 +68,8 @@ export interface BadRow {
   file: string;
   /**
    * Where the row is in its file: CSV the physical line (header counted), NDJSON the 1-based record
-   * number, a JSON array the 0-based element index, Parquet the 1-based row number.
+   * number, a JSON array the 0-based element index, Parquet the 1-based row number; for records
+   * staged from a stream, their position in it (`RecordPositions`).
    */
   line?: number;
   /** The source column holding the offending value (absent for a malformed CSV row without one). */

@@ -139,6 +139,8 @@ export interface SourceDef {
   columns: Record<string, string>;
   /** Database sources (postgres, mysql): where, what and how far. */
   database?: DatabaseSourceDef;
+  /** Event streams (nats, kafka): where, what and how much per run. */
+  eventStream?: EventStreamSourceDef;
 }
 
 /** A `postgres` or `mysql` source: a table or a query, read in full or past a cursor column. */
@@ -153,10 +155,36 @@ export interface DatabaseSourceDef {
   cursor?: string;
 }
 
+/** A `nats` or `kafka` source (docs/sources.md). */
+export interface EventStreamSourceDef {
+  /** The server: `nats://host:4222` or `kafka://broker:9092,broker2:9092`; a password only through `${VAR}`. */
+  url: string;
+  /** NATS: the JetStream stream read. */
+  stream?: string;
+  /** NATS: the subject (a filter, wildcards allowed) read from the stream. */
+  subject?: string;
+  /** Kafka: the topic read. */
+  topic?: string;
+  /** NATS: the durable consumer's name; Kafka: the consumer group. Default `tessera-<task name>`. */
+  consumer?: string;
+  /** One run reads at most `maxRows` messages, waiting at most `maxWaitMs` for them. Default 10000, 5 s. */
+  batch?: StreamBatchDef;
+  /** How a message is encoded, `json` (the default) or `protobuf` (the table's message). */
+  format?: 'json' | 'protobuf';
+}
+
+/** One run of a stream task reads a micro-batch: up to `maxRows` messages within `maxWaitMs`. */
+export interface StreamBatchDef {
+  maxRows: number;
+  maxWaitMs: number;
+}
+
 export type ScheduleDef =
   | { kind: 'cron'; expression: string }
   | { kind: 'every'; intervalMs: number }
-  | { kind: 'source_change'; pollMs: number };
+  | { kind: 'source_change'; pollMs: number }
+  /** Event streams: under `serve` a run is queued again as soon as the previous one ends (one version per batch). */
+  | { kind: 'stream' };
 
 export interface BadRowsDef {
   action: 'quarantine' | 'fail';

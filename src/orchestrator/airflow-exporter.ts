@@ -96,7 +96,12 @@ function componentSchedule(roots: TaskDef[]): ComponentSchedule {
   const describe = (task: TaskDef): string => `${task.name}: ${describeSchedule(task.schedule)}`;
   const keys = new Set(roots.map((root) => JSON.stringify(root.schedule ?? null)));
   const [only] = roots;
-  if (keys.size === 1 && only?.schedule && only.schedule.kind !== 'source_change') {
+  if (
+    keys.size === 1 &&
+    only?.schedule &&
+    only.schedule.kind !== 'source_change' &&
+    only.schedule.kind !== 'stream'
+  ) {
     if (only.schedule.kind === 'cron') {
       return { python: pythonString(only.schedule.expression), comment: [], warnings: [] };
     }
@@ -111,7 +116,9 @@ function componentSchedule(roots: TaskDef[]): ComponentSchedule {
       ? `its roots have different schedules (${roots.map(describe).join('; ')})`
       : only?.schedule?.kind === 'source_change'
         ? `${describe(only)}: Airflow has no schedule that fires when a file changes`
-        : `its root ${only ? only.name : ''} has no schedule`;
+        : only?.schedule?.kind === 'stream'
+          ? `${describe(only)}: Airflow has no schedule that runs a task again as soon as it ends`
+          : `its root ${only ? only.name : ''} has no schedule`;
   return {
     python: 'None',
     comment: [
@@ -126,6 +133,7 @@ function describeSchedule(schedule: ScheduleDef | undefined): string {
   if (!schedule) return 'no schedule';
   if (schedule.kind === 'cron') return `cron ${schedule.expression}`;
   if (schedule.kind === 'every') return `every ${formatDuration(schedule.intervalMs)}`;
+  if (schedule.kind === 'stream') return 'on stream';
   return `on source_change (poll ${formatDuration(schedule.pollMs)})`;
 }
 

@@ -289,6 +289,31 @@ export class Orchestrator {
     this.log(`run ${run.id} of ${run.task} ${run.status}${published}${error}`);
     this.emit({ type: 'run-finished', run });
     await this.triggers?.onFinished(entry, run);
+    await this.streamRunEnded(run);
+  }
+
+  /**
+   * A task on `{ on: stream }` reads continuously: when its run ends, the next is queued, at once
+   * after a batch (published or nothing new: the run itself waited up to `batch.max_wait`), after
+   * the task's retry backoff when it failed for good or was cancelled, so a message that fails every
+   * run does not spin. `pause` stops the loop; `resume` or a restart starts it again.
+   */
+  private async streamRunEnded(run: Run): Promise<void> {
+    const task = this.host.definitions.tasks.find((candidate) => candidate.name === run.task);
+    if (task?.schedule?.kind !== 'stream' || this.state !== 'running' || !this.settings.schedules) return;
+    if (this.paused.isPaused(task.name)) return;
+    const ended = run.status === 'succeeded' || run.status === 'skipped';
+    try {
+      await this.enqueue({
+        task: task.name,
+        trigger: 'stream',
+        ...(ended ? {} : { notBefore: new Date(this.clock.now() + task.retries.backoffMs) }),
+      });
+    } catch (error) {
+      this.log(
+        `task ${task.name}: cannot queue its next stream batch: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
   }
 
   /** Requeue runs whose owner died: at start at once, then now and then (other hosts' workers). */
@@ -338,6 +363,11 @@ export class Orchestrator {
       if (resumed.length > 0) {
         this.log(`resumed: ${resumed.join(', ')}`);
         await this.catchUp(resumed);
+        for (const task of this.host.definitions.tasks) {
+          if (task.schedule?.kind === 'stream' && resumed.includes(task.name) && this.settings.schedules) {
+            await this.enqueue({ task: task.name, trigger: 'stream' });
+          }
+        }
       }
       if (this.clock.now() - this.lastRecovery >= this.settings.staleAfterMs / 2) await this.recover();
     } catch (error) {

@@ -9,7 +9,7 @@ import { fingerprintSource, isWatchableUri } from './source-fingerprint.ts';
 /** What the clock needs from its orchestrator. */
 export interface ScheduleClockHooks {
   /** Enqueue a run of `task` (in a new wave). */
-  fire(task: TaskDef, trigger: 'schedule' | 'source_change'): Promise<void>;
+  fire(task: TaskDef, trigger: 'schedule' | 'source_change' | 'stream'): Promise<void>;
   log(message: string): void;
 }
 
@@ -27,6 +27,8 @@ export interface ScheduleClockHooks {
  *   The fingerprint is kept in the catalog, so the first poll after a start fires if the files
  *   changed while the server was down, or if the task was never fired by a server; no matching
  *   file never fires (the run could only fail).
+ * - `stream` (nats, kafka): a run at start; the orchestrator queues the next one whenever a run of
+ *   the task ends, so the task reads batch after batch (each run waits up to `batch.max_wait`).
  * Paused tasks are skipped; a `source_change` change seen while paused fires after `resume`.
  * Every time is read from, and every wait armed on, the given `Clock`.
  */
@@ -52,6 +54,9 @@ export class ScheduleClock {
         this.armCron(task, new Cron(schedule.expression, { timezone: 'UTC' }));
       } else if (schedule.kind === 'every') {
         await this.armEvery(task, schedule.intervalMs);
+      } else if (schedule.kind === 'stream') {
+        // The first batch now; the orchestrator queues each next one when a run ends (`streamRunEnded`).
+        await this.fire(task, 'stream');
       } else {
         firstPolls.push(this.watchSource(task, schedule.pollMs));
       }
@@ -126,7 +131,7 @@ export class ScheduleClock {
     this.hooks.log(`watching ${uri} for ${task.name} every ${formatDuration(pollMs)}`);
   }
 
-  private async fire(task: TaskDef, trigger: 'schedule' | 'source_change'): Promise<void> {
+  private async fire(task: TaskDef, trigger: 'schedule' | 'source_change' | 'stream'): Promise<void> {
     if (this.stopped || this.pausedTasks.isPaused(task.name)) return;
     try {
       await this.hooks.fire(task, trigger);

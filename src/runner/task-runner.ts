@@ -381,6 +381,7 @@ async function readSource(staging: Staging, fields: FieldDef[]): Promise<TaskDef
   const staged = await reader({
     task,
     fields,
+    ...(staging.table.schema ? { schema: staging.table.schema } : {}),
     stagingFolder,
     repoRoot: context.definitions.project.root,
     project: context.definitions.project,
@@ -430,6 +431,7 @@ async function stageIngestion(staging: Staging): Promise<StagedOutput> {
       keepBadRows: !deidentified,
       // Nor a UTF-8 copy of a source in another encoding.
       rawCopies: !deidentified,
+      ...(staging.source.staged?.positions ? { positions: staging.source.staged.positions } : {}),
       sensitiveValueHashing: {
         sql: (text) => hmacSha256Sql(text, HASH_KEY_VARIABLE_SQL),
         // The key is in the session only while the quarantine is written: validations, whose SQL

@@ -4,7 +4,7 @@
  * Git sync applies is served without restarting them.
  */
 import { readFile } from 'node:fs/promises';
-import { FileAccessError } from '../diagnostics/errors.ts';
+import { FileAccessError, UsageError } from '../diagnostics/errors.ts';
 import type { ServerHandle } from '../platform.ts';
 import { startHttpApi } from './http/index.ts';
 import { startPgServer } from './pgwire/index.ts';
@@ -33,16 +33,16 @@ export interface Faces {
 export async function startFaces(handle: ServerHandle, settings: FaceSettings): Promise<Faces> {
   const log = settings.log ?? (() => {});
   const tls = settings.pgTls ? await readTls(settings.pgTls) : undefined;
-  const http = await startHttpApi(handle, { host: settings.host, port: settings.port, log });
+  const http = await listening('--port', settings.host, settings.port, () =>
+    startHttpApi(handle, { host: settings.host, port: settings.port, log }),
+  );
   let pg: { port: number; close(): Promise<void> } | undefined;
   try {
     if (settings.pgPort !== undefined) {
-      pg = await startPgServer(handle, {
-        host: settings.host,
-        port: settings.pgPort,
-        ...(tls ? { tls } : {}),
-        log,
-      });
+      const pgPort = settings.pgPort;
+      pg = await listening('--pg-port', settings.host, pgPort, () =>
+        startPgServer(handle, { host: settings.host, port: pgPort, ...(tls ? { tls } : {}), log }),
+      );
     }
   } catch (error) {
     await http.close();
@@ -65,6 +65,27 @@ export async function startFaces(handle: ServerHandle, settings: FaceSettings): 
       await Promise.all([http.close(), pg?.close()]);
     },
   };
+}
+
+/** Start a listener; a port taken or not allowed is the operator's to fix, said in words. */
+async function listening<T>(flag: string, host: string, port: number, start: () => Promise<T>): Promise<T> {
+  try {
+    return await start();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') {
+      throw new UsageError(
+        `port ${port} on ${host} is already in use (another tessera serve?); stop what listens there or choose another with ${flag}`,
+        { cause: error },
+      );
+    }
+    if (code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+      throw new UsageError(`cannot listen on ${host}:${port} (${code}); choose another --host or ${flag}`, {
+        cause: error,
+      });
+    }
+    throw error;
+  }
 }
 
 async function readTls(files: { certFile: string; keyFile: string }): Promise<{ cert: Buffer; key: Buffer }> {

@@ -84,8 +84,8 @@ describe('s3:// source uris', () => {
     ],
     [
       'a type that is not a file format',
-      '{ type: postgres, uri: "s3://exports/p.csv" }',
-      "tasks/t.yaml:5:32: error invalid-value: task ingest_patients: an s3:// uri names files: set the source's `type` to their format (csv, json, ndjson, parquet), not postgres",
+      '{ type: salesforce, uri: "s3://exports/p.csv" }',
+      "tasks/t.yaml:5:34: error invalid-value: task ingest_patients: an s3:// uri names files: set the source's `type` to their format (csv, json, ndjson, parquet), not salesforce",
     ],
   ];
   for (const [name, source, expected] of refused) {

@@ -116,7 +116,7 @@ sql: select 1
     const { diagnostics } = await loadDefinitions(root, { env: {} });
     assert.deepEqual(formatted(diagnostics), [
       'tasks/t.yaml:6:1: error schedule-on-projection: task p: projections have no schedule: they run when an upstream table publishes a new version; remove `schedule` (schedule the ingestion tasks upstream instead)',
-      'tasks/t.yaml:6:11: error invalid-schedule: task p: `schedule`: `61 * * * *` is not a valid cron expression (CronPattern: Invalid value for minute: 61); use a cron expression ("0 * * * *"), @hourly, @daily, @weekly, @monthly, `{ every: 15m }` or `{ on: source_change, poll: 1m }`',
+      'tasks/t.yaml:6:11: error invalid-schedule: task p: `schedule`: `61 * * * *` is not a valid cron expression (CronPattern: Invalid value for minute: 61); use a cron expression ("0 * * * *"), @hourly, @daily, @weekly, @monthly, `{ every: 15m }`, `{ on: source_change, poll: 1m }` or `{ on: stream }` (nats, kafka)',
       'tasks/t.yaml:7:1: error unexpected-key: task p: `source` belongs to ingestion tasks; a projection reads catalog tables in its `sql`',
       'tasks/t.yaml:13:1: error missing-key: task i: a csv source needs a `uri` (a path or glob relative to the repo, or s3://...)',
       'tasks/t.yaml:14:20: error invalid-value: task i: `schedule.every` must be longer than zero',

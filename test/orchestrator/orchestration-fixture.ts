@@ -210,10 +210,15 @@ export interface ServerProcess {
  * (SIGKILL) when the test ends, whatever happened.
  */
 export async function startServer(t: TestContext, repo: string, args: string[] = []): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [BIN, '--repo', repo, 'serve', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env },
-  });
+  // Any free HTTP port and no PostgreSQL port: test files run in parallel, beside other servers.
+  const child = spawn(
+    process.execPath,
+    [BIN, '--repo', repo, 'serve', '--port', '0', '--pg-port', '0', ...args],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env },
+    },
+  );
   t.after(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });

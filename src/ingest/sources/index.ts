@@ -12,6 +12,8 @@ const READERS: Partial<Record<string, () => Promise<SourceReader>>> = {
   postgres: async () => (await import('./postgres-reader.ts')).readPostgresSource,
   mysql: async () => (await import('./mysql-reader.ts')).readMysqlSource,
   s3: async () => (await import('./s3-reader.ts')).readS3Source,
+  nats: async () => (await import('./nats-reader.ts')).readNatsSource,
+  kafka: async () => (await import('./kafka-reader.ts')).readKafkaSource,
 };
 
 /** The reader key of a task's source: `s3` for an `s3://` uri, else its type. */

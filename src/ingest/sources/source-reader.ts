@@ -8,12 +8,15 @@
  * the source (`afterPublish`), so a failed run reads the same data again and nothing is lost.
  */
 import type { EngineSession } from '../../engines/engine.ts';
-import type { FieldDef, ProjectDef, TaskDef } from '../../model/index.ts';
+import type { FieldDef, ProjectDef, SchemaDef, TaskDef } from '../../model/index.ts';
+import type { RecordPositions } from '../ingest-request.ts';
 
 export interface SourceReadRequest {
   task: TaskDef;
   /** The target table's schema, in column order (a reader may use it to shape what it stages). */
   fields: FieldDef[];
+  /** The target table's schema: its protobuf message and file (a stream with `format: protobuf` decodes with it). */
+  schema?: SchemaDef;
   /** The run's private staging folder: stage files under it (e.g. `join(stagingFolder, 'source')`). */
   stagingFolder: string;
   repoRoot: string;
@@ -39,6 +42,8 @@ export interface StagedSource {
    * the object it was downloaded from: `s3://bucket/key`); absent: by its path.
    */
   fileLabels?: Record<string, string>;
+  /** Records staged from a stream: bad rows are named by their stream position, not their staged line. */
+  positions?: RecordPositions;
   /** The cursor to store with the version; absent: unchanged. */
   cursor?: unknown;
   /**
