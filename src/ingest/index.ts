@@ -2,6 +2,7 @@
 export type { BadRow, IngestRequest, IngestResult, SensitiveValueHashing } from './ingest-request.ts';
 export { ingestFiles } from './file-ingestion.ts';
 export { sqlTypeOf } from './sql-type.ts';
+export { globToRegExp } from './sources/s3-location.ts';
 export {
   fingerprintObjectSource,
   sourceReaderFor,

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readdir, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import { fingerprintObjectSource } from '../ingest/index.ts';
+import { fingerprintObjectSource, globToRegExp } from '../ingest/index.ts';
 import type { S3Settings } from '../model/index.ts';
 
 const GLOB_CHARACTERS = /[*?[]/;
@@ -72,40 +72,6 @@ export async function matchSourceFiles(repoRoot: string, uri: string): Promise<s
     if ((await stat(file).catch(ignoreMissing))?.isFile()) matches.push(file);
   }
   return matches.sort();
-}
-
-/** A glob over `/`-separated relative paths as a regular expression. */
-export function globToRegExp(glob: string): RegExp {
-  let source = '';
-  for (let index = 0; index < glob.length; index++) {
-    const character = glob[index]!;
-    if (character === '*') {
-      if (glob[index + 1] === '*') {
-        const slashFollows = glob[index + 2] === '/';
-        source += slashFollows ? '(?:.*/)?' : '.*';
-        index += slashFollows ? 2 : 1;
-      } else {
-        source += '[^/]*';
-      }
-    } else if (character === '?') {
-      source += '[^/]';
-    } else if (character === '[') {
-      const end = glob.indexOf(']', index + 2);
-      if (end === -1) {
-        source += '\\[';
-        continue;
-      }
-      const body = glob
-        .slice(index + 1, end)
-        .replace(/^!/, '^')
-        .replace(/\\/g, '\\\\');
-      source += `[${body}]`;
-      index = end;
-    } else {
-      source += character.replace(/[.+^${}()|\\\]]/g, '\\$&');
-    }
-  }
-  return new RegExp(`^${source}$`);
 }
 
 /** `undefined` for a path that does not exist; every other error (a symlink loop, no permission) is real. */

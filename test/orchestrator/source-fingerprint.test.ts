@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fingerprintSource, matchSourceFiles } from '../../src/orchestrator/index.ts';
-import { globToRegExp } from '../../src/orchestrator/source-fingerprint.ts';
+import { globToRegExp } from '../../src/ingest/index.ts';
 
 describe('source fingerprints', () => {
   test('globs match like the ingestion’s: * within a folder, ** across folders, ? and classes', () => {

@@ -41,8 +41,8 @@ export function keyMatcher(location: S3Location): (key: string) => boolean {
   return (key) => pattern.test(key);
 }
 
-/** A glob over `/`-separated keys as a regular expression (as DuckDB's and the local files' globs read). */
-function globToRegExp(glob: string): RegExp {
+/** A glob over `/`-separated keys or relative paths as a regular expression (as DuckDB's globs read them). */
+export function globToRegExp(glob: string): RegExp {
   let source = '';
   for (let index = 0; index < glob.length; index++) {
     const character = glob[index]!;
