@@ -1,6 +1,8 @@
 // The package as a user installs it: packed by `npm pack` from the files package.json publishes,
 // installed with npm into a fresh folder, and run there with `npx tessera` — init, validate,
-// apply, run --all and query all work without this checkout.
+// apply, run --all and query all work without this checkout. The compiled CLI answers like the
+// sources do (help, errors) and finds what it ships beside dist/ (the example's template, the proto
+// includes, the JSON Schemas' references).
 //
 // One shortcut keeps the suite fast: the install skips install scripts and takes better-sqlite3's
 // compiled addon from this checkout's node_modules (same version, same Node), instead of compiling
@@ -13,11 +15,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { tessera, type CliResult } from '../support/cli.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const run = promisify(execFile);
 
-test('npm pack → npm install in a fresh folder → npx tessera init, validate, apply, run --all, query', async (t) => {
+test('npm pack → npm install in a fresh folder → npx tessera init, validate, apply, run --all, query, schema export', async (t) => {
   const work = await mkdtemp(join(tmpdir(), 'tessera-packed-'));
   t.after(() => rm(work, { recursive: true, force: true }));
 
@@ -71,4 +74,31 @@ test('npm pack → npm install in a fresh folder → npx tessera init, validate,
     n: number;
   }[];
   assert.ok(counted[0]!.n > 0, 'the installed CLI ingested and queried the example');
+
+  // The compiled CLI answers exactly like the sources, errors included.
+  const bin = join(app, 'node_modules/tessera/bin/tessera.js');
+  const compiled = (args: string[]): Promise<CliResult> =>
+    new Promise((resolvePromise) => {
+      execFile(process.execPath, [bin, ...args], { env }, (error, stdout, stderr) => {
+        resolvePromise({
+          code: error ? (typeof error.code === 'number' ? error.code : 1) : 0,
+          stdout,
+          stderr,
+        });
+      });
+    });
+  for (const args of [['--help'], ['query', '--help'], ['no-such-command']]) {
+    assert.deepEqual(await compiled(args), await tessera(args), args.join(' '));
+  }
+  // The bundled zod exports the same JSON Schemas as the sources, which `init` copied into the repo.
+  const schemas = join(work, 'exported-schemas');
+  const exported = await compiled(['schema', 'export', schemas]);
+  assert.equal(exported.code, 0, exported.stderr);
+  for (const file of ['tessera.schema.json', 'tessera-document.schema.json']) {
+    assert.equal(
+      await readFile(join(schemas, file), 'utf8'),
+      await readFile(join(catalog, 'json-schemas', file), 'utf8'),
+      file,
+    );
+  }
 });
