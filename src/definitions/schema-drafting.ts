@@ -63,6 +63,10 @@ export interface DraftInput {
   /** Where the sample came from, for the header comments (never holding a password). */
   sourceLabel: string;
   taskName?: string;
+  /** The task's `mode`; default `replace` (`append` suits a stream). */
+  mode?: 'replace' | 'append' | 'merge';
+  /** Write no task file (the source is an existing task's). */
+  withoutTask?: boolean;
 }
 
 export interface DraftFile {
@@ -158,7 +162,7 @@ export function suggestPhi(column: {
         category: byName.category,
         mask: byName.suggestedMask,
         by: 'name',
-        reason: `named like one of the ${byName.category}`,
+        reason: `its name suggests ${byName.category}`,
       };
   }
   const texts = (column.samples ?? [])
@@ -409,11 +413,12 @@ export function draftSchemaFiles(input: DraftInput): SchemaDraft {
       path: `tables/${input.table}.yaml`,
       text: tableYaml(input, `${schemaPath}#${namespace}.${message}`, primary),
     },
-    {
+  ];
+  if (!input.withoutTask)
+    files.push({
       path: `tasks/${input.taskName ?? `ingest_${namespace}_${tableName}`}.yaml`,
       text: taskYaml(input, fields, timestampFormats, dateFormats),
-    },
-  ];
+    });
   return {
     table: input.table,
     message: `${namespace}.${message}`,
@@ -494,7 +499,7 @@ function taskYaml(
     type: 'ingestion',
     target: input.table,
     source,
-    mode: 'replace',
+    mode: input.mode ?? 'replace',
   };
   return `# Drafted by \`tessera schema infer\`; add a schedule when it reads what you expect.\n${stringify(document)}`;
 }
