@@ -109,7 +109,7 @@ describe('draftSchemaFiles', () => {
 
   it('flags PHI with a comment saying why and a mask that fits the type', () => {
     const proto = file('schemas/');
-    assert.match(proto, /Likely PHI \(social security numbers\): named like one.*Suggested mask: HASH\./);
+    assert.match(proto, /Likely PHI \(social security numbers\): its name suggests.*Suggested mask: HASH\./);
     assert.match(proto, /string ssn = 2 \[\(tessera.field\) = \{ sensitivity: PHI, mask: HASH \}\];/);
     assert.match(
       proto,
