@@ -8,6 +8,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
+import { FileAccessError, UsageError } from '../diagnostics/errors.ts';
 import type { EngineSession } from '../engines/engine.ts';
 import { quoteIdentifier, quoteLiteral } from '../engines/engine.ts';
 import type { ProjectDef, TaskDef } from '../model/index.ts';
@@ -72,7 +73,7 @@ export async function sampleSource(request: SampleSourceRequest): Promise<Source
         throw new Error(`nothing to sample: ${staged.nothingNew.replace(/^nothing new: /, '')}`);
       task = staged.task;
     }
-    return await describeFiles(request.session, task, request.repoRoot, request.rows);
+    return await describeFiles(request.session, task, request.repoRoot, request.rows, staged !== undefined);
   } finally {
     // Never afterPublish: a sample keeps no cursor, so what it read stays for the first real run.
     await staged?.abandon?.().catch(() => undefined);
@@ -116,12 +117,28 @@ async function describeFiles(
   task: TaskDef,
   repoRoot: string,
   rows: number,
+  staged: boolean,
 ): Promise<SourceSample> {
   const { sql, uri } = readerSql(task, repoRoot);
+  const label = staged ? 'what was read from the source' : uri;
+  const matches = await session.query(`SELECT count(*) AS n FROM glob(${quoteLiteral(uri)})`);
+  if (Number(matches.rows[0]?.n ?? 0) === 0)
+    throw new UsageError(
+      `no file matches ${uri}; check the path or glob (a relative one is read from the current folder)`,
+    );
   const sample = quoteIdentifier(`tessera_sample_${process.pid}_${Date.now()}`);
-  await session.run(
-    `CREATE TEMP TABLE ${sample} AS SELECT * FROM ${sql} LIMIT ${Math.max(1, Math.floor(rows))}`,
-  );
+  try {
+    await session.run(
+      `CREATE TEMP TABLE ${sample} AS SELECT * FROM ${sql} LIMIT ${Math.max(1, Math.floor(rows))}`,
+    );
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const reason = message.split('\n')[0]!.replace(/\s*LINE \d+:.*$/s, '');
+    throw new FileAccessError(
+      `cannot read ${label} as ${task.source?.type}: ${reason}; if it is another format, name it with --format csv|json|ndjson|parquet`,
+      { cause: error },
+    );
+  }
   try {
     const described = await session.query(`DESCRIBE ${sample}`);
     const columns = described.rows

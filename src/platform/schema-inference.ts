@@ -49,7 +49,7 @@ export interface InferSchemaResult extends SchemaDraft {
 
 const DEFAULT_NAMESPACE = 'raw';
 const FILE_FORMATS: readonly SourceType[] = ['csv', 'json', 'ndjson', 'parquet'];
-const AT = { file: '(schema infer)', line: 1, column: 1 };
+const AT = { file: 'the schema infer flags', line: 1, column: 1 };
 
 /** Sample the source, draft the files, and write them when `out` is given. */
 export async function inferSchema(request: InferSchemaRequest): Promise<InferSchemaResult> {
@@ -186,19 +186,9 @@ function databasePlan(request: InferSchemaRequest, url: string): SamplingPlan {
       : `${DEFAULT_NAMESPACE}.${identifier(parts.at(-1) ?? 'query_rows')}`;
   const table = checkedTableName(request.name ?? defaultName);
   const notes: string[] = [];
-  let draftUrl = url;
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) {
-      parsed.password = 'PASSWORD_PLACEHOLDER';
-      draftUrl = parsed.toString().replace('PASSWORD_PLACEHOLDER', '${SOURCE_DB_PASSWORD}');
-      notes.push(
-        'the source password is written as ${SOURCE_DB_PASSWORD}: set that variable where tasks run',
-      );
-    }
-  } catch {
+  const draftUrl = withPasswordVariable(url, 'SOURCE_DB_PASSWORD', notes);
+  if (draftUrl === undefined)
     throw new UsageError(`the ${type} source is not a URL; write it as ${type}://user@host:port/database`);
-  }
   if (!request.name) notes.push(`table named ${table} after the source; --name ns.name names it`);
   return {
     label: `${type} ${request.dbTable !== undefined ? `table ${request.dbTable}` : 'query'} at ${withoutPassword(url)}`,
@@ -220,6 +210,12 @@ function natsPlan(request: InferSchemaRequest, url: string): SamplingPlan {
   const table = checkedTableName(
     request.name ?? `${DEFAULT_NAMESPACE}.${identifier(request.stream.toLowerCase())}`,
   );
+  const notes: string[] = request.name
+    ? []
+    : [`table named ${table} after the stream; --name ns.name names it`];
+  const draftUrl = withPasswordVariable(url, 'NATS_PASSWORD', notes);
+  if (draftUrl === undefined)
+    throw new UsageError('the nats source is not a URL; write it as nats://host:4222');
   return {
     label: `stream ${request.stream} (${request.subject}) at ${withoutPassword(url)}`,
     table,
@@ -237,10 +233,10 @@ function natsPlan(request: InferSchemaRequest, url: string): SamplingPlan {
     }),
     temporaryConsumer: true,
     mode: 'append',
-    notes: request.name ? [] : [`table named ${table} after the stream; --name ns.name names it`],
+    notes,
     draftSource: () => ({
       type: 'nats',
-      url: withoutPassword(url),
+      url: draftUrl,
       stream: request.stream,
       subject: request.subject,
     }),
@@ -336,6 +332,23 @@ function checkedTableName(name: string): string {
       `--name ${name} is not a table name; write namespace.name in lowercase letters, digits and _ (e.g. clinical.patients)`,
     );
   return name;
+}
+
+/**
+ * The URL as a task may hold it: a password becomes `${variable}` (a repo may hold none,
+ * `plain-secret`) and a note says to set it. `undefined` when it is not a URL.
+ */
+function withPasswordVariable(url: string, variable: string, notes: string[]): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return undefined;
+  }
+  if (!parsed.password) return url;
+  parsed.password = 'TESSERA_PASSWORD_PLACEHOLDER';
+  notes.push(`the source password is written as \${${variable}}: set that variable where tasks run`);
+  return parsed.toString().replace('TESSERA_PASSWORD_PLACEHOLDER', `\${${variable}}`);
 }
 
 function withoutPassword(url: string): string {

@@ -150,6 +150,13 @@ describe('schema infer from a CSV into a fresh repo', () => {
     });
     assert.equal(badName.code, 2);
     assert.match(badName.stderr, /--name Patients is not a table name/);
+    const missing = await tesseraInProcess(['schema', 'infer', 'data/nothing-*.csv'], { cwd: repo });
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /no file matches .*data\/nothing-\*\.csv; check the path or glob/);
+    await writeFile(join(repo, 'data/broken.json'), '{"a": 1');
+    const broken = await tesseraInProcess(['schema', 'infer', 'data/broken.json'], { cwd: repo });
+    assert.equal(broken.code, 1);
+    assert.match(broken.stderr, /cannot read .*data\/broken.json as json: .*Malformed JSON/);
     const noTable = await tesseraInProcess(['schema', 'infer', 'postgres://postgres@127.0.0.1:5432/test'], {
       cwd: repo,
     });
@@ -194,8 +201,11 @@ describe('schema infer from a PostgreSQL table', { skip: postgres.skip }, () => 
       'tessera.yaml': 'name: pg-infer\n',
       'owners/o.yaml': 'kind: owner\nname: records\n',
     });
+    // Trust authentication accepts any password: this one only shows it is never printed.
+    const withPassword = new URL(PG_URL);
+    withPassword.password = 'Sup3r-s3cret';
     const inferred = await tesseraInProcess(
-      ['schema', 'infer', PG_URL, '--table', `public.${table}`, '--sample', '100', '--json'],
+      ['schema', 'infer', withPassword.toString(), '--table', `public.${table}`, '--sample', '100', '--json'],
       { cwd: repo },
     );
     assert.equal(inferred.code, 0, inferred.stdout + inferred.stderr);
@@ -210,6 +220,8 @@ describe('schema infer from a PostgreSQL table', { skip: postgres.skip }, () => 
     assert.equal(field(result, 'visits').phi, undefined);
     const task = result.files.find((file) => file.path.startsWith('tasks/'))!.text;
     assert.match(task, /type: postgres/);
+    assert.doesNotMatch(inferred.stdout + inferred.stderr, /Sup3r-s3cret/);
+    assert.match(task, /url: postgres:\/\/[^:@]+:\$\{SOURCE_DB_PASSWORD\}@/);
     assert.match(task, new RegExp(`table: public.${table}`));
     assert.match(result.files.find((file) => file.path.startsWith('tables/'))!.text, /owner: records/);
   });
