@@ -80,6 +80,7 @@ import { openStorage, PRIVATE_DIRECTORY_MODE, type Storage } from './storage/ind
 import { CatalogBrowser } from './platform/catalog-browser.ts';
 import { writeBlankRepo, writeExample } from './platform/example-writer.ts';
 import { writeJsonSchemas } from './platform/json-schema-writer.ts';
+import type { InferSchemaRequest, InferSchemaResult } from './platform/schema-inference.ts';
 import { deliverAfterRuns, openNotifier, subscribe, type NotifierSettings } from './platform/monitoring.ts';
 import { internalsOf, registerPlatformInternals } from './platform/internals.ts';
 import { planRevisionChange } from './platform/base-plan.ts';
@@ -537,6 +538,16 @@ export class Platform {
   /** Write the JSON Schemas editors check the repo's YAML with into `dir`; returns the file names. */
   static exportJsonSchemas(dir: string): Promise<string[]> {
     return writeJsonSchemas(dir);
+  }
+
+  /**
+   * `schema infer`: sample a source (a file, glob, s3://, database, NATS stream, or a task's
+   * source) without acknowledging anything and draft its annotated `.proto`, table and task YAML,
+   * likely PHI flagged with a suggested mask; written into `request.out` when given.
+   */
+  static async inferSchema(request: InferSchemaRequest): Promise<InferSchemaResult> {
+    const { inferSchema } = await import('./platform/schema-inference.ts');
+    return inferSchema(request);
   }
 
   /** The engine, started on first use. */

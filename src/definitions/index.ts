@@ -11,6 +11,17 @@ export type { SecretValue } from './env-interpolator.ts';
 export { matchesTableGlob } from './table-glob-matcher.ts';
 export { safeHarborIdentifierOf, type SafeHarborIdentifier } from './safe-harbor-identifiers.ts';
 export {
+  draftSchemaFiles,
+  fieldNameOf,
+  suggestPhi,
+  type ColumnFacts,
+  type DraftField,
+  type DraftFile,
+  type DraftInput,
+  type PhiSuggestion,
+  type SchemaDraft,
+} from './schema-drafting.ts';
+export {
   HIPAA_SAFE_HARBOR,
   lintUnfollowedRowFilters,
   type UnfollowedRowFilter,

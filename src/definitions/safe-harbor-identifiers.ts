@@ -170,9 +170,50 @@ const RULES: readonly Rule[] = [
   },
 ];
 
+// Names that count, measure or flag an identifier are not the identifier: `zip_code_count`,
+// `email_type`, `has_email`, `is_phone_verified`.
+const QUANTITY_TOKENS = new Set([
+  'count',
+  'counts',
+  'cnt',
+  'total',
+  'sum',
+  'avg',
+  'mean',
+  'median',
+  'min',
+  'max',
+  'pct',
+  'percent',
+  'percentage',
+  'ratio',
+  'rate',
+  'share',
+  'distinct',
+  'len',
+  'length',
+  'valid',
+  'verified',
+  'flag',
+  'type',
+  'status',
+  'format',
+  'source',
+]);
+const FLAG_PREFIXES = new Set(['is', 'has', 'n', 'count']);
+
+/** Whether a field name counts, measures or flags something rather than holding it. */
+export function countsOrFlags(tokens: readonly string[]): boolean {
+  return (
+    tokens.some((token) => QUANTITY_TOKENS.has(token)) ||
+    (tokens.length > 1 && FLAG_PREFIXES.has(tokens[0] ?? ''))
+  );
+}
+
 /**
  * The Safe Harbor identifier a field's name suggests, if any. Deliberately name-based (it cannot
- * see data): `patient_id` is not flagged, `ssn`, `first_name`, `zip` or `birth_date` are.
+ * see data): `patient_id` is not flagged, `ssn`, `first_name`, `zip` or `birth_date` are; names
+ * that count or flag one (`zip_code_count`, `has_email`) are not.
  */
 export function safeHarborIdentifierOf(fieldName: string, type: FieldType): SafeHarborIdentifier | undefined {
   const tokens = fieldName
@@ -180,6 +221,7 @@ export function safeHarborIdentifierOf(fieldName: string, type: FieldType): Safe
     .toLowerCase()
     .split(/[^a-z0-9]+/)
     .filter(Boolean);
+  if (countsOrFlags(tokens)) return undefined;
   const name: FieldName = {
     tokens,
     compact: tokens.join(''),

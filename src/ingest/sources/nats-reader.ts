@@ -279,3 +279,20 @@ async function fetchBatch(
   }
   return messages;
 }
+
+/**
+ * Delete the task's durable consumer (a sample's own, made for one read): the messages it was
+ * handed and released stay in the stream for every other consumer. Missing already is fine.
+ */
+export async function dropNatsConsumer(task: TaskDef): Promise<void> {
+  const { url, stream = '' } = eventStreamOf(task);
+  const connection = await connectTo(task, url);
+  try {
+    const manager = await connection.jetstreamManager();
+    await manager.consumers.delete(stream, consumerName(task)).catch((error: unknown) => {
+      if (!/consumer not found/i.test(String(error))) throw error;
+    });
+  } finally {
+    await connection.close();
+  }
+}
