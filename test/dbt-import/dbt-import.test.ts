@@ -43,7 +43,7 @@ seeds:
     +schema: raw
     orders:
       +column_types:
-        amount: double
+        order_id: varchar
 `,
   'seeds/customers.csv': CUSTOMERS,
   'seeds/orders.csv': ORDERS,
@@ -260,6 +260,11 @@ test('the summary says what was converted, what needs a human and why', async ()
   assert.match(
     imported.stdout,
     /models\/marts\/customer_status\.sql: model → projection marts\.customer_status/,
+  );
+  assert.match(
+    await readFile(join(out, 'schemas/raw/orders.proto'), 'utf8'),
+    /optional string order_id = 1;[^]*optional double amount = 3;/,
+    "the seed's column_types config wins over the sniffed type",
   );
   assert.match(imported.stdout, /^needs a human \(\d+\):$/m);
   assert.match(imported.stdout, /model stg_orders: incremental in dbt; Tessera rebuilds it in full/);
