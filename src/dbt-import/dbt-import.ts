@@ -4,7 +4,7 @@ import { parse as parseYaml, stringify, YAMLParseError } from 'yaml';
 import { UsageError } from '../diagnostics/errors.ts';
 import { draftSchemaFiles, suggestPhi, type ColumnFacts } from '../definitions/schema-drafting.ts';
 import { quoteIdentifier, quoteLiteral, type Engine } from '../engines/engine.ts';
-import { JinjaError, renderModel } from './jinja.ts';
+import { JinjaError, renderModel, type RenderResult } from './jinja.ts';
 
 /**
  * `tessera import dbt`: a dbt project → a Tessera catalog repo. Seeds become ingested tables
@@ -212,6 +212,7 @@ export async function importDbt(options: DbtImportOptions): Promise<DbtImportRes
     session.close();
   }
 
+  const sourcesWithTable = new Set<string>();
   for (const source of sources) {
     const table = sourceTables.get(`${source.source}.${source.name}`)!;
     const columns = source.columns.map((c) => ({
@@ -245,6 +246,7 @@ export async function importDbt(options: DbtImportOptions): Promise<DbtImportRes
         ),
       );
       notePhi(result, table, columns);
+      sourcesWithTable.add(`${source.source}.${source.name}`);
       result.converted.push({
         about: source.file,
         message: `source ${source.source}.${source.name} → table ${table}`,
@@ -261,31 +263,72 @@ export async function importDbt(options: DbtImportOptions): Promise<DbtImportRes
     }
   }
 
+  // Render every model; then a model reading one that was skipped (or a source left without a
+  // table) is not converted either, so the written repo validates.
+  const renderedModels = new Map<string, { rendered: RenderResult; sources: string[] }>();
+  const skipped = new Map<string, string>();
   for (const file of models) {
     const name = basename(file, '.sql');
-    const table = modelTables.get(name)!;
-    const config = modelConfigs.get(name)!;
-    const doc = modelDocs.get(name);
-    let rendered;
+    const sourcesRead: string[] = [];
     try {
-      rendered = renderModel(await readFile(file, 'utf8'), {
+      const rendered = renderModel(await readFile(file, 'utf8'), {
         ref: lookupRef,
-        source: (s, t) => sourceTables.get(`${s}.${t}`),
+        source: (s, t) => {
+          sourcesRead.push(`${s}.${t}`);
+          return sourceTables.get(`${s}.${t}`);
+        },
         vars,
-        self: table,
+        self: modelTables.get(name)!,
       });
+      renderedModels.set(name, { rendered, sources: sourcesRead });
     } catch (error) {
       if (!(error instanceof JinjaError)) throw error;
       const place =
         error.line !== undefined
           ? `:${error.line}${error.column !== undefined ? `:${error.column}` : ''}`
           : '';
+      skipped.set(name, 'its Jinja');
       result.review.push({
         about: `${rel(file)}${place}`,
         message: `model ${name} skipped: ${error.message}; rewrite that part in SQL and add it by hand`,
       });
-      continue;
     }
+  }
+  for (let changed = true; changed;) {
+    changed = false;
+    for (const file of models) {
+      const name = basename(file, '.sql');
+      const entry = renderedModels.get(name);
+      if (!entry || skipped.has(name)) continue;
+      const missing = [
+        ...entry.rendered.refs
+          .filter((ref) => skipped.has(ref))
+          .map((ref) => `model ${ref}, which is not converted`),
+        ...entry.sources
+          .filter((source) => !sourcesWithTable.has(source))
+          .map((source) => `source ${source}, which has no table (no columns declared)`),
+      ];
+      if (missing.length === 0) continue;
+      const table = modelTables.get(name)!;
+      const sqlPath = `sql/${table.replace('.', '/')}.sql`;
+      files[sqlPath] =
+        `-- From dbt model ${rel(file)}.\n${entry.rendered.sql.replace(/^\s*\n/, '').trimEnd()}\n`;
+      skipped.set(name, missing[0]!);
+      changed = true;
+      result.review.push({
+        about: rel(file),
+        message: `model ${name} not converted: it reads ${[...new Set(missing)].join('; ')}. Its rendered SQL is in ${sqlPath}: add its table and task (build_${name}) once what it reads is there`,
+      });
+    }
+  }
+
+  for (const file of models) {
+    const name = basename(file, '.sql');
+    if (skipped.has(name)) continue;
+    const table = modelTables.get(name)!;
+    const config = modelConfigs.get(name)!;
+    const doc = modelDocs.get(name);
+    const { rendered } = renderedModels.get(name)!;
     const sqlPath = `sql/${table.replace('.', '/')}.sql`;
     files[sqlPath] = `-- From dbt model ${rel(file)}.\n${rendered.sql.replace(/^\s*\n/, '').trimEnd()}\n`;
     tableDocs.push(

@@ -116,6 +116,7 @@ sources:
             description: The contact's phone number.
       - name: notes
 `,
+  'models/marts/after_starred.sql': "select count(*) as n from {{ ref('starred') }}\n",
   'models/marts/starred.sql': `select
   {{ dbt_utils.star(ref('stg_orders')) }}
 from {{ ref('stg_orders') }}
@@ -195,6 +196,10 @@ test('a model with a macro Tessera does not render is skipped and reported with 
   assert.match(
     imported.stdout,
     /models\/marts\/starred\.sql:2:\d+: model starred skipped: `dbt_utils\.star` is not a macro Tessera renders/,
+  );
+  assert.match(
+    imported.stdout,
+    /models\/marts\/after_starred\.sql: model after_starred not converted: it reads model starred, which is not converted\. Its rendered SQL is in sql\/marts\/after_starred\.sql/,
   );
 });
 
