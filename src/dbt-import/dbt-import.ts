@@ -114,7 +114,43 @@ export async function importDbt(options: DbtImportOptions): Promise<DbtImportRes
   const taskDocs: string[] = [];
 
   // Seeds.
-  const seeds = seedFiles.filter((f) => f.endsWith('.csv'));
+  /** dbt's `enabled` config, a Jinja expression (`{{ var('load_source_data', false) }}`) rendered. */
+  const enabled = (file: string, kind: string, config: Record<string, unknown>): boolean => {
+    let value = config.enabled;
+    if (typeof value === 'string' && /\{\{|\{%/.test(value)) {
+      try {
+        value = renderModel(value, {
+          ref: () => undefined,
+          source: () => undefined,
+          vars,
+          self: '',
+        }).sql.trim();
+      } catch (error) {
+        result.review.push({
+          about: rel(file),
+          message: `${kind} ${basename(file).replace(/\.\w+$/, '')}: its enabled config ${String(config.enabled)} does not render (${(error as Error).message}); imported as enabled`,
+        });
+        return true;
+      }
+    }
+    if (value === false || (typeof value === 'string' && /^false$/i.test(value.trim()))) {
+      result.review.push({
+        about: rel(file),
+        message: `${kind} ${basename(file).replace(/\.\w+$/, '')} is disabled in dbt (enabled: ${String(config.enabled)}); not imported`,
+      });
+      return false;
+    }
+    return true;
+  };
+  const seeds = seedFiles
+    .filter((f) => f.endsWith('.csv'))
+    .filter((file) => {
+      const name = basename(file, '.csv');
+      return enabled(file, 'seed', {
+        ...treeConfig(seedConfig, projectName, [...pathParts(seedPaths, rel(file)), name]),
+        ...(seedDocs.get(name)?.config ?? {}),
+      });
+    });
   const seedTables = new Map<string, string>();
   for (const file of seeds) {
     const name = basename(file, '.csv');
@@ -135,7 +171,15 @@ export async function importDbt(options: DbtImportOptions): Promise<DbtImportRes
     );
 
   // Models: a first pass finds each model's config (its namespace), the second renders for real.
-  const models = modelFiles.filter((f) => f.endsWith('.sql'));
+  const models = modelFiles
+    .filter((f) => f.endsWith('.sql'))
+    .filter((file) => {
+      const name = basename(file, '.sql');
+      return enabled(file, 'model', {
+        ...treeConfig(modelConfig, projectName, [...pathParts(modelPaths, rel(file)), name]),
+        ...(modelDocs.get(name)?.config ?? {}),
+      });
+    });
   const modelTables = new Map<string, string>();
   const modelConfigs = new Map<string, Record<string, unknown>>();
   for (const file of models) {

@@ -44,7 +44,10 @@ seeds:
     orders:
       +column_types:
         order_id: varchar
+    extra:
+      +enabled: "{{ var('load_extra', false) }}"
 `,
+  'seeds/extra/big.csv': 'id\n1\n',
   'seeds/customers.csv': CUSTOMERS,
   'seeds/orders.csv': ORDERS,
   'seeds/seeds.yml': `version: 2
@@ -272,6 +275,10 @@ test('the summary says what was converted, what needs a human and why', async ()
     "the seed's column_types config wins over the sniffed type",
   );
   assert.match(imported.stdout, /^needs a human \(\d+\):$/m);
+  assert.match(
+    imported.stdout,
+    /seeds\/extra\/big\.csv: seed big is disabled in dbt \(enabled: .*\); not imported/,
+  );
   assert.match(imported.stdout, /model stg_orders: incremental in dbt; Tessera rebuilds it in full/);
   assert.match(imported.stdout, /model stg_customers: dbt would make a view/);
   const description = (
