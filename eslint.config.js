@@ -37,6 +37,8 @@ const ALLOWED_IMPORTS = {
   // The governed read path; only platform.ts imports it. Its one orchestrator import (durations
   // spelled the repo's way) is allowed below.
   'read-path': ['model', 'diagnostics', 'sql', 'catalog', 'storage', 'engines', 'governance', 'runner'],
+  // `tessera import dbt`: a dbt project → a catalog repo; seeds' types sniffed through the Engine.
+  'dbt-import': ['model', 'diagnostics', 'definitions', 'engines'],
 };
 /** Single files a folder may import from a layer it may not otherwise import. */
 const ALLOWED_FILES = {

@@ -79,6 +79,7 @@ import {
 import { openStorage, PRIVATE_DIRECTORY_MODE, type Storage } from './storage/index.ts';
 import { CatalogBrowser } from './platform/catalog-browser.ts';
 import { writeBlankRepo, writeExample } from './platform/example-writer.ts';
+import { formatDbtImportSummary, importDbt, type DbtImportResult } from './dbt-import/dbt-import.ts';
 import { writeJsonSchemas } from './platform/json-schema-writer.ts';
 import type { InferSchemaRequest, InferSchemaResult } from './platform/schema-inference.ts';
 import { deliverAfterRuns, openNotifier, subscribe, type NotifierSettings } from './platform/monitoring.ts';
@@ -533,6 +534,24 @@ export class Platform {
    */
   static writeBlankRepo(target: string): Promise<string[]> {
     return writeBlankRepo(target);
+  }
+
+  /**
+   * Write a catalog repo to `outDir` from the dbt project in `projectDir` (docs/dbt-import.md);
+   * returns what was converted, what needs a human, and the summary to print.
+   */
+  static async importDbt(
+    projectDir: string,
+    outDir: string,
+    options: { namespace?: string } = {},
+  ): Promise<DbtImportResult & { summary: string }> {
+    const engine = await DuckdbEngine.create({ threads: 1 });
+    try {
+      const result = await importDbt({ projectDir, outDir, engine, ...options });
+      return { ...result, summary: formatDbtImportSummary(result, outDir) };
+    } finally {
+      await engine.close();
+    }
   }
 
   /** Write the JSON Schemas editors check the repo's YAML with into `dir`; returns the file names. */
