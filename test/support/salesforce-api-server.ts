@@ -284,12 +284,18 @@ function parseCondition(text: string, known: Set<string>): Condition {
     token.startsWith("'") ? token.slice(1, -1).replace(/\\(.)/g, '$1') : token;
   function or(): Condition {
     const parts = [and()];
-    while (peek()?.toUpperCase() === 'OR') (take(), parts.push(and()));
+    while (peek()?.toUpperCase() === 'OR') {
+      take();
+      parts.push(and());
+    }
     return parts.length === 1 ? parts[0]! : { kind: 'or', parts };
   }
   function and(): Condition {
     const parts = [atom()];
-    while (peek()?.toUpperCase() === 'AND') (take(), parts.push(atom()));
+    while (peek()?.toUpperCase() === 'AND') {
+      take();
+      parts.push(atom());
+    }
     return parts.length === 1 ? parts[0]! : { kind: 'and', parts };
   }
   function atom(): Condition {

@@ -8,6 +8,7 @@
  */
 import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import { once } from 'node:events';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -75,12 +76,7 @@ export const readSalesforceSource: SourceReader = async (request) => {
   }
   const secrets = () => [sf.password, sf.clientSecret, connection.accessToken ?? undefined];
   const api = `/services/data/v${sf.apiVersion}`;
-  const request_ = <T>(url: string, init?: { method: string; body: string }): Promise<T> =>
-    connection.request<T>(
-      init
-        ? { method: init.method, url, body: init.body, headers: { 'Content-Type': 'application/json' } }
-        : url,
-    ) as Promise<T>;
+  const request_ = <T>(url: string): Promise<T> => connection.request<T>(url) as Promise<T>;
   const query = (soql: string) => request_<QueryPage>(`${api}/query?q=${encodeURIComponent(soql)}`);
   try {
     let described: DescribedField[];
@@ -163,7 +159,7 @@ export const readSalesforceSource: SourceReader = async (request) => {
     await makePrivateDirectory(folder);
     let staged: { task: TaskDef; records: number };
     if (useBulk) {
-      staged = await stageBulk(connection, api, soql, folder, task, signal, secrets);
+      staged = await stageBulk(connection, api, soql, folder, task, signal);
     } else {
       staged = await stageRest(connection, query, soql, folder, task, fields);
     }
@@ -208,13 +204,13 @@ async function stageRest(
         return JSON.stringify(row) + '\n';
       });
       records += lines.length;
-      if (!output.write(lines.join(''))) await new Promise((resolve) => output.once('drain', resolve));
+      if (!output.write(lines.join(''))) await once(output, 'drain');
       if (page.done || !page.nextRecordsUrl) break;
       page = await connection.request<QueryPage>(page.nextRecordsUrl);
     }
   } finally {
     await new Promise<void>((resolve, reject) =>
-      output.end((error?: Error | null) => (error ? reject(error) : resolve())),
+      output.end((error?: unknown) => (error ? reject(error as Error) : resolve())),
     );
   }
   await makeFilePrivate(file);
@@ -245,7 +241,6 @@ async function stageBulk(
   folder: string,
   task: TaskDef,
   signal: AbortSignal | undefined,
-  secrets: () => (string | undefined)[],
 ): Promise<{ task: TaskDef; records: number }> {
   const created = await connection.request<{ id: string }>({
     method: 'POST',
@@ -298,7 +293,6 @@ async function stageBulk(
     locator = response.headers.get('sforce-locator') ?? undefined;
     if (!locator || locator === 'null') break;
   }
-  void secrets;
   return { records, task: stagedCsvTask(task, join(folder, '*.csv')) };
 }
 
