@@ -55,6 +55,8 @@ export function checkSalesforceSource(
     }
     return problems;
   }
+  // An s3:// uri names files: the object-store check already says to set the files' format.
+  if (typeof source.uri === 'string' && source.uri.startsWith('s3://')) return problems;
   for (const [key, example] of REQUIRED_KEYS) {
     if (source[key] !== undefined) continue;
     problem(
