@@ -124,31 +124,36 @@ export const readSalesforceSource: SourceReader = async (request) => {
       );
     }
 
-    const previous = asSalesforceCursor(cursor);
+    // `replace` publishes the whole object each run; `append` and `merge` read past the last mark.
+    const incremental = task.mode !== 'replace';
+    const previous = incremental ? asSalesforceCursor(cursor) : undefined;
     const unread = unreadCondition(previous);
-    const markPage = await query(
-      `SELECT MAX(${CURSOR_FIELD}) mark FROM ${sf.object}${unread ? ` WHERE ${unread}` : ''}`,
-    );
-    const rawMark = markPage.records[0]?.mark;
-    if ((rawMark === null || rawMark === undefined) && previous) {
-      return {
-        task,
-        nothingNew: `nothing new in the salesforce object ${sf.object}: no record has ${CURSOR_FIELD} past ${previous.mark} (the mark of the last published run)`,
-      };
+    let mark: string | undefined;
+    let next: SalesforceCursor | undefined;
+    if (incremental) {
+      const markPage = await query(
+        `SELECT MAX(${CURSOR_FIELD}) mark FROM ${sf.object}${unread ? ` WHERE ${unread}` : ''}`,
+      );
+      const rawMark = markPage.records[0]?.mark;
+      if ((rawMark === null || rawMark === undefined) && previous) {
+        return {
+          task,
+          nothingNew: `nothing new in the salesforce object ${sf.object}: no record has ${CURSOR_FIELD} past ${previous.mark} (the mark of the last published run)`,
+        };
+      }
+      mark = typeof rawMark === 'string' ? soqlDateTime(rawMark) : undefined;
+      if (mark) {
+        const atMark = await query(
+          `SELECT Id FROM ${sf.object} WHERE ${CURSOR_FIELD} = ${mark} LIMIT ${MAX_IDS_AT_MARK + 1}`,
+        );
+        const ids = atMark.records.map((record) => String(record.Id));
+        next = { field: CURSOR_FIELD, mark, ...(ids.length <= MAX_IDS_AT_MARK ? { idsAtMark: ids } : {}) };
+      }
     }
-    const mark = typeof rawMark === 'string' ? soqlDateTime(rawMark) : undefined;
     const where = [unread, mark ? `${CURSOR_FIELD} <= ${mark}` : undefined].filter(
       (condition) => condition !== undefined,
     );
     const whereText = where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '';
-    let next: SalesforceCursor | undefined;
-    if (mark) {
-      const atMark = await query(
-        `SELECT Id FROM ${sf.object} WHERE ${CURSOR_FIELD} = ${mark} LIMIT ${MAX_IDS_AT_MARK + 1}`,
-      );
-      const ids = atMark.records.map((record) => String(record.Id));
-      next = { field: CURSOR_FIELD, mark, ...(ids.length <= MAX_IDS_AT_MARK ? { idsAtMark: ids } : {}) };
-    }
     let useBulk = sf.bulk === 'always';
     if (sf.bulk === 'auto') {
       const count = (await query(`SELECT COUNT() FROM ${sf.object}${whereText}`)).totalSize;
