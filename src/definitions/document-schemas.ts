@@ -437,7 +437,9 @@ const salesforceSourceKeys = {
   bulk: z
     .enum(['auto', 'always', 'never'])
     .optional()
-    .describe('salesforce: read with a Bulk API 2.0 query job: above `bulk_threshold` records (auto), always, never'),
+    .describe(
+      'salesforce: read with a Bulk API 2.0 query job: above `bulk_threshold` records (auto), always, never',
+    ),
   bulk_threshold: z
     .int()
     .min(0)
