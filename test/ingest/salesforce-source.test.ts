@@ -285,6 +285,30 @@ describe('salesforce source', () => {
     assert.equal(server.bulkJobs.length, 2);
   });
 
+  test('a Bulk API 2.0 job of a merge reads only past the mark, ties at the mark included', async () => {
+    const records = seed(6);
+    server.bulkJobs.length = 0;
+    const repo = await appliedRepo(repoFiles(server, '  bulk: always\n'));
+    assert.equal((await runOnce(repo)).run.status, 'succeeded');
+    records[0]!.Name = 'changed';
+    records[0]!.SystemModstamp = '2026-01-01T00:00:01.000+0000';
+    const { run, log } = await runOnce(repo);
+    assert.equal(run.status, 'succeeded', run.error);
+    assert.equal(
+      server.bulkJobs[1],
+      "SELECT Id, Name, BirthDate__c, Score__c, Active__c, SystemModstamp FROM Patient__c WHERE (SystemModstamp > 2026-01-01T00:00:01Z OR (SystemModstamp = 2026-01-01T00:00:01Z AND Id NOT IN ('a01xx0000000004AAA', 'a01xx0000000005AAA', 'a01xx0000000006AAA'))) AND SystemModstamp <= 2026-01-01T00:00:01Z",
+    );
+    assert.ok(
+      log.includes(
+        'read 1 row of the salesforce object Patient__c with a Bulk API 2.0 query job past SystemModstamp 2026-01-01T00:00:01Z up to 2026-01-01T00:00:01Z',
+      ),
+      log.join('\n'),
+    );
+    assert.deepEqual(await query(repo, "select id from care.patients where name = 'changed'"), [
+      { id: 'a01xx0000000001AAA' },
+    ]);
+  });
+
   test('without `fields` every field of the describe is read except compound ones', async () => {
     seed(3);
     server.pageSize = 2000;
