@@ -322,6 +322,17 @@ describe('salesforce source', () => {
     assert.ok(server.requests.slice(before).some((line) => line.endsWith('/sobjects/Patient__c/describe')));
   });
 
+  test('an empty object is an empty source: mode replace fails, as for every source', async () => {
+    seed(0);
+    const repo = await appliedRepo(repoFiles(server, '  bulk: never\n', 'replace'));
+    const { run } = await runOnce(repo);
+    assert.equal(run.status, 'failed');
+    assert.match(
+      run.error!,
+      /was empty \(no rows\), and mode replace would replace care\.patients with nothing/,
+    );
+  });
+
   describe('failures in words, secrets taken out', () => {
     async function failure(extra: string, mutate?: (files: Record<string, string>) => void): Promise<string> {
       seed(3);

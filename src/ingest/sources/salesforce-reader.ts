@@ -166,7 +166,7 @@ export const readSalesforceSource: SourceReader = async (request) => {
     if (useBulk) {
       staged = await stageBulk(connection, api, soql, folder, task, signal);
     } else {
-      staged = await stageRest(connection, query, soql, folder, task, fields);
+      staged = await stageRest(connection, query, soql, folder, task, fields, signal);
     }
     log(
       `read ${rowsText(staged.records)} of the salesforce object ${sf.object} with ${useBulk ? 'a Bulk API 2.0 query job' : 'the REST query API'}` +
@@ -195,6 +195,7 @@ async function stageRest(
   folder: string,
   task: TaskDef,
   fields: string[],
+  signal: AbortSignal | undefined,
 ): Promise<{ task: TaskDef; records: number }> {
   const file = join(folder, 'records.ndjson');
   const output = createWriteStream(file, { mode: 0o600 });
@@ -211,6 +212,7 @@ async function stageRest(
       records += lines.length;
       if (!output.write(lines.join(''))) await once(output, 'drain');
       if (page.done || !page.nextRecordsUrl) break;
+      signal?.throwIfAborted();
       page = await connection.request<QueryPage>(page.nextRecordsUrl);
     }
   } finally {
