@@ -117,15 +117,15 @@ export const readSalesforceSource: SourceReader = async (request) => {
         );
       }
     }
-    if (!known.has(CURSOR_FIELD.toLowerCase())) {
+    // `replace` publishes the whole object each run; `append` and `merge` read past the last mark.
+    const incremental = task.mode !== 'replace';
+    if (incremental && !known.has(CURSOR_FIELD.toLowerCase())) {
       throw new RunFailedError(
-        `task ${task.name}: the salesforce object ${sf.object} has no ${CURSOR_FIELD}, which incremental reads need`,
+        `task ${task.name}: the salesforce object ${sf.object} has no ${CURSOR_FIELD}, which a ${task.mode} reads past; set \`mode: replace\` in ${task.at.file} to read it whole every run`,
         { task: task.name, table: task.target },
       );
     }
 
-    // `replace` publishes the whole object each run; `append` and `merge` read past the last mark.
-    const incremental = task.mode !== 'replace';
     const previous = incremental ? asSalesforceCursor(cursor) : undefined;
     const unread = unreadCondition(previous);
     let mark: string | undefined;
