@@ -13,6 +13,7 @@ import {
   type LocatableDocument,
   type YamlDocument,
 } from './yaml-document.ts';
+import { checkSalesforceSource } from './salesforce-source-checks.ts';
 import { checkStreamSource } from './stream-source-checks.ts';
 import { readYamlFile } from './yaml-file-reader.ts';
 import { diagnosticsFromZodIssues } from './zod-issue-mapper.ts';
@@ -371,6 +372,7 @@ function checkTaskShape(
       problems += checkDatabaseSource(source, raw.mode, document, label, secrets, report);
       checkObjectStoreUri(label, source, document.locate(['source', 'uri']), problem);
       problems += checkStreamSource(source, raw.schedule, document, label, secrets, report);
+      problems += checkSalesforceSource(source, document, label, secrets, report);
     }
     if (raw.sql !== undefined) {
       problem(

@@ -13,6 +13,7 @@ import type {
   SourceDef,
   DatabaseSourceDef,
   EventStreamSourceDef,
+  SalesforceSourceDef,
   SourceType,
   TableDef,
   TaskDef,
@@ -395,6 +396,73 @@ function eventStreamSource(
   };
 }
 
+// Salesforce; which keys it needs, and that secrets come from `${VAR}`, is checked by `checkSalesforceSource`.
+const SALESFORCE_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
+const salesforceName = z
+  .string()
+  .regex(SALESFORCE_NAME, { message: 'an API name: letters, digits and `_`, starting with a letter' });
+const salesforceSourceKeys = {
+  object: salesforceName.optional().describe('salesforce: the object read, e.g. `Account` or `Patient__c`'),
+  fields: z
+    .array(salesforceName)
+    .min(1)
+    .optional()
+    .describe("salesforce: the fields read (default: every field the object's describe lists)"),
+  login_url: z
+    .string()
+    .regex(HTTP_URL_PATTERN, { message: 'an https:// URL, e.g. `https://login.salesforce.com`' })
+    .optional()
+    .describe('salesforce: where to log in (default `https://login.salesforce.com`)'),
+  username: z.string().min(1).optional().describe('salesforce: the user that reads'),
+  password: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("salesforce: the user's password followed by its security token, as `${VAR}`"),
+  client_id: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("salesforce: a connected app's consumer key (OAuth 2.0 username-password flow)"),
+  client_secret: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("salesforce: the connected app's consumer secret, as `${VAR}`"),
+  api_version: z
+    .string()
+    .regex(/^\d+\.0$/, { message: 'a Salesforce API version, e.g. `62.0`' })
+    .optional()
+    .describe('salesforce: the API version (default 62.0)'),
+  bulk: z
+    .enum(['auto', 'always', 'never'])
+    .optional()
+    .describe(
+      'salesforce: read with a Bulk API 2.0 query job: above `bulk_threshold` records (auto), always, never',
+    ),
+  bulk_threshold: z
+    .int()
+    .min(0)
+    .optional()
+    .describe('salesforce: with `bulk: auto`, more records than this use the Bulk API (default 10000)'),
+};
+function salesforceSource(raw: {
+  [key in keyof typeof salesforceSourceKeys]?: z.output<(typeof salesforceSourceKeys)[key]>;
+}): SalesforceSourceDef {
+  return {
+    object: raw.object!,
+    ...(raw.fields !== undefined ? { fields: raw.fields } : {}),
+    loginUrl: (raw.login_url ?? 'https://login.salesforce.com').replace(/\/+$/, ''),
+    username: raw.username ?? '',
+    password: raw.password ?? '',
+    ...(raw.client_id !== undefined ? { clientId: raw.client_id } : {}),
+    ...(raw.client_secret !== undefined ? { clientSecret: raw.client_secret } : {}),
+    apiVersion: raw.api_version ?? '62.0',
+    bulk: raw.bulk ?? 'auto',
+    bulkThreshold: raw.bulk_threshold ?? 10_000,
+  };
+}
+
 const source = strict({
   type: z.enum(SOURCE_TYPES as [SourceType, ...SourceType[]]),
   uri: z.string().min(1).optional().describe('a path or glob relative to the repo, or the URL of the source'),
@@ -424,6 +492,7 @@ const source = strict({
   query: z.string().min(1).optional().describe('a SELECT to read instead of a `table`'),
   cursor: z.string().min(1).optional().describe('a column that grows with every change: read only past it'),
   ...streamSourceKeys,
+  ...salesforceSourceKeys,
 }).transform((raw): SourceDef => ({
   type: raw.type,
   ...(raw.uri !== undefined ? { uri: raw.uri } : {}),
@@ -435,6 +504,7 @@ const source = strict({
   ...((raw.type === 'nats' || raw.type === 'kafka') && raw.url !== undefined
     ? { eventStream: eventStreamSource(raw, raw.url) }
     : {}),
+  ...(raw.type === 'salesforce' && raw.object !== undefined ? { salesforce: salesforceSource(raw) } : {}),
 }));
 
 function databaseSource(raw: {

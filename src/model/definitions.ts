@@ -141,6 +141,30 @@ export interface SourceDef {
   database?: DatabaseSourceDef;
   /** Event streams (nats, kafka): where, what and how much per run. */
   eventStream?: EventStreamSourceDef;
+  /** A `salesforce` source: the object read, how to log in, and how to query it. */
+  salesforce?: SalesforceSourceDef;
+}
+
+/** A `salesforce` source (docs/sources.md): one object, incremental on `SystemModstamp`. */
+export interface SalesforceSourceDef {
+  /** The object's API name, e.g. `Account` or `Patient__c`. */
+  object: string;
+  /** The fields read; absent: every field the object's describe lists (compound fields excepted). */
+  fields?: string[];
+  /** Where to log in: `https://login.salesforce.com`, `https://test.salesforce.com` or a My Domain URL. */
+  loginUrl: string;
+  username: string;
+  /** The password followed by the security token; only through `${VAR}`. */
+  password: string;
+  /** A connected app's consumer key and secret: log in with the OAuth 2.0 username-password flow. */
+  clientId?: string;
+  clientSecret?: string;
+  /** The REST API version, e.g. `62.0`. */
+  apiVersion: string;
+  /** `auto` (Bulk API 2.0 above `bulkThreshold` records), `always` or `never`. */
+  bulk: 'auto' | 'always' | 'never';
+  /** With `bulk: auto`, more records than this are read with a Bulk API 2.0 query job. */
+  bulkThreshold: number;
 }
 
 /** A `postgres` or `mysql` source: a table or a query, read in full or past a cursor column. */

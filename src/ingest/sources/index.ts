@@ -14,6 +14,7 @@ const READERS: Partial<Record<string, () => Promise<SourceReader>>> = {
   s3: async () => (await import('./s3-reader.ts')).readS3Source,
   nats: async () => (await import('./nats-reader.ts')).readNatsSource,
   kafka: async () => (await import('./kafka-reader.ts')).readKafkaSource,
+  salesforce: async () => (await import('./salesforce-reader.ts')).readSalesforceSource,
 };
 
 /** The reader key of a task's source: `s3` for an `s3://` uri, else its type. */
