@@ -37,6 +37,8 @@ const ALLOWED_IMPORTS = {
   // The governed read path; only platform.ts imports it. Its one orchestrator import (durations
   // spelled the repo's way) is allowed below.
   'read-path': ['model', 'diagnostics', 'sql', 'catalog', 'storage', 'engines', 'governance', 'runner'],
+  // OpenLineage out: run events → RunEvents POSTed with fetch; the platform wires it to the runner.
+  openlineage: ['model', 'diagnostics', 'sql'],
 };
 /** Single files a folder may import from a layer it may not otherwise import. */
 const ALLOWED_FILES = {
@@ -112,6 +114,7 @@ const CLI_MAY_NOT_REACH = [
   'catalog',
   'definitions',
   'notify',
+  'openlineage',
   'sync',
   'server',
   'example',
