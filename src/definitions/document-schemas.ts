@@ -782,7 +782,9 @@ export const projectDocumentSchema = strict({
         .string()
         .min(1)
         .optional()
-        .describe('sent as `Authorization: Bearer …`; only from the environment, e.g. `${OPENLINEAGE_API_KEY}`'),
+        .describe(
+          'sent as `Authorization: Bearer …`; only from the environment, e.g. `${OPENLINEAGE_API_KEY}`',
+        ),
       timeout: positiveDuration.optional().describe('how long one delivery may take (default 5s)'),
     }).optional(),
   })

@@ -273,7 +273,8 @@ function openLineageSettings(
   const url = envUrl
     ? `${envUrl.replace(/\/+$/, '')}/${(text(env.OPENLINEAGE_ENDPOINT) ?? 'api/v1/lineage').replace(/^\/+/, '')}`
     : text(section.url);
-  const namespace = text(env.OPENLINEAGE_NAMESPACE) ?? text(section.namespace) ?? (envUrl ? 'tessera' : undefined);
+  const namespace =
+    text(env.OPENLINEAGE_NAMESPACE) ?? text(section.namespace) ?? (envUrl ? 'tessera' : undefined);
   const writtenKey = text(section.api_key);
   const envKey = text(env.OPENLINEAGE_API_KEY);
   if (envKey) secrets.push({ variable: 'OPENLINEAGE_API_KEY', value: envKey });

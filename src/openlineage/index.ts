@@ -4,7 +4,11 @@ import type { Definitions } from '../model/index.ts';
 import { LineageEmitter } from './lineage-emitter.ts';
 import { producerOf, RunEventBuilder, type OpenLineageRunEvent } from './run-events.ts';
 
-export { DEFAULT_DELIVERY_TIMEOUT_MS, LineageEmitter, type LineageEmitterOptions } from './lineage-emitter.ts';
+export {
+  DEFAULT_DELIVERY_TIMEOUT_MS,
+  LineageEmitter,
+  type LineageEmitterOptions,
+} from './lineage-emitter.ts';
 export {
   OPENLINEAGE_SCHEMA_URL,
   producerOf,

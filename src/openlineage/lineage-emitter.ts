@@ -47,7 +47,9 @@ export class LineageEmitter {
     if (this.#stop.signal.aborted) return;
     if (this.#queued >= this.#maxQueued) {
       if (this.#dropped++ === 0) {
-        this.#warn(`OpenLineage: more than ${this.#maxQueued} events waiting for ${this.#where()}; dropping events`);
+        this.#warn(
+          `OpenLineage: more than ${this.#maxQueued} events waiting for ${this.#where()}; dropping events`,
+        );
       }
       return;
     }
@@ -79,7 +81,9 @@ export class LineageEmitter {
     const finished = await Promise.race([this.#tail.then(() => true as const), expired]);
     clearTimeout(timer);
     if (!finished) {
-      this.#warn(`OpenLineage: ${this.#queued} event(s) not delivered to ${this.#where()} within ${timeoutMs}ms`);
+      this.#warn(
+        `OpenLineage: ${this.#queued} event(s) not delivered to ${this.#where()} within ${timeoutMs}ms`,
+      );
     }
     return finished;
   }

@@ -9,7 +9,6 @@ import type {
   Definitions,
   FieldDef,
   FieldType,
-  Run,
   RunLifecycleEvent,
   SourceDef,
   TableDef,
@@ -112,10 +111,13 @@ export class RunEventBuilder {
       }),
     };
     if (eventType === 'FAIL' || eventType === 'ABORT') {
-      runFacets.errorMessage = this.#facet(`${FACETS}/1-0-1/ErrorMessageRunFacet.json#/$defs/ErrorMessageRunFacet`, {
-        message: run.error ?? `run ${run.status}`,
-        programmingLanguage: 'TypeScript',
-      });
+      runFacets.errorMessage = this.#facet(
+        `${FACETS}/1-0-1/ErrorMessageRunFacet.json#/$defs/ErrorMessageRunFacet`,
+        {
+          message: run.error ?? `run ${run.status}`,
+          programmingLanguage: 'TypeScript',
+        },
+      );
     }
     return {
       eventType,
@@ -133,17 +135,25 @@ export class RunEventBuilder {
             jobType: task.type === 'ingestion' ? 'INGESTION' : 'PROJECTION',
           }),
           ...(task.sql
-            ? { sql: this.#facet(`${FACETS}/1-1-0/SQLJobFacet.json#/$defs/SQLJobFacet`, { query: task.sql, dialect: 'duckdb' }) }
+            ? {
+                sql: this.#facet(`${FACETS}/1-1-0/SQLJobFacet.json#/$defs/SQLJobFacet`, {
+                  query: task.sql,
+                  dialect: 'duckdb',
+                }),
+              }
             : {}),
         },
       },
       inputs: this.#inputs(task, version),
-      outputs: table ? [await this.#output(task, table, version)] : [],
+      outputs: table
+        ? [await this.#output(task, table, version, event.type === 'finished' ? event.fields : undefined)]
+        : [],
     };
   }
 
   #inputs(task: TaskDef, version: Version | undefined): OpenLineageDataset[] {
-    if (task.type === 'ingestion') return task.source ? [sourceDataset(task.source, this.#definitions.project.root)] : [];
+    if (task.type === 'ingestion')
+      return task.source ? [sourceDataset(task.source, this.#definitions.project.root)] : [];
     const read = new Map(version?.upstream.map((ref) => [ref.table, ref.version]));
     return this.#upstreamTables(task.name).map((name) => {
       const upstream = this.#definitions.tables.find((candidate) => candidate.name === name);
@@ -159,8 +169,13 @@ export class RunEventBuilder {
     });
   }
 
-  async #output(task: TaskDef, table: TableDef, version: Version | undefined): Promise<OpenLineageDataset> {
-    const fields = version?.fields ?? table.schema?.fields;
+  async #output(
+    task: TaskDef,
+    table: TableDef,
+    version: Version | undefined,
+    written: FieldDef[] | undefined,
+  ): Promise<OpenLineageDataset> {
+    const fields = written ?? table.schema?.fields;
     const lineage = task.type === 'projection' ? await this.#columnLineageFacet(task) : undefined;
     return {
       namespace: this.#namespace,
@@ -229,7 +244,9 @@ export class RunEventBuilder {
       };
     }
     if (Object.keys(fields).length === 0) return undefined;
-    return this.#facet(`${FACETS}/1-2-0/ColumnLineageDatasetFacet.json#/$defs/ColumnLineageDatasetFacet`, { fields });
+    return this.#facet(`${FACETS}/1-2-0/ColumnLineageDatasetFacet.json#/$defs/ColumnLineageDatasetFacet`, {
+      fields,
+    });
   }
 
   #facet(schemaURL: string, body: Record<string, unknown>): Record<string, unknown> {
@@ -274,6 +291,7 @@ function schemaField(field: FieldDef, ordinal: number): Record<string, unknown> 
 function typeName(type: FieldType): string {
   switch (type.kind) {
     case 'scalar':
+    case 'engine':
       return type.sql;
     case 'decimal':
       return `DECIMAL(${type.precision},${type.scale})`;

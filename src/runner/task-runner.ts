@@ -79,8 +79,9 @@ export interface RunOptions {
 interface RunOutcomeFacts {
   failedChecks: CheckResult[];
   publishedVersion?: number;
-  /** The version published (lineage observers are told it). */
+  /** The version published and the fields it was written with (lineage observers are told them). */
   version?: Version;
+  fields?: FieldDef[];
   willRetry: boolean;
 }
 
@@ -247,6 +248,7 @@ export async function runTask(context: RunContext, taskName: string, options: Ru
     outcome.failedChecks = staged.checks.filter((check) => !check.success);
     outcome.publishedVersion = version.version;
     outcome.version = version;
+    if (staged.fields) outcome.fields = staged.fields;
     await notifyPublished(options, version, log);
     try {
       await enforceRetention(context, table, log);
@@ -363,7 +365,12 @@ async function finishRun(
     events,
   );
   await log.flush();
-  tellObserver(context, { type: 'finished', run: { ...run }, ...(outcome.version ? { version: outcome.version } : {}) });
+  tellObserver(context, {
+    type: 'finished',
+    run: { ...run },
+    ...(outcome.version ? { version: outcome.version } : {}),
+    ...(outcome.fields ? { fields: outcome.fields } : {}),
+  });
   return run;
 }
 

@@ -19,6 +19,10 @@ import { writeRepo } from '../support/cli.ts';
 import { closedPort } from '../support/notification-receivers.ts';
 import { requireService } from '../support/services.ts';
 
+/** A received event, read as JSON: its shape is what `assertValidEvent` checks. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Loose = any;
+
 // ---- the spec, as the OpenLineage project publishes it -------------------------------------
 const SPEC = join(import.meta.dirname, 'spec');
 const ajv = new Ajv2020({ strict: false, allErrors: true });
@@ -32,7 +36,12 @@ const validateEvent = ajv.getSchema('https://openlineage.io/spec/2-0-2/OpenLinea
 function assertValidEvent(event: Record<string, unknown>): void {
   assert.ok(validateEvent(event), `not an OpenLineage event: ${ajv.errorsText(validateEvent.errors)}`);
   const facetsOf = (holder: unknown, key: string): [string, Record<string, unknown>][] =>
-    Object.entries(((holder as Record<string, unknown> | undefined)?.[key] ?? {}) as Record<string, Record<string, unknown>>);
+    Object.entries(
+      ((holder as Record<string, unknown> | undefined)?.[key] ?? {}) as Record<
+        string,
+        Record<string, unknown>
+      >,
+    );
   const datasets = [...((event.inputs ?? []) as unknown[]), ...((event.outputs ?? []) as unknown[])];
   const facets = [
     ...facetsOf(event.run, 'facets'),
@@ -191,7 +200,7 @@ test('a successful ingestion + projection wave: START and COMPLETE per run, vali
     assert.equal(item.headers.authorization, `Bearer ${TOKEN}`);
     assert.equal(item.headers['content-type'], 'application/json');
   }
-  const [ingestStart, ingestDone, projectStart, projectDone] = events as Record<string, any>[];
+  const [ingestStart, ingestDone, projectStart, projectDone] = events as Loose[];
   // The run id: a UUID derived from Tessera's, the same for START and COMPLETE, Tessera's kept in a facet.
   assert.equal(ingestStart!.run.runId, ingestDone!.run.runId);
   assert.equal(ingestDone!.run.runId, runUuid(runs[0]!.id));
@@ -217,17 +226,26 @@ test('a successful ingestion + projection wave: START and COMPLETE per run, vali
   assert.equal(itemsOut.namespace, 'tessera-test');
   assert.equal(itemsOut.name, 'ops.items');
   assert.deepEqual(
-    itemsOut.facets.schema.fields.map((field: { name: string; type: string }) => `${field.name}:${field.type}`),
+    itemsOut.facets.schema.fields.map(
+      (field: { name: string; type: string }) => `${field.name}:${field.type}`,
+    ),
     ['id:VARCHAR', 'qty:BIGINT'],
   );
   assert.equal(itemsOut.facets.version.datasetVersion, String(runs[0]!.published!.version));
   assert.equal(itemsOut.outputFacets.outputStatistics.rowCount, 2);
   // The projection reads the version the ingestion published, and says where each column comes from.
   assert.deepEqual(
-    projectDone!.inputs.map((input: Record<string, any>) => [input.name, input.facets.version?.datasetVersion]),
+    projectDone!.inputs.map((input: Loose) => [input.name, input.facets.version?.datasetVersion]),
     [['ops.items', String(runs[0]!.published!.version)]],
   );
   assert.equal(projectStart!.outputs[0].name, 'ops.doubled');
+  // Its schema is inferred: the COMPLETE event carries the fields as written.
+  assert.deepEqual(
+    projectDone!.outputs[0].facets.schema.fields.map(
+      (field: { name: string; type: string }) => `${field.name}:${field.type}`,
+    ),
+    ['id:VARCHAR', 'double_qty:BIGINT'],
+  );
   const lineage = projectDone!.outputs[0].facets.columnLineage.fields;
   assert.deepEqual(lineage.id.inputFields, [
     {
@@ -238,7 +256,7 @@ test('a successful ingestion + projection wave: START and COMPLETE per run, vali
     },
   ]);
   assert.deepEqual(
-    lineage.double_qty.inputFields.map((field: Record<string, any>) => [field.field, field.transformations[0].subtype]),
+    lineage.double_qty.inputFields.map((field: Loose) => [field.field, field.transformations[0].subtype]),
     [['qty', 'TRANSFORMATION']],
   );
   assert.equal(projectDone!.job.facets.sql.query, 'select id, qty * 2 as double_qty from ops.items');
@@ -248,7 +266,7 @@ test('a failed run: START then FAIL with the error message facet, valid against 
   receiver.received.length = 0;
   const { runs } = await runTasks(['load_missing']);
   assert.equal(runs[0]!.status, 'failed');
-  const events = receiver.received.map((item) => item.event) as Record<string, any>[];
+  const events = receiver.received.map((item) => item.event) as Loose[];
   assert.deepEqual(
     events.map((event) => event.eventType),
     ['START', 'FAIL'],
@@ -273,7 +291,9 @@ test('a receiver that hangs: the run still succeeds promptly, and the failed del
     // Two deliveries of at most 300ms each, and a flush bounded by 1.3s: far under 5s.
     assert.ok(ms < 5_000, `run took ${ms}ms`);
     assert.ok(
-      warnings.some((message) => /not delivered to http:\/\/127\.0\.0\.1:\d+\/api\/v1\/lineage: no answer within 300ms/.test(message)),
+      warnings.some((message) =>
+        /not delivered to http:\/\/127\.0\.0\.1:\d+\/api\/v1\/lineage: no answer within 300ms/.test(message),
+      ),
       warnings.join('\n'),
     );
     assert.ok(warnings.every((message) => !message.includes(TOKEN)));
@@ -285,7 +305,11 @@ test('a receiver that hangs: the run still succeeds promptly, and the failed del
 test('a receiver that is down: the run succeeds and the refused delivery is logged', async () => {
   const downRepo = await writeRepo(files(`http://127.0.0.1:${await closedPort()}/api/v1/lineage`));
   const messages: string[] = [];
-  const platform = await Platform.open({ repo: downRepo, env: ENV, warn: (message) => messages.push(message) });
+  const platform = await Platform.open({
+    repo: downRepo,
+    env: ENV,
+    warn: (message) => messages.push(message),
+  });
   try {
     await platform.apply();
     const runs = await platform.run({ tasks: ['load_items'] });
@@ -293,8 +317,14 @@ test('a receiver that is down: the run succeeds and the refused delivery is logg
   } finally {
     await platform.close();
   }
-  assert.equal(messages.filter((message) => /START event of job load_items .*not delivered/.test(message)).length, 1);
-  assert.equal(messages.filter((message) => /COMPLETE event of job load_items .*not delivered/.test(message)).length, 1);
+  assert.equal(
+    messages.filter((message) => /START event of job load_items .*not delivered/.test(message)).length,
+    1,
+  );
+  assert.equal(
+    messages.filter((message) => /COMPLETE event of job load_items .*not delivered/.test(message)).length,
+    1,
+  );
 });
 
 test('a source URL: its password and tokens never appear in the dataset', () => {
@@ -303,7 +333,10 @@ test('a source URL: its password and tokens never appear in the dataset', () => 
       type: 'postgres',
       options: {},
       columns: {},
-      database: { url: 'postgres://reader:pa55-w0rd@db.internal:5432/shop?sslmode=require&password=x', table: 'public.orders' } as never,
+      database: {
+        url: 'postgres://reader:pa55-w0rd@db.internal:5432/shop?sslmode=require&password=x',
+        table: 'public.orders',
+      } as never,
     },
     '/repo',
   );
@@ -325,19 +358,22 @@ const postgres = await requireService(`PostgreSQL at ${new URL(PG_URL).host}`, a
   }
 });
 
-test('a run reading PostgreSQL with a password from ${VAR}: the password is in no event', postgres, async () => {
-  const table = `ol_items_${randomBytes(5).toString('hex')}`;
-  const client = new pg.Client({ connectionString: PG_URL });
-  await client.connect();
-  try {
-    await client.query(`create table ${table} (id text primary key, qty bigint)`);
-    await client.query(`insert into ${table} values ('a', 1), ('b', 2)`);
-    const secret = `pw-${randomBytes(8).toString('hex')}`;
-    const pgUrl = new URL(PG_URL);
-    const base = files(receiver.url);
-    const pgRepo = await writeRepo({
-      ...base,
-      'tasks/t.yaml': `kind: task
+test(
+  'a run reading PostgreSQL with a password from ${VAR}: the password is in no event',
+  postgres,
+  async () => {
+    const table = `ol_items_${randomBytes(5).toString('hex')}`;
+    const client = new pg.Client({ connectionString: PG_URL });
+    await client.connect();
+    try {
+      await client.query(`create table ${table} (id text primary key, qty bigint)`);
+      await client.query(`insert into ${table} values ('a', 1), ('b', 2)`);
+      const secret = `pw-${randomBytes(8).toString('hex')}`;
+      const pgUrl = new URL(PG_URL);
+      const base = files(receiver.url);
+      const pgRepo = await writeRepo({
+        ...base,
+        'tasks/t.yaml': `kind: task
 name: load_items
 type: ingestion
 target: ops.items
@@ -347,32 +383,33 @@ source:
   table: ${table}
 mode: replace
 `,
-    });
-    const env = { ...ENV, PG_SECRET: secret };
-    const platform = await Platform.open({ repo: pgRepo, env });
-    receiver.received.length = 0;
-    try {
-      await platform.apply();
-      const runs = await platform.run({ tasks: ['load_items'] });
-      assert.equal(runs[0]!.status, 'succeeded', runs[0]!.error);
+      });
+      const env = { ...ENV, PG_SECRET: secret };
+      const platform = await Platform.open({ repo: pgRepo, env });
+      receiver.received.length = 0;
+      try {
+        await platform.apply();
+        const runs = await platform.run({ tasks: ['load_items'] });
+        assert.equal(runs[0]!.status, 'succeeded', runs[0]!.error);
+      } finally {
+        await platform.close();
+      }
+      assert.equal(receiver.received.length, 2);
+      for (const item of receiver.received) {
+        assertValidEvent(item.event);
+        assert.ok(!item.body.includes(secret), 'the password left in an event');
+      }
+      const input = (receiver.received[1]!.event as Loose).inputs[0];
+      assert.deepEqual(input, {
+        namespace: `postgres://${pgUrl.host}`,
+        name: `${pgUrl.pathname.slice(1)}.${table}`,
+      });
     } finally {
-      await platform.close();
+      await client.query(`drop table if exists ${table}`).catch(() => {});
+      await client.end();
     }
-    assert.equal(receiver.received.length, 2);
-    for (const item of receiver.received) {
-      assertValidEvent(item.event);
-      assert.ok(!item.body.includes(secret), 'the password left in an event');
-    }
-    const input = (receiver.received[1]!.event as Record<string, any>).inputs[0];
-    assert.deepEqual(input, {
-      namespace: `postgres://${pgUrl.host}`,
-      name: `${pgUrl.pathname.slice(1)}.${table}`,
-    });
-  } finally {
-    await client.query(`drop table if exists ${table}`).catch(() => {});
-    await client.end();
-  }
-});
+  },
+);
 
 test('the validator is the spec: it refuses an event without producer, a bad runId, and a facet without _producer', () => {
   const event = {
@@ -396,7 +433,8 @@ test('the validator is the spec: it refuses an event without producer, a bad run
           facets: {
             errorMessage: {
               _producer: 'https://example.org/p',
-              _schemaURL: 'https://openlineage.io/spec/facets/1-0-1/ErrorMessageRunFacet.json#/$defs/ErrorMessageRunFacet',
+              _schemaURL:
+                'https://openlineage.io/spec/facets/1-0-1/ErrorMessageRunFacet.json#/$defs/ErrorMessageRunFacet',
               message: 'boom',
             },
           },
