@@ -16,6 +16,7 @@ import { Platform } from '../../src/platform.ts';
 import { sourceDataset, runUuid } from '../../src/openlineage/index.ts';
 import type { Run } from '../../src/model/index.ts';
 import { writeRepo } from '../support/cli.ts';
+import { tesseraInProcess } from '../support/in-process-cli.ts';
 import { closedPort } from '../support/notification-receivers.ts';
 import { requireService } from '../support/services.ts';
 
@@ -260,6 +261,18 @@ test('a successful ingestion + projection wave: START and COMPLETE per run, vali
     [['qty', 'TRANSFORMATION']],
   );
   assert.equal(projectDone!.job.facets.sql.query, 'select id, qty * 2 as double_qty from ops.items');
+});
+
+test('`tessera run` on the command line delivers its events before it exits', async () => {
+  receiver.received.length = 0;
+  const result = await tesseraInProcess(['--repo', repo, 'run', 'load_items'], { env: { OL_TOKEN: TOKEN } });
+  assert.equal(result.code, 0, result.stderr);
+  assert.deepEqual(
+    receiver.received.map((item) => `${(item.event as Loose).job.name} ${String(item.event.eventType)}`),
+    // `run` runs what reads the table too.
+    ['load_items START', 'load_items COMPLETE', 'double_items START', 'double_items COMPLETE'],
+  );
+  for (const item of receiver.received) assertValidEvent(item.event);
 });
 
 test('a failed run: START then FAIL with the error message facet, valid against the spec', async () => {
