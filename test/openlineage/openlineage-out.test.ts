@@ -12,7 +12,9 @@ import { after, before, test } from 'node:test';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import pg from 'pg';
+import { Orchestrator } from '../../src/orchestrator/index.ts';
 import { Platform } from '../../src/platform.ts';
+import { internalsOf } from '../../src/platform/internals.ts';
 import { sourceDataset, runUuid } from '../../src/openlineage/index.ts';
 import type { Run } from '../../src/model/index.ts';
 import { writeRepo } from '../support/cli.ts';
@@ -273,6 +275,41 @@ test('`tessera run` on the command line delivers its events before it exits', as
     ['load_items START', 'load_items COMPLETE', 'double_items START', 'double_items COMPLETE'],
   );
   for (const item of receiver.received) assertValidEvent(item.event);
+});
+
+test('runs of the orchestrator (`tessera serve`): a queued run and the run it triggers emit too', async () => {
+  receiver.received.length = 0;
+  const platform = await Platform.open({ repo, env: ENV });
+  const orchestrator = new Orchestrator(internalsOf(platform), {
+    heartbeatMs: 100,
+    pollMs: 50,
+    schedules: false,
+  });
+  try {
+    const triggered = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('double_items did not run within 30s')), 30_000);
+      orchestrator.on((event) => {
+        if (event.type === 'run-finished' && event.run.task === 'double_items') {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    await orchestrator.start();
+    await orchestrator.enqueue({ task: 'load_items', trigger: 'manual' });
+    await triggered;
+  } finally {
+    await orchestrator.stop(10_000);
+    // Closing the platform drains the events still queued.
+    await platform.close();
+  }
+  const events = receiver.received.map((item) => item.event as Loose);
+  assert.deepEqual(
+    events.map((event) => `${event.job.name} ${event.eventType}`),
+    ['load_items START', 'load_items COMPLETE', 'double_items START', 'double_items COMPLETE'],
+  );
+  assert.match(events[2].run.facets.tessera_run.trigger, /^upstream:ops\.items@\d+$/);
+  for (const event of events) assertValidEvent(event);
 });
 
 test('a failed run: START then FAIL with the error message facet, valid against the spec', async () => {
