@@ -15,7 +15,7 @@ import pg from 'pg';
 import { Orchestrator } from '../../src/orchestrator/index.ts';
 import { Platform } from '../../src/platform.ts';
 import { internalsOf } from '../../src/platform/internals.ts';
-import { sourceDataset, runUuid } from '../../src/openlineage/index.ts';
+import { LineageEmitter, RunEventBuilder, sourceDataset, runUuid } from '../../src/openlineage/index.ts';
 import type { Run } from '../../src/model/index.ts';
 import { writeRepo } from '../support/cli.ts';
 import { tesseraInProcess } from '../support/in-process-cli.ts';
@@ -349,6 +349,51 @@ test('a receiver that hangs: the run still succeeds promptly, and the failed del
     assert.ok(warnings.every((message) => !message.includes(TOKEN)));
   } finally {
     receiverMode.hang = false;
+  }
+});
+
+test('the queue is bounded: past its size events are dropped, said once; flush waits no longer than asked', async () => {
+  receiverMode.hang = true;
+  const platform = await Platform.open({ repo, env: ENV });
+  const messages: string[] = [];
+  try {
+    const emitter = new LineageEmitter({
+      settings: { url: receiver.url, namespace: 'n', timeoutMs: 200 },
+      builder: new RunEventBuilder(platform.definitions, {
+        namespace: 'n',
+        producer: 'https://example.org/tessera',
+        upstreamTables: () => [],
+      }),
+      warn: (message) => messages.push(message),
+      maxQueued: 2,
+    });
+    const run: Run = {
+      id: 'r1',
+      task: 'load_items',
+      status: 'running',
+      attempt: 1,
+      trigger: 'manual',
+      queuedAt: '2026-01-01T00:00:00.000Z',
+      startedAt: '2026-01-01T00:00:00.000Z',
+    };
+    for (let index = 0; index < 5; index++)
+      emitter.observe({ type: 'started', run: { ...run, id: `r${index}` } });
+    assert.deepEqual(
+      messages.filter((message) => message.includes('dropping events')),
+      [`OpenLineage: more than 2 events waiting for ${receiver.url}; dropping events`],
+    );
+    const started = performance.now();
+    assert.equal(await emitter.flush(100), false);
+    assert.ok(performance.now() - started < 1_000);
+    assert.ok(
+      messages.some((message) => /event\(s\) not delivered .* within 100ms/.test(message)),
+      messages.join('\n'),
+    );
+    await emitter.close(1_000);
+    assert.equal(emitter.counts.delivered, 0);
+  } finally {
+    receiverMode.hang = false;
+    await platform.close();
   }
 });
 
