@@ -31,6 +31,8 @@ export class LineageEmitter {
   #queued = 0;
   #dropped = 0;
   #tail: Promise<void> = Promise.resolve();
+  /** A flush ran out of time: the receiver is not answering, so `close` waits no more. */
+  #gaveUp = false;
   /** Events delivered (2xx) and failed so far. */
   readonly counts = { delivered: 0, failed: 0 };
 
@@ -81,6 +83,7 @@ export class LineageEmitter {
     const finished = await Promise.race([this.#tail.then(() => true as const), expired]);
     clearTimeout(timer);
     if (!finished) {
+      this.#gaveUp = true;
       this.#warn(
         `OpenLineage: ${this.#queued} event(s) not delivered to ${this.#where()} within ${timeoutMs}ms`,
       );
@@ -88,9 +91,9 @@ export class LineageEmitter {
     return finished;
   }
 
-  /** Flush (bounded), then abandon what is still in flight. */
+  /** Flush (bounded; not again after a flush ran out of time), then abandon what is still in flight. */
   async close(timeoutMs?: number): Promise<void> {
-    await this.flush(timeoutMs);
+    if (!this.#gaveUp || this.#queued === 0) await this.flush(timeoutMs);
     this.#stop.abort();
   }
 
