@@ -39,6 +39,8 @@ const ALLOWED_IMPORTS = {
   'read-path': ['model', 'diagnostics', 'sql', 'catalog', 'storage', 'engines', 'governance', 'runner'],
   // `tessera import dbt`: a dbt project → a catalog repo; seeds' types sniffed through the Engine.
   'dbt-import': ['model', 'diagnostics', 'definitions', 'engines'],
+  // OpenLineage out: run events → RunEvents POSTed with fetch; the platform wires it to the runner.
+  openlineage: ['model', 'diagnostics', 'sql'],
 };
 /** Single files a folder may import from a layer it may not otherwise import. */
 const ALLOWED_FILES = {
@@ -114,6 +116,7 @@ const CLI_MAY_NOT_REACH = [
   'catalog',
   'definitions',
   'notify',
+  'openlineage',
   'sync',
   'server',
   'example',

@@ -89,6 +89,7 @@ import { readRevisionTree } from './platform/revision-tree.ts';
 import type { WatchGitSettings } from './platform/git-sync-server.ts';
 import type { PushDelivery } from './sync/index.ts';
 import { signedFileService, type SignedFileService } from './platform/signed-files.ts';
+import { openLineageEmitter, type LineageEmitter } from './openlineage/index.ts';
 
 export interface PlatformOptions {
   /** The catalog repo. */
@@ -99,6 +100,8 @@ export interface PlatformOptions {
    * Default: on, unless the environment says `TESSERA_MODE=production`.
    */
   devMode?: boolean;
+  /** Where background problems (an OpenLineage receiver down) are reported. Default: standard error. */
+  warn?: (message: string) => void;
 }
 
 function devModeOf(options: PlatformOptions): boolean {
@@ -301,6 +304,8 @@ export class Platform {
   readonly #graph: TaskGraph;
   readonly #catalog: CatalogBrowser;
   readonly #secrets: SecretValue[];
+  /** OpenLineage out (`lineage.openlineage`), opened on the first run; null when not configured. */
+  #lineageOut?: LineageEmitter | null;
   /** API and pgwire tokens: create, verify, list, revoke. */
   readonly tokens: TokenService;
   /** The project's hash key; an ES private field, so inspecting or serializing the platform never shows it. */
@@ -615,6 +620,7 @@ export class Platform {
     await this.#requireApplied();
     if (options.fullRefresh) await this.#forgetSourceCursors(selection);
     const runs = await runInOrder(await this.#runContext(onLog), this.#graph, selection);
+    await this.#lineageOut?.flush();
     // The process that ran the tasks tells their owners at once; `serve` retries what fails.
     await deliverAfterRuns(this.#monitoringParts(), notifications);
     return runs;
@@ -743,6 +749,7 @@ export class Platform {
           runs: await runInOrder(await this.#runContext(options.onLog), this.#graph, rolled.downstream),
         };
     if (!server) await deliverAfterRuns(this.#monitoringParts(), options.notifications ?? {});
+    await this.#lineageOut?.flush();
     return { run, version, from, downstream };
   }
 
@@ -866,7 +873,18 @@ export class Platform {
       hashKey: this.#hashKey,
       gitCommit: this.gitCommit,
       onLog,
+      onRunEvent: this.#lineageOutOnce()?.observe,
     };
+  }
+
+  #lineageOutOnce(): LineageEmitter | undefined {
+    this.#lineageOut ??=
+      openLineageEmitter(this.definitions, {
+        upstreamTables: (task) => this.#graph.upstreamTables(task),
+        redact: (event) => redactSecrets(event, this.#secrets),
+        ...(this.#options.warn ? { warn: this.#options.warn } : {}),
+      }) ?? null;
+    return this.#lineageOut ?? undefined;
   }
 
   /** Like `tessera run`: no work against a catalog that disagrees with the repo. */
@@ -908,6 +926,7 @@ export class Platform {
   /** Close the catalog store and the engine (if it started). */
   async close(): Promise<void> {
     await this.#queries.settle();
+    await this.#lineageOut?.close();
     await this.#introspection?.close();
     await this.#store.close();
     if (this.#engine) await (await this.#engine).close();

@@ -842,6 +842,24 @@ export const projectDocumentSchema = strict({
     .describe(
       'where `s3://` source uris are read; credentials come from the AWS environment variables and files',
     ),
+  lineage: strict({
+    openlineage: strict({
+      url: httpUrl.describe(
+        'where OpenLineage run events are POSTed, e.g. `http://marquez:5000/api/v1/lineage`',
+      ),
+      namespace: z.string().min(1).describe("the namespace of the runs' jobs and datasets, e.g. `tessera`"),
+      api_key: z
+        .string()
+        .min(1)
+        .optional()
+        .describe(
+          'sent as `Authorization: Bearer …`; only from the environment, e.g. `${OPENLINEAGE_API_KEY}`',
+        ),
+      timeout: positiveDuration.optional().describe('how long one delivery may take (default 5s)'),
+    }).optional(),
+  })
+    .optional()
+    .describe('where run lineage is sent: OpenLineage (Marquez, DataHub, OpenMetadata)'),
 });
 asWritten(projectDocumentSchema, {
   title: 'tessera.yaml',

@@ -6,6 +6,7 @@ import {
   DEFAULT_PAGERDUTY_EVENTS_URL,
   type NotificationSettings,
   type ProjectDef,
+  type OpenLineageSettings,
   type S3Settings,
   type SourceLocation,
 } from '../model/index.ts';
@@ -200,6 +201,17 @@ export function loadProjectSettings(
     });
   }
 
+  const openLineage = openLineageSettings(asRecord(asRecord(raw.lineage).openlineage), env, secrets);
+  if (openLineage.plainApiKey) {
+    diagnostics.push({
+      code: 'plain-secret',
+      severity: 'error',
+      message:
+        '`lineage.openlineage.api_key` is written in tessera.yaml, where everyone who can read the repo sees it; give it as `${VAR}` (e.g. `api_key: ${OPENLINEAGE_API_KEY}`) and export the variable where runs happen',
+      at: at(['lineage', 'openlineage', 'api_key']),
+    });
+  }
+
   const project: ProjectDef = {
     name: text(raw.name) ?? basename(root),
     catalog: catalogUrl ?? catalog.value,
@@ -215,6 +227,7 @@ export function loadProjectSettings(
     notifications: notificationSettings(raw.notifications),
     ...(webhookSecret !== undefined ? { git: { webhookSecret } } : {}),
     ...s3Settings(raw.s3),
+    ...(openLineage.settings ? { lineage: { openlineage: openLineage.settings } } : {}),
     root,
   };
   return { project, diagnostics, secrets, hashKeyVariableMissing };
@@ -240,6 +253,43 @@ function notificationSettings(raw: unknown): NotificationSettings {
     // Without its trailing slash, so a table's page is always `${uiUrl}/tables/${table}`.
     ...(uiUrl ? { uiUrl: uiUrl.replace(/\/+$/, '') } : {}),
     ...(reminderEveryMs !== undefined && reminderEveryMs > 0 ? { reminderEveryMs } : {}),
+  };
+}
+
+/**
+ * `lineage.openlineage:` → `OpenLineageSettings`, with the OpenLineage clients' environment
+ * overrides: `OPENLINEAGE_URL` (+ `OPENLINEAGE_ENDPOINT`, default `api/v1/lineage`),
+ * `OPENLINEAGE_NAMESPACE`, `OPENLINEAGE_API_KEY` (kept with the secrets, so never stored). Bad
+ * values are reported by the document schema and left out here.
+ */
+function openLineageSettings(
+  section: Record<string, unknown>,
+  env: Readonly<Record<string, string | undefined>>,
+  secrets: SecretValue[],
+): { settings?: OpenLineageSettings; plainApiKey: boolean } {
+  const text = (value: unknown): string | undefined =>
+    typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
+  const envUrl = text(env.OPENLINEAGE_URL);
+  const url = envUrl
+    ? `${envUrl.replace(/\/+$/, '')}/${(text(env.OPENLINEAGE_ENDPOINT) ?? 'api/v1/lineage').replace(/^\/+/, '')}`
+    : text(section.url);
+  const namespace =
+    text(env.OPENLINEAGE_NAMESPACE) ?? text(section.namespace) ?? (envUrl ? 'tessera' : undefined);
+  const writtenKey = text(section.api_key);
+  const envKey = text(env.OPENLINEAGE_API_KEY);
+  if (envKey) secrets.push({ variable: 'OPENLINEAGE_API_KEY', value: envKey });
+  const plainApiKey = writtenKey !== undefined && !secrets.some((secret) => secret.value === writtenKey);
+  const apiKey = envKey ?? (plainApiKey ? undefined : writtenKey);
+  const timeoutMs = typeof section.timeout === 'string' ? parseDuration(section.timeout) : undefined;
+  if (!url || !/^https?:\/\//i.test(url) || !namespace) return { plainApiKey };
+  return {
+    settings: {
+      url,
+      namespace,
+      ...(apiKey ? { apiKey } : {}),
+      ...(timeoutMs !== undefined && timeoutMs > 0 ? { timeoutMs } : {}),
+    },
+    plainApiKey,
   };
 }
 

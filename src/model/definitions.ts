@@ -309,8 +309,23 @@ export interface ProjectDef {
   git?: { webhookSecret?: string };
   /** `s3:` in tessera.yaml: how `s3://` sources are reached (credentials: the AWS SDK's default chain). */
   s3?: S3Settings;
+  /** `lineage:` in tessera.yaml: where run lineage is sent. Absent: nowhere. */
+  lineage?: { openlineage?: OpenLineageSettings };
   /** Absolute path of the catalog repo. */
   root: string;
+}
+
+/**
+ * `lineage.openlineage`: every run's OpenLineage `RunEvent`s (START, COMPLETE, FAIL) are POSTed to
+ * `url` (Marquez: `http://host:5000/api/v1/lineage`), datasets and jobs named in `namespace`.
+ */
+export interface OpenLineageSettings {
+  url: string;
+  namespace: string;
+  /** Sent as `Authorization: Bearer …`; only from `${VAR}`. */
+  apiKey?: string;
+  /** How long one POST may take before it is abandoned (default 5s). */
+  timeoutMs?: number;
 }
 
 /** Where `s3://` source uris are read from; every key absent means AWS's own defaults. */

@@ -75,6 +75,10 @@ export interface Run {
   checks?: CheckResult[];
 }
 
+/** A run starting or ending, as the runner tells observers (lineage out); `version` if it published. */
+export type RunLifecycleEvent =
+  { type: 'started'; run: Run } | { type: 'finished'; run: Run; version?: Version; fields?: FieldDef[] };
+
 export interface RunLogLine {
   runId: string;
   at: string;

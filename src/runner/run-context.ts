@@ -1,6 +1,6 @@
 import type { CatalogStore } from '../catalog/catalog-store.ts';
 import type { Engine } from '../engines/engine.ts';
-import type { Definitions, RunLogLine } from '../model/index.ts';
+import type { Definitions, RunLifecycleEvent, RunLogLine } from '../model/index.ts';
 import type { Storage } from '../storage/index.ts';
 
 /** What a run needs from the platform. */
@@ -15,4 +15,9 @@ export interface RunContext {
   gitCommit?: string;
   /** Called for every run log line as it is written (the CLI echoes them). */
   onLog?: (line: RunLogLine) => void;
+  /**
+   * Told when a run starts and when it ends (OpenLineage out). Called synchronously and never
+   * awaited, so an observer must not block; what it throws is ignored.
+   */
+  onRunEvent?: (event: RunLifecycleEvent) => void;
 }

@@ -33,6 +33,7 @@ import type {
   FieldDef,
   MaskKind,
   Run,
+  RunLifecycleEvent,
   TableDef,
   TaskDef,
   Version,
@@ -78,6 +79,9 @@ export interface RunOptions {
 interface RunOutcomeFacts {
   failedChecks: CheckResult[];
   publishedVersion?: number;
+  /** The version published and the fields it was written with (lineage observers are told them). */
+  version?: Version;
+  fields?: FieldDef[];
   willRetry: boolean;
 }
 
@@ -128,6 +132,7 @@ export async function runTask(context: RunContext, taskName: string, options: Ru
     await context.store.createRun(run);
   }
   const log = new RunLogger(context.store, run.id, context.onLog);
+  tellObserver(context, { type: 'started', run: { ...run } });
   log.info(`run ${run.id} of ${task.name} (${task.type} → ${table.name}), trigger ${run.trigger}`);
 
   // A retried run whose first attempt published before dying must not publish (or stage over) again.
@@ -152,6 +157,7 @@ export async function runTask(context: RunContext, taskName: string, options: Ru
       {
         failedChecks: alreadyPublished.checks.filter((check) => !check.success),
         publishedVersion: alreadyPublished.version,
+        version: alreadyPublished,
         willRetry: false,
       },
     );
@@ -241,6 +247,8 @@ export async function runTask(context: RunContext, taskName: string, options: Ru
     }
     outcome.failedChecks = staged.checks.filter((check) => !check.success);
     outcome.publishedVersion = version.version;
+    outcome.version = version;
+    if (staged.fields) outcome.fields = staged.fields;
     await notifyPublished(options, version, log);
     try {
       await enforceRetention(context, table, log);
@@ -357,7 +365,22 @@ async function finishRun(
     events,
   );
   await log.flush();
+  tellObserver(context, {
+    type: 'finished',
+    run: { ...run },
+    ...(outcome.version ? { version: outcome.version } : {}),
+    ...(outcome.fields ? { fields: outcome.fields } : {}),
+  });
   return run;
+}
+
+/** Tell the run's observer (lineage out) without waiting on it; what it throws never fails the run. */
+function tellObserver(context: RunContext, event: RunLifecycleEvent): void {
+  try {
+    context.onRunEvent?.(event);
+  } catch {
+    // An observer's bug is its own: the run's outcome is recorded already.
+  }
 }
 
 /** What staging a run's output works with: the run's engine session, task, target and folder. */
