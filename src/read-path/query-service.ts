@@ -520,7 +520,15 @@ export class QueryService {
       (field) => field.sensitivity && field.mask === 'HASH' && storedMasks[field.name] === undefined,
     );
     // Object storage: the engine reads the version's immutable files from the local cache.
-    await this.storage.ensureLocal(version.files);
+    try {
+      await this.storage.ensureLocal(version.files);
+    } catch (error) {
+      throw new QueryError(
+        `cannot read version ${version.version} of ${request.table} from ${this.storage.url}: ${error instanceof Error ? error.message : String(error)}`,
+        undefined,
+        { code: 'query_failed', cause: error },
+      );
+    }
     return {
       sql: parquetRelation(this.storage, version.files),
       fields: table.fields,

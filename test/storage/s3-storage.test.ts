@@ -4,9 +4,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { QueryError } from '../../src/diagnostics/errors.ts';
 import { Platform } from '../../src/platform.ts';
 import { internalsOf } from '../../src/platform/internals.ts';
 import { S3FileStorage } from '../../src/storage/index.ts';
@@ -229,6 +231,18 @@ describe('s3 storage failures', () => {
         assert.equal((await internalsOf(platform).store.getCurrentVersion('people.raw'))!.version, 1);
         const rows = await platform.query('select distinct state from people.raw');
         assert.deepEqual(rows.rows, [{ state: 'CA' }], 'version 1 is still current, from the local cache');
+        // A cold cache with the server gone: the query fails in words, naming the table and the bucket.
+        await rm(join(repo, '.tessera', 's3-storage'), { recursive: true, force: true });
+        await assert.rejects(platform.query('select count(*) from people.raw'), (error: unknown) => {
+          assert.ok(error instanceof QueryError);
+          assert.equal(error.code, 'query_failed');
+          assert.match(
+            error.message,
+            /cannot read version 1 of people\.raw from s3:\/\/warehouse: cannot read s3:\/\/warehouse\/people\/raw\//,
+          );
+          assert.match(error.message, /cannot reach `s3\.endpoint`/);
+          return true;
+        });
       } finally {
         await platform.close();
       }
@@ -260,5 +274,71 @@ describe('s3 storage failures', () => {
       await server.close();
       await rm(repo, { recursive: true, force: true });
     }
+  });
+});
+
+describe('S3FileStorage', () => {
+  let server: S3TestServer;
+  let folder: string;
+  const storageAt = (root: string) =>
+    new S3FileStorage(BUCKET, 'objects', root, {
+      endpoint: server.endpoint,
+      region: 'us-east-1',
+      pathStyle: true,
+    });
+  before(async () => {
+    server = await startS3Server([BUCKET]);
+    folder = await mkdtemp(join(tmpdir(), 'tessera-s3-storage-'));
+  });
+  after(async () => {
+    await server.close();
+    await rm(folder, { recursive: true, force: true });
+  });
+
+  test('a key is never uploaded twice, and concurrent readers of a cold cache share one private copy', async () => {
+    const writer = storageAt(join(folder, 'writer'));
+    const staging = await writer.createStagingFolder('ns.t', 'run-1');
+    await writeFile(join(staging, 'part-0.parquet'), 'immutable bytes');
+    assert.equal(await writer.commitFile(join(staging, 'part-0.parquet')), 'ns/t/run-1/part-0.parquet');
+    await assert.rejects(
+      writer.commitFile(join(staging, 'part-0.parquet')),
+      /cannot upload s3:\/\/warehouse\/objects\/ns\/t\/run-1\/part-0\.parquet: the object already exists/,
+    );
+
+    const reader = storageAt(join(folder, 'reader'));
+    const key = 'ns/t/run-1/part-0.parquet';
+    await Promise.all([reader.ensureLocal([key]), reader.ensureLocal([key, key])]);
+    assert.equal(await readFile(reader.localPath(key), 'utf8'), 'immutable bytes');
+    assert.equal((await stat(reader.localPath(key))).mode & 0o777, 0o600);
+    assert.deepEqual(
+      await readdir(dirname(reader.localPath(key))),
+      ['part-0.parquet'],
+      'no temporary file left',
+    );
+    assert.equal(await reader.sizeOf([key]), 'immutable bytes'.length);
+    await assert.rejects(
+      reader.ensureLocal(['ns/t/run-9/part-0.parquet']),
+      /cannot read s3:\/\/warehouse\/objects\/ns\/t\/run-9\/part-0\.parquet: NoSuch/,
+    );
+
+    await reader.delete([key]);
+    assert.equal(existsSync(reader.localPath(key)), false);
+    assert.deepEqual(await listKeys(server.endpoint, BUCKET, 'objects/'), []);
+    writer.close();
+    reader.close();
+  });
+
+  test('a failed run’s uploads are deleted with its staging folder', async () => {
+    const storage = storageAt(join(folder, 'discard'));
+    const staging = await storage.createStagingFolder('ns.u', 'run-2');
+    await writeFile(join(staging, 'part-0.parquet'), 'x');
+    await storage.commitFile(join(staging, 'part-0.parquet'));
+    assert.deepEqual(await listKeys(server.endpoint, BUCKET, 'objects/ns/u/'), [
+      'objects/ns/u/run-2/part-0.parquet',
+    ]);
+    await storage.discardStaging('ns.u', 'run-2');
+    assert.deepEqual(await listKeys(server.endpoint, BUCKET, 'objects/ns/u/'), []);
+    assert.equal(existsSync(staging), false);
+    storage.close();
   });
 });
