@@ -47,7 +47,7 @@ export function describeS3Error(
     name === 'SignatureDoesNotMatch' ||
     name === 'Forbidden'
   ) {
-    return `${said}; check the AWS credentials (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE or ~/.aws/credentials) and that they may list and read the bucket`;
+    return `${said}; check the AWS credentials (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE or ~/.aws/credentials) and that they may list and read the bucket (and, for \`storage: s3://\`, write and delete objects in it)`;
   }
   if (name === 'CredentialsProviderError') {
     return `no AWS credentials were found (${message}); set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, where tessera runs`;
