@@ -519,6 +519,16 @@ export class QueryService {
     const hashed = table.fields.some(
       (field) => field.sensitivity && field.mask === 'HASH' && storedMasks[field.name] === undefined,
     );
+    // Object storage: the engine reads the version's immutable files from the local cache.
+    try {
+      await this.storage.ensureLocal(version.files);
+    } catch (error) {
+      throw new QueryError(
+        `cannot read version ${version.version} of ${request.table} from ${this.storage.url}: ${error instanceof Error ? error.message : String(error)}`,
+        undefined,
+        { code: 'query_failed', cause: error },
+      );
+    }
     return {
       sql: parquetRelation(this.storage, version.files),
       fields: table.fields,
