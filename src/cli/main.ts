@@ -10,6 +10,7 @@ import { registerGovernanceCommands } from './governance-commands.ts';
 import { registerMonitoringCommands } from './monitoring-commands.ts';
 import { registerSyncCommands } from './sync-commands.ts';
 import { registerSchemaCommands } from './schema-commands.ts';
+import { registerWorkerCommands } from './worker-commands.ts';
 
 /** Build the `tessera` command tree. */
 export function buildProgram(): Command {
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerMonitoringCommands(program);
   registerSyncCommands(program);
   registerSchemaCommands(program);
+  registerWorkerCommands(program);
   return program;
 }
 
