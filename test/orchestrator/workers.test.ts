@@ -121,7 +121,7 @@ describe('orchestrator: workers', { skip: service.skip }, () => {
     const store: CatalogStore = await openCatalogStore(CATALOG);
     t.after(() => store.close());
 
-    const workers = [await startWorker(t, repo), await startWorker(t, repo), await startWorker(t, repo)];
+    const workers = await Promise.all([startWorker(t, repo), startWorker(t, repo), startWorker(t, repo)]);
     // `tessera run` under workers queues the wave in the catalog and waits for the workers.
     const run = tessera(['--repo', repo, 'run', 'ingest_readings'], { env: ENV });
 
@@ -184,15 +184,17 @@ describe('orchestrator: workers', { skip: service.skip }, () => {
     );
 
     // Results read back from the shared storage through the governed read path.
-    const low = await tessera(['--repo', repo, 'query', 'select low, passed from mart.low', '--format', 'csv'], {
-      env: ENV,
-    });
+    const low = await tesseraInProcess(['--repo', repo, 'query', 'select low, passed from mart.low', '--format', 'csv']);
     assert.equal(low.code, 0, low.stderr);
     assert.equal(low.stdout, 'low,passed\n5,1\n');
-    const part = await tessera(
-      ['--repo', repo, 'query', `select total from mart.part_${FAN_OUT - 5}`, '--format', 'csv'],
-      { env: ENV },
-    );
+    const part = await tesseraInProcess([
+      '--repo',
+      repo,
+      'query',
+      `select total from mart.part_${FAN_OUT - 5}`,
+      '--format',
+      'csv',
+    ]);
     assert.equal(part.stdout, `total\n${35 * (FAN_OUT - 5)}\n`, part.stderr);
 
     // SIGTERM: the survivors stop cleanly, nothing left running.
