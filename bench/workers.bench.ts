@@ -21,7 +21,7 @@ export default async function (): Promise<void> {
   const three = await round(3);
   console.log(`${TASKS} independent tasks, 1 worker (concurrency 2): ${(one / 1000).toFixed(1)} s`);
   console.log(`${TASKS} independent tasks, 3 workers (concurrency 2 each): ${(three / 1000).toFixed(1)} s`);
-  console.log(`speed-up with 3 workers: ${(one / three).toFixed(2)}x (on ${(await cores())} cores)`);
+  console.log(`speed-up with 3 workers: ${(one / three).toFixed(2)}x (on ${await cores()} cores)`);
 }
 
 async function cores(): Promise<number> {

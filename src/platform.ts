@@ -890,6 +890,7 @@ export class Platform {
     const orchestrator = new Orchestrator(internalsOf(this), {
       concurrency: settings.concurrency,
       schedules: false,
+      continueStreams: true,
       ...(settings.log ? { log: settings.log } : {}),
       ...leaseTimings(),
     });

@@ -86,10 +86,10 @@ export function registerRunCommands(program: Command): void {
           onQueued: (runs, server) => {
             if (flags.wait && !quiet)
               console.error(
-          server.workers
-            ? `queued ${runs.length} run(s) for the workers (orchestrator: workers); waiting`
-            : `queued ${runs.length} run(s) on the server (pid ${server.pid}); waiting`,
-        );
+                server.workers
+                  ? `queued ${runs.length} run(s) for the workers (orchestrator: workers); waiting`
+                  : `queued ${runs.length} run(s) on the server (pid ${server.pid}); waiting`,
+              );
           },
         });
         print(options, outcome, () => formatRollback(table, to, outcome));

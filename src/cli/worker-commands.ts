@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../diagnostics/errors.ts';
 import { globalOptions } from './cli-context.ts';
-import { parseDuration } from '../definitions/index.ts';
+import { parseDuration } from '../definitions/duration-parser.ts';
 
 /** `tessera worker`: execute runs from the catalog's queue (`orchestrator: workers`). */
 export function registerWorkerCommands(program: Command): void {
@@ -11,7 +11,11 @@ export function registerWorkerCommands(program: Command): void {
       'execute queued runs from the PostgreSQL catalog (orchestrator: workers) until stopped; start any number, on any machine',
     )
     .option('--concurrency <n>', 'runs at once in this worker (the same task never runs twice at once)', '2')
-    .option('--grace <duration>', 'on SIGTERM, how long running runs may finish before they are requeued', '30s')
+    .option(
+      '--grace <duration>',
+      'on SIGTERM, how long running runs may finish before they are requeued',
+      '30s',
+    )
     .action(async (flags: { concurrency: string; grace: string }, command: Command) => {
       const options = globalOptions(command);
       const concurrency = Number(flags.concurrency);
@@ -19,7 +23,8 @@ export function registerWorkerCommands(program: Command): void {
         throw new UsageError(`--concurrency must be a positive integer, got ${flags.concurrency}`);
       }
       const graceMs = flags.grace.trim() === '0' ? 0 : parseDuration(flags.grace);
-      if (graceMs === undefined) throw new UsageError(`--grace takes a duration like 30s or 2m, got ${flags.grace}`);
+      if (graceMs === undefined)
+        throw new UsageError(`--grace takes a duration like 30s or 2m, got ${flags.grace}`);
       const { Platform } = await import('../platform.ts');
       const platform = await Platform.open({ repo: options.repo });
       const log = (message: string) => console.error(`${new Date().toISOString()} ${message}`);

@@ -40,6 +40,11 @@ export interface OrchestratorOptions {
    * passes false: it queues (schedules, catch-up, recovery) and `tessera worker` processes execute.
    */
   execute?: boolean;
+  /**
+   * Queue a stream task's next batch when its run ends here. Default: `schedules`. A worker has no
+   * schedules but passes true: it is where the stream's runs end.
+   */
+  continueStreams?: boolean;
   /** The run queue. Default: a `CatalogRunQueue` on the host's store. */
   queue?: RunQueue;
   /** Server log lines. Default: none. */
@@ -117,6 +122,7 @@ export class Orchestrator {
       pollMs: options.pollMs ?? 250,
       schedules: options.schedules ?? true,
       execute: options.execute ?? true,
+      continueStreams: options.continueStreams ?? options.schedules ?? true,
     };
     if (!Number.isInteger(this.settings.concurrency) || this.settings.concurrency < 1) {
       throw new RangeError(`concurrency must be a positive integer, got ${this.settings.concurrency}`);
@@ -256,7 +262,7 @@ export class Orchestrator {
       })
       .join(', ');
     this.log(
-      `${queued.length} run${queued.length === 1 ? '' : 's'} left queued: ${listed}; they run when serve starts again ` +
+      `${queued.length} run${queued.length === 1 ? '' : 's'} left queued: ${listed}; ${this.settings.execute && this.settings.schedules ? 'they run when serve starts again' : 'any running `tessera worker` runs them'} ` +
         '(`tessera runs --status queued` lists them; `tessera run TASK` without a server supersedes them)',
     );
   }
@@ -311,7 +317,8 @@ export class Orchestrator {
    */
   private async streamRunEnded(run: Run): Promise<void> {
     const task = this.host.definitions.tasks.find((candidate) => candidate.name === run.task);
-    if (task?.schedule?.kind !== 'stream' || this.state !== 'running' || !this.settings.schedules) return;
+    if (task?.schedule?.kind !== 'stream' || this.state !== 'running' || !this.settings.continueStreams)
+      return;
     if (this.paused.isPaused(task.name)) return;
     const ended = run.status === 'succeeded' || run.status === 'skipped';
     try {

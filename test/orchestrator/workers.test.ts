@@ -184,7 +184,14 @@ describe('orchestrator: workers', { skip: service.skip }, () => {
     );
 
     // Results read back from the shared storage through the governed read path.
-    const low = await tesseraInProcess(['--repo', repo, 'query', 'select low, passed from mart.low', '--format', 'csv']);
+    const low = await tesseraInProcess([
+      '--repo',
+      repo,
+      'query',
+      'select low, passed from mart.low',
+      '--format',
+      'csv',
+    ]);
     assert.equal(low.code, 0, low.stderr);
     assert.equal(low.stdout, 'low,passed\n5,1\n');
     const part = await tesseraInProcess([
