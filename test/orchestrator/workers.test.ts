@@ -209,4 +209,15 @@ describe('orchestrator: workers', { skip: service.skip }, () => {
     for (const worker of survivors) assert.equal(await worker.exited, 0, worker.log().slice(-2000));
     assert.deepEqual(await store.listActiveRuns(), []);
   });
+
+  test('tessera worker refuses a repo whose tessera.yaml does not say orchestrator: workers', async (t) => {
+    const repo = await writeOrchestrationRepo();
+    t.after(() => removeRepo(repo));
+    const result = await tesseraInProcess(['--repo', repo, 'worker']);
+    assert.equal(result.code, 2, result.stdout + result.stderr);
+    assert.match(
+      result.stderr,
+      /`tessera worker` needs `orchestrator: workers` \(and a `postgres:\/\/` catalog\)/,
+    );
+  });
 });
