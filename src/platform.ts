@@ -547,7 +547,10 @@ export class Platform {
       await store.close().catch(() => {});
       throw error;
     }
-    const storage = openStorage(definitions.project.storage);
+    const storage = openStorage(definitions.project.storage, {
+      stateDirectory: join(definitions.project.root, '.tessera'),
+      s3: definitions.project.s3,
+    });
     return new Platform(
       definitions,
       diagnostics,

@@ -130,18 +130,19 @@ export function loadProjectSettings(
   // Backends the spec names but this version does not have: refused here, so nothing silently
   // runs on the embedded default instead of what the settings ask for.
   const storageUrl = normalizeLocation(storage.value, 'file', root);
-  if (/^s3:\/\//i.test(storage.value)) {
-    diagnostics.push({
-      code: 'unsupported-backend',
-      severity: 'error',
-      message: `${storage.source}: S3 storage (\`s3://\`) is not built yet; supported: \`file:PATH\` (local files; the default is \`file:.tessera/warehouse\`)`,
-      at: storage.at,
-    });
-  } else if (!storageUrl) {
+  const s3Storage = /^s3:\/\//i.test(storage.value);
+  if (s3Storage && !isS3StorageUrl(storage.value)) {
     diagnostics.push({
       code: 'invalid-value',
       severity: 'error',
-      message: `${storage.source} must be \`file:PATH\` (local files; \`s3://\` is not built yet)`,
+      message: `${storage.source} \`${storage.value.split(/[?#]/)[0]}\` is not an S3 location: write \`s3://bucket\` or \`s3://bucket/prefix\` (a bucket name of 3–63 lowercase letters, digits, dots and hyphens; a prefix of \`/\`-separated folders)`,
+      at: storage.at,
+    });
+  } else if (!s3Storage && !storageUrl) {
+    diagnostics.push({
+      code: 'invalid-value',
+      severity: 'error',
+      message: `${storage.source} must be \`file:PATH\` (local files) or \`s3://bucket/prefix\` (an S3 bucket, reached with the \`s3:\` settings)`,
       at: storage.at,
     });
   }
@@ -277,6 +278,18 @@ function normalizeLocation(value: string, scheme: 'sqlite' | 'file', root: strin
   if (path.startsWith('//')) path = path.replace(/^\/\/(localhost)?/, '');
   if (path === '') return undefined;
   return `${prefix}${isAbsolute(path) ? path : resolve(root, path)}`;
+}
+
+/** `s3://bucket` or `s3://bucket/prefix` (the same rule as storage's `parseS3StorageUrl`). */
+function isS3StorageUrl(value: string): boolean {
+  const match = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/([^?#]*))?$/.exec(value);
+  if (!match) return false;
+  const prefix = (match[2] ?? '').replace(/\/+$/, '');
+  return (
+    !prefix.startsWith('/') &&
+    !prefix.includes('//') &&
+    !prefix.split('/').some((part) => part === '.' || part === '..')
+  );
 }
 
 function isPostgresUrl(value: string): boolean {

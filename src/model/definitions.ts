@@ -289,7 +289,7 @@ export interface ProjectDef {
   root: string;
 }
 
-/** Where `s3://` source uris are read from; every key absent means AWS's own defaults. */
+/** Where `s3://` source uris and `storage: s3://` are reached; every key absent means AWS's own defaults. */
 export interface S3Settings {
   /** An S3-compatible server's address (MinIO, Ceph…); absent: AWS S3 for the region. */
   endpoint?: string;

@@ -186,6 +186,7 @@ export function signedFileService(parts: SignedFileParts): SignedFileService {
         return rest !== '' && !rest.startsWith('..') && !isAbsolute(rest);
       });
       if (!inside) throw refused();
+      await parts.storage.ensureLocal([key]);
       return { path };
     },
   };

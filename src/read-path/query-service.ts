@@ -519,6 +519,8 @@ export class QueryService {
     const hashed = table.fields.some(
       (field) => field.sensitivity && field.mask === 'HASH' && storedMasks[field.name] === undefined,
     );
+    // Object storage: the engine reads the version's immutable files from the local cache.
+    await this.storage.ensureLocal(version.files);
     return {
       sql: parquetRelation(this.storage, version.files),
       fields: table.fields,

@@ -17,8 +17,10 @@ export async function checkCurrentVersion(
   const table = context.definitions.tables.find((candidate) => candidate.name === tableName);
   if (!table) throw new NotFoundError(`table ${tableName} is not defined in the catalog repo`);
   // Fields by name, as in a run: precomputed hash columns stored beside them are not the table's.
-  const relationOf = async (name: string, files: string[]) =>
-    tableRelation(context.storage, files, (await context.store.getTable(name))?.fields ?? []);
+  const relationOf = async (name: string, files: string[]) => {
+    await context.storage.ensureLocal(files);
+    return tableRelation(context.storage, files, (await context.store.getTable(name))?.fields ?? []);
+  };
   // The versions read are leased while the checks run, so retention leaves their files in place.
   const {
     resolved: { version, others },

@@ -523,6 +523,8 @@ async function stageIngestion(staging: Staging): Promise<StagedOutput> {
     files = [await context.storage.commitFile(partFile)];
   }
   if (incomingFile !== partFile) await rm(incomingFile, { force: true });
+  // Append mode reads the previous version's files too: object storage may hold them only remotely.
+  await context.storage.ensureLocal(files);
   const relation = tableRelation(context.storage, files, fields);
   const rowCount = await countRows(session, relation);
   const checks = [
@@ -588,6 +590,7 @@ async function mergeOnPrimaryKey(
       { task: table.name },
     );
   }
+  await context.storage.ensureLocal(previousFiles);
   const merged =
     previousFiles.length === 0
       ? incoming
@@ -624,6 +627,7 @@ async function stageProjection(staging: Staging): Promise<StagedOutput> {
       versions.push({ table: name, version: version.version });
       const fields = (await context.store.getTable(name))?.fields ?? [];
       readsSensitive ||= fields.some((field) => field.sensitivity);
+      await context.storage.ensureLocal(version.files);
       relations.set(name, tableSelect(context.storage, version.files, fields));
       upstreamFields.set(name, fields);
     }
@@ -821,6 +825,7 @@ async function runValidations(
       const record = version && (await context.store.getTable(other.name));
       if (!version || !record) continue;
       versions.push({ table: other.name, version: version.version });
+      await context.storage.ensureLocal(version.files);
       otherTables.set(other.name, tableRelation(context.storage, version.files, record.fields));
     }
     return { versions, otherTables };

@@ -46,6 +46,7 @@ export async function planRollback(context: RunContext, table: string, to: numbe
   const definition = context.definitions.tables.find((candidate) => candidate.name === table);
   if (definition && !definition.schemaRef) {
     // An inferred schema can change without a schema version: readers select today's columns by name.
+    await context.storage.ensureLocal(target.files);
     const session = await context.engine.openSession();
     try {
       const described = await session.query(

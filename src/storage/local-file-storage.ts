@@ -37,6 +37,10 @@ export class LocalFileStorage implements Storage {
     return join(this.root, ...key.split('/'));
   }
 
+  async ensureLocal(): Promise<void> {
+    // Local files are where they are read.
+  }
+
   async sizeOf(keys: string[]): Promise<number> {
     const sizes = await Promise.all(keys.map(async (key) => (await stat(this.localPath(key))).size));
     return sizes.reduce((total, size) => total + size, 0);

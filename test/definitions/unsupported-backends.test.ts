@@ -32,9 +32,9 @@ async function validate(
 describe('backends that are not built yet', () => {
   const cases = [
     {
-      name: 'storage: s3://',
-      settings: 'name: p\nstorage: s3://bucket/prefix\n',
-      line: 'tessera.yaml:2:10: error unsupported-backend: `storage`: S3 storage (`s3://`) is not built yet; supported: `file:PATH`',
+      name: 'storage: s3:// that names no bucket',
+      settings: 'name: p\nstorage: s3://Not_A_Bucket/prefix\n',
+      line: 'tessera.yaml:2:10: error invalid-value: `storage` `s3://Not_A_Bucket/prefix` is not an S3 location: write `s3://bucket` or `s3://bucket/prefix`',
     },
     {
       name: 'engine: postgres://',
@@ -76,13 +76,17 @@ describe('backends that are not built yet', () => {
     });
   }
 
-  test('TESSERA_STORAGE_URL=s3://… and TESSERA_ENGINE=postgres://… are refused, naming the variable', async () => {
+  test('a bad TESSERA_STORAGE_URL=s3://… and TESSERA_ENGINE=postgres://… are refused, naming the variable', async () => {
     const { code, lines } = await validate('name: p\n', {
-      TESSERA_STORAGE_URL: 's3://bucket/x',
+      TESSERA_STORAGE_URL: 's3://b/x',
       TESSERA_ENGINE: 'postgres://db/x',
     });
     assert.equal(code, 2);
-    assert.ok(lines.includes(lines.find((line) => line.includes('`TESSERA_STORAGE_URL`: S3 storage'))!));
+    assert.ok(
+      lines.includes(
+        lines.find((line) => line.includes('`TESSERA_STORAGE_URL` `s3://b/x` is not an S3 location'))!,
+      ),
+    );
     assert.ok(
       lines.some((line) => /^tessera\.yaml:1:1: error unsupported-backend: `TESSERA_ENGINE`/.test(line)),
     );
@@ -94,6 +98,13 @@ describe('backends that are not built yet', () => {
     );
     assert.equal(code, 0, lines.join('\n'));
   });
+
+  for (const storage of ['s3://bucket', 's3://my-bucket/tessera/prod/']) {
+    test(`storage: ${storage} validates cleanly`, async () => {
+      const { code, lines } = await validate(`name: p\nstorage: ${storage}\n`);
+      assert.equal(code, 0, lines.join('\n'));
+    });
+  }
 });
 
 describe('governance.query_timeout', () => {

@@ -479,22 +479,29 @@ describe('governed storage', async () => {
     }
   });
 
-  test('an engine failure is audited as failed, without the storage path it names', async () => {
-    const platform = await open(KEY_A);
-    try {
-      const version = (await internalsOf(platform).store.getCurrentVersion('people.copy'))!;
-      await rm(internalsOf(platform).storage.localPath(version.files[0]!));
-      const failure = await platform
-        .query('select * from people.copy', asAna)
-        .catch((error: unknown) => error);
-      assert.ok(failure instanceof QueryError);
-      assert.ok(!failure.message.includes(join(repo, '.tessera')), failure.message);
-      const [entry] = await platform.auditLog({ limit: 1 });
-      assert.equal(entry!.outcome, 'failed');
-      assert.match(entry!.reason!, /<storage>/);
-      assert.ok(!entry!.reason!.includes(repo), entry!.reason);
-    } finally {
-      await platform.close();
-    }
-  });
+  // It removes a version's local file: on object storage (test/storage/s3-storage-suites.test.ts)
+  // that is a cold cache, fetched again, not a failure.
+  const onObjectStorage = process.env.TESSERA_STORAGE_URL?.startsWith('s3://') ?? false;
+  test(
+    'an engine failure is audited as failed, without the storage path it names',
+    { skip: onObjectStorage },
+    async () => {
+      const platform = await open(KEY_A);
+      try {
+        const version = (await internalsOf(platform).store.getCurrentVersion('people.copy'))!;
+        await rm(internalsOf(platform).storage.localPath(version.files[0]!));
+        const failure = await platform
+          .query('select * from people.copy', asAna)
+          .catch((error: unknown) => error);
+        assert.ok(failure instanceof QueryError);
+        assert.ok(!failure.message.includes(join(repo, '.tessera')), failure.message);
+        const [entry] = await platform.auditLog({ limit: 1 });
+        assert.equal(entry!.outcome, 'failed');
+        assert.match(entry!.reason!, /<storage>/);
+        assert.ok(!entry!.reason!.includes(repo), entry!.reason);
+      } finally {
+        await platform.close();
+      }
+    },
+  );
 });
