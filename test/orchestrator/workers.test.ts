@@ -1,20 +1,21 @@
 // `orchestrator: workers`: a wave of 24 tasks queued in a PostgreSQL catalog and executed by three
-// `tessera worker` processes sharing one storage folder. One worker is killed with SIGKILL while it
+// `tessera worker` processes publishing to one S3 bucket (s3rver). One worker is killed with SIGKILL while it
 // runs a task: another worker notices (its pid is gone; on another host, its lease would lapse),
 // runs the task again under the same run id, and every table is published exactly once.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test, type TestContext } from 'node:test';
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import pg from 'pg';
 import { openCatalogStore } from '../../src/catalog/open-catalog-store.ts';
 import type { CatalogStore } from '../../src/catalog/catalog-store.ts';
 import { tessera } from '../support/cli.ts';
 import { tesseraInProcess } from '../support/in-process-cli.ts';
+import { startS3Server, type S3TestServer } from '../support/s3-server.ts';
 import { requireService } from '../support/services.ts';
 import { closedGate, removeRepo, waitFor, writeOrchestrationRepo } from './orchestration-fixture.ts';
 
@@ -97,12 +98,13 @@ function fanOut(): { tables: string; tasks: string } {
 }
 
 describe('orchestrator: workers', { skip: service.skip }, () => {
-  let storage: string;
+  const BUCKET = 'tessera-workers';
+  let s3: S3TestServer;
   before(async () => {
-    storage = await mkdtemp(join(tmpdir(), 'tessera-workers-storage-'));
+    s3 = await startS3Server([BUCKET]);
   });
   after(async () => {
-    await rm(storage, { recursive: true, force: true });
+    await s3.close();
     await dropSchema();
   });
 
@@ -110,7 +112,14 @@ describe('orchestrator: workers', { skip: service.skip }, () => {
     const gate = await closedGate(t);
     const extra = fanOut();
     const repo = await writeOrchestrationRepo({
-      settings: `name: workers-test\ncatalog: ${CATALOG}\nstorage: file:${storage}\norchestrator: workers\n`,
+      settings: [
+        'name: workers-test',
+        `catalog: ${CATALOG}`,
+        `storage: s3://${BUCKET}/wave`,
+        `s3: { endpoint: "${s3.endpoint}", region: us-east-1, path_style: true }`,
+        'orchestrator: workers',
+        '',
+      ].join('\n'),
       sql: { build_low: gate.lowSql },
       extraTables: extra.tables,
       extraTasks: extra.tasks,
@@ -183,7 +192,20 @@ describe('orchestrator: workers', { skip: service.skip }, () => {
       finishedBy.join(','),
     );
 
-    // Results read back from the shared storage through the governed read path.
+    // Every version's files are in the bucket; the local cache is emptied, so the queries below read
+    // them back from the bucket, through the governed read path.
+    const client = new S3Client({ endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true });
+    t.after(() => client.destroy());
+    const listed = await client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'wave/' }));
+    const keys = (listed.Contents ?? []).map((object) => object.Key!);
+    for (const r of runs) {
+      const [namespace, name] = r.published!.table.split('.');
+      assert.ok(
+        keys.some((key) => key.startsWith(`wave/${namespace}/${name}/${r.id}/`)),
+        `${r.published!.table}'s files are in the bucket: ${keys.join(', ')}`,
+      );
+    }
+    await rm(join(repo, '.tessera', 's3-storage'), { recursive: true, force: true });
     const low = await tesseraInProcess([
       '--repo',
       repo,
