@@ -17,7 +17,15 @@ import { tessera } from '../support/cli.ts';
 import { tesseraInProcess } from '../support/in-process-cli.ts';
 import { startS3Server, type S3TestServer } from '../support/s3-server.ts';
 import { requireService } from '../support/services.ts';
-import { closedGate, removeRepo, waitFor, writeOrchestrationRepo } from './orchestration-fixture.ts';
+import { Orchestrator } from '../../src/orchestrator/index.ts';
+import { internalsOf } from '../../src/platform/internals.ts';
+import {
+  closedGate,
+  openAppliedPlatform,
+  removeRepo,
+  waitFor,
+  writeOrchestrationRepo,
+} from './orchestration-fixture.ts';
 
 const BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../bin/tessera.js');
 const PG = 'postgres://postgres@127.0.0.1:5432/test';
@@ -241,5 +249,28 @@ describe('orchestrator: workers', { skip: service.skip }, () => {
       result.stderr,
       /`tessera worker` needs `orchestrator: workers` \(and a `postgres:\/\/` catalog\)/,
     );
+  });
+
+  test('serve under workers queues but never claims: the wave runs in the executing process', async (t) => {
+    const repo = await writeOrchestrationRepo();
+    const platform = await openAppliedPlatform(repo);
+    const host = internalsOf(platform);
+    const serve = new Orchestrator(host, { execute: false, schedules: false, pollMs: 50 });
+    const worker = new Orchestrator(host, { schedules: false, heartbeatMs: 100, pollMs: 50 });
+    t.after(async () => {
+      await worker.stop(10_000);
+      await serve.stop(10_000);
+      await platform.close();
+      await removeRepo(repo);
+    });
+    const startedIn = { serve: 0, worker: 0 };
+    serve.on((event) => void (event.type === 'run-started' && (startedIn.serve += 1)));
+    worker.on((event) => void (event.type === 'run-started' && (startedIn.worker += 1)));
+    await serve.start();
+    await worker.start();
+    await serve.enqueue({ task: 'ingest_readings', trigger: 'manual' });
+    await worker.whenIdle(60_000);
+    assert.deepEqual(startedIn, { serve: 0, worker: 6 }, 'the ingestion and its 5 readers ran in the worker');
+    assert.equal((await host.store.listVersions('mart.spread')).length, 1);
   });
 });
