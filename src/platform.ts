@@ -15,6 +15,7 @@ import {
   HIPAA_SAFE_HARBOR,
   lintUnfollowedRowFilters,
   loadDefinitions,
+  parseDuration,
   redactSecrets,
   type LoadDefinitionsOptions,
   type LoadedDefinitions,
@@ -191,8 +192,11 @@ export async function planAgainstRevision(options: RevisionPlanOptions): Promise
 
 /** `runOrQueue`'s answer: where the runs went, and the runs (ended, unless queued without waiting). */
 export interface RunOutcome {
-  /** Set when a `tessera serve` on the repo took the runs: its process id. */
-  server?: { pid: number };
+  /**
+   * Set when a `tessera serve` on the repo took the runs: its process id; `workers` (pid 0) when
+   * `tessera worker` processes execute them (`orchestrator: workers`).
+   */
+  server?: { pid: number; workers?: boolean };
   /** False only for runs queued on a server without waiting: they may still be queued or running. */
   ended: boolean;
   runs: Run[];
@@ -205,7 +209,7 @@ export interface RunOrQueueOptions {
   /** Log lines of runs executed in this process. */
   onLog?: (line: RunLogLine) => void;
   /** With a server running: the runs were queued there. */
-  onQueued?: (runs: Run[], server: { pid: number }) => void;
+  onQueued?: (runs: Run[], server: { pid: number; workers?: boolean }) => void;
   /** While waiting on a server: a queued run changed state. */
   onRunChange?: (run: Run) => void;
   /** How runs executed here tell their owners (the `console` channel's output, warnings). */
@@ -260,6 +264,44 @@ export interface ServeSettings {
    * new head that passes validation and plan. Default: off.
    */
   watchGit?: WatchGitSettings;
+}
+
+/** What `tessera worker` asks for. */
+export interface WorkerSettings {
+  /** Runs at once in this worker. */
+  concurrency: number;
+  /** Log lines: runs claimed, finished, recovered. Default: none. */
+  log?: (message: string) => void;
+}
+
+/** A running `tessera worker`. */
+export interface WorkerHandle {
+  /** Its identity on the runs it claims (`host:pid:nonce`). */
+  readonly owner: string;
+  /** Resolves once nothing is queued or running in the catalog's queue. */
+  whenIdle(timeoutMs?: number): Promise<void>;
+  /** Like `ServerHandle.stop`: finish within `graceMs`, requeue the rest (same attempt). */
+  stop(graceMs: number): Promise<{ abandoned: boolean }>;
+}
+
+/**
+ * How long a run's lease lasts without a heartbeat before another process recovers it: 30 s, or
+ * `TESSERA_LEASE_TTL` (a duration, at most 1m; tests shorten it). Heartbeats come at a third of it
+ * (at most every second).
+ */
+function leaseTtlMs(): number {
+  const text = process.env.TESSERA_LEASE_TTL;
+  if (text === undefined || text.trim() === '') return 30_000;
+  const ms = parseDuration(text);
+  if (ms === undefined || ms <= 0 || ms > 60_000) {
+    throw new UsageError(`TESSERA_LEASE_TTL takes a duration from 1ms to 1m, like 30s or 5s; got ${text}`);
+  }
+  return ms;
+}
+
+function leaseTimings(): { staleAfterMs: number; heartbeatMs: number } {
+  const staleAfterMs = leaseTtlMs();
+  return { staleAfterMs, heartbeatMs: Math.max(50, Math.min(1000, Math.floor(staleAfterMs / 3))) };
 }
 
 /** A running `serve`. */
@@ -665,8 +707,14 @@ export class Platform {
    */
   async runOrQueue(selection: RunSelection, options: RunOrQueueOptions = {}): Promise<RunOutcome> {
     const { findRunningServer } = await import('./orchestrator/index.ts');
-    const server = await findRunningServer(this.definitions.project.root);
     const fullRefresh = options.fullRefresh === true;
+    if (this.definitions.project.orchestrator === 'workers') {
+      // `tessera worker` processes execute every run: queue it in the catalog and follow it.
+      await this.#requireApplied();
+      if (fullRefresh) await this.#forgetSourceCursors(selection);
+      return this.#queueOnServer(selection, { pid: 0, workers: true }, { ...options, wait: true });
+    }
+    const server = await findRunningServer(this.definitions.project.root);
     if (!server) {
       const runs = await this.run(selection, options.onLog, options.notifications, { fullRefresh });
       return { ended: true, runs };
@@ -687,11 +735,11 @@ export class Platform {
   /** Queue a selection on the running server `at`; with `wait`, follow the runs until they end. */
   async #queueOnServer(
     selection: RunSelection,
-    at: { pid: number },
+    at: { pid: number; workers?: boolean },
     options: RunOrQueueOptions,
   ): Promise<RunOutcome> {
     const { enqueueSelection, waitForRuns, CatalogRunQueue } = await import('./orchestrator/index.ts');
-    const queue = new CatalogRunQueue(this.#store, this.#graph);
+    const queue = new CatalogRunQueue(this.#store, this.#graph, { leaseTtlMs: leaseTtlMs() });
     const queued = await enqueueSelection(queue, this.definitions, this.#graph, selection);
     options.onQueued?.(
       queued.map((entry) => entry.run),
@@ -824,6 +872,9 @@ export class Platform {
       debounceMs: settings.debounceMs,
       log: settings.log,
       clock,
+      // Under `orchestrator: workers`, serve queues and monitors; `tessera worker` processes execute.
+      execute: this.definitions.project.orchestrator !== 'workers',
+      ...leaseTimings(),
     });
     const log = settings.log ?? (() => {});
     const monitoring = await openNotifier(this.#monitoringParts(), {
@@ -856,6 +907,45 @@ export class Platform {
         }
         if (released.length === 0) return { abandoned: false };
         // The engine may still be inside a statement of a requeued run: do not wait for it.
+        await this.#store.close().catch(() => {});
+        return { abandoned: true };
+      },
+    };
+  }
+
+  /**
+   * `tessera worker`: claim and execute queued runs from the catalog's run queue (`orchestrator:
+   * workers`, PostgreSQL catalog) until stopped. No schedules, no server file, no faces: any number
+   * of workers on any machines share the queue; publication enqueues the readers, so a worker
+   * executes whole waves. Requires the definitions to be applied.
+   */
+  async work(settings: WorkerSettings): Promise<WorkerHandle> {
+    if (this.definitions.project.orchestrator !== 'workers') {
+      throw new UsageError(
+        '`tessera worker` needs `orchestrator: workers` (and a `postgres://` catalog) in tessera.yaml; with `orchestrator: local`, `tessera serve` executes the runs',
+      );
+    }
+    await this.#requireApplied();
+    const { Orchestrator } = await import('./orchestrator/index.ts');
+    const orchestrator = new Orchestrator(internalsOf(this), {
+      concurrency: settings.concurrency,
+      schedules: false,
+      continueStreams: true,
+      ...(settings.log ? { log: settings.log } : {}),
+      ...leaseTimings(),
+    });
+    await orchestrator.start();
+    return {
+      owner: orchestrator.owner.id,
+      whenIdle: (timeoutMs) => orchestrator.whenIdle(timeoutMs),
+      stop: async (graceMs) => {
+        let released: string[] = [];
+        try {
+          released = await orchestrator.stop(graceMs, { exitAfter: true });
+        } finally {
+          if (released.length === 0) await this.close();
+        }
+        if (released.length === 0) return { abandoned: false };
         await this.#store.close().catch(() => {});
         return { abandoned: true };
       },

@@ -11,6 +11,7 @@ import { registerMonitoringCommands } from './monitoring-commands.ts';
 import { registerSyncCommands } from './sync-commands.ts';
 import { registerSchemaCommands } from './schema-commands.ts';
 import { registerImportCommands } from './import-commands.ts';
+import { registerWorkerCommands } from './worker-commands.ts';
 
 /** Build the `tessera` command tree. */
 export function buildProgram(): Command {
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   registerSyncCommands(program);
   registerSchemaCommands(program);
   registerImportCommands(program);
+  registerWorkerCommands(program);
   return program;
 }
 

@@ -85,7 +85,11 @@ export function registerRunCommands(program: Command): void {
               },
           onQueued: (runs, server) => {
             if (flags.wait && !quiet)
-              console.error(`queued ${runs.length} run(s) on the server (pid ${server.pid}); waiting`);
+              console.error(
+                server.workers
+                  ? `queued ${runs.length} run(s) for the workers (orchestrator: workers); waiting`
+                  : `queued ${runs.length} run(s) on the server (pid ${server.pid}); waiting`,
+              );
           },
         });
         print(options, outcome, () => formatRollback(table, to, outcome));
@@ -192,8 +196,12 @@ export async function runOrQueue(
           }
         },
     onQueued: (runs, server) => {
-      if (wait && !quiet)
-        console.error(`queued ${runs.length} run(s) on the server (pid ${server.pid}); waiting`);
+      if ((wait || server.workers) && !quiet)
+        console.error(
+          server.workers
+            ? `queued ${runs.length} run(s) for the workers (orchestrator: workers); waiting`
+            : `queued ${runs.length} run(s) on the server (pid ${server.pid}); waiting`,
+        );
     },
     onRunChange: quiet
       ? undefined

@@ -162,11 +162,12 @@ export function loadProjectSettings(
       at: engine.at,
     });
   }
-  if (raw.orchestrator === 'workers') {
+  // Workers share the run queue through the catalog: an embedded SQLite file cannot be shared.
+  if (raw.orchestrator === 'workers' && catalogUrl && !isPostgresUrl(catalogUrl)) {
     diagnostics.push({
-      code: 'unsupported-backend',
+      code: 'invalid-value',
       severity: 'error',
-      message: `\`orchestrator: workers\` (a PostgreSQL job queue) is not built yet; supported: \`local\` (the default: \`tessera serve\` runs every task)`,
+      message: `\`orchestrator: workers\` needs a PostgreSQL catalog (runs are jobs in its queue, shared by every \`tessera worker\`); ${catalog.source} is \`${catalog.value}\`: set it to \`postgres://user@host:5432/db\`, or use \`orchestrator: local\``,
       at: at(['orchestrator']),
     });
   }

@@ -290,7 +290,7 @@ export interface ProjectDef {
   storage: string;
   /** `duckdb` (a `postgres://` engine is not built yet: `validate` refuses it). */
   engine: string;
-  /** `local` (`workers` is not built yet: `validate` refuses it). */
+  /** `local` (serve executes), or `workers` (`tessera worker` processes execute; PostgreSQL catalog). */
   orchestrator: 'local' | 'workers';
   governance: {
     profile?: string;

@@ -35,6 +35,16 @@ export interface OrchestratorOptions {
   pollMs?: number;
   /** Arm the ingestion tasks' schedules. Default: true. */
   schedules?: boolean;
+  /**
+   * Claim and execute queued runs. Default: true. `tessera serve` under `orchestrator: workers`
+   * passes false: it queues (schedules, catch-up, recovery) and `tessera worker` processes execute.
+   */
+  execute?: boolean;
+  /**
+   * Queue a stream task's next batch when its run ends here. Default: `schedules`. A worker has no
+   * schedules but passes true: it is where the stream's runs end.
+   */
+  continueStreams?: boolean;
   /** The run queue. Default: a `CatalogRunQueue` on the host's store. */
   queue?: RunQueue;
   /** Server log lines. Default: none. */
@@ -111,6 +121,8 @@ export class Orchestrator {
       staleAfterMs: options.staleAfterMs ?? 30_000,
       pollMs: options.pollMs ?? 250,
       schedules: options.schedules ?? true,
+      execute: options.execute ?? true,
+      continueStreams: options.continueStreams ?? options.schedules ?? true,
     };
     if (!Number.isInteger(this.settings.concurrency) || this.settings.concurrency < 1) {
       throw new RangeError(`concurrency must be a positive integer, got ${this.settings.concurrency}`);
@@ -160,27 +172,9 @@ export class Orchestrator {
       this.settings.debounceMs,
       this.clock,
     );
-    this.dispatcher = new RunDispatcher(
-      this.queue,
-      this.owner,
-      await this.host.runContext(),
-      definitions,
-      store,
-      {
-        onStarted: (entry, at) => this.runStarted(entry, at),
-        onPublished: (entry, version, at) => this.versionPublished(entry, version, at),
-        onFinished: (entry, run) => this.runFinished(entry, run),
-        log: (message) => this.log(message),
-      },
-      {
-        concurrency: this.settings.concurrency,
-        heartbeatMs: this.settings.heartbeatMs,
-        pollMs: this.settings.pollMs,
-        clock: this.clock,
-      },
-    );
+    if (this.settings.execute) await this.startDispatcher();
     await this.catchUp();
-    this.dispatcher.start();
+    this.dispatcher?.start();
     if (this.settings.schedules) {
       this.schedules = new ScheduleClock(
         definitions,
@@ -200,7 +194,30 @@ export class Orchestrator {
       this.startedServices.push(service);
     }
     this.log(
-      `orchestrator ${this.owner.id} started: ${definitions.tasks.length} tasks, concurrency ${this.settings.concurrency}`,
+      `orchestrator ${this.owner.id} started: ${definitions.tasks.length} tasks, ${this.settings.execute ? `concurrency ${this.settings.concurrency}` : 'runs executed by `tessera worker` processes'}`,
+    );
+  }
+
+  private async startDispatcher(): Promise<void> {
+    const { definitions, store } = this.host;
+    this.dispatcher = new RunDispatcher(
+      this.queue,
+      this.owner,
+      await this.host.runContext(),
+      definitions,
+      store,
+      {
+        onStarted: (entry, at) => this.runStarted(entry, at),
+        onPublished: (entry, version, at) => this.versionPublished(entry, version, at),
+        onFinished: (entry, run) => this.runFinished(entry, run),
+        log: (message) => this.log(message),
+      },
+      {
+        concurrency: this.settings.concurrency,
+        heartbeatMs: this.settings.heartbeatMs,
+        pollMs: this.settings.pollMs,
+        clock: this.clock,
+      },
     );
   }
 
@@ -245,7 +262,7 @@ export class Orchestrator {
       })
       .join(', ');
     this.log(
-      `${queued.length} run${queued.length === 1 ? '' : 's'} left queued: ${listed}; they run when serve starts again ` +
+      `${queued.length} run${queued.length === 1 ? '' : 's'} left queued: ${listed}; ${this.settings.execute && this.settings.schedules ? 'they run when serve starts again' : 'any running `tessera worker` runs them'} ` +
         '(`tessera runs --status queued` lists them; `tessera run TASK` without a server supersedes them)',
     );
   }
@@ -300,7 +317,8 @@ export class Orchestrator {
    */
   private async streamRunEnded(run: Run): Promise<void> {
     const task = this.host.definitions.tasks.find((candidate) => candidate.name === run.task);
-    if (task?.schedule?.kind !== 'stream' || this.state !== 'running' || !this.settings.schedules) return;
+    if (task?.schedule?.kind !== 'stream' || this.state !== 'running' || !this.settings.continueStreams)
+      return;
     if (this.paused.isPaused(task.name)) return;
     const ended = run.status === 'succeeded' || run.status === 'skipped';
     try {

@@ -42,9 +42,9 @@ describe('backends that are not built yet', () => {
       line: 'tessera.yaml:2:9: error unsupported-backend: `engine`: a PostgreSQL engine (`postgres://`) is not built yet; supported: `duckdb`',
     },
     {
-      name: 'orchestrator: workers',
+      name: 'orchestrator: workers on the embedded SQLite catalog',
       settings: 'name: p\norchestrator: workers\n',
-      line: 'tessera.yaml:2:15: error unsupported-backend: `orchestrator: workers` (a PostgreSQL job queue) is not built yet; supported: `local`',
+      line: 'tessera.yaml:2:15: error invalid-value: `orchestrator: workers` needs a PostgreSQL catalog',
     },
     {
       name: 'an engine nobody has heard of',

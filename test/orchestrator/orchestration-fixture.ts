@@ -35,6 +35,8 @@ const PROJECTION_SQL: Record<keyof typeof PROJECTIONS, string> = {
 };
 
 export interface RepoOptions {
+  /** The whole tessera.yaml (default: just the project name). */
+  settings?: string;
   /** The ingestion task's schedule line, e.g. `{ on: source_change, poll: 200ms }`; none by default. */
   schedule?: string;
   /** Extra YAML for the ingestion task (retries, timeout). */
@@ -137,7 +139,7 @@ export async function writeOrchestrationRepo(options: RepoOptions = {}): Promise
     ),
   ];
   return writeRepo({
-    'tessera.yaml': 'name: orchestration-test\n',
+    'tessera.yaml': options.settings ?? 'name: orchestration-test\n',
     'owners/team.yaml': 'kind: owner\nname: team\nmembers: [team@example.org]\n',
     'schemas/raw.proto': [
       'syntax = "proto3";',
