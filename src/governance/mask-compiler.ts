@@ -1,11 +1,12 @@
 import { QueryError } from '../diagnostics/errors.ts';
+import { duckdbDialect } from '../engines/dialect.ts';
 import { quoteLiteral } from '../engines/engine.ts';
 import type { FieldType, MaskKind } from '../model/index.ts';
 import restrictedZip3 from './reference/restricted-zip3.json' with { type: 'json' };
 
 /**
- * Masks (SPEC §5) compiled to SQL expressions in the engine dialect (DuckDB). Pure text: nothing
- * here runs a query. Every mask keeps NULL as NULL (a missing value is not hidden; the value is).
+ * Masks (SPEC §5) compiled to SQL expressions in the engine dialect (DuckDB; types, text casts and
+ * hashing come from `engines/dialect.ts`). Pure text: nothing here runs a query. Every mask keeps NULL as NULL (a missing value is not hidden; the value is).
  */
 
 /** What a mask expression may depend on besides the column. */
@@ -113,27 +114,17 @@ export function maskedType(mask: MaskKind, type: FieldType): FieldType {
   }
 }
 
-/** A SQL BLOB literal for a hash key: `unhex('…')`. Never log the result. */
+/** A SQL BLOB literal for a hash key (the dialect's `bytesLiteral`). Never log the result. */
 export function hashKeyLiteral(key: string | Uint8Array): string {
-  const bytes = typeof key === 'string' ? Buffer.from(key, 'utf8') : Buffer.from(key);
-  return `unhex('${bytes.toString('hex')}')`;
+  return duckdbDialect.bytesLiteral(typeof key === 'string' ? Buffer.from(key, 'utf8') : key);
 }
 
 /**
- * HMAC-SHA256 (RFC 2104) as SQL: H((K' ⊕ opad) ‖ H((K' ⊕ ipad) ‖ m)), lowercase hex. DuckDB has
- * `sha256` but no HMAC; the pads are built with BIT xor over 64-byte blobs. K' is the key
- * zero-padded to the 64-byte block, or its SHA-256 when longer. `messageSql` is VARCHAR, hashed as
- * its UTF-8 bytes (`encode`, not a cast: a cast to BLOB would read `\x41` escapes); `keySql` is a
- * BLOB. NULL in, NULL out. The key part is constant, so DuckDB folds it once per query.
+ * HMAC-SHA256 (RFC 2104) of `messageSql`'s UTF-8 bytes under the BLOB `keySql`, lowercase hex: the
+ * dialect's `hmacSha256Hex` (DuckDB builds it from `sha256`). NULL in, NULL out.
  */
 export function hmacSha256Sql(messageSql: string, keySql: string): string {
-  const key = `(${keySql})`;
-  const blockKey = `(CASE WHEN octet_length(${key}) > 64 THEN unhex(sha256(${key})) ELSE ${key} END)`;
-  const paddedKey = `(${blockKey} || unhex(repeat('00', 64 - octet_length(${blockKey}))))`;
-  const pad = (byte: string) =>
-    `CAST(xor(CAST(${paddedKey} AS BIT), CAST(unhex(repeat('${byte}', 64)) AS BIT)) AS BLOB)`;
-  const message = `encode(${messageSql})`;
-  return `sha256(${pad('5c')} || unhex(sha256(${pad('36')} || ${message})))`;
+  return duckdbDialect.hmacSha256Hex(messageSql, keySql);
 }
 
 /**
@@ -159,34 +150,17 @@ export function digestHexSql(highSql: string, lowSql: string): string {
   return `lower(hex(CAST(${highSql} AS BLOB) || CAST(${lowSql} AS BLOB)))`;
 }
 
-/** The DuckDB spelling of a field type, for casts and typed NULLs. */
+/** The engine spelling of a field type, for casts and typed NULLs (the dialect's `columnType`). */
 export function fieldTypeSql(type: FieldType): string {
-  switch (type.kind) {
-    case 'scalar':
-      return type.sql;
-    case 'decimal':
-      return `DECIMAL(${type.precision}, ${type.scale})`;
-    case 'enum':
-      return 'VARCHAR';
-    case 'list':
-      return `${fieldTypeSql(type.element)}[]`;
-    case 'struct':
-      return `STRUCT(${type.fields.map((field) => `"${field.name.replaceAll('"', '""')}" ${fieldTypeSql(field.type)}`).join(', ')})`;
-    default: {
-      // Engine-native types (e.g. HUGEINT in an inferred projection schema) carry their own spelling.
-      const sql = (type as { sql?: unknown }).sql;
-      if (typeof sql === 'string') return sql;
-      throw new Error(`unknown field type ${JSON.stringify(type)}`);
-    }
-  }
+  return duckdbDialect.columnType(type);
 }
 
 function hashInputSql(columnSql: string, type: FieldType): string {
   if (isText(type)) return columnSql;
   if (type.kind === 'scalar' && type.sql === 'TIMESTAMPTZ') {
-    return `strftime(timezone('UTC', ${columnSql}), '%Y-%m-%dT%H:%M:%S.%fZ')`;
+    return duckdbDialect.timestamptzIsoText(columnSql);
   }
-  return `CAST(${columnSql} AS VARCHAR)`;
+  return duckdbDialect.toText(columnSql);
 }
 
 /** A DATE literal as `DATE 'YYYY-MM-DD'`, whose year the top-coding year can be computed from here. */
@@ -244,11 +218,11 @@ function zip3Sql(columnSql: string, type: FieldType): string {
 }
 
 function asText(columnSql: string, type: FieldType): string {
-  return isText(type) ? columnSql : `CAST(${columnSql} AS VARCHAR)`;
+  return isText(type) ? columnSql : duckdbDialect.toText(columnSql);
 }
 
 function typedNull(type: FieldType): string {
-  return `CAST(NULL AS ${fieldTypeSql(type)})`;
+  return duckdbDialect.typedNull(type);
 }
 
 function isText(type: FieldType): boolean {
