@@ -47,7 +47,14 @@ export interface Dialect {
    */
   hmacSha256Hex(textExpression: string, keyExpression: string): string;
 
-  /** True when a text expression matches a regular expression (POSIX-compatible subset). */
+  /**
+   * True when `value` equals one of `members` (literals of the value's type); FALSE for no members.
+   * NULL when `value` is NULL.
+   */
+  inSet(value: string, members: string[]): string;
+  /** True when the whole of a text expression matches a regular expression. */
+  regexpFullMatch(textExpression: string, pattern: string): string;
+  /** True when a text expression contains a match of a regular expression. */
   regexpMatches(textExpression: string, pattern: string): string;
   /** Capture group `group` of the first match of a regular expression; '' when it does not match. */
   regexpExtract(textExpression: string, pattern: string, group: number): string;
