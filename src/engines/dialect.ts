@@ -39,6 +39,13 @@ export interface Dialect {
   /** The UTC ISO-8601 text of a TIMESTAMPTZ, `YYYY-MM-DDTHH:MM:SS.ffffffZ`, whatever the session time zone. */
   timestamptzIsoText(expression: string): string;
 
+  /** The year of a DATE or TIMESTAMP expression, as an integer. */
+  yearOf(expression: string): string;
+  /** True when text `needle` occurs in text `haystack`. */
+  textContains(haystack: string, needle: string): string;
+  /** True when a text expression starts with `count` ASCII digits. */
+  startsWithDigits(textExpression: string, count: number): string;
+
   /** The SHA-256 of a binary expression, as 64 lowercase hex digits. */
   sha256Hex(bytesExpression: string): string;
   /**
