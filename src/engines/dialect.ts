@@ -1,5 +1,6 @@
 import type { FieldType } from '../model/index.ts';
 import { duckdbDialect } from './duckdb/duckdb-dialect.ts';
+import { postgresDialect } from './postgres/postgres-dialect.ts';
 
 /**
  * An engine's SQL dialect: pure builders of SQL text, nothing runs here. Everything outside
@@ -87,10 +88,10 @@ export interface DialectCapabilities {
   transactionalDdl: boolean;
 }
 
-export { duckdbDialect };
+export { duckdbDialect, postgresDialect };
 
 /** The dialect an engine of this name speaks. Ingestion always conforms with DuckDB's. */
 export function dialectFor(engineName: string): Dialect {
-  if (engineName === duckdbDialect.name) return duckdbDialect;
-  throw new Error(`no SQL dialect for engine ${JSON.stringify(engineName)}; known: ${duckdbDialect.name}`);
+  for (const dialect of [duckdbDialect, postgresDialect]) if (dialect.name === engineName) return dialect;
+  throw new Error(`no SQL dialect for engine ${JSON.stringify(engineName)}; known: duckdb, postgres`);
 }

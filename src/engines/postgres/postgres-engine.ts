@@ -1,0 +1,116 @@
+import pg from 'pg';
+import type { Dialect } from '../dialect.ts';
+import type { ColumnInfo, Engine, EngineSession, QueryResult, ReadOptions } from '../engine.ts';
+import { postgresDialect } from './postgres-dialect.ts';
+
+/** int8: a number when exact, else its text. */
+function parseBigint(text: string): number | string {
+  const value = Number(text);
+  return Number.isSafeInteger(value) ? value : text;
+}
+
+/** numeric: a number when it prints back to the same value, else its text. */
+function parseNumeric(text: string): number | string {
+  const value = Number(text);
+  const canonical = text.includes('.') ? text.replace(/0+$/, '').replace(/\.$/, '') : text;
+  return Number.isFinite(value) && String(value) === canonical ? value : text;
+}
+
+/** Values as JSON-compatible as DuckDB's: dates and timestamps as ISO-8601 text (`…Z` with a zone). */
+const TYPE_PARSERS: Record<number, (text: string) => unknown> = {
+  20: parseBigint,
+  1700: parseNumeric,
+  1082: (text) => text,
+  1114: (text) => text.replace(' ', 'T'),
+  1184: (text) => text.replace(' ', 'T').replace(/\+00(:00)?$/, 'Z'),
+};
+
+const types = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    return (TYPE_PARSERS[oid] as never) ?? pg.types.getTypeParser(oid, format as 'text');
+  },
+};
+
+class PostgresSession implements EngineSession {
+  constructor(
+    private readonly client: pg.Client,
+    private readonly connectionString: string,
+  ) {}
+
+  async run(sql: string): Promise<void> {
+    await this.client.query(sql);
+  }
+
+  async query(sql: string, options: ReadOptions = {}): Promise<QueryResult> {
+    const limited =
+      options.maxRows === undefined ? sql : `SELECT * FROM (${sql}) AS q LIMIT ${options.maxRows + 1}`;
+    const result = await this.client.query({ text: limited, types });
+    const columns = await this.columns(result.fields);
+    const rows = result.rows as Record<string, unknown>[];
+    if (options.maxRows !== undefined && rows.length > options.maxRows) {
+      return { columns, rows: rows.slice(0, options.maxRows), truncated: true };
+    }
+    return { columns, rows };
+  }
+
+  async describe(sql: string): Promise<ColumnInfo[]> {
+    const result = await this.client.query({ text: `SELECT * FROM (${sql}) AS q LIMIT 0`, types });
+    return this.columns(result.fields);
+  }
+
+  interrupt(): void {
+    const pid = (this.client as unknown as { processID?: number }).processID;
+    if (pid === undefined) return;
+    const canceller = new pg.Client({ connectionString: this.connectionString });
+    void canceller
+      .connect()
+      .then(() => canceller.query('SELECT pg_cancel_backend($1)', [pid]))
+      .catch(() => undefined)
+      .finally(() => void canceller.end());
+  }
+
+  close(): void {
+    void this.client.end().catch(() => undefined);
+  }
+
+  private async columns(fields: pg.FieldDef[]): Promise<ColumnInfo[]> {
+    if (fields.length === 0) return [];
+    const names = await this.client.query<{ type: string }>(
+      `SELECT format_type(oid, mod) AS type FROM unnest($1::oid[], $2::int[]) WITH ORDINALITY AS f(oid, mod, n) ORDER BY n`,
+      [fields.map((field) => field.dataTypeID), fields.map((field) => field.dataTypeModifier)],
+    );
+    return fields.map((field, index) => ({ name: field.name, type: names.rows[index]!.type }));
+  }
+}
+
+/**
+ * An engine whose sessions run in a PostgreSQL database (`engine: postgres://…`). Each session is
+ * a connection of its own, with `TimeZone` UTC. Creating the engine creates `pgcrypto` when it can
+ * (HMAC-SHA256 for HASH masks).
+ */
+export class PostgresEngine implements Engine {
+  readonly name = 'postgres';
+  readonly dialect: Dialect = postgresDialect;
+
+  private constructor(private readonly connectionString: string) {}
+
+  static async create(connectionString: string): Promise<PostgresEngine> {
+    const engine = new PostgresEngine(connectionString);
+    const session = await engine.openSession();
+    try {
+      await session.run('CREATE EXTENSION IF NOT EXISTS pgcrypto');
+    } finally {
+      session.close();
+    }
+    return engine;
+  }
+
+  async openSession(): Promise<EngineSession> {
+    const client = new pg.Client({ connectionString: this.connectionString });
+    await client.connect();
+    await client.query(`SET TimeZone = 'UTC'`);
+    return new PostgresSession(client, this.connectionString);
+  }
+
+  async close(): Promise<void> {}
+}
