@@ -1,4 +1,8 @@
+import { createReadStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import type { FieldType } from '../../model/index.ts';
 import type { Dialect } from '../dialect.ts';
 import type { ColumnInfo, Engine, EngineSession, QueryResult, ReadOptions } from '../engine.ts';
 import { postgresDialect } from './postgres-dialect.ts';
@@ -106,11 +110,67 @@ export class PostgresEngine implements Engine {
   }
 
   async openSession(): Promise<EngineSession> {
-    const client = new pg.Client({ connectionString: this.connectionString });
-    await client.connect();
-    await client.query(`SET TimeZone = 'UTC'`);
-    return new PostgresSession(client, this.connectionString);
+    return new PostgresSession(await this.connect(), this.connectionString);
+  }
+
+  /** The table holding version `version` of `table`: `<table>__v<version>`. */
+  versionTable(table: string, version: number): string {
+    return postgresDialect.identifier(`${table}__v${version}`);
+  }
+
+  /**
+   * Store version `version` of `table` as its own table, loaded with `COPY … FROM STDIN` from a CSV
+   * file with a header (what DuckDB writes after conforming: `COPY … TO 'f.csv' (HEADER)`). The
+   * file's bytes stream to the server; no row passes through JavaScript. Nothing reads the version
+   * until `publishVersion`.
+   */
+  async loadVersion(
+    table: string,
+    version: number,
+    columns: { name: string; type: FieldType }[],
+    csvFile: string,
+  ): Promise<void> {
+    const client = await this.connect();
+    try {
+      const target = this.versionTable(table, version);
+      const definitions = columns.map(
+        (column) => `${postgresDialect.identifier(column.name)} ${postgresDialect.columnType(column.type)}`,
+      );
+      await client.query(`CREATE TABLE ${target} (${definitions.join(', ')})`);
+      const names = columns.map((column) => postgresDialect.identifier(column.name)).join(', ');
+      const stream = client.query(copyFrom(`COPY ${target} (${names}) FROM STDIN (FORMAT csv, HEADER true)`));
+      await pipeline(createReadStream(csvFile), stream);
+    } finally {
+      await client.end();
+    }
+  }
+
+  /**
+   * Make version `version` the current one: the view `table` now selects from its table. One
+   * transaction, so a reader sees the old version or the new one, never neither.
+   */
+  async publishVersion(table: string, version: number): Promise<void> {
+    const client = await this.connect();
+    try {
+      const view = postgresDialect.identifier(table);
+      await client.query('BEGIN');
+      await client.query(`DROP VIEW IF EXISTS ${view}`);
+      await client.query(`CREATE VIEW ${view} AS SELECT * FROM ${this.versionTable(table, version)}`);
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      await client.end();
+    }
   }
 
   async close(): Promise<void> {}
+
+  private async connect(): Promise<pg.Client> {
+    const client = new pg.Client({ connectionString: this.connectionString });
+    await client.connect();
+    await client.query(`SET TimeZone = 'UTC'`);
+    return client;
+  }
 }
