@@ -3,6 +3,8 @@
  * imports DuckDB; everything else speaks to an `Engine`.
  */
 
+import type { Dialect } from './dialect.ts';
+
 export interface ColumnInfo {
   name: string;
   /** The engine's type name, e.g. `VARCHAR`, `BIGINT`, `TIMESTAMP WITH TIME ZONE`. */
@@ -60,6 +62,8 @@ export interface EngineSession {
 export interface Engine {
   /** e.g. `duckdb`. */
   readonly name: string;
+  /** The SQL this engine speaks (`dialect.ts`). */
+  readonly dialect: Dialect;
   /** Open a new session; the caller closes it. */
   openSession(options?: SessionOptions): Promise<EngineSession>;
   close(): Promise<void>;

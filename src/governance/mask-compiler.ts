@@ -1,11 +1,12 @@
 import { QueryError } from '../diagnostics/errors.ts';
+import { duckdbDialect, type Dialect } from '../engines/dialect.ts';
 import { quoteLiteral } from '../engines/engine.ts';
 import type { FieldType, MaskKind } from '../model/index.ts';
 import restrictedZip3 from './reference/restricted-zip3.json' with { type: 'json' };
 
 /**
- * Masks (SPEC §5) compiled to SQL expressions in the engine dialect (DuckDB). Pure text: nothing
- * here runs a query. Every mask keeps NULL as NULL (a missing value is not hidden; the value is).
+ * Masks (SPEC §5) compiled to SQL expressions in the engine dialect (DuckDB; types, text casts and
+ * hashing come from `engines/dialect.ts`). Pure text: nothing here runs a query. Every mask keeps NULL as NULL (a missing value is not hidden; the value is).
  */
 
 /** What a mask expression may depend on besides the column. */
@@ -22,6 +23,8 @@ export interface MaskContext {
    * costs nothing at run time and the least to plan.
    */
   asOfDateSql?: string;
+  /** The dialect to write the mask in. Default: DuckDB's. */
+  dialect?: Dialect;
 }
 
 /** What REDACT shows for text columns. Non-text columns have no marker that keeps their type: they become NULL. */
@@ -62,31 +65,32 @@ export function maskExpression(
   type: FieldType,
   context: MaskContext,
 ): string {
+  const d = context.dialect ?? duckdbDialect;
   switch (mask) {
     case 'HASH':
-      return hmacSha256Sql(hashInputSql(columnSql, type), context.hashKeySql);
+      return d.hmacSha256Hex(hashInputSql(d, columnSql, type), context.hashKeySql);
     case 'REDACT':
       return isText(type)
         ? `CASE WHEN ${columnSql} IS NULL THEN NULL ELSE ${quoteLiteral(REDACTION_MARKER)} END`
-        : typedNull(type);
+        : d.typedNull(type);
     case 'NULLIFY':
-      return typedNull(type);
+      return d.typedNull(type);
     case 'DATE_YEAR':
-      return dateYearSql(columnSql, type, context.asOfDateSql ?? 'current_date');
+      return dateYearSql(d, columnSql, type, context.asOfDateSql ?? 'current_date');
     case 'ZIP3':
-      return zip3Sql(columnSql, type);
+      return zip3Sql(d, columnSql, type);
     case 'AGE_90_PLUS':
       if (!isNumeric(type)) throw unsupported(mask, type);
-      return `CASE WHEN ${columnSql} > ${OLDEST_SHOWN_AGE} THEN CAST(${OLDEST_SHOWN_AGE + 1} AS ${fieldTypeSql(type)}) ELSE ${columnSql} END`;
+      return `CASE WHEN ${columnSql} > ${OLDEST_SHOWN_AGE} THEN ${d.cast(String(OLDEST_SHOWN_AGE + 1), type)} ELSE ${columnSql} END`;
     case 'EMAIL_DOMAIN': {
-      const text = asText(columnSql, type);
+      const text = asText(d, columnSql, type);
       return (
         `CASE WHEN ${text} IS NULL THEN NULL ` +
-        `WHEN strpos(${text}, '@') > 0 THEN '***@' || regexp_extract(${text}, '@([^@]*)$', 1) ELSE '***' END`
+        `WHEN strpos(${text}, '@') > 0 THEN '***@' || ${d.regexpExtract(text, '@([^@]*)$', 1)} ELSE '***' END`
       );
     }
     case 'SHOW_LAST_4': {
-      const text = asText(columnSql, type);
+      const text = asText(d, columnSql, type);
       return `CASE WHEN ${text} IS NULL THEN NULL WHEN length(${text}) > 4 THEN '***' || right(${text}, 4) ELSE '***' END`;
     }
     default:
@@ -113,27 +117,17 @@ export function maskedType(mask: MaskKind, type: FieldType): FieldType {
   }
 }
 
-/** A SQL BLOB literal for a hash key: `unhex('…')`. Never log the result. */
+/** A SQL BLOB literal for a hash key (the dialect's `bytesLiteral`). Never log the result. */
 export function hashKeyLiteral(key: string | Uint8Array): string {
-  const bytes = typeof key === 'string' ? Buffer.from(key, 'utf8') : Buffer.from(key);
-  return `unhex('${bytes.toString('hex')}')`;
+  return duckdbDialect.bytesLiteral(typeof key === 'string' ? Buffer.from(key, 'utf8') : key);
 }
 
 /**
- * HMAC-SHA256 (RFC 2104) as SQL: H((K' ⊕ opad) ‖ H((K' ⊕ ipad) ‖ m)), lowercase hex. DuckDB has
- * `sha256` but no HMAC; the pads are built with BIT xor over 64-byte blobs. K' is the key
- * zero-padded to the 64-byte block, or its SHA-256 when longer. `messageSql` is VARCHAR, hashed as
- * its UTF-8 bytes (`encode`, not a cast: a cast to BLOB would read `\x41` escapes); `keySql` is a
- * BLOB. NULL in, NULL out. The key part is constant, so DuckDB folds it once per query.
+ * HMAC-SHA256 (RFC 2104) of `messageSql`'s UTF-8 bytes under the BLOB `keySql`, lowercase hex: the
+ * dialect's `hmacSha256Hex` (DuckDB builds it from `sha256`). NULL in, NULL out.
  */
 export function hmacSha256Sql(messageSql: string, keySql: string): string {
-  const key = `(${keySql})`;
-  const blockKey = `(CASE WHEN octet_length(${key}) > 64 THEN unhex(sha256(${key})) ELSE ${key} END)`;
-  const paddedKey = `(${blockKey} || unhex(repeat('00', 64 - octet_length(${blockKey}))))`;
-  const pad = (byte: string) =>
-    `CAST(xor(CAST(${paddedKey} AS BIT), CAST(unhex(repeat('${byte}', 64)) AS BIT)) AS BLOB)`;
-  const message = `encode(${messageSql})`;
-  return `sha256(${pad('5c')} || unhex(sha256(${pad('36')} || ${message})))`;
+  return duckdbDialect.hmacSha256Hex(messageSql, keySql);
 }
 
 /**
@@ -159,57 +153,40 @@ export function digestHexSql(highSql: string, lowSql: string): string {
   return `lower(hex(CAST(${highSql} AS BLOB) || CAST(${lowSql} AS BLOB)))`;
 }
 
-/** The DuckDB spelling of a field type, for casts and typed NULLs. */
+/** The engine spelling of a field type, for casts and typed NULLs (the dialect's `columnType`). */
 export function fieldTypeSql(type: FieldType): string {
-  switch (type.kind) {
-    case 'scalar':
-      return type.sql;
-    case 'decimal':
-      return `DECIMAL(${type.precision}, ${type.scale})`;
-    case 'enum':
-      return 'VARCHAR';
-    case 'list':
-      return `${fieldTypeSql(type.element)}[]`;
-    case 'struct':
-      return `STRUCT(${type.fields.map((field) => `"${field.name.replaceAll('"', '""')}" ${fieldTypeSql(field.type)}`).join(', ')})`;
-    default: {
-      // Engine-native types (e.g. HUGEINT in an inferred projection schema) carry their own spelling.
-      const sql = (type as { sql?: unknown }).sql;
-      if (typeof sql === 'string') return sql;
-      throw new Error(`unknown field type ${JSON.stringify(type)}`);
-    }
-  }
+  return duckdbDialect.columnType(type);
 }
 
-function hashInputSql(columnSql: string, type: FieldType): string {
+function hashInputSql(d: Dialect, columnSql: string, type: FieldType): string {
   if (isText(type)) return columnSql;
   if (type.kind === 'scalar' && type.sql === 'TIMESTAMPTZ') {
-    return `strftime(timezone('UTC', ${columnSql}), '%Y-%m-%dT%H:%M:%S.%fZ')`;
+    return d.timestamptzIsoText(columnSql);
   }
-  return `CAST(${columnSql} AS VARCHAR)`;
+  return d.toText(columnSql);
 }
 
 /** A DATE literal as `DATE 'YYYY-MM-DD'`, whose year the top-coding year can be computed from here. */
 const DATE_LITERAL = /^DATE '(\d{4})-\d{2}-\d{2}'$/;
 
-function dateYearSql(columnSql: string, type: FieldType, asOfDateSql: string): string {
+function dateYearSql(d: Dialect, columnSql: string, type: FieldType, asOfDateSql: string): string {
   // The year to top-code at, as a number when the as-of date is a literal: DuckDB takes about 0.3 ms
   // to plan `year(DATE '…')`, which it then folds to that very number.
   const literalYear = DATE_LITERAL.exec(asOfDateSql)?.[1];
   const cutoffYear =
     literalYear === undefined
-      ? `(year(${asOfDateSql}) - ${OLDEST_SHOWN_AGE + 1})`
+      ? `(${d.yearOf(asOfDateSql)} - ${OLDEST_SHOWN_AGE + 1})`
       : String(Number(literalYear) - OLDEST_SHOWN_AGE - 1);
   // The year raised to the cutoff when below it: NULL stays NULL (NULL + anything), and one
   // arithmetic expression costs DuckDB about half the planning time of a CASE comparing the year
   // (measured on a selective governed query, where planning is most of the masks' cost).
   const shownYear = (year: string) => `${year} + greatest(0, ${cutoffYear} - ${year})`;
   if (type.kind === 'scalar' && type.sql === 'DATE') {
-    return `make_date(${shownYear(`year(${columnSql})`)}, 1, 1)`;
+    return `make_date(${shownYear(d.yearOf(columnSql))}, 1, 1)`;
   }
   if (type.kind === 'scalar' && type.sql === 'TIMESTAMPTZ') {
     // Work in UTC explicitly: the session time zone must not move a value across a year boundary.
-    const year = `year(timezone('UTC', ${columnSql}))`;
+    const year = d.yearOf(`timezone('UTC', ${columnSql})`);
     return `timezone('UTC', make_timestamp(${shownYear(year)}, 1, 1, 0, 0, 0))`;
   }
   throw unsupported('DATE_YEAR', type);
@@ -221,14 +198,14 @@ function dateYearSql(columnSql: string, type: FieldType, asOfDateSql: string): s
  */
 const RESTRICTED_ZIP3_LOOKUP = quoteLiteral(RESTRICTED_ZIP3_PREFIXES.join(','));
 
-function zip3Sql(columnSql: string, type: FieldType): string {
+function zip3Sql(d: Dialect, columnSql: string, type: FieldType): string {
   // One string lookup, not a list of 17 literals (nor IN, which DuckDB plans as a join against the
   // list): binding the list was most of the mask's cost on a query returning few rows.
   const zip3Of = (text: string) =>
-    `CASE WHEN contains(${RESTRICTED_ZIP3_LOOKUP}, left(${text}, 3)) THEN '000' ELSE left(${text}, 3) END`;
-  const threeDigits = (text: string) => `(${text} GLOB '[0-9][0-9][0-9]*')`;
+    `CASE WHEN ${d.textContains(RESTRICTED_ZIP3_LOOKUP, `left(${text}, 3)`)} THEN '000' ELSE left(${text}, 3) END`;
+  const threeDigits = (text: string) => `(${d.startsWithDigits(text, 3)})`;
   if (isInteger(type)) {
-    const text = `lpad(CAST(${columnSql} AS VARCHAR), 5, '0')`;
+    const text = `lpad(${d.toText(columnSql)}, 5, '0')`;
     return `CASE WHEN ${columnSql} IS NULL THEN NULL WHEN NOT ${threeDigits(text)} THEN '000' ELSE ${zip3Of(text)} END`;
   }
   if (!isText(type)) throw unsupported('ZIP3', type);
@@ -243,12 +220,8 @@ function zip3Sql(columnSql: string, type: FieldType): string {
   );
 }
 
-function asText(columnSql: string, type: FieldType): string {
-  return isText(type) ? columnSql : `CAST(${columnSql} AS VARCHAR)`;
-}
-
-function typedNull(type: FieldType): string {
-  return `CAST(NULL AS ${fieldTypeSql(type)})`;
+function asText(d: Dialect, columnSql: string, type: FieldType): string {
+  return isText(type) ? columnSql : d.toText(columnSql);
 }
 
 function isText(type: FieldType): boolean {

@@ -6,6 +6,7 @@ import type {
   ReadOptions,
   SessionOptions,
 } from '../engines/engine.ts';
+import type { Dialect } from '../engines/dialect.ts';
 
 /**
  * An engine whose sessions refuse to start a statement once `signal` is aborted, and interrupt the
@@ -22,6 +23,10 @@ export class AbortableEngine implements Engine {
 
   get name(): string {
     return this.inner.name;
+  }
+
+  get dialect(): Dialect {
+    return this.inner.dialect;
   }
 
   async openSession(options?: SessionOptions): Promise<EngineSession> {

@@ -1,3 +1,4 @@
+import { duckdbDialect } from '../engines/dialect.ts';
 import { quoteIdentifier, quoteLiteral } from '../engines/engine.ts';
 import { allOf, asCount, countWhere, filtered } from './aggregate-scan.ts';
 import type { AggregateReader } from './aggregate-scan.ts';
@@ -148,7 +149,11 @@ function members(column: RelationColumn, args: Record<string, unknown>, parse: b
   return [...byLiteral.values()];
 }
 
-const literalList = (set: SetMember[]) => `[${set.map((member) => member.literal).join(', ')}]`;
+const inSet = (value: string, set: SetMember[]) =>
+  duckdbDialect.inSet(
+    value,
+    set.map((member) => member.literal),
+  );
 
 /**
  * distinct values in / containing / equal to a set. The observed value is the sorted list of
@@ -169,7 +174,7 @@ function distinctValues(name: string, mode: 'in' | 'contain' | 'equal'): Expecta
       const set = members(column, args, parse);
       // GE: a missing set is a placeholder that accepts any values.
       const placeholder = mode === 'in' && (args.value_set === null || args.value_set === undefined);
-      const outside = set.length > 0 ? `NOT list_contains(${literalList(set)}, ${value})` : 'TRUE';
+      const outside = set.length > 0 ? `NOT ${inSet(value, set)}` : 'TRUE';
       const presence = set.map(
         (member) =>
           `coalesce(${filtered(`bool_or(${value} = ${member.literal})`, context.rowCondition)}, FALSE)`,
@@ -210,10 +215,10 @@ function mostCommonValue(
   return {
     plan() {},
     async finish(_read, followUp) {
-      const inSet = set.length > 0 ? `list_contains(${literalList(set)}, v)` : 'FALSE';
+      const inSetSql = inSet('v', set);
       const result = await followUp.session.query(
         `WITH frequencies AS (SELECT ${id(column)} AS v, count(*) AS n FROM ${followUp.relation} WHERE ${where} GROUP BY 1)
-         SELECT v, ${inSet} AS in_set FROM frequencies WHERE n = (SELECT max(n) FROM frequencies) ORDER BY v`,
+         SELECT v, ${inSetSql} AS in_set FROM frequencies WHERE n = (SELECT max(n) FROM frequencies) ORDER BY v`,
       );
       const modes = normalizedRows(result);
       const hits = modes.filter((row) => row.in_set === true).length;

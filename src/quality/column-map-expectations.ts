@@ -1,3 +1,4 @@
+import { duckdbDialect } from '../engines/dialect.ts';
 import { quoteIdentifier, quoteLiteral } from '../engines/engine.ts';
 import { allOf, asCount, countWhere, filtered } from './aggregate-scan.ts';
 import * as rules from './argument-rules.ts';
@@ -87,8 +88,8 @@ function betweenPredicate(
 }
 
 /**
- * The non-null members of a `value_set` as literals for the column. Membership is tested with
- * `list_contains([…], x)`: measured about 10× cheaper than `x IN (…)` on 5M strings.
+ * The non-null members of a `value_set` as literals for the column. Membership is tested with the
+ * dialect's `inSet`.
  */
 function setLiterals(
   column: RelationColumn,
@@ -333,11 +334,7 @@ export const COLUMN_MAP_EXPECTATIONS: ExpectationSpec[] = [
     (args, context) => {
       const subject = target(args, context);
       const { value, literals } = setLiterals(subject, args);
-      return valuesPassing(
-        subject,
-        literals.length > 0 ? `list_contains([${literals.join(', ')}], ${value})` : 'FALSE',
-        context,
-      );
+      return valuesPassing(subject, duckdbDialect.inSet(value, literals), context);
     },
     { required: ['value_set'] },
   ),
@@ -349,7 +346,7 @@ export const COLUMN_MAP_EXPECTATIONS: ExpectationSpec[] = [
       const { value, literals } = setLiterals(subject, args);
       return valuesPassing(
         subject,
-        literals.length > 0 ? `NOT list_contains([${literals.join(', ')}], ${value})` : 'TRUE',
+        literals.length > 0 ? `NOT ${duckdbDialect.inSet(value, literals)}` : 'TRUE',
         context,
       );
     },

@@ -1,3 +1,4 @@
+import { duckdbDialect } from '../engines/dialect.ts';
 import { quoteLiteral } from '../engines/engine.ts';
 import { CheckCompileError } from './check-errors.ts';
 
@@ -177,8 +178,7 @@ class JsonSchemaCompiler {
     const stringParts: string[] = [];
     if (typeof node.minLength === 'number') stringParts.push(`length(${string}) >= ${node.minLength}`);
     if (typeof node.maxLength === 'number') stringParts.push(`length(${string}) <= ${node.maxLength}`);
-    if (typeof node.pattern === 'string')
-      stringParts.push(`regexp_matches(${string}, ${quoteLiteral(node.pattern)})`);
+    if (typeof node.pattern === 'string') stringParts.push(duckdbDialect.regexpMatches(string, node.pattern));
     if (stringParts.length > 0) parts.push(when("('VARCHAR')", stringParts.join(' AND ')));
 
     const compileAll = (list: unknown) =>

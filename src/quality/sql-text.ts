@@ -1,3 +1,4 @@
+import { duckdbDialect } from '../engines/dialect.ts';
 import { quoteIdentifier } from '../engines/engine.ts';
 
 /**
@@ -92,12 +93,8 @@ export function expandQueryTemplate(
  */
 export function regexMatchSql(value: string, pattern: string): string {
   const inner = anchoredBody(pattern);
-  if (inner !== undefined) return `regexp_full_match(${value}, ${quote(inner)})`;
-  return `regexp_matches(${value}, ${quote(pattern)})`;
-}
-
-function quote(text: string): string {
-  return `'${text.replaceAll("'", "''")}'`;
+  if (inner !== undefined) return duckdbDialect.regexpFullMatch(value, inner);
+  return duckdbDialect.regexpMatches(value, pattern);
 }
 
 function anchoredBody(pattern: string): string | undefined {

@@ -1,15 +1,15 @@
-import { quoteIdentifier, quoteLiteral } from '../engines/engine.ts';
+import { duckdbDialect } from '../engines/dialect.ts';
+import { quoteIdentifier } from '../engines/engine.ts';
 import type { FieldDef } from '../model/index.ts';
 import type { Storage } from '../storage/index.ts';
 
 /**
- * The engine relation over a version's files as stored: `read_parquet([...])`, every stored column
+ * The engine relation over a version's files as stored (the dialect's `filesRelation`), every stored column
  * included (precomputed hash columns too). Only for the governed query path, whose secure relation
  * selects the columns it exposes by name.
  */
 export function parquetRelation(storage: Storage, files: string[]): string {
-  const paths = files.map((key) => quoteLiteral(storage.localPath(key))).join(', ');
-  return `read_parquet([${paths}], union_by_name = true)`;
+  return duckdbDialect.filesRelation!(files.map((key) => storage.localPath(key)));
 }
 
 /**

@@ -1,6 +1,7 @@
 import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { quoteIdentifier, quoteLiteral, type EngineSession } from '../engines/engine.ts';
+import { duckdbDialect } from '../engines/dialect.ts';
+import { quoteIdentifier, type EngineSession } from '../engines/engine.ts';
 import { RunFailedError, TesseraError, UsageError } from '../diagnostics/errors.ts';
 import {
   ingestFiles,
@@ -512,7 +513,7 @@ async function stageIngestion(staging: Staging): Promise<StagedOutput> {
   let storedMasks = writer.storedMasks;
   let files: string[];
   const partFile = join(stagingFolder, 'part-0.parquet');
-  const incomingRelation = `read_parquet(${quoteLiteral(incomingFile)})`;
+  const incomingRelation = duckdbDialect.filesRelation!([incomingFile]);
   const incoming = writeAsStored
     ? `SELECT ${fields.map((field) => quoteIdentifier(field.name)).join(', ')} FROM ${incomingRelation}`
     : writer.storedValues(incomingRelation);
@@ -878,7 +879,7 @@ async function describeFile(
   writer: VersionFileWriter,
 ): Promise<{ name: string; type: string; nullable: boolean }[]> {
   const added = new Set(writer.addedColumns);
-  const columns = await describe(session, `SELECT * FROM read_parquet(${quoteLiteral(file)})`);
+  const columns = await describe(session, `SELECT * FROM ${duckdbDialect.filesRelation!([file])}`);
   return columns.filter((column) => !added.has(column.name));
 }
 

@@ -8,6 +8,7 @@ import type {
   SessionOptions,
 } from '../engine.ts';
 import { quoteLiteral } from '../engine.ts';
+import { duckdbDialect } from './duckdb-dialect.ts';
 
 /** Idle connections kept per kind of session (`SessionOptions.reuse`): enough for queries in parallel. */
 const MAX_IDLE_CONNECTIONS = 8;
@@ -15,6 +16,7 @@ const MAX_IDLE_CONNECTIONS = 8;
 /** The embedded default engine: one in-process DuckDB database, a connection per session. */
 export class DuckdbEngine implements Engine {
   readonly name = 'duckdb';
+  readonly dialect = duckdbDialect;
 
   private readonly sandboxes = new Map<string, Promise<DuckDBInstance>>();
   /** Connections of closed reusable sessions, by kind (the sandbox's key, or '' for the platform's). */
