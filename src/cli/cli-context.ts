@@ -92,3 +92,21 @@ export function positiveIntegerFlag(flag: string, text: string): number {
   }
   return value;
 }
+
+/**
+ * Waits for Ctrl-C or SIGTERM, for the long-running commands (`serve`, `worker`): `announce` runs
+ * once the handlers are in place, so a signal sent right after the announcement is never missed.
+ * A second signal exits at once (130 for SIGINT, 143 for SIGTERM) instead of waiting for the grace.
+ */
+export function untilStopSignal(announce: () => void): Promise<NodeJS.Signals> {
+  return new Promise((resolveSignal) => {
+    const onSignal = (received: NodeJS.Signals): void => {
+      process.once('SIGINT', () => process.exit(130));
+      process.once('SIGTERM', () => process.exit(143));
+      resolveSignal(received);
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    announce();
+  });
+}

@@ -5,7 +5,7 @@ import type { RunSelection } from '../orchestrator/index.ts';
 import type { ServerHandle } from '../platform.ts';
 import type { Faces, FaceSettings } from '../server/index.ts';
 import type { WatchGitSettings } from '../platform/git-sync-server.ts';
-import { globalOptions, print, withPlatform, type GlobalOptions } from './cli-context.ts';
+import { globalOptions, print, untilStopSignal, withPlatform, type GlobalOptions } from './cli-context.ts';
 import { runOrQueue } from './run-commands.ts';
 
 /** `serve`, `backfill`, `cancel`, `pause`, `resume`, `export airflow`. */
@@ -247,14 +247,7 @@ async function serve(
     await server.stop(0);
     throw error;
   }
-  const signal = await new Promise<NodeJS.Signals>((resolveSignal) => {
-    const onSignal = (received: NodeJS.Signals): void => {
-      process.once('SIGINT', () => process.exit(130));
-      process.once('SIGTERM', () => process.exit(143));
-      resolveSignal(received);
-    };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
+  const signal = await untilStopSignal(() => {
     console.log(
       `serving ${platform.definitions.project.name} from ${options.repo} (pid ${process.pid}, concurrency ${settings.concurrency}); stop with Ctrl-C`,
     );

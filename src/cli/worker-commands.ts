@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { UsageError } from '../diagnostics/errors.ts';
-import { globalOptions } from './cli-context.ts';
+import { globalOptions, untilStopSignal } from './cli-context.ts';
 import { parseDuration } from '../definitions/duration-parser.ts';
 
 /** `tessera worker`: execute runs from the catalog's queue (`orchestrator: workers`). */
@@ -35,18 +35,11 @@ export function registerWorkerCommands(program: Command): void {
         await platform.close();
         throw error;
       }
-      const signal = await new Promise<NodeJS.Signals>((resolveSignal) => {
-        const onSignal = (received: NodeJS.Signals): void => {
-          process.once('SIGINT', () => process.exit(130));
-          process.once('SIGTERM', () => process.exit(143));
-          resolveSignal(received);
-        };
-        process.once('SIGINT', onSignal);
-        process.once('SIGTERM', onSignal);
+      const signal = await untilStopSignal(() =>
         console.log(
           `worker ${worker.owner} for ${platform.definitions.project.name} (pid ${process.pid}, concurrency ${concurrency}); stop with Ctrl-C or SIGTERM`,
-        );
-      });
+        ),
+      );
       log(`${signal}: stopping; running runs may finish for ${graceMs} ms, then go back to the queue`);
       const { abandoned } = await worker.stop(graceMs);
       if (abandoned) process.exit(0);

@@ -1,2 +1,3 @@
 export * from './diagnostic.ts';
 export * from './errors.ts';
+export * from './edit-distance.ts';

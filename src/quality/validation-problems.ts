@@ -1,3 +1,4 @@
+import { editDistance } from '../diagnostics/index.ts';
 import type { ValidationDef } from '../model/index.ts';
 import * as rules from './argument-rules.ts';
 import { EXPECTATIONS, UNSUPPORTED_EXPECTATIONS } from './expectation-catalog.ts';
@@ -114,20 +115,4 @@ export function closestNames(name: string, candidates: string[], limit = 2): str
     .map(({ candidate }) => candidate)
     .sort()
     .slice(0, limit);
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(
-        previous[j]! + 1,
-        current[j - 1]! + 1,
-        previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-    }
-    previous = current;
-  }
-  return previous[b.length]!;
 }

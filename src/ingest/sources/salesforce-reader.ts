@@ -15,7 +15,7 @@ import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { setTimeout as wait } from 'node:timers/promises';
 import { Connection } from 'jsforce';
-import { RunFailedError } from '../../diagnostics/index.ts';
+import { editDistance, RunFailedError } from '../../diagnostics/index.ts';
 import type { SalesforceSourceDef, TaskDef } from '../../model/index.ts';
 import { makeFilePrivate, makePrivateDirectory } from '../../storage/index.ts';
 import { rowsText, stagedCsvTask } from './database-source.ts';
@@ -362,22 +362,6 @@ function closeNames(name: string, candidates: readonly string[]): string {
     .sort((a, b) => a.distance - b.distance)
     .slice(0, 3);
   return scored.length === 0 ? '' : ` (close names: ${scored.map(({ candidate }) => candidate).join(', ')})`;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(
-        previous[j]! + 1,
-        current[j - 1]! + 1,
-        previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-    }
-    previous = current;
-  }
-  return previous[b.length]!;
 }
 
 /** What went wrong, in words, with what to check; secrets taken out of what Salesforce or the network said. */
