@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { rename, rm, stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
@@ -13,8 +13,9 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import type { S3Settings } from '../model/index.ts';
-import { makeFilePrivate, makePrivateDirectory, PRIVATE_FILE_MODE } from './private-files.ts';
+import { makePrivateDirectory, PRIVATE_FILE_MODE } from './private-files.ts';
 import { describeS3Error, openS3Client } from './s3-client.ts';
+import { LocalFileStorage } from './local-file-storage.ts';
 import type { Storage } from './storage.ts';
 
 /** Where `storage: s3://bucket/prefix` points; `undefined` when the url is not one. */
@@ -42,6 +43,8 @@ export class S3FileStorage implements Storage {
   readonly url: string;
   readonly readableDirectories: string[];
   private readonly root: string;
+  /** The local copies, laid out like the keys: staged files, and objects downloaded for reads. */
+  private readonly cache: LocalFileStorage;
   private readonly client: S3Client;
   private readonly downloads = new Map<string, Promise<void>>();
 
@@ -52,24 +55,19 @@ export class S3FileStorage implements Storage {
     private readonly settings: S3Settings | undefined,
   ) {
     this.root = resolve(localRoot);
+    this.cache = new LocalFileStorage(this.root);
     this.url = `s3://${bucket}${prefix ? `/${prefix}` : ''}`;
     this.readableDirectories = [this.root];
     this.client = openS3Client(settings);
   }
 
   async createStagingFolder(table: string, runId: string): Promise<string> {
-    const folder = this.runFolder(table, runId);
-    await rm(folder, { recursive: true, force: true });
-    const parts = table.split('.');
-    const owned = [this.root, ...parts.map((_, index) => join(this.root, ...parts.slice(0, index + 1)))];
-    await makePrivateDirectory(folder, owned);
-    return folder;
+    return this.cache.createStagingFolder(table, runId);
   }
 
   async commitFile(localPath: string): Promise<string> {
-    const key = relative(this.root, resolve(localPath)).split(sep).join('/');
-    if (key.startsWith('..')) throw new Error(`${localPath} is outside the storage folder ${this.root}`);
-    await makeFilePrivate(localPath);
+    // The staged file becomes the local copy of its object: private, under the key it uploads to.
+    const key = await this.cache.commitFile(localPath);
     const objectKey = this.objectKey(key);
     const exists = await this.send('check', key, () =>
       this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: objectKey })).then(
@@ -101,7 +99,7 @@ export class S3FileStorage implements Storage {
   }
 
   localPath(key: string): string {
-    return join(this.root, ...key.split('/'));
+    return this.cache.localPath(key);
   }
 
   async ensureLocal(keys: string[]): Promise<void> {
@@ -123,20 +121,16 @@ export class S3FileStorage implements Storage {
   }
 
   async delete(keys: string[]): Promise<void> {
-    const folders = new Set<string>();
     for (const key of keys) {
       await this.send('delete', key, () =>
         this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) })),
       );
-      const path = this.localPath(key);
-      await rm(path, { force: true });
-      folders.add(dirname(path));
     }
-    for (const folder of folders) await removeIfEmpty(folder);
+    await this.cache.delete(keys);
   }
 
   async discardStaging(table: string, runId: string): Promise<void> {
-    await rm(this.runFolder(table, runId), { recursive: true, force: true });
+    await this.cache.discardStaging(table, runId);
     // What a failed run uploaded before it failed is referenced by no version: remove it too.
     const runKey = [...table.split('.'), runId].join('/');
     const listPrefix = `${this.objectKey(runKey)}/`;
@@ -219,18 +213,5 @@ export class S3FileStorage implements Storage {
 
   private objectUri(key: string): string {
     return `s3://${this.bucket}/${this.objectKey(key)}`;
-  }
-
-  private runFolder(table: string, runId: string): string {
-    return join(this.root, ...table.split('.'), runId);
-  }
-}
-
-async function removeIfEmpty(folder: string): Promise<void> {
-  try {
-    if ((await readdir(folder)).length === 0) await rmdir(folder);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code !== 'ENOENT' && code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error;
   }
 }
