@@ -9,10 +9,9 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import mysql from 'mysql2/promise';
-import type { Run, RunLogLine } from '../../src/model/index.ts';
 import { Platform } from '../../src/platform.ts';
 import { internalsOf } from '../../src/platform/internals.ts';
-import { writeRepo } from '../support/cli.ts';
+import { sourceTaskRepo } from '../support/source-task-repo.ts';
 import { requireService } from '../support/services.ts';
 
 const url = process.env.TESSERA_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
@@ -71,47 +70,7 @@ async function sql(text: string): Promise<void> {
   }
 }
 
-async function runOnce(repo: string): Promise<{ run: Run; log: string[] }> {
-  const platform = await Platform.open({ repo, env: ENV });
-  const log: string[] = [];
-  try {
-    const [run] = await platform.run({ tasks: ['load_orders'] }, (line: RunLogLine) =>
-      log.push(line.message),
-    );
-    return { run: run!, log };
-  } finally {
-    await platform.close();
-  }
-}
-
-async function query(repo: string, text: string): Promise<unknown[]> {
-  const platform = await Platform.open({ repo, env: ENV });
-  try {
-    return (await platform.query(text)).rows;
-  } finally {
-    await platform.close();
-  }
-}
-
-async function storedCursor(repo: string): Promise<unknown> {
-  const platform = await Platform.open({ repo, env: ENV });
-  try {
-    return await internalsOf(platform).store.getSourceCursor('load_orders');
-  } finally {
-    await platform.close();
-  }
-}
-
-async function appliedRepo(files: Record<string, string>): Promise<string> {
-  const repo = await writeRepo(files);
-  const platform = await Platform.open({ repo, env: ENV });
-  try {
-    await platform.apply();
-  } finally {
-    await platform.close();
-  }
-  return repo;
-}
+const { appliedRepo, runOnce, query, storedCursor } = sourceTaskRepo('load_orders', ENV);
 
 describe('mysql source', { skip: mariadb.skip }, () => {
   before(async () => {

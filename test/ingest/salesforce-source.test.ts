@@ -5,10 +5,7 @@
 // network) with the secrets taken out.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { Run, RunLogLine } from '../../src/model/index.ts';
-import { Platform } from '../../src/platform.ts';
-import { internalsOf } from '../../src/platform/internals.ts';
-import { writeRepo } from '../support/cli.ts';
+import { sourceTaskRepo } from '../support/source-task-repo.ts';
 import {
   startSalesforceApiServer,
   type SalesforceApiServer,
@@ -78,50 +75,7 @@ ${extra}`,
   };
 }
 
-async function runOnce(repo: string, fullRefresh = false): Promise<{ run: Run; log: string[] }> {
-  const platform = await Platform.open({ repo, env: ENV });
-  const log: string[] = [];
-  try {
-    const [run] = await platform.run(
-      { tasks: ['load_patients'] },
-      (line: RunLogLine) => log.push(line.message),
-      {},
-      { fullRefresh },
-    );
-    return { run: run!, log };
-  } finally {
-    await platform.close();
-  }
-}
-
-async function query(repo: string, text: string): Promise<unknown[]> {
-  const platform = await Platform.open({ repo, env: ENV });
-  try {
-    return (await platform.query(text)).rows;
-  } finally {
-    await platform.close();
-  }
-}
-
-async function storedCursor(repo: string): Promise<unknown> {
-  const platform = await Platform.open({ repo, env: ENV });
-  try {
-    return await internalsOf(platform).store.getSourceCursor('load_patients');
-  } finally {
-    await platform.close();
-  }
-}
-
-async function appliedRepo(files: Record<string, string>): Promise<string> {
-  const repo = await writeRepo(files);
-  const platform = await Platform.open({ repo, env: ENV });
-  try {
-    await platform.apply();
-  } finally {
-    await platform.close();
-  }
-  return repo;
-}
+const { appliedRepo, runOnce, query, storedCursor } = sourceTaskRepo('load_patients', ENV);
 
 const FIELDS = [
   { name: 'Id', type: 'id' },
