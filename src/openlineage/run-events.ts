@@ -8,13 +8,13 @@ import { isAbsolute, resolve } from 'node:path';
 import type {
   Definitions,
   FieldDef,
-  FieldType,
   RunLifecycleEvent,
   SourceDef,
   TableDef,
   TaskDef,
   Version,
 } from '../model/index.ts';
+import { duckdbDialect } from '../engines/dialect.ts';
 import { columnLineage } from '../sql/index.ts';
 
 /** The OpenLineage spec version the events follow. */
@@ -279,29 +279,13 @@ function eventTimeOf(event: RunLifecycleEvent): string {
 function schemaField(field: FieldDef, ordinal: number): Record<string, unknown> {
   return {
     name: field.name,
-    type: typeName(field.type),
+    type: duckdbDialect.columnType(field.type),
     ...(field.description ? { description: field.description } : {}),
     ordinal_position: ordinal,
     ...(field.type.kind === 'struct'
       ? { fields: field.type.fields.map((child, index) => schemaField(child, index + 1)) }
       : {}),
   };
-}
-
-function typeName(type: FieldType): string {
-  switch (type.kind) {
-    case 'scalar':
-    case 'engine':
-      return type.sql;
-    case 'decimal':
-      return `DECIMAL(${type.precision},${type.scale})`;
-    case 'enum':
-      return 'VARCHAR';
-    case 'list':
-      return `${typeName(type.element)}[]`;
-    case 'struct':
-      return 'STRUCT';
-  }
 }
 
 /**

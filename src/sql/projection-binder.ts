@@ -1,5 +1,6 @@
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import type { FieldDef, FieldType } from '../model/index.ts';
+import { duckdbDialect } from '../engines/dialect.ts';
+import type { FieldDef } from '../model/index.ts';
 
 /** A column of a table the binder knows: its name and DuckDB type (`VARCHAR`, `DECIMAL(10,2)`, `INTEGER[]`). */
 export interface BoundColumn {
@@ -172,22 +173,5 @@ function quote(identifier: string): string {
 
 /** The binder's columns for a table's fields, typed as a projection reads them from its files. */
 export function boundColumnsOf(fields: readonly FieldDef[]): BoundColumn[] {
-  return fields.map((field) => ({ name: field.name, type: columnTypeOf(field.type) }));
-}
-
-function columnTypeOf(type: FieldType): string {
-  switch (type.kind) {
-    case 'scalar':
-      return type.sql;
-    case 'decimal':
-      return `DECIMAL(${type.precision},${type.scale})`;
-    case 'enum':
-      return 'VARCHAR';
-    case 'list':
-      return `${columnTypeOf(type.element)}[]`;
-    case 'struct':
-      return `STRUCT(${type.fields.map((field) => `${quote(field.name)} ${columnTypeOf(field.type)}`).join(', ')})`;
-    case 'engine':
-      return type.sql;
-  }
+  return fields.map((field) => ({ name: field.name, type: duckdbDialect.columnType(field.type) }));
 }
