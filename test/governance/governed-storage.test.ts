@@ -480,12 +480,11 @@ describe('governed storage', async () => {
   });
 
   // It removes a version's local file: on object storage (test/storage/s3-storage-suites.test.ts)
-  // that is a cold cache, fetched again, not a failure.
+  // that is a cold cache, fetched again, not a failure, so the test is not registered there
+  // (s3-storage.test.ts covers a failed read from a bucket instead).
   const onObjectStorage = process.env.TESSERA_STORAGE_URL?.startsWith('s3://') ?? false;
-  test(
-    'an engine failure is audited as failed, without the storage path it names',
-    { skip: onObjectStorage },
-    async () => {
+  if (!onObjectStorage)
+    test('an engine failure is audited as failed, without the storage path it names', async () => {
       const platform = await open(KEY_A);
       try {
         const version = (await internalsOf(platform).store.getCurrentVersion('people.copy'))!;
@@ -502,6 +501,5 @@ describe('governed storage', async () => {
       } finally {
         await platform.close();
       }
-    },
-  );
+    });
 });
