@@ -30,6 +30,8 @@ import {
 } from './diagnostics/errors.ts';
 import { hasErrors, type Diagnostic } from './diagnostics/diagnostic.ts';
 import { DuckdbEngine } from './engines/duckdb/duckdb-engine.ts';
+import { PostgresEngine } from './engines/postgres/postgres-engine.ts';
+import { nonPortableFunctionReason, renderForPostgres } from './sql/index.ts';
 import type { Engine, QueryResult } from './engines/engine.ts';
 import type { TaskGraph } from './graph/index.ts';
 import type {
@@ -55,7 +57,7 @@ import type {
 } from './orchestrator/index.ts';
 import { runInOrder } from './orchestrator/run-in-order.ts';
 import { selectTasks } from './orchestrator/task-selection.ts';
-import { checkCurrentVersion, type RunContext } from './runner/index.ts';
+import { checkCurrentVersion, EngineVersions, type RunContext } from './runner/index.ts';
 import { columnLineage } from './sql/index.ts';
 import { validationProblems } from './quality/index.ts';
 import {
@@ -336,7 +338,12 @@ export interface WrittenDag extends Omit<AirflowDag, 'content' | 'fileName'> {
 }
 
 export class Platform {
+  /** The project's engine (`engine:`): where queries and projections run. */
   #engine?: Promise<Engine>;
+  /** DuckDB, which conforms, writes and checks every version (the project's engine too by default). */
+  #localEngine?: Promise<Engine>;
+  /** With a non-DuckDB engine: its copies of table versions, shared by runs and queries. */
+  #warehouse?: Promise<RunContext['warehouse']>;
   #rowFilterLineage?: Promise<RowFilterLineage>;
   #projectionLineage?: Promise<ProjectionLineage>;
   readonly #queries: QueryService;
@@ -386,6 +393,11 @@ export class Platform {
       isDeclaredPrincipal: (name) => definitions.principals.some((principal) => principal.name === name),
     });
     this.#queries = new QueryService(definitions, store, storage, () => this.#engineOnce(), {
+      warehouse: () => this.#warehouseOnce(),
+      localEngine: () => this.#localEngineOnce(),
+      ...(/^postgres(ql)?:\/\//.test(definitions.project.engine)
+        ? { engineSql: { render: renderForPostgres, refuseFunction: nonPortableFunctionReason } }
+        : {}),
       devMode,
       tokens: this.tokens,
       hashKey,
@@ -396,7 +408,7 @@ export class Platform {
       graph,
       store,
       storage,
-      engine: () => this.#engineOnce(),
+      engine: () => this.#localEngineOnce(),
       runContext: (onLog) => this.#runContext(onLog),
     });
   }
@@ -444,7 +456,8 @@ export class Platform {
    * the SQL reads anything else (send it to `query`). Reads no table data, so it is not audited.
    */
   async introspect(sql: string, options: ReadQueryOptions = {}): Promise<QueryResult | undefined> {
-    this.#introspection ??= new CatalogIntrospection(() => this.#engineOnce());
+    // Shapes only, never data: a scratch DuckDB database answers, whatever the project's engine.
+    this.#introspection ??= new CatalogIntrospection(() => this.#localEngineOnce());
     return this.#introspection.answer(sql, () => this.visibleCatalog(options), options.parameters);
   }
 
@@ -619,10 +632,30 @@ export class Platform {
     return inferSchema(request);
   }
 
-  /** The engine, started on first use. */
+  /** The project's engine, started on first use: DuckDB, or PostgreSQL for `engine: postgres://…`. */
   #engineOnce(): Promise<Engine> {
-    this.#engine ??= DuckdbEngine.create();
+    const url = this.definitions.project.engine;
+    this.#engine ??= /^postgres(ql)?:\/\//.test(url) ? PostgresEngine.create(url) : this.#localEngineOnce();
     return this.#engine;
+  }
+
+  /** DuckDB, started on first use. */
+  #localEngineOnce(): Promise<Engine> {
+    this.#localEngine ??= DuckdbEngine.create();
+    return this.#localEngine;
+  }
+
+  /** The project's engine and its copies of versions, when it holds versions as tables. */
+  #warehouseOnce(): Promise<RunContext['warehouse']> {
+    this.#warehouse ??= (async () => {
+      const engine = await this.#engineOnce();
+      if (!engine.versionTables) return undefined;
+      return {
+        engine,
+        versions: new EngineVersions(engine.versionTables, this.#storage, await this.#localEngineOnce()),
+      };
+    })();
+    return this.#warehouse;
   }
 
   /**
@@ -962,7 +995,8 @@ export class Platform {
       definitions: this.definitions,
       store: this.#store,
       storage: this.#storage,
-      engine: await this.#engineOnce(),
+      engine: await this.#localEngineOnce(),
+      warehouse: await this.#warehouseOnce(),
       hashKey: this.#hashKey,
       gitCommit: this.gitCommit,
       onLog,
@@ -1022,7 +1056,10 @@ export class Platform {
     await this.#lineageOut?.close();
     await this.#introspection?.close();
     await this.#store.close();
-    if (this.#engine) await (await this.#engine).close();
+    const engines = await Promise.all(
+      [this.#engine, this.#localEngine].map((engine) => engine?.catch(() => undefined)),
+    );
+    for (const engine of new Set(engines)) await engine?.close();
   }
 }
 

@@ -147,18 +147,11 @@ export function loadProjectSettings(
       at: storage.at,
     });
   }
-  if (isPostgresUrl(engine.value)) {
-    diagnostics.push({
-      code: 'unsupported-backend',
-      severity: 'error',
-      message: `${engine.source}: a PostgreSQL engine (\`postgres://\`) is not built yet; supported: \`duckdb\` (the default)`,
-      at: engine.at,
-    });
-  } else if (engine.value !== 'duckdb') {
+  if (!isPostgresUrl(engine.value) && engine.value !== 'duckdb') {
     diagnostics.push({
       code: 'invalid-value',
       severity: 'error',
-      message: `${engine.source} must be \`duckdb\` (a \`postgres://\` engine is not built yet)`,
+      message: `${engine.source} must be \`duckdb\` (the default, embedded) or \`postgres://user@host:5432/db\` (a PostgreSQL database the team runs)`,
       at: engine.at,
     });
   }

@@ -24,6 +24,13 @@ export interface Dialect {
   stringLiteral(value: string): string;
   /** A binary literal holding `bytes`. Keys go through here: never log the result. */
   bytesLiteral(bytes: Uint8Array): string;
+  /**
+   * SQL reading the binary secret this session holds under `name` (given by `setSessionSecret`),
+   * so the secret itself never appears in query text, logs or error messages.
+   */
+  sessionSecret(name: string): string;
+  /** The statement that gives the session the secret `name`. It holds the secret: never log it. */
+  setSessionSecret(name: string, value: Uint8Array): string;
 
   /**
    * The column type a field is stored as: the one place a field type gets its SQL spelling (casts,
@@ -42,6 +49,10 @@ export interface Dialect {
 
   /** The year of a DATE or TIMESTAMP expression, as an integer. */
   yearOf(expression: string): string;
+  /** January 1 of an integer year, as a DATE. */
+  januaryFirst(yearExpression: string): string;
+  /** January 1 of an integer year at 00:00 UTC, as a TIMESTAMPTZ. */
+  januaryFirstUtc(yearExpression: string): string;
   /** True when text `needle` occurs in text `haystack`. */
   textContains(haystack: string, needle: string): string;
   /** True when a text expression starts with `count` ASCII digits. */

@@ -3,6 +3,7 @@
  * imports DuckDB; everything else speaks to an `Engine`.
  */
 
+import type { FieldType } from '../model/index.ts';
 import type { Dialect } from './dialect.ts';
 
 export interface ColumnInfo {
@@ -74,6 +75,53 @@ export interface Engine {
    * Optional: an engine without it answers no introspection (clients see the error).
    */
   openScratchSession?(): Promise<EngineSession>;
+  /**
+   * Present on engines that do not read the stored Parquet files in place (`readsFiles` false):
+   * they hold each table version as a table of their own, loaded from what DuckDB wrote.
+   */
+  readonly versionTables?: VersionTables;
+}
+
+/** A field of a version as loaded into an engine: its name and declared type. */
+export interface VersionColumn {
+  name: string;
+  type: FieldType;
+}
+
+/**
+ * Table versions held by an engine that cannot read the stored files (PostgreSQL): version N of
+ * table T is a table of its own, loaded once from the version's files and never changed, so time
+ * travel reads it as it was; the platform's catalog stays the record of which version is current.
+ */
+export interface VersionTables {
+  /** The relation (a quoted table name) holding version `version` of `table`. */
+  relation(table: string, version: number): string;
+  /** Whether version `version` of `table` is loaded. */
+  has(table: string, version: number): Promise<boolean>;
+  /**
+   * The DuckDB select list that turns a version's fields into the CSV `load` reads (what DuckDB
+   * writes with `COPY (SELECT <list> FROM …) TO 'f.csv' (FORMAT csv, HEADER)`).
+   */
+  interchangeSelect(columns: VersionColumn[]): string;
+  /**
+   * Load version `version` of `table` from such a CSV file. Loading a version already loaded (by
+   * another process meanwhile) keeps the one loaded first.
+   */
+  load(table: string, version: number, columns: VersionColumn[], csvFile: string): Promise<void>;
+  /** Point the table's view (its plain name, for people browsing the database) at `version`. */
+  publish(table: string, version: number): Promise<void>;
+  /** Drop the loaded versions of `table` not in `versions` (retention removed them). */
+  retain(table: string, versions: readonly number[]): Promise<void>;
+  /**
+   * Run `sql` in `session` (one of this engine's) and write its rows to `csvFile`; returns the
+   * columns, each with the DuckDB type that reads it back, and the DuckDB relation reading the file
+   * so (where rows go on to be written as Parquet, checked or exported).
+   */
+  exportCsv(
+    session: EngineSession,
+    sql: string,
+    csvFile: string,
+  ): Promise<{ columns: ColumnInfo[]; duckdbRelation: string }>;
 }
 
 /** Quote an identifier for the engine's SQL (double quotes, doubled inside). */

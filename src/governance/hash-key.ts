@@ -1,4 +1,5 @@
 import { createHash, createHmac } from 'node:crypto';
+import type { Dialect } from '../engines/dialect.ts';
 import type { ProjectDef } from '../model/index.ts';
 import { hashKeyLiteral } from './mask-compiler.ts';
 
@@ -37,6 +38,16 @@ export async function projectHashKey(
  */
 export function setHashKeyVariableSql(key: string): string {
   return `SET VARIABLE ${HASH_KEY_VARIABLE} = ${hashKeyLiteral(key)}`;
+}
+
+/** Mask SQL for the key in a session of `dialect`'s engine (`HASH_KEY_VARIABLE_SQL` on DuckDB). */
+export function hashKeySqlFor(dialect: Dialect): string {
+  return dialect.sessionSecret(HASH_KEY_VARIABLE);
+}
+
+/** The statement that gives a session of `dialect`'s engine the key `hashKeySqlFor` reads. Never log it. */
+export function setHashKeySqlFor(dialect: Dialect, key: string): string {
+  return dialect.setSessionSecret(HASH_KEY_VARIABLE, Buffer.from(key, 'utf8'));
 }
 
 /**

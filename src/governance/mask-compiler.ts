@@ -182,12 +182,12 @@ function dateYearSql(d: Dialect, columnSql: string, type: FieldType, asOfDateSql
   // (measured on a selective governed query, where planning is most of the masks' cost).
   const shownYear = (year: string) => `${year} + greatest(0, ${cutoffYear} - ${year})`;
   if (type.kind === 'scalar' && type.sql === 'DATE') {
-    return `make_date(${shownYear(d.yearOf(columnSql))}, 1, 1)`;
+    return d.januaryFirst(shownYear(d.yearOf(columnSql)));
   }
   if (type.kind === 'scalar' && type.sql === 'TIMESTAMPTZ') {
     // Work in UTC explicitly: the session time zone must not move a value across a year boundary.
     const year = d.yearOf(`timezone('UTC', ${columnSql})`);
-    return `timezone('UTC', make_timestamp(${shownYear(year)}, 1, 1, 0, 0, 0))`;
+    return d.januaryFirstUtc(shownYear(year));
   }
   throw unsupported('DATE_YEAR', type);
 }

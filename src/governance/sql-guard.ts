@@ -89,6 +89,17 @@ export interface GuardContext {
    * stay the same objects. Default: none, so every query is rewritten from its text.
    */
   cache?: GuardCache;
+  /**
+   * The engine's SQL text for the rewritten query. Default: DuckDB's (`deserializeSql`); another
+   * engine passes its renderer (`renderForPostgres`), which refuses what it cannot render exactly.
+   */
+  render?: (document: AstNode) => Promise<string>;
+  /**
+   * A further limit on the functions user SQL may call, beyond the reviewed allowlist: the reason
+   * `name` is refused, or undefined. With a PostgreSQL engine, the functions outside the portable
+   * subset (which mean something else there, or read what DuckDB's allowlist never reviewed).
+   */
+  refuseFunction?: (name: string) => string | undefined;
 }
 
 /** A query made safe to run, and what it touches (for the audit log). */
@@ -168,6 +179,7 @@ export class QueryGuard {
   async guard(sql: string): Promise<GuardedQuery> {
     const statement = await parseSingleStatement(sql);
     checkQueryShape(statement.node, sql);
+    if (this.context.refuseFunction) checkEngineFunctions(statement.node, sql, this.context.refuseFunction);
     const accessByTable = new Map<string, TableAccess>();
     checkTableReferences(statement.node, sql, (table) => this.access(table, accessByTable, sql));
 
@@ -223,7 +235,7 @@ export class QueryGuard {
       (entry) => entry.table,
     );
     return {
-      sql: await deserializeSql(rewritten),
+      sql: await (this.context.render ?? deserializeSql)(rewritten),
       tables: [...accessByTable.keys()].sort(),
       columns,
       masksApplied,
@@ -382,7 +394,9 @@ export class QueryGuard {
     try {
       if (stored === undefined) {
         const type = fieldTypeSql(field.type);
-        const typed = type === 'VARCHAR' ? column : `TRY_CAST(${column} AS ${type})`;
+        // An engine holding versions as tables (PostgreSQL) loaded them with the declared types.
+        const loadedTyped = (this.context.masks.dialect?.name ?? 'duckdb') !== 'duckdb';
+        const typed = type === 'VARCHAR' || loadedTyped ? column : `TRY_CAST(${column} AS ${type})`;
         return maskExpression(mask, typed, field.type, this.context.masks);
       }
       const type = maskedType(stored, field.type);
@@ -702,6 +716,27 @@ function checkQueryShape(root: AstNode, sql: string): void {
       }
     }
     for (const child of Object.values(node)) visit(child);
+  };
+  visit(root);
+}
+
+/** The engine's own limit on functions (`GuardContext.refuseFunction`), over every call in the user's query. */
+function checkEngineFunctions(
+  root: AstNode,
+  sql: string,
+  refuseFunction: (name: string) => string | undefined,
+): void {
+  const visit = (value: unknown): void => {
+    if (Array.isArray(value)) {
+      for (const item of value) visit(item);
+      return;
+    }
+    if (!isAstNode(value)) return;
+    if ((value.class === 'FUNCTION' || value.class === 'WINDOW') && typeof value.function_name === 'string') {
+      const reason = refuseFunction(value.function_name);
+      if (reason) throw new QueryError(`function ${value.function_name} is not allowed: ${reason}`, sql);
+    }
+    for (const child of Object.values(value)) visit(child);
   };
   visit(root);
 }

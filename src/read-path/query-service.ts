@@ -22,15 +22,16 @@ import { visibleCatalog, type VisibleTable } from './visible-catalog.ts';
 import { bindParameters, parameterCount, type ParameterValue } from '../sql/index.ts';
 import {
   HASH_KEY_VARIABLE,
-  HASH_KEY_VARIABLE_SQL,
   GuardCache,
   guardQuery,
   hashKeyFingerprint,
   newAuditId,
   redactStoragePaths,
   sanitizeEngineErrorMessage,
-  setHashKeyVariableSql,
+  hashKeySqlFor,
+  setHashKeySqlFor,
   type AccessPrincipal,
+  type GuardContext,
   type GuardedQuery,
   type QueryAuditEntry,
   type RelationRequest,
@@ -40,7 +41,12 @@ import {
 } from '../governance/index.ts';
 import { DEFAULT_QUERY_TIMEOUT_MS, type Definitions, type VersionRef } from '../model/index.ts';
 import { formatDuration } from '../orchestrator/duration-text.ts';
-import { parquetRelation, readPrecomputedHashColumns, type PrecomputedHashes } from '../runner/index.ts';
+import {
+  parquetRelation,
+  readPrecomputedHashColumns,
+  type PrecomputedHashes,
+  type RunContext,
+} from '../runner/index.ts';
 import type { Storage } from '../storage/index.ts';
 
 /** The local developer at the CLI in dev mode: every table, column and row in clear. */
@@ -102,7 +108,19 @@ export interface QueryServiceOptions {
   hashKey: string;
   /** How row filters follow rows into derived tables, computed once for these definitions. */
   rowFilterLineage: () => Promise<RowFilterLineage>;
+  /**
+   * Set when the project's engine holds versions as tables (PostgreSQL): queries read the versions
+   * loaded there, and a version not loaded yet is loaded on first read.
+   */
+  warehouse?: () => Promise<Warehouse | undefined>;
+  /** DuckDB, which writes exports of a warehouse's answers as Parquet. */
+  localEngine?: () => Promise<Engine>;
+  /** The engine's SQL for a rewritten query, and its limit on functions (see `GuardContext`). */
+  engineSql?: Pick<GuardContext, 'render' | 'refuseFunction'>;
 }
+
+/** The project's engine and its copies of table versions (`RunContext.warehouse`). */
+type Warehouse = NonNullable<RunContext['warehouse']>;
 
 /** Precomputed hash columns read from file footers, kept per version's files (they never change). */
 const HASH_COLUMN_CACHE_LIMIT = 10_000;
@@ -163,6 +181,7 @@ export class QueryService {
    */
   async exportParquet(sql: string, options: ReadQueryOptions = {}): Promise<ExportedResult> {
     const limit = rowLimitOf(options.limit);
+    const warehouse = await this.options.warehouse?.();
     const folder = await this.exportFolder();
     const path = join(folder, `${randomUUID()}.parquet`);
     const dispose = () => rm(path, { force: true });
@@ -173,7 +192,8 @@ export class QueryService {
         { audit: true, writableDirectory: folder },
         async (session, guarded) => {
           const selected =
-            limit === undefined ? guarded.sql : `SELECT * FROM (${guarded.sql}) LIMIT ${limit}`;
+            limit === undefined ? guarded.sql : `SELECT * FROM (${guarded.sql}) AS answer LIMIT ${limit}`;
+          if (warehouse) return this.exportFromWarehouse(warehouse, session, selected, path);
           const columns = await session.describe(selected);
           const written = await session.query(
             `COPY (${selected}) TO ${quoteLiteral(path)} (FORMAT parquet, COMPRESSION zstd)`,
@@ -187,6 +207,39 @@ export class QueryService {
     } catch (error) {
       await dispose();
       throw error;
+    }
+  }
+
+  /**
+   * An export from an engine that cannot write Parquet (PostgreSQL): its answer streams out as CSV
+   * beside the export, and DuckDB writes that as Parquet, typed as the engine typed the columns.
+   */
+  private async exportFromWarehouse(
+    warehouse: Warehouse,
+    session: EngineSession,
+    sql: string,
+    path: string,
+  ): Promise<QueryResult & { rowCount: number }> {
+    const csvFile = `${path}.csv`;
+    try {
+      const { columns, duckdbRelation } = await warehouse.engine.versionTables!.exportCsv(
+        session,
+        sql,
+        csvFile,
+      );
+      const local = await this.options.localEngine!();
+      const writer = await local.openSession();
+      try {
+        const written = await writer.query(
+          `COPY (SELECT * FROM ${duckdbRelation}) TO ${quoteLiteral(path)} (FORMAT parquet, COMPRESSION zstd)`,
+        );
+        const rowCount = Number(Object.values(written.rows[0] ?? {})[0] ?? 0);
+        return { columns, rows: [], rowCount };
+      } finally {
+        writer.close();
+      }
+    } finally {
+      await rm(csvFile, { force: true });
     }
   }
 
@@ -356,9 +409,9 @@ export class QueryService {
     const allowedDirectories = how.writableDirectory
       ? [...this.storage.readableDirectories, how.writableDirectory]
       : this.storage.readableDirectories;
-    const opening = this.engine().then((engine) =>
-      engine.openSession({ sandbox: { allowedDirectories }, reuse: true }),
-    );
+    const engine = await this.engine();
+    const warehouse = await this.options.warehouse?.();
+    const opening = engine.openSession({ sandbox: { allowedDirectories }, reuse: true });
     // Never left unhandled: a failure surfaces where the session is awaited.
     opening.catch(() => undefined);
     let session: EngineSession | undefined;
@@ -394,10 +447,15 @@ export class QueryService {
           const guarded = await guardQuery(sql, {
             principal,
             roles: this.definitions.roles,
-            resolveRelation: (request) => this.resolveRelation(request, opening, versions),
-            masks: { hashKeySql: HASH_KEY_VARIABLE_SQL, asOfDateSql: localDateSql(arrived) },
+            resolveRelation: (request) => this.resolveRelation(request, opening, versions, warehouse),
+            masks: {
+              hashKeySql: hashKeySqlFor(engine.dialect),
+              asOfDateSql: localDateSql(arrived),
+              ...(warehouse ? { dialect: engine.dialect } : {}),
+            },
             rowFilterLineage,
             cache: this.guardCache,
+            ...this.options.engineSql,
           });
           return { guarded, versions };
         });
@@ -415,7 +473,7 @@ export class QueryService {
         // messages; the session is this query's alone until it is closed. Only a HASH computed at
         // read time needs it (user SQL cannot name the variable: `getvariable` is refused).
         if (guarded.sql.includes(HASH_KEY_VARIABLE)) {
-          await session.run(setHashKeyVariableSql(this.hashKey));
+          await session.run(setHashKeySqlFor(engine.dialect, this.hashKey));
         }
         if (timedOut) throw timeout();
         if (signal?.aborted) throw cancelled();
@@ -498,6 +556,7 @@ export class QueryService {
     request: RelationRequest,
     session: Promise<EngineSession>,
     versions: VersionRef[],
+    warehouse: Warehouse | undefined,
   ): Promise<ResolvedRelation | undefined> {
     const table = await this.store.getTable(request.table);
     if (!table) return undefined;
@@ -519,8 +578,17 @@ export class QueryService {
     const hashed = table.fields.some(
       (field) => field.sensitivity && field.mask === 'HASH' && storedMasks[field.name] === undefined,
     );
-    // Object storage: the engine reads the version's immutable files from the local cache.
+    // Object storage: the engine reads the version's immutable files from the local cache. An
+    // engine that holds versions as tables reads its copy, loaded from those files on first read;
+    // it hashes at read time (its copy has no precomputed hash columns).
     try {
+      if (warehouse) {
+        return {
+          sql: await warehouse.versions.relation(request.table, version, table.fields),
+          fields: table.fields,
+          storedMasks,
+        };
+      }
       await this.storage.ensureLocal(version.files);
     } catch (error) {
       throw new QueryError(

@@ -12,3 +12,4 @@ export {
 } from './version-file-writer.ts';
 export { checkCurrentVersion } from './table-check.ts';
 export { planRollback, publishRollback, type RollbackPlan, type RollbackRun } from './version-rollback.ts';
+export { EngineVersions, loadPublishedVersion } from './engine-versions.ts';

@@ -17,8 +17,11 @@ import {
   parseSql,
   referencedTables,
   rewriteTableReferences,
+  rewriteTableReferencesInAst,
+  renderForPostgres,
   boundColumnsOf,
   ProjectionBinder,
+  type AstNode,
   type ParsedStatement,
 } from '../sql/index.ts';
 import {
@@ -50,6 +53,7 @@ import { VersionFileWriter } from './version-file-writer.ts';
 import { redactSourceValues } from './raw-value-redaction.ts';
 import { inferFields } from './inferred-schema.ts';
 import { enforceRetention } from './retention.ts';
+import { loadPublishedVersion } from './engine-versions.ts';
 import { recordableChecks } from './check-result-masking.ts';
 import { runOutcomeEvents } from '../notify/run-events.ts';
 
@@ -257,6 +261,7 @@ export async function runTask(context: RunContext, taskName: string, options: Ru
       // The version is published; a retention hiccup must not fail the run (or discard its files).
       log.warn(`retention: ${error instanceof Error ? error.message : String(error)}`);
     }
+    await loadPublishedVersion(context, table.name, version, log);
     Object.assign(run, {
       status: 'succeeded',
       finishedAt: new Date().toISOString(),
@@ -651,8 +656,15 @@ async function stageProjection(staging: Staging): Promise<StagedOutput> {
       versions.push({ table: name, version: version.version });
       const fields = (await context.store.getTable(name))?.fields ?? [];
       readsSensitive ||= fields.some((field) => field.sensitivity);
-      await context.storage.ensureLocal(version.files);
-      relations.set(name, tableSelect(context.storage, version.files, fields));
+      if (context.warehouse) {
+        // The projection runs in the project's engine, over the versions loaded there.
+        const relation = await context.warehouse.versions.relation(name, version, fields);
+        const columns = fields.map((field) => context.warehouse!.engine.dialect.identifier(field.name));
+        relations.set(name, `SELECT ${columns.join(', ')} FROM ${relation}`);
+      } else {
+        await context.storage.ensureLocal(version.files);
+        relations.set(name, tableSelect(context.storage, version.files, fields));
+      }
       upstreamFields.set(name, fields);
     }
     return { versions, relations, readsSensitive, upstreamFields };
@@ -718,14 +730,17 @@ async function stageProjectionOutput(
   const { context, session, task, table, stagingFolder, log } = staging;
   const { statement, upstream, relations } = input;
   log.info(`reading ${upstream.map((ref) => `${ref.table}@${ref.version}`).join(', ') || 'no tables'}`);
-  const rewritten = await rewriteTableReferences(statement.document, (reference) => {
+  const replace = (reference: { name: string }) => {
     const relation = relations.get(reference.name);
     if (!relation)
       throw new RunFailedError(`task ${task.name} reads ${reference.name}, which is not a catalog table`, {
         task: task.name,
       });
     return relation;
-  });
+  };
+  const rewritten = context.warehouse
+    ? await computeInWarehouse(staging, await rewriteTableReferencesInAst(statement.document, replace))
+    : await rewriteTableReferences(statement.document, replace);
 
   const outputFile = join(stagingFolder, 'part-0.parquet');
   const declared = table.schema?.fields;
@@ -752,6 +767,24 @@ async function stageProjectionOutput(
   const storedMasks = writer.storedMasks;
   const checks = await runValidations(context, session, table, relation, fields, storedMasks);
   return { files, rowCount, upstream, checks, fields: declared ? undefined : fields, storedMasks };
+}
+
+/**
+ * Run a projection in the project's engine (PostgreSQL) and bring its rows back to the staging
+ * folder as CSV; returns the DuckDB query reading them, typed as the engine typed them, so
+ * conforming, writing and checking the version go on in DuckDB as for any other.
+ */
+async function computeInWarehouse(staging: Staging, rewritten: AstNode): Promise<string> {
+  const { engine } = staging.context.warehouse!;
+  const sql = await renderForPostgres(rewritten);
+  const file = join(staging.stagingFolder, 'computed.csv');
+  const session = await engine.openSession();
+  try {
+    const { duckdbRelation } = await engine.versionTables!.exportCsv(session, sql, file);
+    return `SELECT * FROM ${duckdbRelation}`;
+  } finally {
+    session.close();
+  }
 }
 
 /**

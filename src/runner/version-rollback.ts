@@ -4,6 +4,7 @@ import type { RunContext } from './run-context.ts';
 import { newRunId } from './run-id.ts';
 import { RunLogger } from './run-logger.ts';
 import { enforceRetention } from './retention.ts';
+import { loadPublishedVersion } from './engine-versions.ts';
 import { parquetRelation } from './table-relation.ts';
 
 /** A rollback the catalog allows: the table as registered, its current version and the one to restore. */
@@ -132,6 +133,7 @@ export async function publishRollback(
         log.warn(`retention: ${error instanceof Error ? error.message : String(error)}`);
       }
     }
+    await loadPublishedVersion(context, record.name, version, log);
     Object.assign(run, {
       status: 'succeeded',
       finishedAt: new Date().toISOString(),

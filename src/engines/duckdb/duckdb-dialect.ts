@@ -69,11 +69,16 @@ export const duckdbDialect: Dialect = {
   identifier,
   stringLiteral,
   bytesLiteral: (bytes) => `unhex('${Buffer.from(bytes).toString('hex')}')`,
+  // A session variable (user SQL cannot read it: the guard refuses `getvariable`).
+  sessionSecret: (name) => `CAST(getvariable('${name}') AS BLOB)`,
+  setSessionSecret: (name, value) => `SET VARIABLE ${name} = unhex('${Buffer.from(value).toString('hex')}')`,
   columnType,
   cast: (expression, type) => `CAST(${expression} AS ${columnType(type)})`,
   typedNull: (type) => `CAST(NULL AS ${columnType(type)})`,
   toText: (expression) => `CAST(${expression} AS VARCHAR)`,
   timestamptzIsoText: (expression) => `strftime(timezone('UTC', ${expression}), '%Y-%m-%dT%H:%M:%S.%fZ')`,
+  januaryFirst: (year) => `make_date(${year}, 1, 1)`,
+  januaryFirstUtc: (year) => `timezone('UTC', make_timestamp(${year}, 1, 1, 0, 0, 0))`,
   yearOf: (expression) => `year(${expression})`,
   textContains: (haystack, needle) => `contains(${haystack}, ${needle})`,
   // GLOB, not a regular expression: the cheapest test DuckDB has, and ZIP3 masks run it on every row.

@@ -45,7 +45,19 @@ function columnType(type: FieldType): string {
 }
 
 /**
- * PostgreSQL's dialect. HMAC-SHA256 needs the `pgcrypto` extension (`hmac`), which the PostgreSQL
+ * Capture group `group` of the first match, NULL without one. Group 1 is `substring(text, pattern)`,
+ * PostgreSQL's regular-expression substring; the others index `regexp_match`'s array. (What this
+ * dialect writes is read back by DuckDB's parser when it goes into a governed query, so it avoids
+ * the `~` operator, which DuckDB reads as a full match.)
+ */
+function regexpGroup(text: string, pattern: string, group: number): string {
+  return group === 1
+    ? `substring(${text}, ${stringLiteral(pattern)})`
+    : `(regexp_match(${text}, ${stringLiteral(pattern)}))[${group}]`;
+}
+
+/**
+ * PostgreSQL's dialect (PostgreSQL 15 or later, for `regexp_like`). HMAC-SHA256 needs the `pgcrypto` extension (`hmac`), which the PostgreSQL
  * engine creates when it connects; without it HASH masks fail with PostgreSQL's "function hmac does
  * not exist".
  */
@@ -61,20 +73,27 @@ export const postgresDialect: Dialect = {
   identifier,
   stringLiteral,
   bytesLiteral: (bytes) => `decode('${Buffer.from(bytes).toString('hex')}', 'hex')`,
+  // A custom setting (`tessera.<name>`), as hex text: settings are text, and user SQL cannot read
+  // them (the guard refuses `current_setting`).
+  sessionSecret: (name) => `decode(current_setting('tessera.${name}'), 'hex')`,
+  setSessionSecret: (name, value) =>
+    `SELECT set_config('tessera.${name}', '${Buffer.from(value).toString('hex')}', false)`,
   columnType,
   cast: (expression, type) => `CAST(${expression} AS ${columnType(type)})`,
   typedNull: (type) => `CAST(NULL AS ${columnType(type)})`,
   toText: (expression) => `CAST(${expression} AS text)`,
   timestamptzIsoText: (expression) =>
     `to_char(${expression} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`,
-  yearOf: (expression) => `CAST(extract(year FROM ${expression}) AS integer)`,
+  januaryFirst: (year) => `make_date(${year}, 1, 1)`,
+  januaryFirstUtc: (year) => `make_timestamptz(${year}, 1, 1, 0, 0, 0, 'UTC')`,
+  yearOf: (expression) => `CAST(date_part('year', ${expression}) AS integer)`,
   textContains: (haystack, needle) => `(strpos(${haystack}, ${needle}) > 0)`,
-  startsWithDigits: (text, count) => `${text} ~ '^[0-9]{${count}}'`,
+  startsWithDigits: (text, count) => `regexp_like(${text}, '^[0-9]{${count}}')`,
   sha256Hex: (bytesExpression) => `encode(sha256(${bytesExpression}), 'hex')`,
   hmacSha256Hex: (text, key) => `encode(hmac(convert_to(${text}, 'UTF8'), ${key}, 'sha256'), 'hex')`,
   inSet: (value, members) => (members.length > 0 ? `(${value} IN (${members.join(', ')}))` : 'FALSE'),
-  regexpFullMatch: (text, pattern) => `(${text} ~ ${stringLiteral(`^(?:${pattern})$`)})`,
-  regexpMatches: (text, pattern) => `(${text} ~ ${stringLiteral(pattern)})`,
+  regexpFullMatch: (text, pattern) => `regexp_like(${text}, ${stringLiteral(`^(?:${pattern})$`)})`,
+  regexpMatches: (text, pattern) => `regexp_like(${text}, ${stringLiteral(pattern)})`,
   regexpExtract: (text, pattern, group) =>
-    `CASE WHEN ${text} IS NULL THEN NULL ELSE coalesce((regexp_match(${text}, ${stringLiteral(pattern)}))[${group}], '') END`,
+    `CASE WHEN ${text} IS NULL THEN NULL ELSE coalesce(${regexpGroup(text, pattern, group)}, '') END`,
 };

@@ -1,11 +1,21 @@
-import { createReadStream } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
-import type { FieldType } from '../../model/index.ts';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import type { Dialect } from '../dialect.ts';
-import type { ColumnInfo, Engine, EngineSession, QueryResult, ReadOptions } from '../engine.ts';
+import type {
+  ColumnInfo,
+  Engine,
+  EngineSession,
+  QueryResult,
+  ReadOptions,
+  SessionOptions,
+  VersionColumn,
+  VersionTables,
+} from '../engine.ts';
 import { postgresDialect } from './postgres-dialect.ts';
+import { duckdbCsvRelation, duckdbTypeOfPostgres, postgresInterchangeSelect } from './version-interchange.ts';
 
 /** int8: a number when exact, else its text. */
 function parseBigint(text: string): number | string {
@@ -37,7 +47,7 @@ const types = {
 
 class PostgresSession implements EngineSession {
   constructor(
-    private readonly client: pg.Client,
+    readonly client: pg.Client,
     private readonly connectionString: string,
   ) {}
 
@@ -109,9 +119,46 @@ export class PostgresEngine implements Engine {
     return engine;
   }
 
-  async openSession(): Promise<EngineSession> {
-    return new PostgresSession(await this.connect(), this.connectionString);
+  /**
+   * A sandboxed session (user SQL, already guarded) is read-only: every transaction it starts is
+   * `READ ONLY`, and the session cannot turn that off without a superuser's rights. Sessions are
+   * never shared (`reuse` is ignored): a connection's settings, the hash key among them, die with it.
+   */
+  async openSession(options: SessionOptions = {}): Promise<EngineSession> {
+    const client = await this.connect();
+    if (options.sandbox) await client.query('SET default_transaction_read_only = on');
+    return new PostgresSession(client, this.connectionString);
   }
+
+  /** Versions as tables `<table>__v<N>`, the table's view pointing at the current one. */
+  readonly versionTables: VersionTables = {
+    relation: (table, version) => this.versionTable(table, version),
+    has: async (table, version) => {
+      const client = await this.connect();
+      try {
+        const result = await client.query<{ found: string | null }>('SELECT to_regclass($1) AS found', [
+          this.versionTable(table, version),
+        ]);
+        return result.rows[0]?.found !== null;
+      } finally {
+        await client.end();
+      }
+    },
+    interchangeSelect: (columns) => postgresInterchangeSelect(columns),
+    load: (table, version, columns, csvFile) => this.loadVersion(table, version, columns, csvFile),
+    publish: (table, version) => this.publishVersion(table, version),
+    retain: (table, versions) => this.retainVersions(table, versions),
+    exportCsv: async (session, sql, csvFile) => {
+      if (!(session instanceof PostgresSession)) throw new Error('not a PostgreSQL session');
+      const columns = await session.describe(sql);
+      await pipeline(
+        session.client.query(copyTo(`COPY (${sql}) TO STDOUT (FORMAT csv, HEADER true)`)),
+        createWriteStream(csvFile),
+      );
+      const read = columns.map((column) => ({ name: column.name, type: duckdbTypeOfPostgres(column.type) }));
+      return { columns: read, duckdbRelation: duckdbCsvRelation(csvFile, read) };
+    },
+  };
 
   /** The table holding version `version` of `table`: `<table>__v<version>`. */
   versionTable(table: string, version: number): string {
@@ -127,19 +174,63 @@ export class PostgresEngine implements Engine {
   async loadVersion(
     table: string,
     version: number,
-    columns: { name: string; type: FieldType }[],
+    columns: VersionColumn[],
     csvFile: string,
   ): Promise<void> {
     const client = await this.connect();
+    // Loaded under a name of its own, then renamed in one transaction: a reader never sees a
+    // half-loaded version, and of two processes loading the same version the second keeps the first's.
+    const loading = `${table}__v${version}__loading_${randomUUID().slice(0, 8)}`;
     try {
-      const target = this.versionTable(table, version);
       const definitions = columns.map(
         (column) => `${postgresDialect.identifier(column.name)} ${postgresDialect.columnType(column.type)}`,
       );
-      await client.query(`CREATE TABLE ${target} (${definitions.join(', ')})`);
+      await client.query(`CREATE TABLE ${postgresDialect.identifier(loading)} (${definitions.join(', ')})`);
       const names = columns.map((column) => postgresDialect.identifier(column.name)).join(', ');
-      const stream = client.query(copyFrom(`COPY ${target} (${names}) FROM STDIN (FORMAT csv, HEADER true)`));
+      const stream = client.query(
+        copyFrom(
+          `COPY ${postgresDialect.identifier(loading)} (${names}) FROM STDIN (FORMAT csv, HEADER true)`,
+        ),
+      );
       await pipeline(createReadStream(csvFile), stream);
+      await client.query('BEGIN');
+      const exists = await client.query<{ found: string | null }>('SELECT to_regclass($1) AS found', [
+        this.versionTable(table, version),
+      ]);
+      if (exists.rows[0]?.found === null) {
+        await client.query(
+          `ALTER TABLE ${postgresDialect.identifier(loading)} RENAME TO ${postgresDialect.identifier(`${table}__v${version}`)}`,
+        );
+      } else {
+        await client.query(`DROP TABLE ${postgresDialect.identifier(loading)}`);
+      }
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      await client
+        .query(`DROP TABLE IF EXISTS ${postgresDialect.identifier(loading)}`)
+        .catch(() => undefined);
+      throw error;
+    } finally {
+      await client.end();
+    }
+  }
+
+  /** Drop the version tables of `table` whose version is not in `versions`. */
+  async retainVersions(table: string, versions: readonly number[]): Promise<void> {
+    const client = await this.connect();
+    try {
+      const prefix = `${table}__v`;
+      const result = await client.query<{ name: string }>(
+        `SELECT c.relname AS name FROM pg_class c WHERE c.relkind = 'r' AND c.relnamespace = current_schema()::regnamespace AND left(c.relname, $1) = $2`,
+        [prefix.length, prefix],
+      );
+      const kept = new Set(versions);
+      for (const { name } of result.rows) {
+        const version = /^(\d+)$/.exec(name.slice(prefix.length))?.[1];
+        if (version === undefined || kept.has(Number(version))) continue;
+        await client.query(`DROP TABLE IF EXISTS ${postgresDialect.identifier(name)} CASCADE`);
+      }
     } finally {
       await client.end();
     }
