@@ -635,7 +635,15 @@ export class Platform {
   /** The project's engine, started on first use: DuckDB, or PostgreSQL for `engine: postgres://…`. */
   #engineOnce(): Promise<Engine> {
     const url = this.definitions.project.engine;
-    this.#engine ??= /^postgres(ql)?:\/\//.test(url) ? PostgresEngine.create(url) : this.#localEngineOnce();
+    this.#engine ??= /^postgres(ql)?:\/\//.test(url)
+      ? PostgresEngine.create(url).catch((error: unknown) => {
+          const shown = url.replace(/^([a-z]+:\/\/[^:/@]*):[^@/]*@/i, '$1:***@');
+          throw new TesseraError(
+            `cannot open the engine at ${shown}: ${error instanceof Error ? error.message : String(error)}; check \`engine\` in tessera.yaml (or TESSERA_ENGINE) and that the database exists and accepts connections`,
+            { cause: error, code: 'unavailable' },
+          );
+        })
+      : this.#localEngineOnce();
     return this.#engine;
   }
 
