@@ -7,3 +7,5 @@ export * from './column-lineage.ts';
 export * from './table-reference-rewriter.ts';
 export * from './parameter-binding.ts';
 export * from './projection-binder.ts';
+export * from './postgres-rendering.ts';
+export * from './portable-subset.ts';
