@@ -69,7 +69,6 @@ const INSTEAD: Record<string, string> = {
   array_contains: 'use `x IN (…)`',
   list_has: 'use `x IN (…)`',
   contains: 'use `strpos(text, part) > 0`',
-  ifnull: 'use `coalesce(a, b)`',
   len: 'use `length(text)`',
   strftime: 'format the value where it is read, or use `extract(… FROM …)`',
   strptime: 'use `CAST(text AS TIMESTAMP)` for ISO-8601 text',
