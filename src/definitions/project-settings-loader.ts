@@ -147,18 +147,13 @@ export function loadProjectSettings(
       at: storage.at,
     });
   }
-  if (isPostgresUrl(engine.value)) {
-    diagnostics.push({
-      code: 'unsupported-backend',
-      severity: 'error',
-      message: `${engine.source}: a PostgreSQL engine (\`postgres://\`) is not built yet; supported: \`duckdb\` (the default)`,
-      at: engine.at,
-    });
-  } else if (engine.value !== 'duckdb') {
+  // `duckdb` (embedded) or a PostgreSQL server; projection SQL for the latter is held to the
+  // portable subset (`portable-sql-linter.ts`).
+  if (!isPostgresUrl(engine.value) && engine.value !== 'duckdb') {
     diagnostics.push({
       code: 'invalid-value',
       severity: 'error',
-      message: `${engine.source} must be \`duckdb\` (a \`postgres://\` engine is not built yet)`,
+      message: `${engine.source} must be \`duckdb\` (the default) or \`postgres://user@host:5432/db\``,
       at: engine.at,
     });
   }
@@ -342,7 +337,8 @@ function isS3StorageUrl(value: string): boolean {
   );
 }
 
-function isPostgresUrl(value: string): boolean {
+/** True for a `postgres://` (or `postgresql://`) URL: a catalog or an engine on a PostgreSQL server. */
+export function isPostgresUrl(value: string): boolean {
   return /^postgres(ql)?:\/\//.test(value);
 }
 
