@@ -450,7 +450,8 @@ class PostgresPrinter {
         return parts.map(postgresIdentifier).join('.') + this.tableAlias(ref);
       }
       case 'SUBQUERY':
-        return `(${this.query((ref.subquery as AstNode).node as AstNode)})${this.tableAlias(ref)}`;
+        // PostgreSQL 15 wants an alias on every subquery in FROM; DuckDB names one without it so.
+        return `(${this.query((ref.subquery as AstNode).node as AstNode)})${this.tableAlias(ref) || ' AS unnamed_subquery'}`;
       case 'JOIN':
         return this.join(ref);
       case 'EXPRESSION_LIST': {

@@ -121,6 +121,7 @@ const CORPUS = [
   // intervals
   `SELECT id, placed + INTERVAL 1 DAY AS next_day, placed + INTERVAL '2 days' AS later, placed - INTERVAL 3 MONTH AS earlier,
           shipped + INTERVAL 90 MINUTE AS shifted, placed + INTERVAL 1 YEAR AS next_year FROM orders ORDER BY id`,
+  `SELECT count(*) AS n, max(q) AS most FROM (SELECT qty AS q FROM orders WHERE qty > 1)`,
   `SELECT DISTINCT region, qty::VARCHAR AS q FROM orders ORDER BY region, q`,
   `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 4) SELECT i, ifnull(nullif(i, 2), 0) AS j FROM n ORDER BY i`,
   `SELECT id, placed + INTERVAL 2 WEEK AS w, shipped - INTERVAL 5 HOUR AS h, shipped + INTERVAL 30 SECOND AS s
