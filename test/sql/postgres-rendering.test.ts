@@ -16,7 +16,9 @@ import {
   PORTABLE_FUNCTIONS,
   nonPortableConstructs,
   parseSingleStatement,
+  deserializeSql,
   renderForPostgres,
+  rewriteTableReferencesInAst,
 } from '../../src/sql/index.ts';
 import { requireService } from '../support/services.ts';
 
@@ -296,6 +298,35 @@ test(
     }
     // HASH, REDACT, NULLIFY on six types; DATE_YEAR on two; ZIP3 on two; AGE_90_PLUS on three; two text masks on six.
     assert.equal(compared, 6 * 3 + 2 + 2 + 3 + 6 * 2);
+  },
+);
+
+test(
+  'a governed rewrite (masked columns, a row filter) rendered for PostgreSQL gives the rows DuckDB gives',
+  { skip },
+  async () => {
+    const query = `SELECT o.region, o.email, count(*) AS n, min(placed) AS first FROM orders o WHERE o.qty > 0
+     GROUP BY o.region, o.email ORDER BY o.region, o.email`;
+    const secured = (dialect: Dialect, rowFilter: string) => {
+      const context = { hashKeySql: dialect.bytesLiteral(Buffer.from('governed-key')), dialect };
+      const email = maskExpression('HASH', 'email', scalar('VARCHAR'), context);
+      const placed = maskExpression('DATE_YEAR', 'placed', scalar('DATE'), {
+        ...context,
+        asOfDateSql: "DATE '2024-06-01'",
+      });
+      return `SELECT id, region, ${email} AS email, qty, ${placed} AS placed FROM orders WHERE ${rowFilter}`;
+    };
+    const { document } = await parseSingleStatement(query);
+    // The same row filter in each engine's words: PostgreSQL's `~` is a partial match.
+    const onDuckdb = await rewriteTableReferencesInAst(document, () =>
+      secured(duckdbDialect, "regexp_matches(region, 'th') OR email LIKE '%z.net'"),
+    );
+    const onPostgres = await rewriteTableReferencesInAst(document, () =>
+      secured(postgresDialect, "region ~ 'th' OR email LIKE '%z.net'"),
+    );
+    const expected = (await duck.query(await deserializeSql(onDuckdb))).rows;
+    assert.equal(expected.length, 5);
+    assert.deepEqual((await pgSession.query(await renderForPostgres(onPostgres))).rows, expected);
   },
 );
 
