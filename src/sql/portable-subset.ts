@@ -144,11 +144,31 @@ function walk(value: unknown, parent: AstNode | undefined, report: Report): void
   }
   if (!isAstNode(value)) return;
   if (isExpressionNode(value)) checkExpression(value, parent, report);
+  // `INTERVAL n UNIT` is `to_days(CAST(trunc(CAST(n AS DOUBLE)) AS INTEGER))`: only `n` is the user's.
+  const intervalNumber = intervalOperand(value);
+  if (intervalNumber) return walk(intervalNumber, value, report);
   for (const [key, child] of Object.entries(value)) {
     // A table function is reported once, as a table function (renderForPostgres refuses it).
     if (value.type === 'TABLE_FUNCTION' && key === 'function') continue;
     walk(child, value, report);
   }
+}
+
+/** The number inside DuckDB's reading of `INTERVAL n UNIT`, when `node` is one. */
+function intervalOperand(node: AstNode): AstNode | undefined {
+  if (
+    node.class !== 'FUNCTION' ||
+    !/^to_(years|months|weeks|days|hours|minutes|seconds)$/.test(String(node.function_name))
+  ) {
+    return undefined;
+  }
+  let operand = (node.children as AstNode[] | undefined)?.[0];
+  if (operand?.class === 'CAST') operand = operand.child as AstNode;
+  if (operand?.class === 'FUNCTION' && operand.function_name === 'trunc') {
+    operand = (operand.children as AstNode[] | undefined)?.[0];
+  }
+  if (operand?.class === 'CAST') operand = operand.child as AstNode;
+  return operand;
 }
 
 const PORTABLE_OPERATORS = new Set(['+', '-', '*', '%', '||', '~~', '!~~', '~~*', '!~~*']);
@@ -167,8 +187,6 @@ const PORTABLE_PARSER_FUNCTIONS = new Set([
   'to_hours',
   'to_minutes',
   'to_seconds',
-  // `INTERVAL n UNIT` wraps its number in these
-  'trunc',
 ]);
 
 const VALUE_KEYWORDS = new Set([
