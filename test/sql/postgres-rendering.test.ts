@@ -417,6 +417,20 @@ test('nonPortableConstructs reports each construct at its line and column with w
     },
   ]);
   assert.deepEqual(
+    await nonPortableConstructs(
+      'SELECT placed + INTERVAL 2 DAY AS later, trunc(amount) AS whole FROM orders',
+    ),
+    [
+      {
+        message:
+          '`trunc` is not portable between DuckDB and PostgreSQL (the portable functions are listed in docs/engines.md)',
+        line: 1,
+        column: 42,
+      },
+    ],
+    'the INTERVAL is portable; a trunc() written by hand is not in the subset',
+  );
+  assert.deepEqual(
     (await nonPortableConstructs("SELECT * EXCLUDE (a), COLUMNS('b'), {'k': 1} AS s FROM t")).map(
       (finding) => `${finding.column}: ${finding.message}`,
     ),
