@@ -31,7 +31,7 @@ import {
 import { hasErrors, type Diagnostic } from './diagnostics/diagnostic.ts';
 import { DuckdbEngine } from './engines/duckdb/duckdb-engine.ts';
 import { PostgresEngine } from './engines/postgres/postgres-engine.ts';
-import { nonPortableFunctionReason, renderForPostgres } from './sql/index.ts';
+import { nonPortableConstructs, renderForPostgres } from './sql/index.ts';
 import type { Engine, QueryResult } from './engines/engine.ts';
 import type { TaskGraph } from './graph/index.ts';
 import type {
@@ -396,7 +396,7 @@ export class Platform {
       warehouse: () => this.#warehouseOnce(),
       localEngine: () => this.#localEngineOnce(),
       ...(/^postgres(ql)?:\/\//.test(definitions.project.engine)
-        ? { engineSql: { render: renderForPostgres, refuseFunction: nonPortableFunctionReason } }
+        ? { engineSql: { render: renderForPostgres, refuseSql: nonPortableQueryReason } }
         : {}),
       devMode,
       tokens: this.tokens,
@@ -1069,6 +1069,13 @@ export class Platform {
     );
     for (const engine of new Set(engines)) await engine?.close();
   }
+}
+
+/** Why a query is refused on a PostgreSQL engine: the first construct outside the portable subset. */
+async function nonPortableQueryReason(sql: string): Promise<string | undefined> {
+  const [first] = await nonPortableConstructs(sql, { timeTravel: true });
+  if (!first) return undefined;
+  return `${first.message} (line ${first.line}, column ${first.column}); the project's engine is PostgreSQL, where queries keep to the portable subset that gives the same answer on every engine (docs/engines.md)`;
 }
 
 /**

@@ -15,6 +15,7 @@ import { loadProjectSettings, PROJECT_FILE, requireRepoFolder } from './project-
 import { ProtoSchemaLoader } from './proto-schema-loader.ts';
 import { prepareAnalyses } from './sql-reference-analyzer.ts';
 import { lintSqlReferences } from './sql-reference-linter.ts';
+import { lintPortableProjectionSql } from './portable-sql-linter.ts';
 import { lintProjectionSql } from './projection-sql-linter.ts';
 import { lintTaskCycles } from './task-cycle-linter.ts';
 
@@ -136,6 +137,7 @@ export async function loadDefinitions(
   cache.rememberParses(projectionSql);
   diagnostics.push(...sql.diagnostics);
   diagnostics.push(...(await lintProjectionSql(catalog, sql.sqlTables, cache)));
+  diagnostics.push(...(await lintPortableProjectionSql(catalog, settings.project.engine)));
   await cache.save();
   diagnostics.push(...lintTaskCycles(catalog, sql.sqlTables));
 

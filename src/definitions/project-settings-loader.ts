@@ -147,6 +147,8 @@ export function loadProjectSettings(
       at: storage.at,
     });
   }
+  // `duckdb` (embedded) or a PostgreSQL server; projection SQL for the latter is held to the
+  // portable subset (`portable-sql-linter.ts`).
   if (!isPostgresUrl(engine.value) && engine.value !== 'duckdb') {
     diagnostics.push({
       code: 'invalid-value',
@@ -335,7 +337,8 @@ function isS3StorageUrl(value: string): boolean {
   );
 }
 
-function isPostgresUrl(value: string): boolean {
+/** True for a `postgres://` (or `postgresql://`) URL: a catalog or an engine on a PostgreSQL server. */
+export function isPostgresUrl(value: string): boolean {
   return /^postgres(ql)?:\/\//.test(value);
 }
 

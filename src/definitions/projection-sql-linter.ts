@@ -148,7 +148,7 @@ function bindDiagnostic(
 }
 
 /** A position in a projection's SQL as a place in the repo: in its .sql file, or in the `sql` value. */
-function sqlPosition(
+export function sqlPosition(
   task: TaskDef,
   document: LocatableDocument,
   line: number | undefined,

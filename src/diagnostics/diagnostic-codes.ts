@@ -184,6 +184,10 @@ export const DIAGNOSTIC_CODES: Readonly<Record<string, DiagnosticCodeDoc>> = {
     meaning: "a projection's SQL does not bind against its upstream tables' schemas for another reason",
     fix: "correct the SQL at the position given (the engine's words follow the code)",
   },
+  'non-portable-sql': {
+    meaning: "with a PostgreSQL engine, a projection's SQL uses a construct outside the portable subset",
+    fix: 'write it as the message says, within the subset docs/engines.md lists (functions and syntax that mean the same on DuckDB and PostgreSQL)',
+  },
   'row-filter-cycle': {
     meaning: "row filters refer to each other's tables in a loop",
     fix: 'write one of the filters without the subquery that closes the loop',

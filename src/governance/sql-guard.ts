@@ -95,11 +95,11 @@ export interface GuardContext {
    */
   render?: (document: AstNode) => Promise<string>;
   /**
-   * A further limit on the functions user SQL may call, beyond the reviewed allowlist: the reason
-   * `name` is refused, or undefined. With a PostgreSQL engine, the functions outside the portable
-   * subset (which mean something else there, or read what DuckDB's allowlist never reviewed).
+   * A further limit the engine puts on user SQL, beyond the reviewed allowlist: why `sql` is
+   * refused, or undefined. With a PostgreSQL engine, whatever lies outside the portable subset
+   * (`nonPortableConstructs`), so a query's answer never depends on the engine that computed it.
    */
-  refuseFunction?: (name: string) => string | undefined;
+  refuseSql?: (sql: string) => Promise<string | undefined>;
 }
 
 /** A query made safe to run, and what it touches (for the audit log). */
@@ -179,7 +179,8 @@ export class QueryGuard {
   async guard(sql: string): Promise<GuardedQuery> {
     const statement = await parseSingleStatement(sql);
     checkQueryShape(statement.node, sql);
-    if (this.context.refuseFunction) checkEngineFunctions(statement.node, sql, this.context.refuseFunction);
+    const engineRefusal = await this.context.refuseSql?.(sql);
+    if (engineRefusal) throw new QueryError(engineRefusal, sql);
     const accessByTable = new Map<string, TableAccess>();
     checkTableReferences(statement.node, sql, (table) => this.access(table, accessByTable, sql));
 
@@ -716,27 +717,6 @@ function checkQueryShape(root: AstNode, sql: string): void {
       }
     }
     for (const child of Object.values(node)) visit(child);
-  };
-  visit(root);
-}
-
-/** The engine's own limit on functions (`GuardContext.refuseFunction`), over every call in the user's query. */
-function checkEngineFunctions(
-  root: AstNode,
-  sql: string,
-  refuseFunction: (name: string) => string | undefined,
-): void {
-  const visit = (value: unknown): void => {
-    if (Array.isArray(value)) {
-      for (const item of value) visit(item);
-      return;
-    }
-    if (!isAstNode(value)) return;
-    if ((value.class === 'FUNCTION' || value.class === 'WINDOW') && typeof value.function_name === 'string') {
-      const reason = refuseFunction(value.function_name);
-      if (reason) throw new QueryError(`function ${value.function_name} is not allowed: ${reason}`, sql);
-    }
-    for (const child of Object.values(value)) visit(child);
   };
   visit(root);
 }

@@ -288,7 +288,7 @@ export interface ProjectDef {
   catalog: string;
   /** `file:/abs/path` (`s3://` is not built yet: `validate` refuses it). */
   storage: string;
-  /** `duckdb` (a `postgres://` engine is not built yet: `validate` refuses it). */
+  /** `duckdb`, or `postgres://…` (projection SQL must then be portable: docs/engines.md). */
   engine: string;
   /** `local` (serve executes), or `workers` (`tessera worker` processes execute; PostgreSQL catalog). */
   orchestrator: 'local' | 'workers';

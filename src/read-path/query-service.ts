@@ -115,8 +115,8 @@ export interface QueryServiceOptions {
   warehouse?: () => Promise<Warehouse | undefined>;
   /** DuckDB, which writes exports of a warehouse's answers as Parquet. */
   localEngine?: () => Promise<Engine>;
-  /** The engine's SQL for a rewritten query, and its limit on functions (see `GuardContext`). */
-  engineSql?: Pick<GuardContext, 'render' | 'refuseFunction'>;
+  /** The engine's SQL for a rewritten query, and its limit on user SQL (see `GuardContext`). */
+  engineSql?: Pick<GuardContext, 'render' | 'refuseSql'>;
 }
 
 /** The project's engine and its copies of table versions (`RunContext.warehouse`). */

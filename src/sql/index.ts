@@ -8,3 +8,4 @@ export * from './table-reference-rewriter.ts';
 export * from './parameter-binding.ts';
 export * from './projection-binder.ts';
 export * from './postgres-rendering.ts';
+export * from './portable-subset.ts';

@@ -199,9 +199,9 @@ describe('engine: postgres://', { skip }, () => {
     test('cannot read the hash key from its session setting', async () => {
       await refused(
         `SELECT current_setting('tessera.tessera_hash_key') AS k FROM clinical.patients`,
-        /current_setting is not allowed/,
+        /current_setting/,
       );
-      await refused(`SELECT set_config('tessera.x', 'y', false) AS k`, /set_config is not allowed/);
+      await refused(`SELECT set_config('tessera.x', 'y', false) AS k`, /set_config/);
     });
 
     test('cannot name a version table or the view and skip the masks and row filter', async () => {
@@ -210,12 +210,12 @@ describe('engine: postgres://', { skip }, () => {
     });
 
     test('cannot reach files, other databases or the query text through PostgreSQL functions', async () => {
-      await refused(`SELECT pg_read_file('/etc/passwd') AS f`, /pg_read_file is not allowed/);
+      await refused(`SELECT pg_read_file('/etc/passwd') AS f`, /pg_read_file/);
       await refused(
         `SELECT query_to_xml('select * from "clinical.patients__v1"', true, true, '') AS x`,
-        /query_to_xml is not allowed/,
+        /query_to_xml/,
       );
-      await refused(`SELECT lo_import('/etc/passwd') AS x`, /lo_import is not allowed/);
+      await refused(`SELECT lo_import('/etc/passwd') AS x`, /lo_import/);
       await refused(`SELECT * FROM pg_catalog.pg_tables`, /not found|not allowed/);
     });
 
@@ -228,7 +228,7 @@ describe('engine: postgres://', { skip }, () => {
     test('a DuckDB-only function is refused with the reason, not left to fail in PostgreSQL', async () => {
       await refused(
         `SELECT list_contains([1, 2], 1) AS x FROM clinical.patients`,
-        /list_contains is not allowed/,
+        /list_contains.*portable subset/s,
       );
     });
   });

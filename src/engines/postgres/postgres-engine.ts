@@ -195,7 +195,9 @@ export class PostgresEngine implements Engine {
       await pipeline(createReadStream(csvFile), stream);
       await client.query('BEGIN');
       // One loader at a time decides for this version (the lock ends with the transaction).
-      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`tessera version ${table}__v${version}`]);
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
+        `tessera version ${table}__v${version}`,
+      ]);
       const exists = await client.query<{ found: string | null }>('SELECT to_regclass($1) AS found', [
         this.versionTable(table, version),
       ]);
