@@ -38,6 +38,11 @@ export interface Dialect {
    * `DESCRIBE`/catalog reports for such a column.
    */
   columnType(type: FieldType): string;
+  /**
+   * An engine type name (`ColumnInfo.type`) as DuckDB spells it, the one spelling the faces speak
+   * (pgwire's type OIDs, the HTTP API's column types): `numeric(12,2)` → `DECIMAL(12,2)`.
+   */
+  faceTypeName(engineTypeName: string): string;
   /** `CAST(expr AS type)` to a field's column type. */
   cast(expression: string, type: FieldType): string;
   /** A NULL of a field's column type. */

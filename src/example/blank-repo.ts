@@ -81,7 +81,7 @@ sql: sql/daily_revenue.sql
     'sql/daily_revenue.sql': `-- Runs whenever shop.orders publishes a new version.
 select cast(ordered_at as date) as day,
        count(*) as orders,
-       round(sum(amount), 2) as revenue
+       cast(sum(amount) as decimal(12, 2)) as revenue
 from shop.orders
 where status <> 'cancelled'
 group by 1

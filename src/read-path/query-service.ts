@@ -172,7 +172,7 @@ export class QueryService {
     const { guarded, result } = await this.governed(sql, options, { audit: true }, async (session, guarded) =>
       session.query(guarded.sql, limit === undefined ? {} : { maxRows: limit }),
     );
-    return { ...result, guarded };
+    return { ...result, columns: await this.faceColumns(result.columns), guarded };
   }
 
   /**
@@ -258,7 +258,7 @@ export class QueryService {
       { audit: false },
       async (session, guarded) => ({ columns: await session.describe(guarded.sql), rows: [] }),
     );
-    return { columns: result.columns, parameterCount: count };
+    return { columns: await this.faceColumns(result.columns), parameterCount: count };
   }
 
   /** The identify → guard → lease → engine → audit pipeline every read shares. */
@@ -335,6 +335,12 @@ export class QueryService {
       this.endLeases(leases);
     }
     return answer;
+  }
+
+  /** Columns typed as the faces speak, whatever the engine (`Dialect.faceTypeName`). */
+  private async faceColumns(columns: ColumnInfo[]): Promise<ColumnInfo[]> {
+    const { dialect } = await this.engine();
+    return columns.map((column) => ({ ...column, type: dialect.faceTypeName(column.type) }));
   }
 
   /** The catalog as the caller sees it: only tables it may read, only columns it may see. */

@@ -199,7 +199,16 @@ export async function runTask(context: RunContext, taskName: string, options: Ru
             source,
             signal: options.signal,
           })
-        : await stageProjection({ context, session, task, table, stagingFolder, log, source });
+        : await stageProjection({
+            context,
+            session,
+            task,
+            table,
+            stagingFolder,
+            log,
+            source,
+            signal: options.signal,
+          });
     // Recorded with the run whatever follows: a failed validation publishes no version.
     run.checks = staged.checks;
     const failures = staged.checks.filter((check) => !check.success && check.severity === 'error');
@@ -779,10 +788,16 @@ async function computeInWarehouse(staging: Staging, rewritten: AstNode): Promise
   const sql = await renderForPostgres(rewritten);
   const file = join(staging.stagingFolder, 'computed.csv');
   const session = await engine.openSession();
+  // A cancelled or timed-out run stops the statement in PostgreSQL too (DuckDB's sessions are
+  // interrupted by the orchestrator's `AbortableEngine`).
+  const interrupt = () => session.interrupt();
+  staging.signal?.addEventListener('abort', interrupt, { once: true });
   try {
+    staging.signal?.throwIfAborted();
     const { duckdbRelation } = await engine.versionTables!.exportCsv(session, sql, file);
     return `SELECT * FROM ${duckdbRelation}`;
   } finally {
+    staging.signal?.removeEventListener('abort', interrupt);
     session.close();
   }
 }

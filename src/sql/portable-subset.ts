@@ -81,7 +81,7 @@ const INSTEAD: Record<string, string> = {
   month: 'use `extract(month FROM …)`',
   day: 'use `extract(day FROM …)`',
   round:
-    'PostgreSQL rounds halves of a DOUBLE to even, DuckDB away from zero; `CAST(x AS DECIMAL(p, s))` rounds alike',
+    'write `CAST(x AS DECIMAL(p, s))` instead (the engines round a DOUBLE differently; on a DOUBLE even the cast may round an exact half either way, so keep money as DECIMAL)',
   now: 'each engine reads the clock in its own time zone; pass the time in',
   date_trunc:
     'on a DATE DuckDB returns a DATE and PostgreSQL a TIMESTAMPTZ; compare `extract(…)` fields instead',

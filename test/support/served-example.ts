@@ -23,11 +23,21 @@ export interface ServedExample {
   close(): Promise<void>;
 }
 
-/** `patients`: how many synthetic patients the example's CSV holds (default 200). */
-export async function openServedExample(options: { patients?: number } = {}): Promise<ServedExample> {
+/**
+ * `patients`: how many synthetic patients the example's CSV holds (default 200); `engine`: the
+ * project's engine (default the example's, DuckDB).
+ */
+export async function openServedExample(
+  options: { patients?: number; engine?: string } = {},
+): Promise<ServedExample> {
   const repo = await mkdtemp(join(tmpdir(), 'tessera-served-'));
   await Platform.writeExample(repo, options.patients ?? 200);
-  const env = { ...process.env, TESSERA_MODE: 'production', TESSERA_HASH_KEY: 'served-example-hash-key' };
+  const env = {
+    ...process.env,
+    TESSERA_MODE: 'production',
+    TESSERA_HASH_KEY: 'served-example-hash-key',
+    ...(options.engine ? { TESSERA_ENGINE: options.engine } : {}),
+  };
   const platform = await Platform.open({ repo, env });
   let handle: ServerHandle | undefined;
   try {

@@ -77,6 +77,7 @@ export const duckdbDialect: Dialect = {
   typedNull: (type) => `CAST(NULL AS ${columnType(type)})`,
   toText: (expression) => `CAST(${expression} AS VARCHAR)`,
   timestamptzIsoText: (expression) => `strftime(timezone('UTC', ${expression}), '%Y-%m-%dT%H:%M:%S.%fZ')`,
+  faceTypeName: (name) => name,
   januaryFirst: (year) => `make_date(${year}, 1, 1)`,
   januaryFirstUtc: (year) => `timezone('UTC', make_timestamp(${year}, 1, 1, 0, 0, 0))`,
   yearOf: (expression) => `year(${expression})`,

@@ -1,5 +1,6 @@
 import type { FieldType } from '../../model/index.ts';
 import type { Dialect } from '../dialect.ts';
+import { duckdbTypeOfPostgres } from './version-interchange.ts';
 
 function identifier(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
@@ -84,6 +85,7 @@ export const postgresDialect: Dialect = {
   toText: (expression) => `CAST(${expression} AS text)`,
   timestamptzIsoText: (expression) =>
     `to_char(${expression} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`,
+  faceTypeName: duckdbTypeOfPostgres,
   januaryFirst: (year) => `make_date(${year}, 1, 1)`,
   januaryFirstUtc: (year) => `make_timestamptz(${year}, 1, 1, 0, 0, 0, 'UTC')`,
   yearOf: (expression) => `CAST(date_part('year', ${expression}) AS integer)`,
