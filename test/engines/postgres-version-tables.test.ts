@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { DuckdbEngine } from '../../src/engines/duckdb/duckdb-engine.ts';
 import { quoteLiteral, type EngineSession, type VersionColumn } from '../../src/engines/engine.ts';
-import { PostgresEngine } from '../../src/engines/postgres/postgres-engine.ts';
+import { PostgresEngine, postgresBaseName } from '../../src/engines/postgres/postgres-engine.ts';
 import { requireService } from '../support/services.ts';
 
 const SERVER = 'postgres://postgres@127.0.0.1:5432';
@@ -178,6 +178,51 @@ describe('PostgreSQL version tables', { skip }, () => {
       assert.equal(count.rows[0]!.n, 4);
     } finally {
       session.close();
+    }
+  });
+
+  test('a table name longer than PostgreSQL keeps gets one base name, and its versions stay apart', async () => {
+    const long = `analytics.${'patient_encounter_summary_'.repeat(3)}by_state`;
+    const other = `${long}_2`;
+    assert.ok(Buffer.byteLength(long) > 63);
+    await load(long, 1);
+    await load(long, 2);
+    await load(other, 1);
+    const names = [postgresBaseName(long), postgresBaseName(other)];
+    assert.notEqual(names[0], names[1]);
+    for (const name of names) assert.ok(Buffer.byteLength(`${name}__v9999999999`) <= 63, name);
+    assert.equal(await postgres.versionTables.has(long, 1), true);
+    assert.equal(await postgres.versionTables.has(long, 2), true);
+    assert.equal(await postgres.versionTables.has(long, 3), false);
+    await postgres.versionTables.publish(long, 2);
+    await postgres.versionTables.retain(long, [2]);
+    assert.equal(await postgres.versionTables.has(long, 1), false);
+    assert.equal(await postgres.versionTables.has(other, 1), true, 'another table is left alone');
+    const session = await postgres.openSession();
+    try {
+      const count = await session.query(
+        `SELECT count(*) AS n FROM ${postgres.versionTables.relation(long, 2)}`,
+      );
+      assert.equal(count.rows[0]!.n, 4);
+    } finally {
+      session.close();
+    }
+  });
+
+  test('a sandboxed session is read-only, and what a session set is gone for the next one', async () => {
+    const first = await postgres.openSession({ sandbox: { allowedDirectories: [] } });
+    await first.run(postgres.dialect.setSessionSecret('probe', Buffer.from('secret')));
+    await assert.rejects(first.run('CREATE TABLE written (x int)'), /read-only transaction/);
+    first.close();
+    // Every later session, including one that reuses the pooled connection, starts clean.
+    for (let attempt = 0; attempt < 12; attempt++) {
+      const next = await postgres.openSession();
+      try {
+        const setting = await next.query(`SELECT current_setting('tessera.probe', true) AS v`);
+        assert.ok([null, ''].includes(setting.rows[0]!.v as string | null), 'no secret left behind');
+      } finally {
+        next.close();
+      }
     }
   });
 

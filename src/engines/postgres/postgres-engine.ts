@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
@@ -46,8 +46,11 @@ const types = {
 };
 
 class PostgresSession implements EngineSession {
+  /** Set once a statement was cancelled: the connection is then closed rather than pooled again. */
+  private interrupted = false;
+
   constructor(
-    readonly client: pg.Client,
+    readonly client: pg.PoolClient,
     private readonly connectionString: string,
   ) {}
 
@@ -73,6 +76,7 @@ class PostgresSession implements EngineSession {
   }
 
   interrupt(): void {
+    this.interrupted = true;
     const pid = (this.client as unknown as { processID?: number }).processID;
     if (pid === undefined) return;
     const canceller = new pg.Client({ connectionString: this.connectionString });
@@ -83,8 +87,21 @@ class PostgresSession implements EngineSession {
       .finally(() => void canceller.end());
   }
 
+  /**
+   * Back to the pool with nothing left of this session (`DISCARD ALL`: settings such as the hash
+   * key and read-only mode, temporary objects, prepared statements); an interrupted or broken
+   * connection is closed instead.
+   */
   close(): void {
-    void this.client.end().catch(() => undefined);
+    const client = this.client;
+    if (this.interrupted) {
+      client.release(true);
+      return;
+    }
+    void client.query('DISCARD ALL').then(
+      () => client.release(),
+      (error: Error) => client.release(error),
+    );
   }
 
   private async columns(fields: pg.FieldDef[]): Promise<ColumnInfo[]> {
@@ -97,36 +114,80 @@ class PostgresSession implements EngineSession {
   }
 }
 
+/** PostgreSQL's longest identifier, in bytes: longer names are cut silently, so two could meet. */
+const MAX_IDENTIFIER_BYTES = 63;
+/** A version table's name beyond its table's: `__v` and up to ten digits. */
+const VERSION_SUFFIX_BYTES = 13;
+
 /**
- * An engine whose sessions run in a PostgreSQL database (`engine: postgres://…`). Each session is
- * a connection of its own, with `TimeZone` UTC. Creating the engine creates `pgcrypto` when it can
- * (HMAC-SHA256 for HASH masks).
+ * The name a table's view and version tables are built on: the table's own name when the longest
+ * version table name still fits PostgreSQL's 63 bytes, else a prefix of it and a hash of the whole
+ * (`analytics.a_very_long…_3f9a1c07b2`), the same for every version, distinct per table.
+ */
+export function postgresBaseName(table: string): string {
+  if (Buffer.byteLength(table) + VERSION_SUFFIX_BYTES <= MAX_IDENTIFIER_BYTES) return table;
+  const hash = createHash('sha256').update(table).digest('hex').slice(0, 10);
+  let prefix = '';
+  for (const character of table) {
+    if (Buffer.byteLength(prefix + character) > MAX_IDENTIFIER_BYTES - VERSION_SUFFIX_BYTES - hash.length - 1)
+      break;
+    prefix += character;
+  }
+  return `${prefix}_${hash}`;
+}
+
+/** How many connections an engine keeps at most; further sessions wait for one to be free. */
+const POOL_SIZE = 10;
+
+/**
+ * An engine whose sessions run in a PostgreSQL database (`engine: postgres://…`), on a pool of at
+ * most ten connections with `TimeZone` UTC (a burst of queries waits for a connection rather than
+ * exhausting the server's). Creating the engine creates `pgcrypto` when it can (HMAC-SHA256 for
+ * HASH masks).
  */
 export class PostgresEngine implements Engine {
   readonly name = 'postgres';
   readonly dialect: Dialect = postgresDialect;
+  private readonly pool: pg.Pool;
 
-  private constructor(private readonly connectionString: string) {}
+  private constructor(private readonly connectionString: string) {
+    // TimeZone as a startup option: the session default that `DISCARD ALL` returns to.
+    this.pool = new pg.Pool({ connectionString, max: POOL_SIZE, options: '-c TimeZone=UTC' });
+    // An idle connection the server closed must not crash the process; the pool drops it.
+    this.pool.on('error', () => undefined);
+  }
 
   static async create(connectionString: string): Promise<PostgresEngine> {
     const engine = new PostgresEngine(connectionString);
-    const session = await engine.openSession();
     try {
-      await session.run('CREATE EXTENSION IF NOT EXISTS pgcrypto');
-    } finally {
-      session.close();
+      const session = await engine.openSession();
+      try {
+        await session.run('CREATE EXTENSION IF NOT EXISTS pgcrypto');
+      } finally {
+        session.close();
+      }
+    } catch (error) {
+      await engine.close();
+      throw error;
     }
     return engine;
   }
 
   /**
-   * A sandboxed session (user SQL, already guarded) is read-only: every transaction it starts is
-   * `READ ONLY`, and the session cannot turn that off without a superuser's rights. Sessions are
-   * never shared (`reuse` is ignored): a connection's settings, the hash key among them, die with it.
+   * A sandboxed session (user SQL, already guarded to one SELECT) is read-only besides: every
+   * transaction it starts is `READ ONLY`. A session is one pooled connection, wiped (`DISCARD ALL`)
+   * before another session takes it, so nothing it set (the hash key) outlives it.
    */
   async openSession(options: SessionOptions = {}): Promise<EngineSession> {
-    const client = await this.connect();
-    if (options.sandbox) await client.query('SET default_transaction_read_only = on');
+    const client = await this.pool.connect();
+    if (options.sandbox) {
+      try {
+        await client.query('SET default_transaction_read_only = on');
+      } catch (error) {
+        client.release(true);
+        throw error;
+      }
+    }
     return new PostgresSession(client, this.connectionString);
   }
 
@@ -141,7 +202,7 @@ export class PostgresEngine implements Engine {
         ]);
         return result.rows[0]?.found !== null;
       } finally {
-        await client.end();
+        client.release();
       }
     },
     interchangeSelect: (columns) => postgresInterchangeSelect(columns),
@@ -160,9 +221,9 @@ export class PostgresEngine implements Engine {
     },
   };
 
-  /** The table holding version `version` of `table`: `<table>__v<version>`. */
+  /** The table holding version `version` of `table`: `<table>__v<version>` (see `postgresBaseName`). */
   versionTable(table: string, version: number): string {
-    return postgresDialect.identifier(`${table}__v${version}`);
+    return postgresDialect.identifier(`${postgresBaseName(table)}__v${version}`);
   }
 
   /**
@@ -180,7 +241,8 @@ export class PostgresEngine implements Engine {
     const client = await this.connect();
     // Loaded under a name of its own, then renamed in one transaction: a reader never sees a
     // half-loaded version, and of two processes loading the same version the second keeps the first's.
-    const loading = `${table}__v${version}__loading_${randomUUID().slice(0, 8)}`;
+    const loading = `tessera_loading_${randomUUID().replaceAll('-', '')}`;
+    let failed = false;
     try {
       const definitions = columns.map(
         (column) => `${postgresDialect.identifier(column.name)} ${postgresDialect.columnType(column.type)}`,
@@ -203,20 +265,22 @@ export class PostgresEngine implements Engine {
       ]);
       if (exists.rows[0]?.found === null) {
         await client.query(
-          `ALTER TABLE ${postgresDialect.identifier(loading)} RENAME TO ${postgresDialect.identifier(`${table}__v${version}`)}`,
+          `ALTER TABLE ${postgresDialect.identifier(loading)} RENAME TO ${postgresDialect.identifier(`${postgresBaseName(table)}__v${version}`)}`,
         );
       } else {
         await client.query(`DROP TABLE ${postgresDialect.identifier(loading)}`);
       }
       await client.query('COMMIT');
     } catch (error) {
+      failed = true;
       await client.query('ROLLBACK').catch(() => undefined);
       await client
         .query(`DROP TABLE IF EXISTS ${postgresDialect.identifier(loading)}`)
         .catch(() => undefined);
       throw error;
     } finally {
-      await client.end();
+      // A connection a load failed on is closed, not pooled again.
+      client.release(failed);
     }
   }
 
@@ -224,7 +288,7 @@ export class PostgresEngine implements Engine {
   async retainVersions(table: string, versions: readonly number[]): Promise<void> {
     const client = await this.connect();
     try {
-      const prefix = `${table}__v`;
+      const prefix = `${postgresBaseName(table)}__v`;
       const result = await client.query<{ name: string }>(
         `SELECT c.relname AS name FROM pg_class c WHERE c.relkind = 'r' AND c.relnamespace = current_schema()::regnamespace AND left(c.relname, $1) = $2`,
         [prefix.length, prefix],
@@ -236,7 +300,7 @@ export class PostgresEngine implements Engine {
         await client.query(`DROP TABLE IF EXISTS ${postgresDialect.identifier(name)} CASCADE`);
       }
     } finally {
-      await client.end();
+      client.release();
     }
   }
 
@@ -247,7 +311,7 @@ export class PostgresEngine implements Engine {
   async publishVersion(table: string, version: number): Promise<void> {
     const client = await this.connect();
     try {
-      const view = postgresDialect.identifier(table);
+      const view = postgresDialect.identifier(postgresBaseName(table));
       await client.query('BEGIN');
       await client.query(`DROP VIEW IF EXISTS ${view}`);
       await client.query(`CREATE VIEW ${view} AS SELECT * FROM ${this.versionTable(table, version)}`);
@@ -256,16 +320,16 @@ export class PostgresEngine implements Engine {
       await client.query('ROLLBACK').catch(() => undefined);
       throw error;
     } finally {
-      await client.end();
+      client.release();
     }
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
 
-  private async connect(): Promise<pg.Client> {
-    const client = new pg.Client({ connectionString: this.connectionString });
-    await client.connect();
-    await client.query(`SET TimeZone = 'UTC'`);
-    return client;
+  /** A pooled connection for the engine's own work; `release` it when done (`release(true)` after a failure). */
+  private connect(): Promise<pg.PoolClient> {
+    return this.pool.connect();
   }
 }
