@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { DuckdbEngine } from '../../src/engines/duckdb/duckdb-engine.ts';
-import { QueryError } from '../../src/diagnostics/errors.ts';
+import { QueryError, QueryTimeoutError } from '../../src/diagnostics/errors.ts';
 import { Platform } from '../../src/platform.ts';
 import { requireService } from '../support/services.ts';
 
@@ -185,6 +185,22 @@ describe('engine: postgres://', { skip }, () => {
       await exported.dispose();
       await duckdb.close();
     }
+  });
+
+  test('a query past its time limit is stopped in PostgreSQL, not left running there', async () => {
+    const started = performance.now();
+    await assert.rejects(
+      onPostgres.platform.query(
+        `SELECT count(*) AS n FROM clinical.encounters a, clinical.encounters b, clinical.encounters c`,
+        { principal: CLINICIAN, timeoutMs: 300 },
+      ),
+      (error: unknown) => error instanceof QueryTimeoutError,
+    );
+    assert.ok(performance.now() - started < 5_000, 'the caller is answered at the limit');
+    const running = await admin(
+      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = '${DATABASE}' AND state = 'active' AND query LIKE '%encounters%'`,
+    );
+    assert.equal(running.rows[0].n, 0);
   });
 
   describe('an attacker going through PostgreSQL', () => {
