@@ -7,26 +7,20 @@ import { createHmac } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { DuckdbEngine } from '../../src/engines/duckdb/duckdb-engine.ts';
 import { quoteLiteral, type EngineSession } from '../../src/engines/engine.ts';
 import { PostgresEngine } from '../../src/engines/postgres/postgres-engine.ts';
 import { maskExpression } from '../../src/governance/mask-compiler.ts';
 import type { FieldType } from '../../src/model/index.ts';
-import { requireService } from '../support/services.ts';
+import {
+  POSTGRES_SERVER,
+  createScratchDatabase,
+  dropScratchDatabase,
+  requirePostgres,
+} from '../support/postgres-server.ts';
 
-const SERVER = 'postgres://postgres@127.0.0.1:5432';
 const DATABASE = `tessera_cross_engine_${process.pid}`;
-const admin = async (sql: string) => {
-  const client = new pg.Client({ connectionString: `${SERVER}/test` });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-};
-const { skip } = await requireService('PostgreSQL at 127.0.0.1:5432', () => admin('SELECT 1'));
+const { skip } = await requirePostgres();
 
 const COLUMNS: { name: string; type: FieldType }[] = [
   { name: 'id', type: { kind: 'scalar', sql: 'BIGINT' } },
@@ -53,8 +47,8 @@ test(
   async () => {
     const folder = await mkdtemp(join(tmpdir(), 'tessera-cross-engine-'));
     const duckdb = await DuckdbEngine.create();
-    await admin(`CREATE DATABASE ${DATABASE}`);
-    const postgres = await PostgresEngine.create(`${SERVER}/${DATABASE}`);
+    await createScratchDatabase(DATABASE);
+    const postgres = await PostgresEngine.create(`${POSTGRES_SERVER}/${DATABASE}`);
     let duck: EngineSession | undefined;
     let pgSession: EngineSession | undefined;
     try {
@@ -118,7 +112,7 @@ test(
       pgSession?.close();
       await duckdb.close();
       await postgres.close();
-      await admin(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
+      await dropScratchDatabase(DATABASE);
       await rm(folder, { recursive: true, force: true });
     }
   },

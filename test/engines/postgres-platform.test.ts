@@ -8,32 +8,23 @@ import { createHmac } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { DuckdbEngine } from '../../src/engines/duckdb/duckdb-engine.ts';
 import { QueryError, QueryTimeoutError } from '../../src/diagnostics/errors.ts';
 import { Platform } from '../../src/platform.ts';
-import { requireService } from '../support/services.ts';
+import {
+  POSTGRES_SERVER,
+  adminQuery,
+  createScratchDatabase,
+  dropScratchDatabase,
+  requirePostgres,
+} from '../support/postgres-server.ts';
 
-const SERVER = 'postgres://postgres@127.0.0.1:5432';
 const DATABASE = `tessera_pg_platform_${process.pid}`;
 const HASH_KEY = 'postgres-platform-hash-key';
 const ANALYST = 'bob@example.org';
 const CLINICIAN = 'carol@example.org';
 
-async function admin(sql: string, database = 'test'): Promise<pg.QueryResult> {
-  const client = new pg.Client({ connectionString: `${SERVER}/${database}` });
-  await client.connect();
-  try {
-    return await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
-const { skip } = await requireService(
-  'PostgreSQL at 127.0.0.1:5432',
-  async () => void (await admin('SELECT 1')),
-);
+const { skip } = await requirePostgres();
 
 /**
  * Rows with every non-integer number rounded to 9 significant digits: a sum of doubles depends on
@@ -82,9 +73,9 @@ describe('engine: postgres://', { skip }, () => {
   let onPostgres: { platform: Platform; repo: string };
 
   before(async () => {
-    await admin(`CREATE DATABASE ${DATABASE}`);
+    await createScratchDatabase(DATABASE);
     onDuckdb = await openExample('duckdb');
-    onPostgres = await openExample(`${SERVER}/${DATABASE}`);
+    onPostgres = await openExample(`${POSTGRES_SERVER}/${DATABASE}`);
   });
 
   after(async () => {
@@ -92,11 +83,11 @@ describe('engine: postgres://', { skip }, () => {
       await opened?.platform.close();
       if (opened) await rm(opened.repo, { recursive: true, force: true });
     }
-    await admin(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
+    await dropScratchDatabase(DATABASE);
   });
 
   test('every version is a table in PostgreSQL, and each table a view of its current version', async () => {
-    const tables = await admin(
+    const tables = await adminQuery(
       `SELECT table_name, table_type FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`,
       DATABASE,
     );
@@ -105,7 +96,7 @@ describe('engine: postgres://', { skip }, () => {
       assert.ok(names.includes(`${table}__v1 BASE TABLE`), `${table}__v1 in ${names.join(', ')}`);
       assert.ok(names.includes(`${table} VIEW`), `the view ${table}`);
     }
-    const counted = await admin(`SELECT count(*)::int AS n FROM "clinical.patients"`, DATABASE);
+    const counted = await adminQuery(`SELECT count(*)::int AS n FROM "clinical.patients"`, DATABASE);
     assert.equal(counted.rows[0].n, 60);
   });
 
@@ -158,7 +149,7 @@ describe('engine: postgres://', { skip }, () => {
       { principal: CLINICIAN },
     );
     assert.equal(before.rows[0]!.n, now.rows[0]!.n);
-    const versions = await admin(
+    const versions = await adminQuery(
       `SELECT count(*)::int AS n FROM information_schema.tables WHERE table_name LIKE 'analytics.state_summary__v%'`,
       DATABASE,
     );
@@ -197,7 +188,7 @@ describe('engine: postgres://', { skip }, () => {
       (error: unknown) => error instanceof QueryTimeoutError,
     );
     assert.ok(performance.now() - started < 5_000, 'the caller is answered at the limit');
-    const running = await admin(
+    const running = await adminQuery(
       `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = '${DATABASE}' AND state = 'active' AND query LIKE '%encounters%'`,
     );
     assert.equal(running.rows[0].n, 0);
@@ -237,7 +228,7 @@ describe('engine: postgres://', { skip }, () => {
 
     test('cannot write through the read-only session', async () => {
       await refused(`DROP TABLE "clinical.patients__v1"`, /only SELECT/);
-      const count = await admin(`SELECT count(*)::int AS n FROM "clinical.patients__v1"`, DATABASE);
+      const count = await adminQuery(`SELECT count(*)::int AS n FROM "clinical.patients__v1"`, DATABASE);
       assert.equal(count.rows[0].n, 60);
     });
 
@@ -251,8 +242,12 @@ describe('engine: postgres://', { skip }, () => {
 
   test('switching an existing DuckDB project to PostgreSQL loads its versions on first read', async () => {
     const database = `${DATABASE}_switched`;
-    await admin(`CREATE DATABASE ${database}`);
-    const env = { ...process.env, TESSERA_HASH_KEY: HASH_KEY, TESSERA_ENGINE: `${SERVER}/${database}` };
+    await createScratchDatabase(database);
+    const env = {
+      ...process.env,
+      TESSERA_HASH_KEY: HASH_KEY,
+      TESSERA_ENGINE: `${POSTGRES_SERVER}/${database}`,
+    };
     const switched = await Platform.open({ repo: onDuckdb.repo, env });
     try {
       const sql = 'SELECT * FROM analytics.state_summary ORDER BY state';
@@ -261,14 +256,14 @@ describe('engine: postgres://', { skip }, () => {
         comparable((await switched.query(sql, { principal: ANALYST })).rows),
         comparable(expected.rows),
       );
-      const loaded = await admin(
+      const loaded = await adminQuery(
         `SELECT count(*)::int AS n FROM information_schema.tables WHERE table_name = 'analytics.state_summary__v1'`,
         database,
       );
       assert.equal(loaded.rows[0].n, 1);
     } finally {
       await switched.close();
-      await admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+      await dropScratchDatabase(database);
     }
   });
 });

@@ -6,26 +6,19 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { DuckdbEngine } from '../../src/engines/duckdb/duckdb-engine.ts';
 import { quoteLiteral, type EngineSession, type VersionColumn } from '../../src/engines/engine.ts';
 import { PostgresEngine, postgresBaseName } from '../../src/engines/postgres/postgres-engine.ts';
-import { requireService } from '../support/services.ts';
+import {
+  POSTGRES_SERVER,
+  createScratchDatabase,
+  dropScratchDatabase,
+  requirePostgres,
+} from '../support/postgres-server.ts';
 
-const SERVER = 'postgres://postgres@127.0.0.1:5432';
 const DATABASE = `tessera_version_tables_${process.pid}`;
 
-async function admin(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: `${SERVER}/test` });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
-const { skip } = await requireService('PostgreSQL at 127.0.0.1:5432', () => admin('SELECT 1'));
+const { skip } = await requirePostgres();
 
 const COLUMNS: VersionColumn[] = [
   { name: 'id', type: { kind: 'scalar', sql: 'BIGINT' } },
@@ -69,9 +62,9 @@ describe('PostgreSQL version tables', { skip }, () => {
 
   before(async () => {
     folder = await mkdtemp(join(tmpdir(), 'tessera-version-tables-'));
-    await admin(`CREATE DATABASE ${DATABASE}`);
+    await createScratchDatabase(DATABASE);
     duckdb = await DuckdbEngine.create();
-    postgres = await PostgresEngine.create(`${SERVER}/${DATABASE}`);
+    postgres = await PostgresEngine.create(`${POSTGRES_SERVER}/${DATABASE}`);
     duck = await duckdb.openSession();
     const casts = COLUMNS.map(
       (column) => `${duckdb.dialect.cast(`c${COLUMNS.indexOf(column)}`, column.type)} AS "${column.name}"`,
@@ -84,7 +77,7 @@ describe('PostgreSQL version tables', { skip }, () => {
     duck?.close();
     await duckdb?.close();
     await postgres?.close();
-    await admin(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
+    await dropScratchDatabase(DATABASE);
     await rm(folder, { recursive: true, force: true });
   });
 

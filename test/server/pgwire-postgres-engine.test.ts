@@ -6,31 +6,25 @@ import assert from 'node:assert/strict';
 import pg from 'pg';
 import { startPgServer, type PgServer } from '../../src/server/pgwire/index.ts';
 import { ANALYST, openServedExample, type ServedExample } from '../support/served-example.ts';
-import { requireService } from '../support/services.ts';
+import {
+  POSTGRES_SERVER,
+  createScratchDatabase,
+  dropScratchDatabase,
+  requirePostgres,
+} from '../support/postgres-server.ts';
 
-const SERVER = 'postgres://postgres@127.0.0.1:5432';
 const DATABASE = `tessera_pgwire_engine_${process.pid}`;
 
-async function admin(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: `${SERVER}/test` });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
-const { skip } = await requireService('PostgreSQL at 127.0.0.1:5432', () => admin('SELECT 1'));
+const { skip } = await requirePostgres();
 
 const served: { duckdb?: ServedExample; postgres?: ServedExample } = {};
 const servers: { duckdb?: PgServer; postgres?: PgServer } = {};
 
 before(async () => {
   if (skip) return;
-  await admin(`CREATE DATABASE ${DATABASE}`);
+  await createScratchDatabase(DATABASE);
   served.duckdb = await openServedExample({ patients: 40 });
-  served.postgres = await openServedExample({ patients: 40, engine: `${SERVER}/${DATABASE}` });
+  served.postgres = await openServedExample({ patients: 40, engine: `${POSTGRES_SERVER}/${DATABASE}` });
   for (const name of ['duckdb', 'postgres'] as const) {
     servers[name] = await startPgServer(served[name]!.handle, { host: '127.0.0.1', port: 0, log: () => {} });
   }
@@ -41,7 +35,7 @@ after(async () => {
     await servers[name]?.close();
     await served[name]?.close();
   }
-  if (!skip) await admin(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
+  if (!skip) await dropScratchDatabase(DATABASE);
 });
 
 /** The analyst's answer to `sql` over pgwire from the served project on `engine`. */

@@ -4,7 +4,6 @@
 // text; and what is not portable is reported at its line and column.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import pg from 'pg';
 import { DuckdbEngine } from '../../src/engines/duckdb/duckdb-engine.ts';
 import { duckdbDialect, postgresDialect, type Dialect } from '../../src/engines/dialect.ts';
 import type { EngineSession } from '../../src/engines/engine.ts';
@@ -20,20 +19,15 @@ import {
   renderForPostgres,
   rewriteTableReferencesInAst,
 } from '../../src/sql/index.ts';
-import { requireService } from '../support/services.ts';
+import {
+  POSTGRES_SERVER,
+  createScratchDatabase,
+  dropScratchDatabase,
+  requirePostgres,
+} from '../support/postgres-server.ts';
 
-const SERVER = 'postgres://postgres@127.0.0.1:5432';
 const DATABASE = `tessera_postgres_rendering_${process.pid}`;
-const admin = async (sql: string) => {
-  const client = new pg.Client({ connectionString: `${SERVER}/test` });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-};
-const { skip } = await requireService('PostgreSQL at 127.0.0.1:5432', () => admin('SELECT 1'));
+const { skip } = await requirePostgres();
 
 const scalar = (sql: string): FieldType => ({ kind: 'scalar', sql }) as FieldType;
 
@@ -177,8 +171,8 @@ before(async () => {
   duckdb = await DuckdbEngine.create();
   duck = await duckdb.openSession();
   await duck.run(`SET TimeZone = 'UTC'`);
-  await admin(`CREATE DATABASE ${DATABASE}`);
-  postgres = await PostgresEngine.create(`${SERVER}/${DATABASE}`);
+  await createScratchDatabase(DATABASE);
+  postgres = await PostgresEngine.create(`${POSTGRES_SERVER}/${DATABASE}`);
   pgSession = await postgres.openSession();
   await createTables(duck, duckdbDialect);
   await createTables(pgSession, postgresDialect);
@@ -190,7 +184,7 @@ after(async () => {
   pgSession?.close();
   await duckdb?.close();
   await postgres?.close();
-  await admin(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
+  await dropScratchDatabase(DATABASE);
 });
 
 async function rendered(sql: string): Promise<string> {
