@@ -9,7 +9,7 @@
 //      query returning about 100 masked rows);
 //   3. the projection: a run on PostgreSQL vs on DuckDB, and vs its SELECT run alone in PostgreSQL
 //      with `COPY … TO STDOUT` into a file.
-// Each engine: postgres repo gets a database of its own, dropped afterwards. The source Parquet file
+// Each PostgreSQL repo gets a database of its own, dropped afterwards. The source Parquet file
 // is generated once and cached under bench/.data/.
 import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
