@@ -1,6 +1,7 @@
 // One engine conformance suite, run against every engine by its own `<engine>.test.ts`: type
 // round-trips through the dialect's column types, hashing, check predicates, masks (each kind),
-// projections over stored versions and time travel between versions. Each engine supplies how a
+// projections over stored versions, time travel between versions, and a governed query (masks and
+// row filters, one following another table) rendered for the engine. Each engine supplies how a
 // table version is written and read back (`EngineHarness`); the assertions are the same for all.
 import { test as nodeTest } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,6 +10,9 @@ import type { Engine, EngineSession } from '../../src/engines/engine.ts';
 import type { FieldType, MaskKind } from '../../src/model/index.ts';
 import { MASK_KINDS } from '../../src/model/index.ts';
 import { maskExpression } from '../../src/governance/mask-compiler.ts';
+import { guardQuery } from '../../src/governance/sql-guard.ts';
+import type { AstNode } from '../../src/sql/index.ts';
+import type { FieldDef, RoleDef } from '../../src/model/index.ts';
 
 export interface EngineHarness {
   engine: Engine;
@@ -16,6 +20,8 @@ export interface EngineHarness {
   writeVersion(session: EngineSession, table: string, version: number, selectSql: string): Promise<void>;
   /** A relation (usable after FROM) over version `version` of `table`. */
   versionRelation(table: string, version: number): string;
+  /** The engine's text for a governed rewrite (`GuardContext.render`); default DuckDB's. */
+  render?: (document: AstNode) => Promise<string>;
   close(): Promise<void>;
 }
 
@@ -194,6 +200,76 @@ export function engineConformanceSuite(
     assert.deepEqual(await read(2), [
       { id: 1, state: 'new' },
       { id: 2, state: 'added' },
+    ]);
+  });
+
+  test(`${name}: a governed query — masks and row filters, one following another table — hold`, async () => {
+    await harness.writeVersion(
+      session,
+      'patients',
+      1,
+      `SELECT * FROM (VALUES ('p1', 'CA', '123-45-6789'), ('p2', 'NY', '987-65-4321'), ('p3', 'CA', NULL))
+         AS t(patient_id, state, ssn)`,
+    );
+    await harness.writeVersion(
+      session,
+      'claims',
+      1,
+      `SELECT * FROM (VALUES ('c1', 'p1', 10.5), ('c2', 'p2', 99.0), ('c3', 'p3', 1.25), ('c4', 'p1', 2.0))
+         AS t(claim_id, patient_id, amount)`,
+    );
+    const text = (field: string, extra: Partial<FieldDef> = {}): FieldDef =>
+      ({ name: field, number: 1, nullable: true, type: scalar('VARCHAR'), ...extra }) as FieldDef;
+    const fields: Record<string, FieldDef[]> = {
+      'clinical.patients': [
+        text('patient_id'),
+        text('state'),
+        text('ssn', { sensitivity: 'PHI', mask: 'HASH' }),
+      ],
+      'clinical.claims': [
+        text('claim_id'),
+        text('patient_id'),
+        { name: 'amount', number: 3, nullable: true, type: scalar('DOUBLE') } as FieldDef,
+      ],
+    };
+    const analyst: RoleDef = {
+      name: 'analyst',
+      members: ['group:analytics'],
+      grants: ['clinical.*'],
+      denyColumns: {},
+      rowFilters: {
+        'clinical.patients': "state = principal_attr('state')",
+        'clinical.claims': 'patient_id IN (SELECT patient_id FROM clinical.patients)',
+      },
+      unmask: [],
+      at: { file: 'access/roles.yaml', line: 1, column: 1 },
+    };
+    const key = 'conformance-key';
+    const guarded = await guardQuery(
+      `SELECT c.claim_id, p.ssn, c.amount FROM clinical.claims c JOIN clinical.patients p ON p.patient_id = c.patient_id ORDER BY c.claim_id`,
+      {
+        principal: { name: 'bob', groups: ['analytics'], attributes: { state: 'CA' } },
+        roles: [analyst],
+        resolveRelation: async ({ table }) => ({
+          sql: harness.versionRelation(table === 'clinical.patients' ? 'patients' : 'claims', 1),
+          fields: fields[table]!,
+        }),
+        masks: {
+          hashKeySql: harness.engine.dialect.bytesLiteral(Buffer.from(key)),
+          dialect: harness.engine.dialect,
+        },
+        ...(harness.render ? { render: harness.render } : {}),
+      },
+    );
+    assert.deepEqual(guarded.rowFiltersApplied.map((filter) => filter.table).sort(), [
+      'clinical.claims',
+      'clinical.patients',
+    ]);
+    const hash = (value: string) => createHmac('sha256', key).update(value).digest('hex');
+    assert.deepEqual(await rows(guarded.sql), [
+      { claim_id: 'c1', ssn: hash('123-45-6789'), amount: 10.5 },
+      { claim_id: 'c3', ssn: null, amount: 1.25 },
+      { claim_id: 'c4', ssn: hash('123-45-6789'), amount: 2 },
     ]);
   });
 }

@@ -3,6 +3,7 @@
 import pg from 'pg';
 import { PostgresEngine } from '../../src/engines/postgres/postgres-engine.ts';
 import { requireService } from '../support/services.ts';
+import { renderForPostgres } from '../../src/sql/index.ts';
 import { engineConformanceSuite } from './engine-conformance.ts';
 
 const SERVER = 'postgres://postgres@127.0.0.1:5432';
@@ -34,6 +35,7 @@ engineConformanceSuite(
         await session.run(`CREATE TABLE ${table(name, version)} AS ${selectSql}`);
       },
       versionRelation: table,
+      render: renderForPostgres,
       async close() {
         await engine.close();
         await admin((client) => client.query(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`));
