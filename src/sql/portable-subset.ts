@@ -103,10 +103,12 @@ export interface NonPortableConstruct {
  * `renderForPostgres` refuses; in text order. SQL that does not parse gives none (its parse error
  * is reported where SQL is parsed). `timeTravel`: the caller resolves `AT (VERSION => …)` on
  * catalog tables itself (the governed read path does), so AT clauses are no finding.
+ * `substituted`: functions the caller replaces by constants before the SQL runs (a row filter's
+ * `principal_attr`, `principal_name`), so they are no finding either.
  */
 export async function nonPortableConstructs(
   sql: string,
-  options: { timeTravel?: boolean } = {},
+  options: { timeTravel?: boolean; substituted?: ReadonlySet<string> } = {},
 ): Promise<NonPortableConstruct[]> {
   let statements;
   try {
@@ -115,7 +117,11 @@ export async function nonPortableConstructs(
     return [];
   }
   const found: { message: string; offset: number }[] = [];
-  const report = (node: AstNode, message: string) => found.push({ message, offset: locationOf(node) ?? 0 });
+  const report = (node: AstNode, message: string) => {
+    const name = node.class === 'FUNCTION' ? String(node.function_name).toLowerCase() : undefined;
+    if (name !== undefined && options.substituted?.has(name)) return;
+    found.push({ message, offset: locationOf(node) ?? 0 });
+  };
   for (const statement of statements) {
     for (const refusal of postgresRefusals(statement.node)) {
       if (options.timeTravel && refusal.construct === 'AT') continue;

@@ -1,7 +1,8 @@
 // With a PostgreSQL engine, `validate` holds every projection's SQL to the portable subset (SQL that
 // gives the same rows on DuckDB and PostgreSQL): each construct outside it is a `non-portable-sql`
 // error at its place in the .sql file or the inline `sql` value, saying what to write instead. SQL
-// inside the subset validates cleanly, and with DuckDB nothing is checked.
+// inside the subset validates cleanly, and with DuckDB nothing is checked. Role row filters, which
+// run inside every governed query, are held to the same subset.
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { describe, it } from 'node:test';
@@ -84,5 +85,28 @@ describe('projection SQL with a PostgreSQL engine', () => {
       ),
     );
     assert.equal(code, 0, lines.join('\n'));
+  });
+
+  it('holds role row filters to the subset too, principal_attr and principal_name included', async () => {
+    const role = (filter: string) =>
+      `kind: role\nname: analyst\nmembers: [group:analytics]\ngrants:\n  - tables: ['clinical.*']\nrow_filters:\n  clinical.patients: ${JSON.stringify(filter)}\n`;
+    const files = repoFiles(ENGINE, PORTABLE_BY_GENDER, PORTABLE_GENDERS);
+    const clean = await validate({
+      ...files,
+      'access/roles.yaml': role("zip like principal_attr('zip3') || '%' or principal_name() = 'admin'"),
+    });
+    assert.equal(clean.code, 0, clean.lines.join('\n'));
+    const { code, lines } = await validate({
+      ...files,
+      'access/roles.yaml': role("list_contains(['CA', 'NY'], principal_attr('state'))"),
+    });
+    assert.equal(code, 2, lines.join('\n'));
+    assert.deepEqual(
+      lines.filter((line) => line.includes('non-portable-sql')),
+      [
+        'access/roles.yaml:7:22: error non-portable-sql: role analyst: the row filter on clinical.patients: lists (`[1, 2]`) are DuckDB-only; with a PostgreSQL engine write `x IN (1, 2)` or `ARRAY[1, 2]`',
+        'access/roles.yaml:7:23: error non-portable-sql: role analyst: the row filter on clinical.patients: `list_contains` is not portable between DuckDB and PostgreSQL; with a PostgreSQL engine use `x IN (…)`',
+      ],
+    );
   });
 });
