@@ -252,8 +252,10 @@ async function smallIngestion(): Promise<{ recorded: number; wall: number }> {
         const start = performance.now();
         const [run] = await platform.run({ tasks: ['ingest'], downstream: false });
         const elapsed = performance.now() - start;
-        if (run?.status !== 'succeeded') {
-          throw new Error(`bench: the ingestion run ended ${run?.status}: ${run?.error}`);
+        if (run?.status !== 'succeeded' || run.published?.version !== round + 1) {
+          throw new Error(
+            `bench: ingestion round ${round + 1} ended ${run?.status} without its version: ${run?.error}`,
+          );
         }
         if (round === 0) continue;
         recorded.push(Date.parse(run.finishedAt!) - Date.parse(run.startedAt!));
