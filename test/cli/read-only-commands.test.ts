@@ -1,9 +1,12 @@
 // Read-only catalog commands (`tables`, `show`, `versions`, `lineage`) open the catalog alone: they
 // answer from what was applied while the repo's definitions have errors, which commands that change
 // or run anything still refuse. And they start light: only tessera.yaml and the catalog store.
+// What they answer is checked in-process (`main()`, no TypeScript loader per call); what `tables`
+// loads is checked on the real executable.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tessera, writeFiles, writeRepo } from '../support/cli.ts';
+import { writeFiles, writeRepo } from '../support/cli.ts';
+import { tesseraInProcess } from '../support/in-process-cli.ts';
 import { tesseraRecordingModules } from '../support/module-recording-cli.ts';
 
 const repoFiles = {
@@ -45,31 +48,31 @@ sql: select count(*) as items from ops.items
 
 test('tables, show and lineage answer from the catalog while the repo has a broken definition', async () => {
   const repo = await writeRepo(repoFiles);
-  const apply = await tessera(['apply'], { cwd: repo });
+  const apply = await tesseraInProcess(['apply'], { cwd: repo });
   assert.equal(apply.code, 0, apply.stdout + apply.stderr);
   await writeFiles(repo, { 'tables/broken.yaml': 'kind: table\nname: ops.broken\nowner: nobody\n' });
 
-  const plan = await tessera(['plan'], { cwd: repo });
+  const plan = await tesseraInProcess(['plan'], { cwd: repo });
   assert.equal(plan.code, 2, 'a command that needs the definitions refuses them');
   assert.match(plan.stderr, /nobody/);
 
-  const tables = await tessera(['--json', 'tables'], { cwd: repo });
+  const tables = await tesseraInProcess(['--json', 'tables'], { cwd: repo });
   assert.equal(tables.code, 0, tables.stderr);
   assert.deepEqual(
     (JSON.parse(tables.stdout) as { name: string }[]).map((table) => table.name),
     ['ops.items', 'ops.totals'],
   );
-  const search = await tessera(['--json', 'tables', '--search', 'ON HAND'], { cwd: repo });
+  const search = await tesseraInProcess(['--json', 'tables', '--search', 'ON HAND'], { cwd: repo });
   assert.deepEqual(
     (JSON.parse(search.stdout) as { name: string }[]).map((table) => table.name),
     ['ops.items'],
   );
 
-  const show = await tessera(['show', 'ops.items'], { cwd: repo });
+  const show = await tesseraInProcess(['show', 'ops.items'], { cwd: repo });
   assert.equal(show.code, 0, show.stderr);
   assert.match(show.stdout, /none published yet/);
 
-  const lineage = await tessera(['--json', 'lineage', 'ops.totals', '--upstream'], { cwd: repo });
+  const lineage = await tesseraInProcess(['--json', 'lineage', 'ops.totals', '--upstream'], { cwd: repo });
   assert.equal(lineage.code, 0, lineage.stderr);
   assert.deepEqual(JSON.parse(lineage.stdout), {
     table: 'ops.totals',
@@ -80,13 +83,13 @@ test('tables, show and lineage answer from the catalog while the repo has a brok
 
 test('a read-only command on an unknown table is not_found, and a broken tessera.yaml still stops it', async () => {
   const repo = await writeRepo(repoFiles);
-  assert.equal((await tessera(['apply'], { cwd: repo })).code, 0);
-  const missing = await tessera(['versions', 'ops.nothing'], { cwd: repo });
+  assert.equal((await tesseraInProcess(['apply'], { cwd: repo })).code, 0);
+  const missing = await tesseraInProcess(['versions', 'ops.nothing'], { cwd: repo });
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /^error\[not_found\]: table ops\.nothing not found/);
 
   await writeFiles(repo, { 'tessera.yaml': 'name: inventory\ncatalog: mysql://nowhere\n' });
-  const tables = await tessera(['tables'], { cwd: repo });
+  const tables = await tesseraInProcess(['tables'], { cwd: repo });
   assert.equal(tables.code, 2, tables.stdout);
   assert.match(tables.stderr, /`catalog` must be `sqlite:PATH`/);
 });
@@ -101,7 +104,7 @@ const NOT_FOR_READING = [
 
 test('tables loads the catalog store alone: not the platform, the definitions, an engine, zod or pg', async () => {
   const repo = await writeRepo(repoFiles);
-  assert.equal((await tessera(['apply'], { cwd: repo })).code, 0);
+  assert.equal((await tesseraInProcess(['apply'], { cwd: repo })).code, 0);
   const result = await tesseraRecordingModules(['tables'], { cwd: repo });
   const modules = result.modules;
   assert.equal(result.code, 0, result.stderr);

@@ -61,7 +61,8 @@ test(
   'a message that does not conform is quarantined as STREAM:SEQ and the rest are published',
   { skip },
   async (t) => {
-    const stream = await applied(await streamRepo());
+    // A batch of exactly the messages published: the run ends once it has them all, not at max_wait.
+    const stream = await applied(await streamRepo({ batch: '{ max_rows: 3, max_wait: 1s }' }));
     t.after(() => stream.close());
     await stream.publish([
       { body: { event_id: 'a', amount: 1 } },
@@ -92,7 +93,7 @@ test(
   'a message that is not a JSON object fails the run naming STREAM:SEQ, and nothing is acknowledged',
   { skip },
   async (t) => {
-    const stream = await applied(await streamRepo());
+    const stream = await applied(await streamRepo({ batch: '{ max_rows: 2, max_wait: 1s }' }));
     t.after(() => stream.close());
     await stream.publish([{ body: { event_id: 'a', amount: 1 } }]);
     await stream.publishRaw([new TextEncoder().encode('{"event_id": "b", amount')]);
@@ -128,7 +129,12 @@ message Event {
 }
 `;
     const stream = await applied(
-      await streamRepo({ schema: proto, extraSource: '  format: protobuf\n', mode: 'replace' }),
+      await streamRepo({
+        schema: proto,
+        extraSource: '  format: protobuf\n',
+        mode: 'replace',
+        batch: '{ max_rows: 2, max_wait: 1s }',
+      }),
     );
     t.after(() => stream.close());
     const root = new protobuf.Root();

@@ -221,16 +221,19 @@ export async function startServer(t: TestContext, repo: string, args: string[] =
       env: { ...process.env },
     },
   );
-  t.after(() => {
+  const exited = new Promise<number | NodeJS.Signals>((resolveExit) =>
+    child.on('exit', (code, signal) => resolveExit(signal ?? code ?? 0)),
+  );
+  const kill = async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
+    await exited;
+  };
+  serversOf(repo).add(kill);
+  t.after(kill);
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<number | NodeJS.Signals>((resolveExit) =>
-    child.on('exit', (code, signal) => resolveExit(signal ?? code ?? 0)),
-  );
   await waitFor(
     `tessera serve to start (stdout: ${stdout}; stderr: ${stderr.slice(-2000)})`,
     async () => {
@@ -242,7 +245,21 @@ export async function startServer(t: TestContext, repo: string, args: string[] =
   return { child, log: () => stderr, exited };
 }
 
-/** Remove a repo folder (best effort). */
+/** How to kill each server started on a repo (removing the repo kills them first). */
+const servers = new Map<string, Set<() => Promise<void>>>();
+
+function serversOf(repo: string): Set<() => Promise<void>> {
+  const kills = servers.get(repo) ?? new Set<() => Promise<void>>();
+  servers.set(repo, kills);
+  return kills;
+}
+
+/**
+ * Remove a repo folder (best effort), after killing the servers started on it: `t.after` hooks run
+ * in the order they were added, and a server still writing into the repo makes the removal fail.
+ */
 export async function removeRepo(repo: string): Promise<void> {
+  await Promise.all([...serversOf(repo)].map((kill) => kill()));
+  servers.delete(repo);
   await rm(repo, { recursive: true, force: true });
 }

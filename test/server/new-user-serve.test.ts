@@ -1,6 +1,7 @@
 // Issue #14 as a new user tries it: `tessera init` the example, apply, run, create a token, start
 // `tessera serve`, then psql (\dt, \d, a join), Python (psycopg2 + pandas.read_sql) and curl (CSV,
 // Parquet) — masks, denied columns and row filters hold on each, and each query is in `tessera audit`.
+// `tessera serve` is a real process; the commands around it run in-process through `main()`.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -12,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { DuckdbEngine } from '../../src/engines/duckdb/duckdb-engine.ts';
 import { quoteLiteral } from '../../src/engines/engine.ts';
-import { tessera } from '../support/cli.ts';
+import { tesseraInProcess } from '../support/in-process-cli.ts';
 import { requireService } from '../support/services.ts';
 
 const run = promisify(execFile);
@@ -45,13 +46,19 @@ describe(
     let token: string;
     let httpPort: number;
     let pgPort: number;
-    const env = { ...process.env, TESSERA_MODE: 'production', TESSERA_HASH_KEY: 'new-user-key' };
+    const settings = { TESSERA_MODE: 'production', TESSERA_HASH_KEY: 'new-user-key' };
+    const env = { ...process.env, ...settings };
 
     before(async () => {
       repo = join(await mkdtemp(join(tmpdir(), 'tessera-new-user-')), 'catalog');
-      const cli = (args: string[]) => tessera(['--repo', repo, ...args], { env });
+      // The commands before serve run in-process (`main()`): serve and the clients are the subject.
+      const cli = (args: string[]) => tesseraInProcess(['--repo', repo, ...args], { env: settings });
       assert.equal(
-        (await tessera(['init', repo, '--example', 'healthcare', '--rows', '500'], { env })).code,
+        (
+          await tesseraInProcess(['init', repo, '--example', 'healthcare', '--rows', '500'], {
+            env: settings,
+          })
+        ).code,
         0,
       );
       assert.equal((await cli(['apply'])).code, 0);
@@ -216,7 +223,7 @@ print(json.dumps({"rows": len(frame), "states": sorted(set(frame["state"])), "ss
     });
 
     test('each of those queries is in tessera audit, as the analyst', async () => {
-      const audit = await tessera(['--repo', repo, '--json', 'audit'], { env });
+      const audit = await tesseraInProcess(['--repo', repo, '--json', 'audit'], { env: settings });
       assert.equal(audit.code, 0, audit.stderr);
       const entries = JSON.parse(audit.stdout) as { principal: string; sql: string; outcome: string }[];
       const analyst = entries.filter((entry) => entry.principal === ANALYST);
