@@ -187,28 +187,17 @@ export async function runTask(context: RunContext, taskName: string, options: Ru
       `check that the storage folder (${context.definitions.project.storage}) is a writable folder, with no file in the way`,
       () => context.storage.createStagingFolder(table.name, run.id),
     );
-    const staged =
-      task.type === 'ingestion'
-        ? await stageIngestion({
-            context,
-            session,
-            task,
-            table,
-            stagingFolder,
-            log,
-            source,
-            signal: options.signal,
-          })
-        : await stageProjection({
-            context,
-            session,
-            task,
-            table,
-            stagingFolder,
-            log,
-            source,
-            signal: options.signal,
-          });
+    const staging: Staging = {
+      context,
+      session,
+      task,
+      table,
+      stagingFolder,
+      log,
+      source,
+      signal: options.signal,
+    };
+    const staged = task.type === 'ingestion' ? await stageIngestion(staging) : await stageProjection(staging);
     // Recorded with the run whatever follows: a failed validation publishes no version.
     run.checks = staged.checks;
     const failures = staged.checks.filter((check) => !check.success && check.severity === 'error');
