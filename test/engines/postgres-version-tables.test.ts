@@ -3,6 +3,7 @@
 // unchanged; a version loaded twice at once is loaded once; retention drops what it removed.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -216,6 +217,39 @@ describe('PostgreSQL version tables', { skip }, () => {
       } finally {
         next.close();
       }
+    }
+  });
+
+  test('?schema=name keeps the versions in a schema of their own, created when missing', async () => {
+    const inSchema = await PostgresEngine.create(`${POSTGRES_SERVER}/${DATABASE}?schema=Tessera Space`);
+    try {
+      const file = join(folder, 'in-schema.csv');
+      await duck.run(
+        `COPY (SELECT ${inSchema.versionTables.interchangeSelect(COLUMNS)} FROM version) TO ${quoteLiteral(file)} (FORMAT csv, HEADER)`,
+      );
+      await inSchema.versionTables.load('spaced', 1, COLUMNS, file);
+      await inSchema.versionTables.publish('spaced', 1);
+      assert.equal(await inSchema.versionTables.has('spaced', 1), true);
+      const session = await inSchema.openSession();
+      try {
+        const where = await session.query(
+          `SELECT table_schema, table_name FROM information_schema.tables WHERE table_name LIKE 'spaced%' ORDER BY table_name`,
+        );
+        assert.deepEqual(where.rows, [
+          { table_schema: 'Tessera Space', table_name: 'spaced' },
+          { table_schema: 'Tessera Space', table_name: 'spaced__v1' },
+        ]);
+        // HASH masks still find pgcrypto's hmac.
+        const hashed = await session.query(
+          `SELECT ${inSchema.dialect.hmacSha256Hex("'x'", inSchema.dialect.bytesLiteral(Buffer.from('k')))} AS h`,
+        );
+        assert.equal(hashed.rows[0]!.h, createHmac('sha256', 'k').update('x').digest('hex'));
+      } finally {
+        session.close();
+      }
+      assert.equal(await postgres.versionTables.has('spaced', 1), false, 'not in the default schema');
+    } finally {
+      await inSchema.close();
     }
   });
 

@@ -136,6 +136,26 @@ export function postgresBaseName(table: string): string {
   return `${prefix}_${hash}`;
 }
 
+/**
+ * `?schema=name` is Tessera's, as for the catalog URL (libpq does not know it): the engine's tables
+ * live in that schema, which is created when missing.
+ */
+function withoutSchemaParameter(connectionString: string): { url: string; schema?: string } {
+  const parsed = new URL(connectionString);
+  const schema = parsed.searchParams.get('schema') ?? undefined;
+  if (schema === undefined) return { url: connectionString };
+  parsed.searchParams.delete('schema');
+  return { url: parsed.toString(), schema };
+}
+
+/**
+ * The schema as a `search_path` startup option: quoted as an identifier, with what the option
+ * syntax treats specially (spaces, backslashes) escaped; `public` follows, for pgcrypto's functions.
+ */
+function searchPathOption(schema: string): string {
+  return `${postgresDialect.identifier(schema)},public`.replace(/[\\ ]/g, (character) => `\\${character}`);
+}
+
 /** How many connections an engine keeps at most; further sessions wait for one to be free. */
 const POOL_SIZE = 10;
 
@@ -150,9 +170,15 @@ export class PostgresEngine implements Engine {
   readonly dialect: Dialect = postgresDialect;
   private readonly pool: pg.Pool;
 
+  /** The schema Tessera's tables live in when the URL names one (`?schema=name`), else the default. */
+  private readonly schema: string | undefined;
+
   private constructor(private readonly connectionString: string) {
-    // TimeZone as a startup option: the session default that `DISCARD ALL` returns to.
-    this.pool = new pg.Pool({ connectionString, max: POOL_SIZE, options: '-c TimeZone=UTC' });
+    const { url, schema } = withoutSchemaParameter(connectionString);
+    this.schema = schema;
+    // TimeZone (and the schema) as startup options: the session defaults `DISCARD ALL` returns to.
+    const options = ['-c TimeZone=UTC', ...(schema ? [`-c search_path=${searchPathOption(schema)}`] : [])];
+    this.pool = new pg.Pool({ connectionString: url, max: POOL_SIZE, options: options.join(' ') });
     // An idle connection the server closed must not crash the process; the pool drops it.
     this.pool.on('error', () => undefined);
   }
@@ -162,6 +188,8 @@ export class PostgresEngine implements Engine {
     try {
       const session = await engine.openSession();
       try {
+        if (engine.schema)
+          await session.run(`CREATE SCHEMA IF NOT EXISTS ${postgresDialect.identifier(engine.schema)}`);
         await session.run('CREATE EXTENSION IF NOT EXISTS pgcrypto');
       } finally {
         session.close();
