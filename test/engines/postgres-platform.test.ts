@@ -156,6 +156,30 @@ describe('engine: postgres://', { skip }, () => {
     assert.equal(versions.rows[0].n, 2);
   });
 
+  test('a rollback publishes the earlier files as a new version, loaded into PostgreSQL and made the view', async () => {
+    const { platform } = onPostgres;
+    const before = await platform.query('SELECT * FROM analytics.state_summary ORDER BY state', {
+      principal: CLINICIAN,
+    });
+    const rolled = await platform.rollback('analytics.state_summary', 1);
+    assert.equal(rolled.run.status, 'succeeded');
+    const version = rolled.version.version;
+    const view = await adminQuery(
+      `SELECT definition FROM pg_views WHERE viewname = 'analytics.state_summary'`,
+      DATABASE,
+    );
+    assert.match(String(view.rows[0].definition), new RegExp(`analytics\\.state_summary__v${version}`));
+    const loaded = await adminQuery(
+      `SELECT count(*)::int AS n FROM "analytics.state_summary__v${version}"`,
+      DATABASE,
+    );
+    assert.equal(loaded.rows[0].n, before.rows.length);
+    const after = await platform.query('SELECT * FROM analytics.state_summary ORDER BY state', {
+      principal: CLINICIAN,
+    });
+    assert.deepEqual(after.rows, before.rows);
+  });
+
   test('an export of a PostgreSQL answer is a Parquet file with the governed rows', async () => {
     const exported = await onPostgres.platform.exportParquet(
       'SELECT patient_id, ssn FROM clinical.patients ORDER BY patient_id',
