@@ -12,6 +12,7 @@ import { quoteLiteral, type EngineSession, type VersionColumn } from '../../src/
 import { PostgresEngine, postgresBaseName } from '../../src/engines/postgres/postgres-engine.ts';
 import {
   POSTGRES_SERVER,
+  adminQuery,
   createScratchDatabase,
   dropScratchDatabase,
   requirePostgres,
@@ -250,6 +251,32 @@ describe('PostgreSQL version tables', { skip }, () => {
       assert.equal(await postgres.versionTables.has('spaced', 1), false, 'not in the default schema');
     } finally {
       await inSchema.close();
+    }
+  });
+
+  test('a role that may not create pgcrypto still gets an engine; only HASH then fails, naming hmac', async () => {
+    const database = `${DATABASE}_limited`;
+    const role = `tessera_limited_${process.pid}`;
+    await createScratchDatabase(database);
+    await adminQuery(`CREATE ROLE ${role} LOGIN`);
+    try {
+      const limited = await PostgresEngine.create(`postgres://${role}@127.0.0.1:5432/${database}`);
+      const session = await limited.openSession();
+      try {
+        assert.deepEqual((await session.query(`SELECT upper('ok') AS v`)).rows, [{ v: 'OK' }]);
+        await assert.rejects(
+          session.query(
+            `SELECT ${limited.dialect.hmacSha256Hex("'x'", limited.dialect.bytesLiteral(Buffer.from('k')))} AS h`,
+          ),
+          /function hmac\(.*\) does not exist/,
+        );
+      } finally {
+        session.close();
+        await limited.close();
+      }
+    } finally {
+      await dropScratchDatabase(database);
+      await adminQuery(`DROP ROLE IF EXISTS ${role}`);
     }
   });
 

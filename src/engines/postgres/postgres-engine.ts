@@ -156,6 +156,9 @@ function searchPathOption(schema: string): string {
   return `${postgresDialect.identifier(schema)},public`.replace(/[\\ ]/g, (character) => `\\${character}`);
 }
 
+/** `server_version_num` of PostgreSQL 15.0. */
+const MINIMUM_SERVER_VERSION = 150000;
+
 /** How many connections an engine keeps at most; further sessions wait for one to be free. */
 const POOL_SIZE = 10;
 
@@ -183,14 +186,28 @@ export class PostgresEngine implements Engine {
     this.pool.on('error', () => undefined);
   }
 
+  /**
+   * Connect and prepare the database: the schema when the URL names one, and `pgcrypto` when this
+   * role may create it (a project without HASH masks needs none, so failing to create it is not an
+   * error: HASH then fails with PostgreSQL's "function hmac(…) does not exist"). Refuses a server
+   * older than PostgreSQL 15, whose SQL lacks what masks and checks are written with (`regexp_like`).
+   */
   static async create(connectionString: string): Promise<PostgresEngine> {
     const engine = new PostgresEngine(connectionString);
     try {
       const session = await engine.openSession();
       try {
+        const version = await session.query(
+          `SELECT current_setting('server_version_num') AS n, version() AS v`,
+        );
+        if (Number(version.rows[0]?.n) < MINIMUM_SERVER_VERSION) {
+          throw new Error(
+            `the PostgreSQL engine needs PostgreSQL 15 or later (masks use regexp_like); this server is ${String(version.rows[0]?.v).split(' on ')[0]}`,
+          );
+        }
         if (engine.schema)
           await session.run(`CREATE SCHEMA IF NOT EXISTS ${postgresDialect.identifier(engine.schema)}`);
-        await session.run('CREATE EXTENSION IF NOT EXISTS pgcrypto');
+        await session.run('CREATE EXTENSION IF NOT EXISTS pgcrypto').catch(() => undefined);
       } finally {
         session.close();
       }
